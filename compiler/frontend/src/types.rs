@@ -1,0 +1,105 @@
+//! The checker's types.
+
+use std::fmt;
+
+/// Element types of tensors (and scalar types inside `fn` bodies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// 32-bit float.
+    F32,
+    /// 16-bit IEEE float.
+    F16,
+    /// bfloat16.
+    BF16,
+    /// 32-bit signed integer.
+    I32,
+    /// 64-bit signed integer.
+    I64,
+}
+
+impl DType {
+    /// Parses an element type name as written in the language (and in MLIR).
+    pub fn from_name(name: &str) -> Option<DType> {
+        Some(match name {
+            "f32" => DType::F32,
+            "f16" => DType::F16,
+            "bf16" => DType::BF16,
+            "i32" => DType::I32,
+            "i64" => DType::I64,
+            _ => return None,
+        })
+    }
+
+    /// The name as written in the language and in MLIR.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "f32",
+            DType::F16 => "f16",
+            DType::BF16 => "bf16",
+            DType::I32 => "i32",
+            DType::I64 => "i64",
+        }
+    }
+
+    /// Whether this is a floating-point type.
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::F16 | DType::BF16)
+    }
+}
+
+/// A checked type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit signed integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// Boolean.
+    Bool,
+    /// A list with elements of one type.
+    List(Box<Ty>),
+    /// A tensor: dimensions (`None` is dynamic) and element type.
+    Tensor {
+        /// Dimensions, outermost first.
+        dims: Vec<Option<u64>>,
+        /// Element type.
+        elem: DType,
+    },
+    /// A scalar element type, valid inside `fn` bodies and as `fn` parameters and results.
+    Scalar(DType),
+    /// No value (a statement-like expression such as `if` without `else`).
+    Unit,
+}
+
+impl Ty {
+    /// Whether the type is `int` or `float`.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Text => write!(f, "text"),
+            Ty::Int => write!(f, "int"),
+            Ty::Float => write!(f, "float"),
+            Ty::Bool => write!(f, "bool"),
+            Ty::List(elem) => write!(f, "list<{elem}>"),
+            Ty::Tensor { dims, elem } => {
+                write!(f, "tensor<")?;
+                for dim in dims {
+                    match dim {
+                        Some(n) => write!(f, "{n}x")?,
+                        None => write!(f, "?x")?,
+                    }
+                }
+                write!(f, "{}>", elem.name())
+            }
+            Ty::Scalar(dtype) => write!(f, "{}", dtype.name()),
+            Ty::Unit => write!(f, "()"),
+        }
+    }
+}
