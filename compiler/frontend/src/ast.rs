@@ -1,9 +1,9 @@
 //! The untyped syntax tree the parser produces.
 //!
-//! The grammar is deliberately generic where the language is regular: a model's source,
-//! a tool's implementation and every annotation are parsed as calls with positional and
-//! named arguments, and the checker (`sema`) decides which names and arguments are valid
-//! where. That keeps the grammar small and lets the checker give precise diagnostics
+//! The grammar is deliberately generic where the language is regular: a model's source
+//! and a tool's implementation are parsed as expressions (calls with positional and named
+//! arguments), annotations as a loosest-binding postfix on any expression, and the checker
+//! (`sema`) decides which names, arguments and annotations are valid where. That keeps the grammar small and lets the checker give precise diagnostics
 //! ("`@likely` goes after an if condition") instead of parse errors.
 
 pub use crate::span::{Ident, Span};
@@ -33,10 +33,8 @@ pub enum Item {
 pub struct ModelDecl {
     /// The model's name, used as the receiver of `generate` / `embed`.
     pub name: Ident,
-    /// The source call (`hf(...)`), validated by the checker.
-    pub source: CallSyntax,
-    /// Annotations written after the declaration (none are valid; the checker says so).
-    pub annotations: Vec<Annotation>,
+    /// The source expression, which the checker requires to be a call `hf("folder", ...)`.
+    pub source: Expr,
     /// The whole declaration.
     pub span: Span,
 }
@@ -50,10 +48,9 @@ pub struct ToolDecl {
     pub params: Vec<Param>,
     /// Its declared result type.
     pub ret: TypeExpr,
-    /// Annotations written after the signature (none are valid; the checker says so).
-    pub annotations: Vec<Annotation>,
-    /// The implementation call (`exec(...)` / `http(...)`), validated by the checker.
-    pub implementation: CallSyntax,
+    /// The implementation expression, which the checker requires to be a call
+    /// `exec(...)` or `http(...)`.
+    pub implementation: Expr,
     /// The whole declaration.
     pub span: Span,
 }
@@ -137,18 +134,6 @@ pub struct Annotation {
     /// Its arguments (`@sla(latency: 3s)` has one named argument).
     pub args: Vec<Arg>,
     /// From `@` to the closing parenthesis.
-    pub span: Span,
-}
-
-/// A call's callee and arguments, used where the grammar takes a call-shaped form
-/// (model sources, tool implementations).
-#[derive(Clone, Debug, PartialEq)]
-pub struct CallSyntax {
-    /// The called name (`hf`, `exec`, `http`).
-    pub callee: Ident,
-    /// The arguments.
-    pub args: Vec<Arg>,
-    /// The whole call.
     pub span: Span,
 }
 
@@ -264,16 +249,14 @@ pub enum ExprKind {
         /// Right operand.
         rhs: Box<Expr>,
     },
-    /// `NAME(args) @annotations`: an agent, tool, fn or built-in call.
+    /// `NAME(args)`: an agent, tool, fn or built-in call.
     Call {
         /// The called name.
         callee: Ident,
         /// The arguments.
         args: Vec<Arg>,
-        /// Annotations written right after the call (`@device(gpu)`).
-        annotations: Vec<Annotation>,
     },
-    /// `RECEIVER.METHOD(args) @annotations`: a model call such as `planner.generate(...)`.
+    /// `RECEIVER.METHOD(args)`: a model call such as `planner.generate(...)`.
     MethodCall {
         /// The receiver (a model name).
         receiver: Box<Expr>,
@@ -281,8 +264,6 @@ pub enum ExprKind {
         method: Ident,
         /// The arguments.
         args: Vec<Arg>,
-        /// Annotations written right after the call.
-        annotations: Vec<Annotation>,
     },
     /// `BASE[INDEX]`
     Index {
@@ -291,12 +272,20 @@ pub enum ExprKind {
         /// The index.
         index: Box<Expr>,
     },
+    /// `EXPR @annotation...`: annotations bind loosest of all, to the whole expression
+    /// before them. The checker accepts them in three places only: on a model or fn call
+    /// (`@device`), on an if condition (`@likely`, `@unlikely`) and on a map's list
+    /// (`@expect`); anywhere else they are "in the wrong place".
+    Annotated {
+        /// The annotated expression.
+        inner: Box<Expr>,
+        /// The annotations, in order.
+        annotations: Vec<Annotation>,
+    },
     /// `if COND @likely { ... } else { ... }` (`else if` is an else block holding one `if`).
     If {
-        /// The condition.
+        /// The condition (an [`ExprKind::Annotated`] condition carries `@likely`).
         cond: Box<Expr>,
-        /// Annotations after the condition (`@likely`, `@unlikely`).
-        annotations: Vec<Annotation>,
         /// The then block.
         then_block: Block,
         /// The else block, if any.
@@ -306,10 +295,8 @@ pub enum ExprKind {
     Map {
         /// The element variable.
         var: Ident,
-        /// The mapped list.
+        /// The mapped list (an [`ExprKind::Annotated`] list carries `@expect`).
         list: Box<Expr>,
-        /// Annotations after the header.
-        annotations: Vec<Annotation>,
         /// The body; its value is the element of the result list.
         body: Block,
     },
