@@ -1,0 +1,351 @@
+//! Calls in agent code: sub-agents, tools, fns (with the `float` ↔ `f32` boundary),
+//! model calls (`generate`, `embed`), and the binding of positional and named arguments.
+
+use crate::ast::{Arg, Expr, ExprKind, Ident};
+use crate::diagnostic::Diagnostic;
+use crate::hir::{DevicePin, ModelKind, TExpr, TExprKind};
+use crate::span::Span;
+use crate::types::{DType, Ty};
+
+use super::resolve::{AGENT_BUILTINS, DECLARATION_BUILTINS, GlobalKind, TENSOR_BUILTINS};
+use super::typeck::{BodyCx, compatible, convert, mismatch};
+
+/// "1 argument", "2 arguments".
+pub(crate) fn arguments(n: usize) -> String {
+    if n == 1 { "1 argument".to_string() } else { format!("{n} arguments") }
+}
+
+/// Matches arguments to parameters by position and then by name. Reports arity errors,
+/// unknown and repeated names. Returns one argument per parameter.
+pub(crate) fn bind_args<'a>(
+    callee: &str,
+    params: &[String],
+    args: &'a [Arg],
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<&'a Expr>> {
+    let mut bound: Vec<Option<&Expr>> = vec![None; params.len()];
+    let positional = args.iter().filter(|a| a.name.is_none()).count();
+    if args.len() != params.len() || positional > params.len() {
+        diags.push(Diagnostic::error(
+            format!("`{callee}` takes {} but {} {} given", arguments(params.len()), args.len(), if args.len() == 1 { "was" } else { "were" }),
+            span,
+        ));
+        return None;
+    }
+    let mut ok = true;
+    let mut next = 0;
+    for arg in args {
+        match &arg.name {
+            None => {
+                bound[next] = Some(&arg.value);
+                next += 1;
+            }
+            Some(name) => match params.iter().position(|p| *p == name.name) {
+                Some(i) if bound[i].is_none() => bound[i] = Some(&arg.value),
+                Some(_) => {
+                    diags.push(Diagnostic::error(format!("argument `{}` is given twice", name.name), name.span));
+                    ok = false;
+                }
+                None => {
+                    let allowed: Vec<String> = params.iter().map(|p| format!("`{p}`")).collect();
+                    diags.push(
+                        Diagnostic::error(format!("unknown argument `{}` of `{callee}`", name.name), name.span)
+                            .with_help(format!("the parameters are {}", allowed.join(", "))),
+                    );
+                    ok = false;
+                }
+            },
+        }
+    }
+    if !ok {
+        return None;
+    }
+    bound.into_iter().collect()
+}
+
+impl BodyCx<'_> {
+    /// `NAME(args)` in agent code.
+    pub(crate) fn call(&mut self, callee: &Ident, args: &[Arg], span: Span, device: Option<DevicePin>) -> Option<TExpr> {
+        let name = callee.name.as_str();
+        if let Some(local) = self.scopes.lookup(name) {
+            let _ = local;
+            self.error(Diagnostic::error(format!("`{name}` is a variable, not a function"), callee.span));
+            return None;
+        }
+        let Some(global) = self.g.get(name) else {
+            if AGENT_BUILTINS.contains(&name) {
+                return self.builtin(callee, args, span);
+            }
+            if DECLARATION_BUILTINS.contains(&name) {
+                let place = if name == "hf" { "declare a model" } else { "implement a tool" };
+                self.error(Diagnostic::error(format!("`{name}` can only {place}"), callee.span));
+                return None;
+            }
+            if TENSOR_BUILTINS.contains(&name) {
+                self.error(
+                    Diagnostic::error(format!("`{name}` is a tensor built-in, available in fn bodies only"), callee.span)
+                        .with_help("wrap it in a `fn` and call that"),
+                );
+                return None;
+            }
+            for arg in args {
+                let _ = self.expr(&arg.value, None);
+            }
+            self.unknown_name(name, callee.span);
+            return None;
+        };
+        let global = global.clone();
+        if let Some(tool) = &self.in_tool
+            && global.kind != GlobalKind::Model
+        {
+            self.error(
+                Diagnostic::error(format!("`{name}` cannot be called inside tool `{tool}`"), callee.span)
+                    .with_help("a tool's arguments use its parameters and built-ins only"),
+            );
+            return None;
+        }
+        let param_names: Vec<String> = global.params.iter().map(|(n, _)| n.clone()).collect();
+        match global.kind {
+            GlobalKind::Model => {
+                self.error(
+                    Diagnostic::error(format!("`{name}` is a model, not a function"), callee.span)
+                        .with_help(format!("call `{name}.generate(…)` or `{name}.embed(…)`")),
+                );
+                None
+            }
+            GlobalKind::Agent | GlobalKind::Tool => {
+                let bound = bind_args(name, &param_names, args, span, self.diags)?;
+                let mut checked = Vec::with_capacity(bound.len());
+                let mut ok = true;
+                for (expr, (_, ty)) in bound.into_iter().zip(&global.params) {
+                    let value = match ty {
+                        Some(ty) => self.value_of(expr, ty),
+                        None => {
+                            let _ = self.value(expr, None);
+                            None
+                        }
+                    };
+                    match value {
+                        Some(v) => checked.push(v),
+                        None => ok = false,
+                    }
+                }
+                let ret = global.ret.clone()?;
+                if !ok {
+                    return None;
+                }
+                let kind = if global.kind == GlobalKind::Agent {
+                    self.calls.push((name.to_string(), callee.span));
+                    TExprKind::CallAgent { name: name.to_string(), args: checked }
+                } else {
+                    TExprKind::CallTool { name: name.to_string(), args: checked }
+                };
+                Some(TExpr { ty: ret, kind, span })
+            }
+            GlobalKind::Fn => {
+                let bound = bind_args(name, &param_names, args, span, self.diags)?;
+                let mut checked = Vec::with_capacity(bound.len());
+                let mut ok = true;
+                for (expr, (_, ty)) in bound.into_iter().zip(&global.params) {
+                    let value = self.value(expr, ty.as_ref());
+                    match (value, ty) {
+                        (Some(v), Some(ty)) => match to_fn_param(v, ty) {
+                            Ok(v) => checked.push(v),
+                            Err(d) => {
+                                self.error(d);
+                                ok = false;
+                            }
+                        },
+                        _ => ok = false,
+                    }
+                }
+                let ret = global.ret.clone()?;
+                if !ok {
+                    return None;
+                }
+                let call = TExpr {
+                    ty: ret.clone(),
+                    kind: TExprKind::CallFn { name: name.to_string(), args: checked, device },
+                    span,
+                };
+                Some(match ret {
+                    Ty::Scalar(d) if d.is_float() => convert(call, Ty::Float),
+                    Ty::Scalar(_) => convert(call, Ty::Int),
+                    _ => call,
+                })
+            }
+        }
+    }
+
+    /// `RECEIVER.METHOD(args)`: a model call.
+    pub(crate) fn method_call(
+        &mut self,
+        receiver: &Expr,
+        method: &Ident,
+        args: &[Arg],
+        span: Span,
+        device: Option<DevicePin>,
+    ) -> Option<TExpr> {
+        let model = match &receiver.kind {
+            ExprKind::Name(name)
+                if self.scopes.lookup(name).is_none()
+                    && self.g.get(name).is_some_and(|g| g.kind == GlobalKind::Model) =>
+            {
+                name.clone()
+            }
+            ExprKind::Name(name) => {
+                self.error(
+                    Diagnostic::error(format!("`{name}` is not a model"), receiver.span)
+                        .with_help(format!("`.{}(…)` is called on a model declared with `model`", method.name)),
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    Diagnostic::error(format!("the receiver of `{}` must be a model", method.name), receiver.span)
+                        .with_help("methods are called on models: `m.generate(…)`, `m.embed(…)`"),
+                );
+                return None;
+            }
+        };
+        if let Some(tool) = &self.in_tool {
+            self.error(Diagnostic::error(format!("a model cannot be called inside tool `{tool}`"), span));
+            return None;
+        }
+        let global = self.g.get(&model).cloned()?;
+        let arch = global.architecture.clone().unwrap_or_default();
+        match method.name.as_str() {
+            "generate" => {
+                if global.model_kind == Some(ModelKind::Encoder) {
+                    self.error(
+                        Diagnostic::error(format!("`generate` needs a decoder model, but `{model}` is an encoder (`{arch}`)"), method.span)
+                            .with_help("use `embed` on an encoder"),
+                    );
+                    return None;
+                }
+                self.generate(model, args, span, device)
+            }
+            "embed" => {
+                if global.model_kind == Some(ModelKind::Decoder) {
+                    self.error(
+                        Diagnostic::error(format!("`embed` needs an encoder model, but `{model}` is a decoder (`{arch}`)"), method.span)
+                            .with_help("use `generate` on a decoder"),
+                    );
+                    return None;
+                }
+                let bound = bind_args("embed", &["text".to_string()], args, span, self.diags)?;
+                let text = self.value_of(bound[0], &Ty::Text)?;
+                let dim = global.hidden_size;
+                Some(TExpr {
+                    ty: Ty::Tensor { dims: vec![dim], elem: DType::F32 },
+                    kind: TExprKind::Embed { model, text: Box::new(text), device },
+                    span,
+                })
+            }
+            other => {
+                self.error(
+                    Diagnostic::error(format!("unknown model method `{other}`"), method.span)
+                        .with_help("models have `generate` and `embed`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn generate(&mut self, model: String, args: &[Arg], span: Span, device: Option<DevicePin>) -> Option<TExpr> {
+        let mut prompt = None;
+        let mut max_tokens = 128u64;
+        let mut temperature = 0.0f64;
+        let mut stop = None;
+        let mut ok = true;
+        let mut positional = 0;
+        let mut seen: Vec<&str> = Vec::new();
+        for arg in args {
+            let name = match &arg.name {
+                None => {
+                    positional += 1;
+                    if positional > 1 {
+                        self.error(
+                            Diagnostic::error("`generate` takes 1 positional argument (the prompt)", arg.span)
+                                .with_help("the options are named: `max_tokens: 48`, `temperature: 0.7`, `stop: [\"\\n\"]`"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    "prompt"
+                }
+                Some(n) => n.name.as_str(),
+            };
+            if seen.contains(&name) {
+                self.error(Diagnostic::error(format!("argument `{name}` is given twice"), arg.span));
+                ok = false;
+                continue;
+            }
+            seen.push(name);
+            match name {
+                "prompt" => prompt = self.value_of(&arg.value, &Ty::Text).or_else(|| { ok = false; None }),
+                "max_tokens" => match arg.value.kind {
+                    ExprKind::Int(n) if n > 0 => max_tokens = n as u64,
+                    _ => {
+                        self.error(Diagnostic::error("`max_tokens` must be a positive integer literal", arg.value.span));
+                        ok = false;
+                    }
+                },
+                "temperature" => match arg.value.kind {
+                    ExprKind::Float(t) if t >= 0.0 => temperature = t,
+                    ExprKind::Int(t) if t >= 0 => temperature = t as f64,
+                    _ => {
+                        self.error(Diagnostic::error("`temperature` must be a non-negative number literal", arg.value.span));
+                        ok = false;
+                    }
+                },
+                "stop" => {
+                    stop = self.value_of(&arg.value, &Ty::List(Box::new(Ty::Text)));
+                    ok &= stop.is_some();
+                }
+                other => {
+                    self.error(
+                        Diagnostic::error(format!("unknown argument `{other}` of `generate`"), arg.name.as_ref().map_or(arg.span, |n| n.span))
+                            .with_help("the arguments are the prompt, `max_tokens`, `temperature` and `stop`"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if !seen.contains(&"prompt") {
+            self.error(Diagnostic::error("`generate` needs a prompt", span).with_help("write `m.generate(\"…\")`"));
+            return None;
+        }
+        let stop = match stop {
+            Some(stop) => stop,
+            None => TExpr { ty: Ty::List(Box::new(Ty::Text)), kind: TExprKind::List(Vec::new()), span },
+        };
+        if !ok {
+            return None;
+        }
+        Some(TExpr {
+            ty: Ty::Text,
+            kind: TExprKind::Generate {
+                model,
+                prompt: Box::new(prompt?),
+                max_tokens,
+                temperature,
+                stop: Box::new(stop),
+                device,
+            },
+            span,
+        })
+    }
+}
+
+/// Converts an agent value to a fn parameter: `float` → float scalar, `int` → int or
+/// float scalar, tensors must be shape-compatible.
+fn to_fn_param(value: TExpr, param: &Ty) -> Result<TExpr, Diagnostic> {
+    match (param, &value.ty) {
+        (Ty::Scalar(d), Ty::Float) if d.is_float() => Ok(convert(value, param.clone())),
+        (Ty::Scalar(_), Ty::Int) => Ok(convert(value, param.clone())),
+        (Ty::Tensor { .. }, Ty::Tensor { .. }) if compatible(param, &value.ty) => Ok(value),
+        _ => Err(mismatch(param, &value.ty, value.span)),
+    }
+}

@@ -1,0 +1,164 @@
+//! Model declarations: `model m = hf("folder", dtype: "f16")`, and reading the folder's
+//! `config.json` (the checker's only IO) to learn the architecture and `hidden_size`.
+
+use std::path::Path;
+
+use crate::ast::{ExprKind, ModelDecl};
+use crate::diagnostic::Diagnostic;
+use crate::hir::{Model, ModelConfig, ModelKind};
+use crate::span::Span;
+use crate::types::DType;
+
+use super::{CheckMode, CheckOptions};
+
+/// Architectures the compiler can lower, with their kind.
+const SUPPORTED: &[(&str, ModelKind)] =
+    &[("LlamaForCausalLM", ModelKind::Decoder), ("BertModel", ModelKind::Encoder)];
+
+/// Checks a model declaration. `None` when it is malformed (errors were reported).
+pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut Vec<Diagnostic>) -> Option<Model> {
+    let ExprKind::Call { callee, args } = &decl.source.kind else {
+        diags.push(shape_error(decl.source.span));
+        return None;
+    };
+    if callee.name != "hf" {
+        diags.push(shape_error(callee.span));
+        return None;
+    }
+    let mut path: Option<(String, Span)> = None;
+    let mut dtype = None;
+    let mut ok = true;
+    for (i, arg) in args.iter().enumerate() {
+        match (&arg.name, i) {
+            (None, 0) => match &arg.value.kind {
+                ExprKind::Str(folder) => path = Some((folder.clone(), arg.value.span)),
+                _ => {
+                    diags.push(
+                        Diagnostic::error("the model folder must be a text literal", arg.value.span)
+                            .with_help("write `hf(\"models/tiny-llama\")`"),
+                    );
+                    ok = false;
+                }
+            },
+            (Some(name), _) if name.name == "dtype" => match &arg.value.kind {
+                ExprKind::Str(d) if matches!(d.as_str(), "f32" | "f16" | "bf16") => {
+                    dtype = DType::from_name(d);
+                }
+                _ => {
+                    diags.push(
+                        Diagnostic::error("`dtype` must be \"f32\", \"f16\" or \"bf16\"", arg.value.span),
+                    );
+                    ok = false;
+                }
+            },
+            (Some(name), _) => {
+                diags.push(
+                    Diagnostic::error(format!("unknown argument `{}` of `hf`", name.name), name.span)
+                        .with_help("`hf` takes a folder and `dtype: \"f16\"`"),
+                );
+                ok = false;
+            }
+            (None, _) => {
+                diags.push(
+                    Diagnostic::error("`hf` takes 1 positional argument", arg.span)
+                        .with_help("`hf` takes a folder and `dtype: \"f16\"`"),
+                );
+                ok = false;
+            }
+        }
+    }
+    let Some((path, path_span)) = path else {
+        if ok {
+            diags.push(
+                Diagnostic::error("`hf` needs the model folder", decl.source.span)
+                    .with_help("write `hf(\"models/tiny-llama\")`"),
+            );
+        }
+        return None;
+    };
+    let resolved_path = options.base_dir.join(&path);
+    let config = read_config(&path, &resolved_path, path_span, options, diags);
+    if !ok {
+        return None;
+    }
+    let config = config?;
+    Some(Model {
+        name: decl.name.name.clone(),
+        path,
+        resolved_path,
+        dtype,
+        config,
+        span: decl.span,
+    })
+}
+
+fn shape_error(span: Span) -> Diagnostic {
+    Diagnostic::error("a model is declared with `hf(...)`", span)
+        .with_help("write `model m = hf(\"models/tiny-llama\", dtype: \"f16\")`")
+}
+
+/// Reads `config.json`. `Some(None)`: folder absent in check mode (a warning);
+/// `None`: an error was reported.
+fn read_config(
+    path: &str,
+    folder: &Path,
+    span: Span,
+    options: &CheckOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Option<ModelConfig>> {
+    if !folder.is_dir() {
+        let message = format!("model folder `{path}` not found");
+        return match options.mode {
+            CheckMode::Check => {
+                diags.push(Diagnostic::warning(message, span).with_help(
+                    "`embed` is typed `tensor<?xf32>` until the folder exists; `agentc build` needs it",
+                ));
+                Some(None)
+            }
+            CheckMode::Build => {
+                diags.push(
+                    Diagnostic::error(message, span)
+                        .with_help("a model folder holds config.json, model.safetensors and tokenizer.json"),
+                );
+                None
+            }
+        };
+    }
+    let unreadable = |reason: String| {
+        Diagnostic::error(format!("model folder `{path}` has no readable config.json: {reason}"), span)
+    };
+    let text = match std::fs::read_to_string(folder.join("config.json")) {
+        Ok(text) => text,
+        Err(error) => {
+            diags.push(unreadable(error.to_string()));
+            return None;
+        }
+    };
+    let json: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(json) => json,
+        Err(error) => {
+            diags.push(unreadable(error.to_string()));
+            return None;
+        }
+    };
+    let architecture = json
+        .get("architectures")
+        .and_then(|a| a.get(0))
+        .and_then(|a| a.as_str())
+        .unwrap_or("")
+        .to_string();
+    let Some(&(_, kind)) = SUPPORTED.iter().find(|(name, _)| *name == architecture) else {
+        let shown = if architecture.is_empty() { "(none)".to_string() } else { architecture };
+        diags.push(
+            Diagnostic::error(format!("unsupported model architecture `{shown}`"), span)
+                .with_label(format!("config.json of `{path}`"))
+                .with_help("supported architectures: `LlamaForCausalLM` (decoder), `BertModel` (encoder)"),
+        );
+        return None;
+    };
+    let Some(hidden_size) = json.get("hidden_size").and_then(|h| h.as_u64()).filter(|&h| h > 0) else {
+        diags.push(unreadable("`hidden_size` is missing or not a positive integer".into()));
+        return None;
+    };
+    Some(Some(ModelConfig { architecture, kind, hidden_size }))
+}

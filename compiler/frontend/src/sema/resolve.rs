@@ -1,0 +1,281 @@
+//! The item namespace: collects every declaration once, reports duplicates (also of
+//! built-in names), and resolves written types into checked ones for each kind of item.
+
+use std::collections::HashMap;
+
+use crate::ast::{self, Item, TypeExpr, TypeExprKind};
+use crate::diagnostic::Diagnostic;
+use crate::hir::ModelKind;
+use crate::span::Span;
+use crate::types::{DType, Ty};
+
+use super::scope::suggest;
+
+/// What kind of item a global name refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GlobalKind {
+    Model,
+    Tool,
+    Fn,
+    Agent,
+}
+
+impl GlobalKind {
+    /// "a model", "a tool", ...
+    pub fn article(self) -> &'static str {
+        match self {
+            GlobalKind::Model => "a model",
+            GlobalKind::Tool => "a tool",
+            GlobalKind::Fn => "a fn",
+            GlobalKind::Agent => "an agent",
+        }
+    }
+}
+
+/// A declared item's signature as far as callers need it.
+#[derive(Clone, Debug)]
+pub(crate) struct Global {
+    pub kind: GlobalKind,
+    /// Where its name was declared.
+    pub span: Span,
+    /// Parameter names and types (`None` where the written type was invalid).
+    pub params: Vec<(String, Option<Ty>)>,
+    /// Result type (`None` when invalid).
+    pub ret: Option<Ty>,
+    /// For models: decoder or encoder, when the folder's config is known.
+    pub model_kind: Option<ModelKind>,
+    /// For models: `hidden_size`, when known.
+    pub hidden_size: Option<u64>,
+    /// For models: the architecture name, when known.
+    pub architecture: Option<String>,
+}
+
+/// Agent-code built-ins.
+pub(crate) const AGENT_BUILTINS: &[&str] = &[
+    "lines", "split", "join", "contains", "starts_with", "len", "format", "trim", "min", "max",
+    "abs", "argmax", "int", "float", "text",
+];
+
+/// Tensor built-ins of fn bodies.
+pub(crate) const TENSOR_BUILTINS: &[&str] = &[
+    "matmul", "sum", "mean", "max", "norm", "exp", "sqrt", "softmax", "transpose", "reshape",
+];
+
+/// Names that only make sense in declarations.
+pub(crate) const DECLARATION_BUILTINS: &[&str] = &["hf", "exec", "http"];
+
+/// Whether `name` is a built-in of any kind.
+pub(crate) fn is_builtin(name: &str) -> bool {
+    AGENT_BUILTINS.contains(&name)
+        || TENSOR_BUILTINS.contains(&name)
+        || DECLARATION_BUILTINS.contains(&name)
+}
+
+/// The global namespace.
+#[derive(Default)]
+pub(crate) struct Globals {
+    pub items: HashMap<String, Global>,
+    /// Declared names in source order (for deterministic suggestions).
+    pub order: Vec<String>,
+}
+
+impl Globals {
+    /// Looks up an item.
+    pub fn get(&self, name: &str) -> Option<&Global> {
+        self.items.get(name)
+    }
+
+    /// Item names, in source order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(String::as_str)
+    }
+}
+
+/// The declared name of an item.
+pub(crate) fn item_name(item: &Item) -> &ast::Ident {
+    match item {
+        Item::Model(m) => &m.name,
+        Item::Tool(t) => &t.name,
+        Item::Fn(f) => &f.name,
+        Item::Agent(a) => &a.name,
+    }
+}
+
+/// A resolved signature: parameter names and types, and the result type (`None` where
+/// the written type was invalid).
+pub(crate) type Signature = (Vec<(String, Option<Ty>)>, Option<Ty>);
+
+/// Collects the items' names and signatures. Returns, per item, its signature and whether
+/// it is the one registered under its name (a duplicate is still checked, not registered).
+pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (Globals, Vec<(Signature, bool)>) {
+    let mut globals = Globals::default();
+    let mut out = Vec::with_capacity(program.items.len());
+    for item in &program.items {
+        let name = item_name(item);
+        let (kind, params, ret) = match item {
+            Item::Model(_) => (GlobalKind::Model, Vec::new(), None),
+            Item::Tool(t) => (
+                GlobalKind::Tool,
+                params(&t.params, TypeContext::Tool, diags),
+                resolve_type(&t.ret, TypeContext::ToolResult, diags),
+            ),
+            Item::Fn(f) => (
+                GlobalKind::Fn,
+                params(&f.params, TypeContext::Fn, diags),
+                resolve_type(&f.ret, TypeContext::Fn, diags),
+            ),
+            Item::Agent(a) => (
+                GlobalKind::Agent,
+                params(&a.params, TypeContext::Agent, diags),
+                resolve_type(&a.ret, TypeContext::Agent, diags),
+            ),
+        };
+        if is_builtin(&name.name) {
+            diags.push(
+                Diagnostic::error(format!("duplicate declaration of `{}`", name.name), name.span)
+                    .with_note(format!("`{}` is a built-in name", name.name)),
+            );
+            out.push(((params, ret), false));
+            continue;
+        }
+        if let Some(first) = globals.items.get(&name.name) {
+            diags.push(
+                Diagnostic::error(format!("duplicate declaration of `{}`", name.name), name.span)
+                    .with_secondary(first.span, "first declared here"),
+            );
+            out.push(((params, ret), false));
+            continue;
+        }
+        globals.order.push(name.name.clone());
+        globals.items.insert(
+            name.name.clone(),
+            Global {
+                kind,
+                span: name.span,
+                params: params.clone(),
+                ret: ret.clone(),
+                model_kind: None,
+                hidden_size: None,
+                architecture: None,
+            },
+        );
+        out.push(((params, ret), true));
+    }
+    (globals, out)
+}
+
+fn params(params: &[ast::Param], context: TypeContext, diags: &mut Vec<Diagnostic>) -> Vec<(String, Option<Ty>)> {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut out = Vec::with_capacity(params.len());
+    for param in params {
+        if let Some(first) = seen.get(param.name.name.as_str()) {
+            diags.push(
+                Diagnostic::error(format!("duplicate declaration of `{}`", param.name.name), param.name.span)
+                    .with_secondary(*first, "first declared here"),
+            );
+        } else {
+            seen.insert(&param.name.name, param.name.span);
+        }
+        out.push((param.name.name.clone(), resolve_type(&param.ty, context, diags)));
+    }
+    out
+}
+
+/// Where a type is written; each place allows different types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TypeContext {
+    /// Agent parameters, results and `let` annotations: text, int, float, bool, lists, tensors.
+    Agent,
+    /// Tool parameters: text, int, float, bool.
+    Tool,
+    /// A tool's result: text.
+    ToolResult,
+    /// Fn parameters, results and lets: tensors and scalar element types.
+    Fn,
+}
+
+const AGENT_TYPE_NAMES: &[&str] = &["text", "int", "float", "bool", "list"];
+const SCALAR_TYPE_NAMES: &[&str] = &["f32", "f16", "bf16", "i32", "i64"];
+
+/// Resolves a written type for `context`, reporting what is not allowed there.
+pub(crate) fn resolve_type(ty: &TypeExpr, context: TypeContext, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
+    let resolved = resolve_any(ty, diags)?;
+    let allowed = match context {
+        TypeContext::Agent => !matches!(resolved, Ty::Scalar(_)),
+        TypeContext::Tool => matches!(resolved, Ty::Text | Ty::Int | Ty::Float | Ty::Bool),
+        TypeContext::ToolResult => resolved == Ty::Text,
+        TypeContext::Fn => matches!(resolved, Ty::Tensor { .. } | Ty::Scalar(_)),
+    };
+    if allowed {
+        return Some(resolved);
+    }
+    let (message, help) = match context {
+        TypeContext::Agent => (
+            format!("scalar element type `{resolved}` is only allowed in fn signatures and bodies"),
+            "use `float` or `int` in agent code".to_string(),
+        ),
+        TypeContext::Tool => (
+            format!("a tool parameter cannot have type `{resolved}`"),
+            "tool parameters are `text`, `int`, `float` or `bool`".to_string(),
+        ),
+        TypeContext::ToolResult => (
+            format!("a tool's result type must be `text`, found `{resolved}`"),
+            "a tool returns its program's output or the response body as text".to_string(),
+        ),
+        TypeContext::Fn => (
+            format!("a fn cannot use type `{resolved}`"),
+            "fn parameters, results and locals are tensors or scalar element types (`f32`, `f16`, `bf16`, `i32`, `i64`)"
+                .to_string(),
+        ),
+    };
+    diags.push(Diagnostic::error(message, ty.span).with_help(help));
+    None
+}
+
+fn resolve_any(ty: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
+    match &ty.kind {
+        TypeExprKind::Named(name) => match name.as_str() {
+            "text" => Some(Ty::Text),
+            "int" => Some(Ty::Int),
+            "float" => Some(Ty::Float),
+            "bool" => Some(Ty::Bool),
+            "list" => {
+                diags.push(
+                    Diagnostic::error("`list` needs an element type", ty.span)
+                        .with_help("write `list<text>`"),
+                );
+                None
+            }
+            other => match DType::from_name(other) {
+                Some(dtype) => Some(Ty::Scalar(dtype)),
+                None => {
+                    let mut diagnostic = Diagnostic::error(format!("unknown type `{other}`"), ty.span);
+                    let candidates = AGENT_TYPE_NAMES.iter().chain(SCALAR_TYPE_NAMES).copied();
+                    if let Some(s) = suggest(other, candidates) {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
+                    }
+                    diags.push(diagnostic);
+                    None
+                }
+            },
+        },
+        TypeExprKind::List(inner) => {
+            let inner = resolve_any(inner, diags)?;
+            if matches!(inner, Ty::Scalar(_)) {
+                diags.push(Diagnostic::error(
+                    format!("scalar element type `{inner}` cannot be a list element"),
+                    ty.span,
+                ));
+                return None;
+            }
+            Some(Ty::List(Box::new(inner)))
+        }
+        TypeExprKind::Tensor { dims, elem } => match DType::from_name(elem) {
+            Some(elem) => Some(Ty::Tensor { dims: dims.clone(), elem }),
+            None => {
+                diags.push(Diagnostic::error(format!("unknown tensor element type `{elem}`"), ty.span));
+                None
+            }
+        },
+    }
+}

@@ -1,0 +1,272 @@
+//! Thin, copyable handles over MLIR's C API for the passes and the verifier.
+//!
+//! melior's safe types tie every value and operation to the lifetime of the block or
+//! operation it was reached from, which makes in-place rewriting (move an op, replace all
+//! uses, erase) fight the borrow checker. The passes work on these raw handles instead;
+//! every function here is a direct call of the C API, and each documents what it needs.
+
+use melior::ir::attribute::AttributeLike;
+use melior::ir::operation::OperationLike;
+use melior::ir::{Attribute, BlockRef, Location, OperationRef, Type, Value};
+use mlir_sys::*;
+
+/// A handle to an operation owned by the IR (never by this handle).
+#[derive(Clone, Copy, Debug)]
+pub struct Op(pub MlirOperation);
+
+/// A handle to an SSA value.
+#[derive(Clone, Copy, Debug)]
+pub struct Val(pub MlirValue);
+
+/// A handle to a block.
+#[derive(Clone, Copy, Debug)]
+pub struct Blk(pub MlirBlock);
+
+impl PartialEq for Op {
+    fn eq(&self, other: &Op) -> bool {
+        self.0.ptr == other.0.ptr
+    }
+}
+
+impl Op {
+    /// The handle of a melior operation reference.
+    pub fn of<'c: 'a, 'a>(op: &impl OperationLike<'c, 'a>) -> Op {
+        Op(op.to_raw())
+    }
+
+    /// A melior view, for the attribute and printing helpers.
+    pub fn view<'c, 'a>(self) -> OperationRef<'c, 'a> {
+        // SAFETY: the handle points at a live operation (callers never keep handles to
+        // erased operations).
+        unsafe { OperationRef::from_raw(self.0) }
+    }
+
+    /// The op's name (`workflow.concat`).
+    pub fn name(self) -> String {
+        self.view().name().as_string_ref().as_str().unwrap_or("").to_string()
+    }
+
+    /// Number of operands.
+    pub fn operand_count(self) -> usize {
+        unsafe { mlirOperationGetNumOperands(self.0) as usize }
+    }
+
+    /// Operand `i`.
+    pub fn operand(self, i: usize) -> Val {
+        Val(unsafe { mlirOperationGetOperand(self.0, i as isize) })
+    }
+
+    /// All operands.
+    pub fn operands(self) -> Vec<Val> {
+        (0..self.operand_count()).map(|i| self.operand(i)).collect()
+    }
+
+    /// Number of results.
+    pub fn result_count(self) -> usize {
+        unsafe { mlirOperationGetNumResults(self.0) as usize }
+    }
+
+    /// Result `i`.
+    pub fn result(self, i: usize) -> Val {
+        Val(unsafe { mlirOperationGetResult(self.0, i as isize) })
+    }
+
+    /// All results.
+    pub fn results(self) -> Vec<Val> {
+        (0..self.result_count()).map(|i| self.result(i)).collect()
+    }
+
+    /// Number of regions.
+    pub fn region_count(self) -> usize {
+        unsafe { mlirOperationGetNumRegions(self.0) as usize }
+    }
+
+    /// The blocks of region `i`, in order.
+    pub fn region_blocks(self, i: usize) -> Vec<Blk> {
+        let mut blocks = Vec::new();
+        unsafe {
+            let region = mlirOperationGetRegion(self.0, i as isize);
+            let mut block = mlirRegionGetFirstBlock(region);
+            while !block.ptr.is_null() {
+                blocks.push(Blk(block));
+                block = mlirBlockGetNextInRegion(block);
+            }
+        }
+        blocks
+    }
+
+    /// The first block of region `i`, if the region has one.
+    pub fn region_entry(self, i: usize) -> Option<Blk> {
+        self.region_blocks(i).first().copied()
+    }
+
+    /// The operation's location.
+    pub fn location<'c>(self) -> Location<'c> {
+        unsafe { Location::from_raw(mlirOperationGetLocation(self.0)) }
+    }
+
+    /// The block holding this operation, if any.
+    pub fn block(self) -> Option<Blk> {
+        let block = unsafe { mlirOperationGetBlock(self.0) };
+        (!block.ptr.is_null()).then_some(Blk(block))
+    }
+
+    /// The operation holding this one, if any.
+    pub fn parent(self) -> Option<Op> {
+        let parent = unsafe { mlirOperationGetParentOperation(self.0) };
+        (!parent.ptr.is_null()).then_some(Op(parent))
+    }
+
+    /// The attribute `name`, if present.
+    pub fn attribute<'c>(self, name: &str) -> Option<Attribute<'c>> {
+        self.view().attribute(name).ok()
+    }
+
+    /// Whether attribute `name` is present.
+    pub fn has_attribute(self, name: &str) -> bool {
+        self.view().has_attribute(name)
+    }
+
+    /// Sets attribute `name` (inherent or discardable).
+    pub fn set_attribute(self, name: &str, value: Attribute) {
+        let name = melior::StringRef::new(name);
+        unsafe { mlirOperationSetAttributeByName(self.0, name.to_raw(), value.to_raw()) }
+    }
+
+    /// Moves this operation right before `other` (in any block).
+    pub fn move_before(self, other: Op) {
+        unsafe { mlirOperationMoveBefore(self.0, other.0) }
+    }
+
+    /// Unlinks and destroys the operation. Its results must have no uses left.
+    pub fn erase(self) {
+        unsafe { mlirOperationDestroy(self.0) }
+    }
+
+    /// A deep copy, not inserted anywhere (the caller inserts or erases it).
+    pub fn clone_detached(self) -> Op {
+        Op(unsafe { mlirOperationClone(self.0) })
+    }
+
+    /// Whether no result of the op has a use.
+    pub fn results_unused(self) -> bool {
+        self.results().iter().all(|r| !r.has_uses())
+    }
+
+    /// The operations nested in this one (all regions, all blocks), outermost first, in
+    /// program order; this op is not included.
+    pub fn nested_ops(self) -> Vec<Op> {
+        let mut out = Vec::new();
+        for region in 0..self.region_count() {
+            for block in self.region_blocks(region) {
+                for op in block.ops() {
+                    out.push(op);
+                    out.extend(op.nested_ops());
+                }
+            }
+        }
+        out
+    }
+
+    /// Emits an error diagnostic at this op's location through the context's handlers.
+    pub fn emit_error(self, message: &str) {
+        emit_error(self.location(), message);
+    }
+}
+
+impl Val {
+    /// A melior view of the value.
+    pub fn view<'c, 'a>(self) -> Value<'c, 'a> {
+        unsafe { Value::from_raw(self.0) }
+    }
+
+    /// The value's type.
+    pub fn ty<'c>(self) -> Type<'c> {
+        unsafe { Type::from_raw(mlirValueGetType(self.0)) }
+    }
+
+    /// Whether anything uses the value.
+    pub fn has_uses(self) -> bool {
+        unsafe { !mlirOpOperandIsNull(mlirValueGetFirstUse(self.0)) }
+    }
+
+    /// The operations using this value (one entry per use).
+    pub fn users(self) -> Vec<Op> {
+        let mut users = Vec::new();
+        unsafe {
+            let mut operand = mlirValueGetFirstUse(self.0);
+            while !mlirOpOperandIsNull(operand) {
+                users.push(Op(mlirOpOperandGetOwner(operand)));
+                operand = mlirOpOperandGetNextUse(operand);
+            }
+        }
+        users
+    }
+
+    /// The op defining this value, or `None` for a block argument.
+    pub fn defining_op(self) -> Option<Op> {
+        unsafe {
+            if mlirValueIsAOpResult(self.0) {
+                Some(Op(mlirOpResultGetOwner(self.0)))
+            } else {
+                None
+            }
+        }
+    }
+
+    /// Replaces every use of this value with `with`.
+    pub fn replace_all_uses_with(self, with: Val) {
+        unsafe { mlirValueReplaceAllUsesOfWith(self.0, with.0) }
+    }
+}
+
+impl Blk {
+    /// The handle of a melior block reference.
+    pub fn of(block: &BlockRef) -> Blk {
+        use melior::ir::BlockLike;
+        Blk(block.to_raw())
+    }
+
+    /// The operations of the block, in order (a snapshot: safe to mutate while iterating).
+    pub fn ops(self) -> Vec<Op> {
+        let mut ops = Vec::new();
+        unsafe {
+            let mut op = mlirBlockGetFirstOperation(self.0);
+            while !op.ptr.is_null() {
+                ops.push(Op(op));
+                op = mlirOperationGetNextInBlock(op);
+            }
+        }
+        ops
+    }
+
+    /// The block's arguments.
+    pub fn arguments(self) -> Vec<Val> {
+        unsafe {
+            let count = mlirBlockGetNumArguments(self.0);
+            (0..count).map(|i| Val(mlirBlockGetArgument(self.0, i))).collect()
+        }
+    }
+
+    /// The block's terminator (its last operation), if it has operations.
+    pub fn terminator(self) -> Option<Op> {
+        self.ops().last().copied()
+    }
+}
+
+/// Emits an error diagnostic at `location` through the context's diagnostic handlers.
+pub fn emit_error(location: Location, message: &str) {
+    // Interior NULs cannot cross the C API; they never occur in our messages, but be safe.
+    let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+    unsafe { mlirEmitError(location.to_raw(), text.as_ptr()) }
+}
+
+/// The top-level operations of a module op's body.
+pub fn module_ops(module: Op) -> Vec<Op> {
+    module.region_entry(0).map(|b| b.ops()).unwrap_or_default()
+}
+
+/// The string value of a `sym_name` attribute, if the op has one.
+pub fn symbol_name(op: Op) -> Option<String> {
+    agentc_dialects::workflow::string_attr(&op.view(), "sym_name")
+}

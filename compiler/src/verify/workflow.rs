@@ -1,0 +1,246 @@
+//! Semantic rules of the workflow and tgraph levels.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use agentc_dialects::{tgraph as tg, workflow as wf};
+use agentc_runtime::builtins::format_placeholders;
+
+use crate::ir::{self, Op};
+
+/// What the verifier knows about a `workflow.model`.
+struct ModelInfo {
+    kind: String,
+    hidden_size: i64,
+}
+
+/// Verifies `module`; returns the number of errors emitted.
+pub fn verify(module: Op) -> usize {
+    let mut errors = 0;
+    let mut report = |op: Op, message: String| {
+        op.emit_error(&message);
+        errors += 1;
+    };
+    let mut models: BTreeMap<String, ModelInfo> = BTreeMap::new();
+    let mut functions: BTreeMap<String, Op> = BTreeMap::new();
+    for op in ir::module_ops(module) {
+        let name = op.name();
+        if name == wf::MODEL {
+            let symbol = ir::symbol_name(op).unwrap_or_default();
+            let kind = wf::string_attr(&op.view(), "kind").unwrap_or_default();
+            if !matches!(kind.as_str(), "decoder" | "encoder" | "unknown") {
+                report(op, format!("model `{symbol}` has kind `{kind}`; expected \"decoder\", \"encoder\" or \"unknown\""));
+            }
+            let hidden_size = wf::int_attr(&op.view(), "hidden_size").unwrap_or(0);
+            if models.insert(symbol.clone(), ModelInfo { kind, hidden_size }).is_some() {
+                report(op, format!("duplicate model `{symbol}`"));
+            }
+        } else if name == "func.func" {
+            if let Some(symbol) = ir::symbol_name(op) {
+                functions.insert(symbol, op);
+            }
+        }
+    }
+    let mut calls: BTreeMap<String, Vec<(String, Op)>> = BTreeMap::new();
+    for (function_name, &function) in &functions {
+        let is_tool = function.has_attribute(wf::TOOL_ATTR);
+        for op in function.nested_ops() {
+            let name = op.name();
+            match name.as_str() {
+                wf::GENERATE | wf::EMBED => {
+                    let symbol = wf::symbol_attr(&op.view(), "model").unwrap_or_default();
+                    let Some(model) = models.get(&symbol) else {
+                        report(op, format!("`@{symbol}` does not name a workflow.model"));
+                        continue;
+                    };
+                    if name == wf::GENERATE {
+                        if model.kind == "encoder" {
+                            report(op, format!("`generate` needs a decoder, but model `{symbol}` is an encoder"));
+                        }
+                        if wf::int_attr(&op.view(), "max_tokens").unwrap_or(0) <= 0 {
+                            report(op, "max_tokens must be positive".into());
+                        }
+                        let temperature = wf::float_attr(&op.view(), "temperature").unwrap_or(0.0);
+                        if !(temperature >= 0.0 && temperature.is_finite()) {
+                            report(op, format!("temperature must be a finite number ≥ 0, not {temperature}"));
+                        }
+                    } else {
+                        if model.kind == "decoder" {
+                            report(op, format!("`embed` needs an encoder, but model `{symbol}` is a decoder"));
+                        }
+                        if let Some(message) = check_embedding_type(op, model.hidden_size) {
+                            report(op, message);
+                        }
+                    }
+                    let device = wf::string_attr(&op.view(), "device").unwrap_or_default();
+                    if !(device.is_empty() || device == "cpu" || device == "gpu" || device.starts_with("name:")) {
+                        report(op, format!("device pin `{device}` is neither a device kind (cpu, gpu) nor `name:DEVICE`"));
+                    }
+                }
+                wf::TOOL_CALL => {
+                    let symbol = wf::symbol_attr(&op.view(), "callee").unwrap_or_default();
+                    match functions.get(&symbol) {
+                        Some(tool) if tool.has_attribute(wf::TOOL_ATTR) => {
+                            let params = tool.region_entry(0).map(|b| b.arguments().len()).unwrap_or(0);
+                            if params != op.operand_count() {
+                                report(op, format!("tool `{symbol}` takes {params} arguments but {} were given", op.operand_count()));
+                            }
+                        }
+                        _ => report(op, format!("`@{symbol}` does not name a tool function")),
+                    }
+                }
+                wf::EXEC | wf::HTTP | wf::URL_TEMPLATE if !is_tool => {
+                    report(op, format!("`{name}` may only appear inside a tool function"));
+                }
+                wf::FORMAT => {
+                    if let Some(template) = op.operand(0).defining_op().filter(|d| d.name() == wf::TEXT_CONSTANT) {
+                        let text = wf::string_attr(&template.view(), "value").unwrap_or_default();
+                        let placeholders = format_placeholders(&text);
+                        if placeholders != op.operand_count() - 1 {
+                            report(op, format!("format has {placeholders} `{{}}` but {} arguments", op.operand_count() - 1));
+                        }
+                    }
+                }
+                "func.call" => {
+                    let callee = wf::symbol_attr(&op.view(), "callee").unwrap_or_default();
+                    calls.entry(function_name.clone()).or_default().push((callee, op));
+                }
+                _ if name.starts_with("tgraph.") => {
+                    if let Some(message) = check_tensor_op(op) {
+                        report(op, message);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Agents (and fns) must form a DAG: the runtime and the inliner rely on it.
+    for (from, cycle_call) in find_cycles(&calls) {
+        report(cycle_call, format!("recursion: `{from}` calls itself through this call"));
+    }
+    errors
+}
+
+/// Calls that close a cycle, found by depth-first search in name order (deterministic).
+fn find_cycles(calls: &BTreeMap<String, Vec<(String, Op)>>) -> Vec<(String, Op)> {
+    fn visit(
+        node: &str,
+        calls: &BTreeMap<String, Vec<(String, Op)>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+        found: &mut Vec<(String, Op)>,
+    ) {
+        if done.contains(node) {
+            return;
+        }
+        stack.push(node.to_string());
+        for (callee, op) in calls.get(node).into_iter().flatten() {
+            if stack.iter().any(|s| s == callee) {
+                found.push((callee.clone(), *op));
+            } else {
+                visit(callee, calls, stack, done, found);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_string());
+    }
+    let mut found = Vec::new();
+    let mut done = BTreeSet::new();
+    for node in calls.keys() {
+        visit(node, calls, &mut Vec::new(), &mut done, &mut found);
+    }
+    found
+}
+
+/// A shaped type's dimensions (`None` for dynamic) and element type text.
+fn shape_of(ty: melior::ir::Type) -> Option<(Vec<Option<i64>>, String)> {
+    use mlir_sys::*;
+    unsafe {
+        let raw = melior::ir::r#type::TypeLike::to_raw(&ty);
+        if !mlirTypeIsARankedTensor(raw) {
+            return None;
+        }
+        let rank = mlirShapedTypeGetRank(raw) as isize;
+        let dims = (0..rank)
+            .map(|i| if mlirShapedTypeIsDynamicDim(raw, i) { None } else { Some(mlirShapedTypeGetDimSize(raw, i)) })
+            .collect();
+        let elem = melior::ir::Type::from_raw(mlirShapedTypeGetElementType(raw)).to_string();
+        Some((dims, elem))
+    }
+}
+
+fn check_embedding_type(op: Op, hidden_size: i64) -> Option<String> {
+    let ty = op.result(0).ty();
+    match shape_of(ty) {
+        Some((dims, elem)) if dims.len() == 1 && elem == "f32" => match dims[0] {
+            Some(size) if hidden_size > 0 && size != hidden_size => {
+                Some(format!("embed result `{ty}` does not match the model's hidden size {hidden_size}"))
+            }
+            _ => None,
+        },
+        _ => Some(format!("embed must return a 1-D tensor of f32, not `{ty}`")),
+    }
+}
+
+/// NumPy broadcasting of two static-or-dynamic shapes.
+fn broadcast(a: &[Option<i64>], b: &[Option<i64>]) -> Option<Vec<Option<i64>>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![None; rank];
+    for i in 0..rank {
+        let x = if i + a.len() >= rank { a[i + a.len() - rank] } else { Some(1) };
+        let y = if i + b.len() >= rank { b[i + b.len() - rank] } else { Some(1) };
+        out[i] = match (x, y) {
+            (Some(1), other) | (other, Some(1)) => other,
+            (Some(x), Some(y)) if x == y => Some(x),
+            (Some(_), Some(_)) => return None,
+            (None, other) | (other, None) => other,
+        };
+    }
+    Some(out)
+}
+
+fn compatible(got: &[Option<i64>], want: &[Option<i64>]) -> bool {
+    got.len() == want.len() && got.iter().zip(want).all(|(g, w)| g.is_none() || w.is_none() || g == w)
+}
+
+fn check_tensor_op(op: Op) -> Option<String> {
+    let name = op.name();
+    let operands: Vec<_> = op.operands().iter().map(|v| shape_of(v.ty())).collect();
+    let result = shape_of(op.result(0).ty())?;
+    let operands: Vec<_> = operands.into_iter().collect::<Option<_>>()?;
+    let elem_mismatch = operands.iter().any(|(_, e)| *e != result.1);
+    match name.as_str() {
+        tg::ADD | tg::SUB | tg::MUL | tg::DIV => {
+            if elem_mismatch {
+                return Some(format!("`{name}` mixes element types"));
+            }
+            match broadcast(&operands[0].0, &operands[1].0) {
+                Some(shape) if compatible(&result.0, &shape) => None,
+                Some(_) => Some(format!("`{name}` result shape does not match the broadcast of its operands")),
+                None => Some(format!("`{name}` operands cannot be broadcast together")),
+            }
+        }
+        tg::NEG | tg::EXP | tg::SQRT | tg::SOFTMAX => {
+            (elem_mismatch || !compatible(&result.0, &operands[0].0)).then(|| format!("`{name}` must keep its operand's type"))
+        }
+        tg::REDUCE_SUM | tg::REDUCE_MEAN | tg::REDUCE_MAX | tg::NORM => {
+            (elem_mismatch || !result.0.is_empty()).then(|| format!("`{name}` must return a 0-d tensor of its element type"))
+        }
+        tg::MATMUL => {
+            let (a, b) = (&operands[0].0, &operands[1].0);
+            let k_a = a.last().copied().flatten();
+            let k_b = if b.len() >= 2 { b[b.len() - 2] } else { b.first().copied().flatten() };
+            match (k_a, k_b) {
+                (Some(x), Some(y)) if x != y => Some(format!("`{name}` inner dimensions differ: {x} vs {y}")),
+                _ => elem_mismatch.then(|| format!("`{name}` mixes element types")),
+            }
+        }
+        tg::RESHAPE => {
+            let count = |dims: &[Option<i64>]| dims.iter().try_fold(1i64, |acc, d| d.map(|d| acc * d));
+            match (count(&operands[0].0), count(&result.0)) {
+                (Some(x), Some(y)) if x != y => Some(format!("`{name}` changes the element count from {x} to {y}")),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

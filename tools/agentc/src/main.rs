@@ -1,0 +1,75 @@
+//! `agentc`: the driver. Checks `.agent` files and compiles them down the levels
+//! (`--emit=PHASE` stops at a level and prints it). Exit codes: 0 success, 1 errors in the
+//! input, 2 usage errors.
+
+mod build;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// agentc: a multi-level compiler for agent workflows (.agent files).
+///
+/// A workflow is parsed and checked, lowered to the `workflow` MLIR dialect, and
+/// optimised by agentc's workflow passes. Later levels (fragment, tensor, kernel, llvm and
+/// native executables) are designed but not built yet; asking for them says so.
+#[derive(Parser)]
+#[command(name = "agentc", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a .agent file and print its diagnostics (model folders may be absent: warning).
+    Check {
+        /// The .agent file.
+        file: PathBuf,
+    },
+    /// Compile a .agent file (or MLIR at the workflow level) and emit a phase.
+    Build(build::BuildArgs),
+    /// List agentc's passes with their summaries.
+    Passes,
+}
+
+/// What `--emit` can produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The untyped syntax tree (Rust debug form).
+    Ast,
+    /// The workflow dialect after the workflow passes.
+    Workflow,
+    /// The fragment dialect (not built yet).
+    Fragment,
+    /// The tgraph dialect (not built yet).
+    Tensor,
+    /// The kernel dialect (not built yet).
+    Kernel,
+    /// LLVM IR (not built yet).
+    Llvm,
+    /// Assembly (not built yet).
+    Asm,
+    /// PTX (not built yet).
+    Ptx,
+    /// An object file (not built yet).
+    Obj,
+    /// A native executable (not built yet).
+    Exe,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { file } => build::check(&file),
+        Command::Build(args) => build::build(&args),
+        Command::Passes => {
+            for pass in agentc_compiler::passes::REGISTRY {
+                println!("{:<32} {}", pass.name, pass.summary.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
