@@ -317,3 +317,133 @@ fn keeps_going_across_items() {
         ["unknown name `x`", "unknown name `y`", "mismatched types: expected `int`, found `text`"]
     );
 }
+
+/// Checks `bytes` on an 8 MB stack; asserts no panic, at least one error, and every span
+/// inside the input.
+fn assert_clean_failure(name: &str, bytes: Vec<u8>) {
+    let len = bytes.len();
+    let name = name.to_string();
+    on_small_stack(move || {
+        let checked: Checked = check_bytes(&bytes, &options(CheckMode::Check));
+        assert!(checked.diagnostics.iter().any(Diagnostic::is_error), "{name}: no error");
+        assert!(checked.module.is_none(), "{name}");
+        for d in &checked.diagnostics {
+            for label in &d.labels {
+                assert!(label.span.start <= label.span.end && label.span.end as usize <= len, "{name}: span {:?} outside {len}", label.span);
+            }
+        }
+    });
+}
+
+#[test]
+fn malformed_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    assert!(entries.len() >= 10);
+    for path in entries {
+        assert_clean_failure(&path.display().to_string(), std::fs::read(&path).unwrap());
+    }
+}
+
+#[test]
+fn generated_pathological_inputs() {
+    let wrap = |body: String| format!("agent a() -> int {{\n    {body}\n}}\n").into_bytes();
+    for open in ["(", "[", "{"] {
+        assert_clean_failure(&format!("deep {open}"), wrap(open.repeat(10_000)));
+    }
+    assert_clean_failure("deep if", wrap("if true { ".repeat(300)));
+    assert_clean_failure("deep list type", format!("agent a(x: {}int{}) -> int {{ 1 }}", "list<".repeat(10_000), ">".repeat(10_000)).into_bytes());
+    assert_clean_failure("unary minus", wrap(format!("{}1", "-".repeat(10_000))));
+    assert_clean_failure("plus chain", wrap(vec!["a"; 100_000].join(" + ")));
+    assert_clean_failure("else-if chain", wrap(format!("{}{{ 1 }}", "if true { 1 } else ".repeat(2_000))));
+    assert_clean_failure("1 MB string", wrap(format!("\"{}\" + 1", "x".repeat(1 << 20))));
+    assert_clean_failure("400 digits", wrap("9".repeat(400)));
+    assert_clean_failure("invalid utf-8", [b"agent a() -> int { ".as_slice(), &[0xc3, 0x28], b" }"].concat());
+    assert_clean_failure("lone cr", b"agent a() -> int {\r1\r}".to_vec());
+    assert_clean_failure("nul", b"\0\0\0".to_vec());
+    let many = (0..5_000).map(|i| format!("agent a{i}() -> int {{ a{}() }}\n", i + 1)).collect::<String>();
+    assert_clean_failure("long call chain", format!("{many}agent a5000() -> int {{ a0() }}").into_bytes());
+}
+
+/// xorshift64*: a tiny deterministic PRNG (no extra crates).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        if out.is_empty() {
+            break;
+        }
+        let at = rng.below(out.len());
+        match rng.below(4) {
+            0 => out[at] ^= 1 << rng.below(8),
+            1 => {
+                let len = rng.below(16).min(out.len() - at);
+                out.drain(at..at + len);
+            }
+            2 => {
+                let len = rng.below(24).min(out.len() - at);
+                let run = out[at..at + len].to_vec();
+                let to = rng.below(out.len());
+                out.splice(to..to, run);
+            }
+            _ => {
+                const PIECES: &[&[u8]] = &[b"(", b")", b"{", b"}", b"[", b"]", b"\n", b"@likely", b"\"", b"\\", b"map x in ", b"if ", b"else", b"-", b"return ", b"break", b"tensor<", b"1e999", b"\xff"];
+                let piece = PIECES[rng.below(PIECES.len())];
+                out.splice(at..at, piece.iter().copied());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn randomized_mutations_never_panic() {
+    on_small_stack(|| {
+        let base = EXAMPLE.as_bytes();
+        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        let mut inputs: Vec<Vec<u8>> = (0..3_000).map(|_| mutate(&mut rng, base)).collect();
+        inputs.extend((0..base.len()).step_by(7).map(|n| base[..n].to_vec()));
+        let opts = options(CheckMode::Check);
+        for (i, input) in inputs.iter().enumerate() {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_bytes(input, &opts)));
+            let checked = result.unwrap_or_else(|_| panic!("input {i} panicked: {:?}", String::from_utf8_lossy(input)));
+            for d in &checked.diagnostics {
+                for label in &d.labels {
+                    assert!(label.span.end as usize <= input.len() && label.span.start <= label.span.end, "input {i}: span {:?}", label.span);
+                }
+            }
+            assert_eq!(checked.module.is_none(), checked.diagnostics.iter().any(Diagnostic::is_error), "input {i}");
+        }
+    });
+}
+
+#[test]
+fn deepest_accepted_trees_check_on_a_small_stack() {
+    on_small_stack(|| {
+        let opts = options(CheckMode::Check);
+        let chain = format!("agent a(x: int) -> int {{ {} }}", vec!["x"; 250].join(" + "));
+        assert!(check_source(&chain, &opts).module.is_some());
+        let lists = format!("agent a() -> int {{\n let l = {}1{}\n 1\n}}", "[".repeat(250), "]".repeat(250));
+        assert!(check_source(&lists, &opts).module.is_some());
+        let ifs = format!("agent a(c: bool) -> int {{ {}1{} }}", "if c { ".repeat(120), " } else { 2 }".repeat(120));
+        let checked = check_source(&ifs, &opts);
+        assert!(checked.module.is_some(), "{:?}", checked.diagnostics.first());
+        let minus = format!("fn f(a: f32) -> f32 {{ {}a }}", "-(".repeat(250) + &")".repeat(0));
+        let _ = check_source(&minus, &opts);
+    });
+}

@@ -194,7 +194,13 @@ impl<'c> Builder<'c> {
     /// `arith.constant dense<value> : tensor<dtype>`: a scalar inside a fn body.
     pub fn scalar_tensor_const(&self, block: Blk, value: f64, dtype: DType, location: Location<'c>) -> Result<Val, LowerError> {
         let ty = self.parse_type(&format!("tensor<{}>", dtype.name()))?;
-        let literal = if dtype.is_float() { format!("{value:e}") } else { format!("{}", value as i64) };
+        // MLIR's float literals need a `.` (`8e0` does not parse; `8.0e0` does).
+        let literal = if dtype.is_float() {
+            let shortest = format!("{value:e}");
+            if shortest.contains('.') { shortest } else { shortest.replacen('e', ".0e", 1) }
+        } else {
+            format!("{}", value as i64)
+        };
         let attribute = Attribute::parse(self.context, &format!("dense<{literal}> : tensor<{}>", dtype.name()))
             .ok_or_else(|| LowerError(format!("cannot build the constant {literal}")))?;
         self.emit1(block, "arith.constant", &[], ty, &[("value", attribute)], location)
