@@ -21,7 +21,7 @@ use clap::Parser;
 /// (MLIR's structural verifier including IRDL, then agentc's semantic verifier), runs the
 /// pass pipeline, and prints the result. `agent-opt --list-passes` lists agentc's passes.
 #[derive(Parser)]
-#[command(name = "agent-opt", version, about, long_about = None)]
+#[command(name = "agent-opt", version)]
 struct Cli {
     /// Input file (`-` or nothing: stdin).
     input: Option<PathBuf>,

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// optimised by agentc's workflow passes. Later levels (fragment, tensor, kernel, llvm and
 /// native executables) are designed but not built yet; asking for them says so.
 #[derive(Parser)]
-#[command(name = "agentc", version, about, long_about = None, propagate_version = true)]
+#[command(name = "agentc", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

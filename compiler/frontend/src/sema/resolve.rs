@@ -202,7 +202,7 @@ pub(crate) fn resolve_type(ty: &TypeExpr, context: TypeContext, diags: &mut Vec<
     let resolved = resolve_any(ty, diags)?;
     let allowed = match context {
         TypeContext::Agent => !matches!(resolved, Ty::Scalar(_)),
-        TypeContext::Tool => matches!(resolved, Ty::Text | Ty::Int | Ty::Float | Ty::Bool),
+        TypeContext::Tool => resolved == Ty::Text,
         TypeContext::ToolResult => resolved == Ty::Text,
         TypeContext::Fn => matches!(resolved, Ty::Tensor { .. } | Ty::Scalar(_)),
     };
@@ -215,8 +215,8 @@ pub(crate) fn resolve_type(ty: &TypeExpr, context: TypeContext, diags: &mut Vec<
             "use `float` or `int` in agent code".to_string(),
         ),
         TypeContext::Tool => (
-            format!("a tool parameter cannot have type `{resolved}`"),
-            "tool parameters are `text`, `int`, `float` or `bool`".to_string(),
+            format!("a tool parameter must be `text`, found `{resolved}`"),
+            "tools receive their arguments as text: declare the parameter `text` and pass `text(x)` at the call".to_string(),
         ),
         TypeContext::ToolResult => (
             format!("a tool's result type must be `text`, found `{resolved}`"),

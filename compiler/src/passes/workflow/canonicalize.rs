@@ -5,7 +5,8 @@
 //! exactly what the executable would compute; folds `scf.if` on a constant condition into
 //! the taken branch; and removes unused pure values ("dead lets"). Anything that could fail
 //! at run time (division by zero, an index out of range, a bad number) is left alone so
-//! the failure still happens, with its source location, when the program runs. Upstream
+//! the failure still happens, with its source location, when the program runs; integer
+//! overflow is such a failure, so `i64::MAX + 1` is not folded. Upstream
 //! `canonicalize` cannot be used: it does not know our ops and drops discardable attributes.
 
 use agentc_dialects::workflow as wf;
@@ -91,6 +92,11 @@ fn fold_op(op: Op) -> bool {
     if op.result_count() != 1 || op.region_count() != 0 || name == "arith.constant" || name == wf::TEXT_CONSTANT {
         return false;
     }
+    if let Some(inner) = double_negation(op) {
+        op.result(0).replace_all_uses_with(inner);
+        op.erase();
+        return true;
+    }
     let operands: Option<Vec<Const>> = op.operands().into_iter().map(constant_of).collect();
     let Some(operands) = operands else { return false };
     let Some(folded) = evaluate(op, &name, &operands) else { return false };
@@ -127,9 +133,9 @@ fn evaluate(op: Op, name: &str, args: &[Const]) -> Option<Const> {
     use Const::*;
     let predicate = || wf::int_attr(&op.view(), "predicate");
     Some(match (name, args) {
-        ("arith.addi", [Int(a), Int(b)]) => Int(a.wrapping_add(*b)),
-        ("arith.subi", [Int(a), Int(b)]) => Int(a.wrapping_sub(*b)),
-        ("arith.muli", [Int(a), Int(b)]) => Int(a.wrapping_mul(*b)),
+        ("arith.addi", [Int(a), Int(b)]) => Int(a.checked_add(*b)?),
+        ("arith.subi", [Int(a), Int(b)]) => Int(a.checked_sub(*b)?),
+        ("arith.muli", [Int(a), Int(b)]) => Int(a.checked_mul(*b)?),
         ("arith.addf", [Float(a), Float(b)]) => Float(a + b),
         ("arith.subf", [Float(a), Float(b)]) => Float(a - b),
         ("arith.mulf", [Float(a), Float(b)]) => Float(a * b),
@@ -145,7 +151,7 @@ fn evaluate(op: Op, name: &str, args: &[Const]) -> Option<Const> {
         ("arith.uitofp", [Bool(a)]) => Float(*a as u8 as f64),
         ("arith.extui", [Bool(a)]) => Int(*a as i64),
         ("arith.fptosi", [Float(a)]) if a.is_finite() && a.abs() < 9.2e18 => Int(*a as i64),
-        ("math.absi", [Int(a)]) => Int(a.wrapping_abs()),
+        ("math.absi", [Int(a)]) => Int(a.checked_abs()?),
         ("math.absf", [Float(a)]) => Float(a.abs()),
         ("arith.cmpi", [Int(a), Int(b)]) => Bool(match predicate()? {
             0 => a == b,
@@ -237,9 +243,10 @@ fn materialize(before: Op, value: &Const, ty: Type) -> Option<Val> {
     }
 }
 
-/// `scf.if` on a constant condition becomes the taken branch's ops.
+/// `scf.if` on a constant condition becomes the taken branch's ops; an `scf.if` that only
+/// yields `true`/`false` becomes its condition (or its negation).
 fn fold_if(op: Op) -> bool {
-    let Some(Const::Bool(condition)) = constant_of(op.operand(0)) else { return false };
+    let Some(Const::Bool(condition)) = constant_of(op.operand(0)) else { return fold_boolean_if(op) };
     let region = if condition { 0 } else { 1 };
     match op.region_entry(region) {
         Some(block) => {
@@ -257,4 +264,67 @@ fn fold_if(op: Op) -> bool {
     }
     op.erase();
     true
+}
+
+/// A boolean result of an `scf.if` whose branches yield constants is the condition, its
+/// negation, or a constant: `scf.if %c -> i1 { yield true } else { yield false }` is `%c`.
+/// (The break flags of loops look like this.) An `if` left without used results goes
+/// with the dead-value clean-up when its branches are pure.
+fn fold_boolean_if(op: Op) -> bool {
+    let yields: Option<Vec<Op>> = (0..2).map(|r| op.region_entry(r).and_then(|b| b.terminator())).collect();
+    let Some(yields) = yields else { return false };
+    let condition = op.operand(0);
+    let mut changed = false;
+    for index in 0..op.result_count() {
+        let result = op.result(index);
+        if result.ty().to_string() != "i1" || !result.has_uses() {
+            continue;
+        }
+        let branch_value = |y: Op| match y.operand_count() > index {
+            true => match constant_of(y.operand(index)) {
+                Some(Const::Bool(v)) => Some(v),
+                _ => None,
+            },
+            false => None,
+        };
+        let (Some(then_value), Some(else_value)) = (branch_value(yields[0]), branch_value(yields[1])) else { continue };
+        let replacement = match (then_value, else_value) {
+            (true, false) => Some(condition),
+            (false, true) => negate(op, condition),
+            (same, _) => materialize(op, &Const::Bool(same), condition.ty()),
+        };
+        if let Some(replacement) = replacement {
+            result.replace_all_uses_with(replacement);
+            changed = true;
+        }
+    }
+    if changed && op.results_unused() && op.nested_ops().iter().all(|o| matches!(o.name().as_str(), "arith.constant" | "scf.yield")) {
+        op.erase();
+    }
+    changed
+}
+
+/// `arith.xori %value, true` inserted before `before`.
+fn negate(before: Op, value: Val) -> Option<Val> {
+    let ty = value.ty();
+    let one = materialize(before, &Const::Bool(true), ty)?;
+    let xor = OperationBuilder::new("arith.xori", before.location())
+        .add_operands(&[value.view(), one.view()])
+        .add_results(&[ty])
+        .build()
+        .ok()?;
+    let raw = xor.into_raw();
+    let block = before.block()?;
+    unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(block.0, before.0, raw) };
+    Some(Op(raw).result(0))
+}
+
+/// `xori(xori(x, true), true)` is `x`.
+fn double_negation(op: Op) -> Option<Val> {
+    let is_not = |o: Op| o.name() == "arith.xori" && matches!(constant_of(o.operand(1)), Some(Const::Bool(true)));
+    if !is_not(op) {
+        return None;
+    }
+    let inner = op.operand(0).defining_op()?;
+    is_not(inner).then(|| inner.operand(0))
 }
