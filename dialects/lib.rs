@@ -9,6 +9,8 @@
 use melior::ir::Module;
 use melior::Context;
 
+#[path = "fragment/mod.rs"]
+pub mod fragment;
 #[path = "tgraph/mod.rs"]
 pub mod tgraph;
 #[path = "workflow/mod.rs"]
@@ -18,6 +20,7 @@ pub mod workflow;
 pub const IRDL_SOURCES: &[(&str, &str)] = &[
     ("workflow", include_str!("workflow/workflow.irdl.mlir")),
     ("tgraph", include_str!("tgraph/tgraph.irdl.mlir")),
+    ("fragment", include_str!("fragment/fragment.irdl.mlir")),
 ];
 
 /// All dialect definitions concatenated into one module text, for upstream tools that take

@@ -41,6 +41,12 @@ impl Op {
         unsafe { OperationRef::from_raw(self.0) }
     }
 
+    /// The context that owns the op. Keep the returned value in a local and borrow it
+    /// (`let context = op.context(); … &context`): the `&Context` it derefs to points into it.
+    pub fn context<'c>(self) -> melior::ContextRef<'c> {
+        self.view().context()
+    }
+
     /// The op's name (`workflow.concat`).
     pub fn name(self) -> String {
         self.view().name().as_string_ref().as_str().unwrap_or("").to_string()
@@ -166,6 +172,41 @@ impl Op {
             }
         }
         out
+    }
+
+    /// The index of this op's region that holds `block`, if any.
+    pub fn region_index_of(self, block: Blk) -> Option<usize> {
+        let region = unsafe { mlirBlockGetParentRegion(block.0) };
+        (0..self.region_count()).find(|&i| unsafe { mlirOperationGetRegion(self.0, i as isize) }.ptr == region.ptr)
+    }
+
+    /// Sets a discardable f64 attribute.
+    pub fn set_f64(self, name: &str, value: f64) {
+        let context_ref = self.context();
+        // SAFETY: `context_ref` outlives every use of `context` in this function.
+    let context: &melior::Context = unsafe { context_ref.to_ref() };
+        let attribute = melior::ir::attribute::FloatAttribute::new(context, melior::ir::Type::float64(context), value);
+        self.set_attribute(name, attribute.into());
+    }
+
+    /// Sets a discardable i64 attribute (quantities that print best as integers: FLOPs,
+    /// bytes, tokens), rounding and saturating `value`.
+    pub fn set_i64(self, name: &str, value: f64) {
+        let context_ref = self.context();
+        // SAFETY: `context_ref` outlives every use of `context` in this function.
+        let context: &melior::Context = unsafe { context_ref.to_ref() };
+        let ty = melior::ir::r#type::IntegerType::new(context, 64).into();
+        let attribute = melior::ir::attribute::IntegerAttribute::new(ty, value.round().clamp(0.0, i64::MAX as f64) as i64);
+        self.set_attribute(name, attribute.into());
+    }
+
+    /// A discardable or inherent f64 (or integer) attribute as f64.
+    pub fn f64_attr(self, name: &str) -> Option<f64> {
+        let attribute = self.attribute(name)?;
+        if let Ok(float) = melior::ir::attribute::FloatAttribute::try_from(attribute) {
+            return Some(float.value());
+        }
+        melior::ir::attribute::IntegerAttribute::try_from(attribute).ok().map(|i| i.value() as f64)
     }
 
     /// Emits an error diagnostic at this op's location through the context's handlers.

@@ -5,9 +5,11 @@
 #![deny(missing_docs)]
 
 pub mod context;
+pub mod conversion;
 pub mod diagnostics;
 pub mod ir;
 pub mod lower;
+pub mod planner;
 pub mod passes;
 pub mod pipeline;
 pub mod verify;

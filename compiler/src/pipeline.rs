@@ -5,6 +5,7 @@
 //! project's registry run as external passes; a run of other names is one upstream segment
 //! handed to MLIR's `parse_pass_pipeline` (e.g. `cse`, `func.func(canonicalize)`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use melior::ir::operation::OperationLike;
@@ -14,7 +15,7 @@ use melior::pass::{create_external, ExternalPass, PassManager};
 use melior::Context;
 
 use crate::ir::Op;
-use crate::passes::{self, PassInfo};
+use crate::passes::{self, PassContext, PassInfo};
 use crate::verify;
 
 /// One step of a pipeline.
@@ -95,6 +96,7 @@ pub struct RunOptions {
 pub struct PassRunner<'c> {
     context: &'c Context,
     options: RunOptions,
+    pass_context: Arc<PassContext>,
     /// IR dumps written so far (`// -----// IR Dump After X //----- //` blocks).
     pub dumps: String,
     /// (pass, wall time) for every pass run, in order.
@@ -110,8 +112,8 @@ pub struct PipelineFailed {
 
 impl<'c> PassRunner<'c> {
     /// A runner for `context`.
-    pub fn new(context: &'c Context, options: RunOptions) -> Self {
-        PassRunner { context, options, dumps: String::new(), timings: Vec::new() }
+    pub fn new(context: &'c Context, options: RunOptions, pass_context: PassContext) -> Self {
+        PassRunner { context, options, pass_context: Arc::new(pass_context), dumps: String::new(), timings: Vec::new() }
     }
 
     /// Runs `steps` on `module` in order: each in its own pass manager with MLIR's verifier
@@ -121,7 +123,7 @@ impl<'c> PassRunner<'c> {
             let manager = PassManager::new(self.context);
             manager.enable_verifier(true);
             match step {
-                Step::Ours(info) => manager.add_pass(external(info)),
+                Step::Ours(info) => manager.add_pass(external(info, self.pass_context.clone())),
                 Step::Upstream(text) => {
                     let nested = format!("builtin.module({text})");
                     if let Err(error) = melior::utility::parse_pass_pipeline(manager.as_operation_pass_manager(), &nested) {
@@ -167,10 +169,10 @@ impl<'c> PassRunner<'c> {
 }
 
 /// Wraps a registered pass as an MLIR external pass on `builtin.module`.
-fn external(info: &'static PassInfo) -> melior::pass::Pass {
+fn external(info: &'static PassInfo, context: Arc<PassContext>) -> melior::pass::Pass {
     create_external(
         move |operation: OperationRef, pass: ExternalPass| {
-            if (info.run)(Op::of(&operation)).is_err() {
+            if (info.run)(Op::of(&operation), &context).is_err() {
                 pass.signal_failure();
             }
         },

@@ -221,7 +221,13 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                     if rest.is_empty() {
                         return Ok(Some(flag));
                     }
-                    return Ok(Some(self.guard_rest(block, flag, rest, expr.span)?));
+                    let guard = self.guard_rest(block, flag, rest, expr.span)?;
+                    // The guard is the branch that survives canonicalisation (which folds
+                    // the break flag's `if` into its condition): give it the weight.
+                    if let Some(op) = guard.defining_op() {
+                        self.set_likely(op, rest_likely(expr));
+                    }
+                    return Ok(Some(guard));
                 }
                 other => self.stmt(block, other)?,
             }
@@ -771,6 +777,19 @@ fn block_as_stmts(block: &TBlock) -> Vec<TStmt> {
         stmts.push(TStmt::Expr((**value).clone()));
     }
     stmts
+}
+
+/// The branch weight of "no break happened" after an `if` that may break: the opposite of
+/// the `if`'s `@likely`/`@unlikely` when only its then-branch breaks, the same when only
+/// its else-branch does, unknown when both may.
+fn rest_likely(expr: &TExpr) -> Option<bool> {
+    let TExprKind::If { likely, then_block, else_block, .. } = &expr.kind else { return None };
+    let likely = (*likely)?;
+    match (block_may_break(then_block), else_block.as_ref().is_some_and(block_may_break)) {
+        (true, false) => Some(!likely),
+        (false, true) => Some(likely),
+        _ => None,
+    }
 }
 
 /// Whether `expr` is an `if` a branch of which may break the enclosing loop.

@@ -14,6 +14,20 @@ pub mod workflow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PassFailed;
 
+/// What passes may need from outside the IR: where the `.agent` file's relative model
+/// folders are, and the scheduling target and objective.
+#[derive(Clone, Debug, Default)]
+pub struct PassContext {
+    /// The folder model paths (`hf("models/x")`) are relative to.
+    pub base_dir: std::path::PathBuf,
+    /// The target name or TOML path for `fragment-schedule` (default: the `host` preset).
+    pub target: Option<String>,
+    /// `--objective` override (`latency` or `cost`).
+    pub objective: Option<String>,
+    /// `--sla` override, in seconds.
+    pub sla_seconds: Option<f64>,
+}
+
 /// One registered pass.
 pub struct PassInfo {
     /// The flag (`workflow-canonicalize`).
@@ -21,7 +35,7 @@ pub struct PassInfo {
     /// One line: what it does, its input invariant and its output.
     pub summary: &'static str,
     /// Runs the pass on a `builtin.module`.
-    pub run: fn(Op) -> Result<(), PassFailed>,
+    pub run: fn(Op, &PassContext) -> Result<(), PassFailed>,
 }
 
 /// Every pass of agentc, in pipeline order within each level.
@@ -44,6 +58,13 @@ pub static REGISTRY: &[PassInfo] = &[
                   says have no effect (greedy generate, embed, pure control), and \
                   declarations that main cannot reach",
         run: workflow::eliminate_dead_nodes::eliminate_dead_nodes,
+    },
+    PassInfo {
+        name: "convert-workflow-to-fragment",
+        summary: "the planner: splits model calls into prefill/decode/encode fragments, tool \
+                  calls into tool fragments, marks host and compute fragments, and attaches \
+                  resource profiles from config.json, trip counts and branch weights",
+        run: crate::conversion::workflow_to_fragment::convert_workflow_to_fragment,
     },
 ];
 

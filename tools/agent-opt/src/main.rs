@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agentc_compiler::diagnostics::{DiagnosticCollector, MlirDiagnostic};
+use agentc_compiler::passes::PassContext;
 use agentc_compiler::pipeline::{parse_pipeline, PassRunner, RunOptions};
 use agentc_compiler::{context, print_module};
 use clap::Parser;
@@ -50,12 +51,30 @@ struct Cli {
     /// Print locations with the IR.
     #[arg(long = "mlir-print-debuginfo")]
     debug_info: bool,
+    /// The folder that model paths in the IR (`workflow.model` `path`) are relative to
+    /// (default: the input file's folder).
+    #[arg(long = "base-dir")]
+    base_dir: Option<PathBuf>,
     /// List agentc's passes and exit.
     #[arg(long = "list-passes")]
     list_passes: bool,
     /// Print every agentc dialect definition as one IRDL module (for `mlir-opt --irdl-file`).
     #[arg(long = "print-irdl")]
     print_irdl: bool,
+}
+
+impl Cli {
+    /// Model folders in the IR are relative to the input file's folder.
+    fn base_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.base_dir {
+            return dir.clone();
+        }
+        self.input
+            .as_ref()
+            .and_then(|p| p.parent())
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), |p| p.to_path_buf())
+    }
 }
 
 fn main() -> ExitCode {
@@ -143,7 +162,8 @@ fn process_chunk(cli: &Cli, context: &melior::Context, steps: &[agentc_compiler:
         print_ir_after: cli.print_ir_after.clone(),
         time_passes: cli.time_passes,
     };
-    let mut runner = PassRunner::new(context, options);
+    let pass_context = PassContext { base_dir: cli.base_dir(), ..PassContext::default() };
+    let mut runner = PassRunner::new(context, options, pass_context);
     let result = runner.run(&mut module, steps);
     eprint!("{}", runner.dumps);
     if cli.time_passes {

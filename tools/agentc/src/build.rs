@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use agentc_compiler::diagnostics::{to_source_diagnostics, DiagnosticCollector};
+use agentc_compiler::passes::PassContext;
 use agentc_compiler::pipeline::{parse_pipeline, PassRunner, RunOptions};
 use agentc_compiler::{context, lower, print_module, workflow_pipeline};
 use agentc_frontend::diagnostic::{render, Diagnostic};
@@ -143,7 +144,8 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         print_ir_after: args.print_ir_after.clone(),
         time_passes: args.time_passes,
     };
-    let mut runner = PassRunner::new(&context, options);
+    let pass_context = PassContext { base_dir: base_dir(&args.file), ..PassContext::default() };
+    let mut runner = PassRunner::new(&context, options, pass_context);
     let result = runner.run(&mut module, &steps);
     eprint!("{}", runner.dumps);
     if args.time_passes {

@@ -92,7 +92,7 @@ impl BodyCx<'_> {
                     return None;
                 }
                 if let ExprKind::Str(template) = &args[0].value.kind {
-                    let holes = template.matches("{}").count();
+                    let holes = format_holes(template);
                     if holes != args.len() - 1 {
                         self.error(
                             Diagnostic::error(
@@ -153,4 +153,24 @@ impl BodyCx<'_> {
             _ => None,
         }
     }
+}
+
+/// The `{}` placeholders of a format template; `{{` and `}}` are literal braces (as the
+/// run time reads them).
+fn format_holes(template: &str) -> usize {
+    let mut holes = 0;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('{', Some('{')) | ('}', Some('}')) => {
+                chars.next();
+            }
+            ('{', Some('}')) => {
+                chars.next();
+                holes += 1;
+            }
+            _ => {}
+        }
+    }
+    holes
 }

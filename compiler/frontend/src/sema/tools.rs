@@ -170,7 +170,14 @@ fn http(cx: &mut BodyCx<'_>, args: &[Arg], decl: &ToolDecl, span: Span) -> Optio
     let options = options(cx, "http", "body", &named);
     if positional.len() != 2 {
         cx.error(
-            Diagnostic::error(format!("`http` takes 2 positional arguments but {} were given", positional.len()), span)
+            Diagnostic::error(
+                format!(
+                    "`http` takes 2 positional arguments but {} {} given",
+                    positional.len(),
+                    if positional.len() == 1 { "was" } else { "were" }
+                ),
+                span,
+            )
                 .with_help("write `http(get, \"http://host/path?q={param}\")`"),
         );
         return None;
@@ -200,6 +207,17 @@ fn http(cx: &mut BodyCx<'_>, args: &[Arg], decl: &ToolDecl, span: Span) -> Optio
         }
     };
     let options = options?;
+    if method == Some(HttpMethod::Get)
+        && let Some(body) = options.own
+    {
+        let name = named.iter().rev().find(|a| a.name.as_ref().is_some_and(|n| n.name == "body"));
+        let at = name.and_then(|a| a.name.as_ref()).map_or(body.span, |n| n.span);
+        cx.error(
+            Diagnostic::error("`body` is allowed with `post` only", at)
+                .with_help("a `get` request has no body; pass values in the URL template, or use `post`"),
+        );
+        return None;
+    }
     let body: Option<Option<TExpr>> = match options.own {
         Some(expr) => cx.value_of(expr, &Ty::Text).map(Some),
         None => Some(None),
@@ -222,7 +240,16 @@ fn url_params(url: &str, literal: Span, params: &[&str]) -> Result<Vec<usize>, D
     };
     let mut out = Vec::new();
     let mut rest = 0;
-    while let Some(open) = url[rest..].find('{').map(|i| i + rest) {
+    while let Some(open) = url[rest..].find(['{', '}']).map(|i| i + rest) {
+        // `{{` and `}}` are literal braces; a lone `}` is just a character.
+        if url[open..].starts_with("{{") || url[open..].starts_with("}}") {
+            rest = open + 2;
+            continue;
+        }
+        if url[open..].starts_with('}') {
+            rest = open + 1;
+            continue;
+        }
         let Some(close) = url[open..].find('}').map(|i| i + open) else {
             return Err(Diagnostic::error("unclosed `{` in the URL template", at(open, open + 1)));
         };

@@ -12,12 +12,12 @@
 use agentc_dialects::workflow as wf;
 use agentc_runtime::builtins as rt;
 use melior::ir::attribute::{FloatAttribute, IntegerAttribute, StringAttribute};
-use melior::ir::operation::{OperationBuilder, OperationLike};
+use melior::ir::operation::OperationBuilder;
 use melior::ir::{Attribute, Identifier, Location, Type, Value};
 
 use super::purity;
 use crate::ir::{Op, Val};
-use crate::passes::PassFailed;
+use crate::passes::{PassContext, PassFailed};
 
 /// A compile-time value.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,7 +30,7 @@ enum Const {
 }
 
 /// Runs the pass on a module.
-pub fn canonicalize(module: Op) -> Result<(), PassFailed> {
+pub fn canonicalize(module: Op, _context: &PassContext) -> Result<(), PassFailed> {
     // Each round folds what became constant in the last; bounded to stay linear in practice.
     for _round in 0..64 {
         let mut changed = false;
@@ -214,8 +214,9 @@ fn evaluate(op: Op, name: &str, args: &[Const]) -> Option<Const> {
 
 /// Creates ops computing `value` right before `before`; returns the value.
 fn materialize(before: Op, value: &Const, ty: Type) -> Option<Val> {
-    let context = before.view().context();
-    let context = unsafe { context.to_ref() };
+    let context_ref = before.context();
+    // SAFETY: `context_ref` outlives every use of `context` in this function.
+    let context: &melior::Context = unsafe { context_ref.to_ref() };
     let location: Location = before.location();
     let insert = |op: melior::ir::Operation| -> Val {
         let raw = op.into_raw();

@@ -12,10 +12,10 @@ use agentc_dialects::workflow as wf;
 
 use super::purity;
 use crate::ir::{self, Op};
-use crate::passes::PassFailed;
+use crate::passes::{PassContext, PassFailed};
 
 /// Runs the pass on a module.
-pub fn eliminate_dead_nodes(module: Op) -> Result<(), PassFailed> {
+pub fn eliminate_dead_nodes(module: Op, _context: &PassContext) -> Result<(), PassFailed> {
     let functions: BTreeMap<String, Op> = ir::module_ops(module)
         .into_iter()
         .filter(|op| op.name() == "func.func")

@@ -4,23 +4,25 @@
 //! into the caller: the callee body is cloned at the call, its arguments replaced by the
 //! call's operands and the call's results by the returned values. Agents form a DAG (the
 //! checker and verifier reject recursion), so repeating until no agent call is left
-//! terminates. Agents that are no longer called are removed; `main` always stays. Tools and
-//! tensor functions are not inlined: they are fragments of their own.
+//! terminates. Agents that are no longer called are removed; `main` always stays. Without a
+//! `main` (a library), only agents that were inlined go: the uncalled ones are its entry
+//! points. Tools and tensor functions are not inlined: they are fragments of their own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use agentc_dialects::workflow as wf;
 
 use crate::ir::{self, Op};
-use crate::passes::PassFailed;
+use crate::passes::{PassContext, PassFailed};
 
 /// Runs the pass on a module.
-pub fn inline_agents(module: Op) -> Result<(), PassFailed> {
+pub fn inline_agents(module: Op, _context: &PassContext) -> Result<(), PassFailed> {
     let agents: BTreeMap<String, Op> = ir::module_ops(module)
         .into_iter()
         .filter(|op| op.name() == "func.func" && op.has_attribute(wf::AGENT_ATTR))
         .filter_map(|op| ir::symbol_name(op).map(|n| (n, op)))
         .collect();
+    let mut inlined = BTreeSet::new();
     // Bounded by the number of agents times their depth; the bound only guards bugs.
     for _round in 0..=agents.len() * agents.len() + 1 {
         let mut changed = false;
@@ -29,7 +31,9 @@ pub fn inline_agents(module: Op) -> Result<(), PassFailed> {
                 if op.name() != "func.call" {
                     continue;
                 }
-                let Some(callee) = wf::symbol_attr(&op.view(), "callee").and_then(|c| agents.get(&c).copied()) else {
+                let Some((callee_name, callee)) =
+                    wf::symbol_attr(&op.view(), "callee").and_then(|c| agents.get(&c).map(|&a| (c, a)))
+                else {
                     continue;
                 };
                 if callee == caller {
@@ -37,6 +41,7 @@ pub fn inline_agents(module: Op) -> Result<(), PassFailed> {
                     return Err(PassFailed);
                 }
                 inline_call(op, callee)?;
+                inlined.insert(callee_name);
                 changed = true;
             }
         }
@@ -44,8 +49,9 @@ pub fn inline_agents(module: Op) -> Result<(), PassFailed> {
             break;
         }
     }
+    let has_main = agents.contains_key("main");
     for (name, agent) in &agents {
-        if name != "main" && !is_referenced(module, name) {
+        if name != "main" && (has_main || inlined.contains(name)) && !is_referenced(module, name) {
             agent.erase();
         }
     }

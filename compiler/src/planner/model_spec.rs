@@ -1,0 +1,216 @@
+//! What the planner knows about a model, from its Hugging Face `config.json` alone: enough
+//! to count parameters, FLOPs and bytes, so a user can plan for Llama-3-70B with nothing
+//! but its config at hand. Formulas are in docs/cost-model.md ("Model profiles").
+
+use std::path::Path;
+
+use serde_json::Value;
+
+/// Decoder or encoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// `LlamaForCausalLM` and its config layout.
+    Llama,
+    /// `BertModel`.
+    Bert,
+}
+
+/// The architecture numbers of a model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// Decoder or encoder family.
+    pub family: Family,
+    /// `hidden_size`.
+    pub hidden: f64,
+    /// `num_hidden_layers`.
+    pub layers: f64,
+    /// `num_attention_heads`.
+    pub heads: f64,
+    /// `num_key_value_heads` (GQA; = heads when absent).
+    pub kv_heads: f64,
+    /// `head_dim` (= hidden / heads when absent).
+    pub head_dim: f64,
+    /// `intermediate_size`.
+    pub intermediate: f64,
+    /// `vocab_size`.
+    pub vocab: f64,
+    /// `max_position_embeddings` (the context length).
+    pub max_positions: f64,
+    /// Bytes per weight (`torch_dtype`/`dtype`, or the program's `dtype:` option).
+    pub dtype_bytes: f64,
+    /// `tie_word_embeddings` (Llama): the output projection reuses the embedding.
+    pub tied_embeddings: bool,
+    /// BERT's `type_vocab_size`.
+    pub type_vocab: f64,
+}
+
+/// Why a config cannot be planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError(pub String);
+
+fn bytes_of_dtype(name: &str) -> Option<f64> {
+    Some(match name {
+        "float32" | "f32" => 4.0,
+        "float16" | "bfloat16" | "f16" | "bf16" => 2.0,
+        "float8_e4m3fn" | "fp8" | "int8" => 1.0,
+        _ => return None,
+    })
+}
+
+impl ModelSpec {
+    /// Reads `folder/config.json`; `dtype` (from `hf(..., dtype: "f16")`) overrides the
+    /// stored weight type.
+    pub fn load(folder: &Path, dtype: Option<&str>) -> Result<ModelSpec, SpecError> {
+        let path = folder.join("config.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| SpecError(format!("cannot read `{}`: {e}", path.display())))?;
+        let json: Value = serde_json::from_str(&text).map_err(|e| SpecError(format!("`{}` is not valid JSON: {e}", path.display())))?;
+        ModelSpec::from_config(&json, dtype)
+    }
+
+    /// Reads the numbers from a parsed `config.json`.
+    pub fn from_config(json: &Value, dtype: Option<&str>) -> Result<ModelSpec, SpecError> {
+        let architecture = json["architectures"][0].as_str().unwrap_or("");
+        let family = match architecture {
+            "LlamaForCausalLM" => Family::Llama,
+            "BertModel" => Family::Bert,
+            other => return Err(SpecError(format!("the planner does not know architecture `{other}`"))),
+        };
+        let number = |key: &str| json[key].as_f64();
+        let need = |key: &str| number(key).ok_or_else(|| SpecError(format!("config.json has no numeric `{key}`")));
+        let hidden = need("hidden_size")?;
+        let heads = need("num_attention_heads")?;
+        let stored = json["torch_dtype"].as_str().or(json["dtype"].as_str()).unwrap_or("float32");
+        let dtype_bytes = dtype
+            .and_then(bytes_of_dtype)
+            .or_else(|| bytes_of_dtype(stored))
+            .ok_or_else(|| SpecError(format!("unknown weight dtype `{stored}`")))?;
+        Ok(ModelSpec {
+            family,
+            hidden,
+            layers: need("num_hidden_layers")?,
+            heads,
+            kv_heads: number("num_key_value_heads").unwrap_or(heads),
+            head_dim: number("head_dim").unwrap_or(hidden / heads),
+            intermediate: need("intermediate_size")?,
+            vocab: need("vocab_size")?,
+            max_positions: number("max_position_embeddings").unwrap_or(2048.0),
+            dtype_bytes,
+            tied_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
+            type_vocab: number("type_vocab_size").unwrap_or(2.0),
+        })
+    }
+
+    /// Width of the attention output (`heads × head_dim`).
+    fn attention_width(&self) -> f64 {
+        self.heads * self.head_dim
+    }
+
+    /// Parameters of one transformer layer that take part in matrix products.
+    fn layer_matmul_params(&self) -> f64 {
+        let h = self.hidden;
+        let q = h * self.attention_width();
+        let kv = 2.0 * h * self.kv_heads * self.head_dim;
+        let o = self.attention_width() * h;
+        let mlp = match self.family {
+            Family::Llama => 3.0 * h * self.intermediate, // gate, up, down (SwiGLU)
+            Family::Bert => 2.0 * h * self.intermediate,
+        };
+        q + kv + o + mlp
+    }
+
+    /// Every parameter (weights the model keeps resident).
+    pub fn parameters(&self) -> f64 {
+        let h = self.hidden;
+        match self.family {
+            Family::Llama => {
+                let embedding = self.vocab * h;
+                let head = if self.tied_embeddings { 0.0 } else { self.vocab * h };
+                embedding + head + self.layers * (self.layer_matmul_params() + 2.0 * h) + h
+            }
+            Family::Bert => {
+                let embedding = (self.vocab + self.max_positions + self.type_vocab) * h + 2.0 * h;
+                // Biases (q, k, v, o, two MLP) and two layer norms per layer; the pooler.
+                let per_layer = self.layer_matmul_params() + 4.0 * h + self.intermediate + h + 4.0 * h;
+                embedding + self.layers * per_layer + h * h + h
+            }
+        }
+    }
+
+    /// Bytes of weights.
+    pub fn weight_bytes(&self) -> f64 {
+        self.parameters() * self.dtype_bytes
+    }
+
+    /// KV-cache bytes per token of context (keys and values of every layer).
+    pub fn kv_bytes_per_token(&self) -> f64 {
+        2.0 * self.layers * self.kv_heads * self.head_dim * self.dtype_bytes
+    }
+
+    /// Bytes of one tensor-parallel all-reduce round per token (two per layer: after
+    /// attention and after the MLP, each of `hidden` activations).
+    pub fn allreduce_bytes_per_token(&self) -> f64 {
+        2.0 * self.layers * self.hidden * self.dtype_bytes
+    }
+
+    /// FLOPs of a prefill over `tokens` prompt tokens: 2 per matmul parameter per token,
+    /// causal attention (QKᵀ and AV over half the T×T scores), and the output projection
+    /// for the last position only.
+    pub fn prefill_flops(&self, tokens: f64) -> f64 {
+        let layers = self.layers * (2.0 * self.layer_matmul_params() * tokens + 2.0 * tokens * tokens * self.attention_width());
+        layers + 2.0 * self.vocab * self.hidden
+    }
+
+    /// FLOPs of decoding `new` tokens after a `prompt`-token prefill.
+    pub fn decode_flops(&self, prompt: f64, new: f64) -> f64 {
+        // Σ_{s=1..new} (2·P_layers + 2·V·H + 4·L·(prompt+s)·d)
+        let per_token = 2.0 * self.layers * self.layer_matmul_params() + 2.0 * self.vocab * self.hidden;
+        let context_sum = new * prompt + new * (new + 1.0) / 2.0;
+        new * per_token + 4.0 * self.layers * self.attention_width() * context_sum
+    }
+
+    /// Bytes read while decoding `new` tokens: all weights every step, plus the KV cache so far.
+    pub fn decode_bytes(&self, prompt: f64, new: f64) -> f64 {
+        let context_sum = new * prompt + new * (new + 1.0) / 2.0;
+        new * self.weight_bytes() + self.kv_bytes_per_token() * context_sum
+    }
+
+    /// FLOPs of an encoder pass over `tokens` tokens (bidirectional attention).
+    pub fn encode_flops(&self, tokens: f64) -> f64 {
+        self.layers * (2.0 * self.layer_matmul_params() * tokens + 4.0 * tokens * tokens * self.attention_width())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn llama_70b() -> ModelSpec {
+        let json: Value = serde_json::json!({
+            "architectures": ["LlamaForCausalLM"], "hidden_size": 8192, "num_hidden_layers": 80,
+            "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672,
+            "vocab_size": 128256, "max_position_embeddings": 131072, "torch_dtype": "bfloat16",
+            "tie_word_embeddings": false
+        });
+        ModelSpec::from_config(&json, None).unwrap()
+    }
+
+    #[test]
+    fn llama_3_70b_has_70_6_billion_parameters() {
+        // Meta reports 70.6 B parameters for Llama-3-70B.
+        let params = llama_70b().parameters();
+        assert!((params / 1e9 - 70.55).abs() < 0.1, "{params}");
+    }
+
+    #[test]
+    fn llama_3_70b_kv_cache_is_320_kib_per_token() {
+        // 2 (K, V) × 80 layers × 8 KV heads × 128 dims × 2 bytes.
+        assert_eq!(llama_70b().kv_bytes_per_token(), 327_680.0);
+    }
+
+    #[test]
+    fn decode_reads_the_weights_every_step() {
+        let spec = llama_70b();
+        let one = spec.decode_bytes(100.0, 1.0);
+        assert!(one > spec.weight_bytes() && one < spec.weight_bytes() * 1.01);
+    }
+}
