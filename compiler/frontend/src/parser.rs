@@ -146,7 +146,13 @@ const CONTINUATION: &[&str] = &[
 fn describe_expected(expected: &[String]) -> String {
     let names: Vec<&str> = expected.iter().map(|e| e.trim_matches('"')).collect();
     let wants_newline = names.contains(&"newline");
-    let expression = names.iter().filter(|n| EXPRESSION_START.contains(n)).count() >= 3;
+    // `(`, `[` and `-` also continue an expression: where a newline would do, they do not
+    // mean that an expression may start here.
+    let expression = names
+        .iter()
+        .filter(|n| EXPRESSION_START.contains(n) && !(wants_newline && CONTINUATION.contains(n)))
+        .count()
+        >= 3;
     let mut out: Vec<String> = Vec::new();
     if expression {
         out.push("an expression".into());

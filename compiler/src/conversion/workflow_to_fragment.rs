@@ -33,6 +33,8 @@ pub const DEFAULT_MAP_ITERATIONS: f64 = DEFAULT_LIST_LENGTH;
 pub const DEFAULT_THEN_PROBABILITY: f64 = 0.5;
 /// Probability of the then branch of an `@likely` if (and of the else branch of `@unlikely`).
 pub const LIKELY_PROBABILITY: f64 = 0.9;
+/// Probability of the else branch of an `@likely` if (written out so it prints exactly).
+pub const UNLIKELY_PROBABILITY: f64 = 0.1;
 /// Seconds an exec tool is expected to take.
 pub const EXEC_TOOL_SECONDS: f64 = 0.05;
 /// Seconds an http tool is expected to take.
@@ -103,15 +105,15 @@ fn annotate_control(function: Op) {
                 op.set_f64(fr::TRIP_COUNT_ATTR, trip);
             }
             "scf.if" => {
-                let then = match op.attribute(wf::LIKELY_ATTR).and_then(|a| melior::ir::attribute::BoolAttribute::try_from(a).ok()) {
-                    Some(likely) if likely.value() => LIKELY_PROBABILITY,
-                    Some(_) => 1.0 - LIKELY_PROBABILITY,
-                    None => DEFAULT_THEN_PROBABILITY,
+                let (then, otherwise) = match op.attribute(wf::LIKELY_ATTR).and_then(|a| melior::ir::attribute::BoolAttribute::try_from(a).ok()) {
+                    Some(likely) if likely.value() => (LIKELY_PROBABILITY, UNLIKELY_PROBABILITY),
+                    Some(_) => (UNLIKELY_PROBABILITY, LIKELY_PROBABILITY),
+                    None => (DEFAULT_THEN_PROBABILITY, DEFAULT_THEN_PROBABILITY),
                 };
                 let f64t = Type::float64(context);
                 let weights = ArrayAttribute::new(
                     context,
-                    &[FloatAttribute::new(context, f64t, then).into(), FloatAttribute::new(context, f64t, 1.0 - then).into()],
+                    &[FloatAttribute::new(context, f64t, then).into(), FloatAttribute::new(context, f64t, otherwise).into()],
                 );
                 op.set_attribute(fr::BRANCH_WEIGHTS_ATTR, weights.into());
             }
@@ -135,9 +137,8 @@ pub fn expected_executions(op: Op, function: Op) -> f64 {
                 weight *= parent.f64_attr(fr::TRIP_COUNT_ATTR).unwrap_or(1.0);
             }
             "scf.if" => {
-                let then = branch_then_probability(parent);
                 let region = current.block().and_then(|b| parent.region_index_of(b));
-                weight *= if region == Some(0) { then } else { 1.0 - then };
+                weight *= branch_probability(parent, if region == Some(0) { 0 } else { 1 });
             }
             _ => {}
         }
@@ -146,11 +147,12 @@ pub fn expected_executions(op: Op, function: Op) -> f64 {
     weight
 }
 
-fn branch_then_probability(op: Op) -> f64 {
+/// The probability of branch `index` (0: then, 1: else) of an annotated `scf.if`.
+pub fn branch_probability(op: Op, index: usize) -> f64 {
     op.attribute(fr::BRANCH_WEIGHTS_ATTR)
         .and_then(|a| ArrayAttribute::try_from(a).ok())
-        .and_then(|array| array.element(0).ok())
-        .and_then(|first| FloatAttribute::try_from(first).ok())
+        .and_then(|array| array.element(index).ok())
+        .and_then(|weight| FloatAttribute::try_from(weight).ok())
         .map_or(DEFAULT_THEN_PROBABILITY, |f| f.value())
 }
 

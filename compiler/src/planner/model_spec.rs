@@ -80,10 +80,8 @@ impl ModelSpec {
         let hidden = need("hidden_size")?;
         let heads = need("num_attention_heads")?;
         let stored = json["torch_dtype"].as_str().or(json["dtype"].as_str()).unwrap_or("float32");
-        let dtype_bytes = dtype
-            .and_then(bytes_of_dtype)
-            .or_else(|| bytes_of_dtype(stored))
-            .ok_or_else(|| SpecError(format!("unknown weight dtype `{stored}`")))?;
+        let chosen = dtype.unwrap_or(stored);
+        let dtype_bytes = bytes_of_dtype(chosen).ok_or_else(|| SpecError(format!("unknown weight dtype `{chosen}`")))?;
         Ok(ModelSpec {
             family,
             hidden,

@@ -2,6 +2,7 @@
 //! model kinds, value ranges, shapes). It runs after every pass and at every phase
 //! boundary, and reports through the context's diagnostics at the offending op.
 
+mod fragment;
 mod workflow;
 
 use crate::ir::Op;
@@ -12,6 +13,6 @@ pub struct VerifyFailed;
 
 /// Verifies a whole module at any level.
 pub fn verify_module(module: Op) -> Result<(), VerifyFailed> {
-    let errors = workflow::verify(module);
+    let errors = workflow::verify(module) + fragment::verify(module);
     if errors == 0 { Ok(()) } else { Err(VerifyFailed) }
 }
