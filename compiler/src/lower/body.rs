@@ -65,7 +65,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
         }
         let (value, span) = match (tail_return, &agent.body.value) {
             (Some((value, span)), _) => (self.value(entry, value)?, span),
-            (None, Some(value)) => (self.value(entry, value)?, agent.body.span),
+            (None, Some(value)) => (self.value(entry, value)?, value.span),
             (None, None) => return Err(LowerError(format!("agent `{}` has no result", agent.name))),
         };
         self.b.emit(entry, "func.return", &[value], &[], &[], self.b.loc(span))?;
