@@ -110,6 +110,12 @@ pub(crate) fn likely(annotation: &Annotation, diags: &mut Vec<Diagnostic>) -> Op
     Some(value)
 }
 
+/// Reports `@likely` and `@unlikely` on the same condition.
+pub(crate) fn conflicting_likely(annotation: &Annotation) -> Diagnostic {
+    Diagnostic::error("conflicting annotations `@likely` and `@unlikely`", annotation.span)
+        .with_help("an if condition takes one of them")
+}
+
 /// Reports a second annotation of the same name.
 pub(crate) fn duplicate(annotation: &Annotation) -> Diagnostic {
     Diagnostic::error(

@@ -707,7 +707,10 @@ impl<'g> BodyCx<'g> {
                 let mut rest = Vec::new();
                 for annotation in list {
                     if matches!(annotation.name.name.as_str(), "likely" | "unlikely") {
-                        if likely.is_some() {
+                        if likely.is_some_and(|was| was != (annotation.name.name == "likely")) {
+                            self.error(annotations::conflicting_likely(annotation));
+                            ok = false;
+                        } else if likely.is_some() {
                             self.error(annotations::duplicate(annotation));
                             ok = false;
                         } else {

@@ -1,0 +1,565 @@
+//! The cost model: roofline time of a fragment on a device or tensor-parallel group,
+//! transfer time on a link, money, and memory feasibility (see `docs/cost-model.md`).
+//! [`Problem`] precomputes all of it once per (workload, target) for the schedulers.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+use crate::error::ScheduleError;
+use crate::graph::{Fragment, FragmentKind, ModelNeeds, Pin, Workload};
+use crate::target::{DeviceKind, Network, Target, fragment_kind_name};
+
+/// Seconds to move `bytes` over `link`: `bytes / bandwidth + latency`.
+pub fn transfer_time(bytes: f64, link: Network) -> f64 {
+    bytes / link.bandwidth + link.latency
+}
+
+/// USD for `seconds` of a resource priced `price_per_hour`.
+pub fn money(seconds: f64, price_per_hour: f64) -> f64 {
+    seconds * price_per_hour / 3600.0
+}
+
+/// Seconds of one all-reduce-bearing fragment of `model` on `k` devices joined by `link`:
+/// ring all-reduce, `2(k-1)/k · B / bandwidth + passes · 2 · layers · 2(k-1) · latency`, where
+/// `B = allreduce_bytes_per_token · tokens` and `passes` is the number of forward passes
+/// (decode: one per generated token; otherwise 1). Zero for `k = 1`.
+pub fn allreduce_time(model: &ModelNeeds, kind: FragmentKind, tokens: f64, k: usize, link: Network) -> f64 {
+    if k < 2 {
+        return 0.0;
+    }
+    let k = k as f64;
+    let bytes = model.allreduce_bytes_per_token * tokens;
+    let passes = if kind == FragmentKind::Decode { tokens.max(1.0) } else { 1.0 };
+    2.0 * (k - 1.0) / k * bytes / link.bandwidth + passes * 2.0 * model.layers as f64 * 2.0 * (k - 1.0) * link.latency
+}
+
+/// Seconds for one request's executions of `fragment` on `devices` (one device, or a
+/// tensor-parallel group of identical devices) of `target`, ignoring feasibility:
+///
+/// `weight · (max(flops / (k·peak·compute_eff), bytes / (k·bw·memory_eff))
+///            + launch · steps + fixed_seconds + allreduce)`
+///
+/// with `bytes = bytes_read + bytes_written`, `steps` = generated tokens for decode
+/// (one launch per step) and 1 otherwise.
+pub fn fragment_time(fragment: &Fragment, model: Option<&ModelNeeds>, target: &Target, devices: &[usize]) -> f64 {
+    let d = &target.devices[devices[0]];
+    let k = devices.len() as f64;
+    let p = &fragment.profile;
+    let peak = k * d.peak_flops.for_dtype(p.dtype) * d.efficiency.compute_eff;
+    let bw = k * d.mem_bandwidth * d.efficiency.memory_eff;
+    let roofline = (p.flops / peak).max((p.bytes_read + p.bytes_written) / bw);
+    let steps = if fragment.kind == FragmentKind::Decode { p.tokens.max(1.0) } else { 1.0 };
+    let mut t = roofline + d.launch_overhead_s * steps + p.fixed_seconds;
+    if let (Some(m), true) = (model, devices.len() > 1) {
+        t += allreduce_time(m, fragment.kind, p.tokens, devices.len(), target.link(devices[0], devices[1]));
+    }
+    t * fragment.weight
+}
+
+/// A place a fragment can run: one device, or a tensor-parallel group of identical
+/// devices of one node (created only for models that fit no single device of that kind).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unit {
+    /// `h100_0`, or `h100_0+h100_1` for a group.
+    pub name: String,
+    /// Device indices (one, or the group's members).
+    pub devices: Vec<usize>,
+    /// The devices' kind.
+    pub kind: DeviceKind,
+    /// Summed price of the members, USD/hour.
+    pub price_per_hour: f64,
+    /// For a group: the models it was formed for (only their fragments run on it).
+    pub models: Vec<usize>,
+    /// Units of one class are interchangeable (same device entry, same size, no
+    /// device-specific link); used for symmetry breaking.
+    pub class: usize,
+}
+
+/// A workload against a target with everything the schedulers need precomputed:
+/// units, per-(fragment, unit) time and money, feasible sets, unit-to-unit links,
+/// predecessors, and the list-scheduling priority order (HEFT upward rank).
+pub struct Problem<'a> {
+    /// The workload.
+    pub workload: &'a Workload,
+    /// The target.
+    pub target: &'a Target,
+    /// Devices first (unit i = device i), then tensor-parallel groups.
+    pub units: Vec<Unit>,
+    dur: Vec<f64>,
+    cost: Vec<f64>,
+    /// Per fragment, the units it may run on (kind, pin and memory allow), ascending.
+    pub feasible: Vec<Vec<usize>>,
+    link: Vec<Network>,
+    /// Per fragment, its producers and the bytes each sends.
+    pub preds: Vec<Vec<(usize, f64)>>,
+    /// Per fragment, its consumers and the bytes it sends each.
+    pub succs: Vec<Vec<(usize, f64)>>,
+    /// HEFT upward rank per fragment.
+    pub rank: Vec<f64>,
+    /// The list-scheduling order: repeatedly the ready fragment of highest rank (ties:
+    /// lowest index). A topological order; the same for every assignment.
+    pub order: Vec<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct Key(f64, usize);
+impl Eq for Key {}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Key {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Max-heap on rank; lower index first among equal ranks.
+        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
+    }
+}
+
+fn pin_text(pin: &Pin) -> String {
+    match pin {
+        Pin::Kind(k) | Pin::Named(k) => k.clone(),
+    }
+}
+
+impl<'a> Problem<'a> {
+    /// Validates the workload, forms tensor-parallel groups, checks pins and memory, and
+    /// precomputes costs and the priority order.
+    pub fn new(workload: &'a Workload, target: &'a Target) -> Result<Problem<'a>, ScheduleError> {
+        let n = workload.fragments.len();
+        for (i, e) in workload.edges.iter().enumerate() {
+            if e.from >= n || e.to >= n || e.from == e.to || !(e.bytes >= 0.0) {
+                return Err(ScheduleError::InvalidWorkload {
+                    message: format!("edge {i} ({} -> {}, {} bytes) is not between two distinct fragments of {n}", e.from, e.to, e.bytes),
+                });
+            }
+        }
+        for (i, f) in workload.fragments.iter().enumerate() {
+            if f.model.is_some_and(|m| m >= workload.models.len()) {
+                return Err(ScheduleError::InvalidWorkload {
+                    message: format!("fragment `{}` refers to model {} of {}", f.name, f.model.unwrap_or(0), workload.models.len()),
+                });
+            }
+            if !(f.weight >= 0.0 && f.weight.is_finite()) {
+                return Err(ScheduleError::InvalidWorkload { message: format!("fragment {i} `{}` has weight {}", f.name, f.weight) });
+            }
+        }
+        let units = form_units(workload, target)?;
+        let nu = units.len();
+        let mut link = vec![Network { bandwidth: f64::INFINITY, latency: 0.0 }; nu * nu];
+        for a in 0..nu {
+            for b in 0..nu {
+                if a != b {
+                    link[a * nu + b] = best_link(target, &units[a].devices, &units[b].devices);
+                }
+            }
+        }
+        let mut dur = vec![f64::INFINITY; n * nu];
+        let mut cost = vec![f64::INFINITY; n * nu];
+        let mut feasible = Vec::with_capacity(n);
+        for (i, f) in workload.fragments.iter().enumerate() {
+            let model = f.model.map(|m| &workload.models[m]);
+            let mut ok = Vec::new();
+            let mut reason: Option<String> = None;
+            let mut pin_matched = false;
+            for (u, unit) in units.iter().enumerate() {
+                if let Some(m) = f.model {
+                    if unit.devices.len() > 1 && !unit.models.contains(&m) {
+                        continue;
+                    }
+                } else if unit.devices.len() > 1 {
+                    continue;
+                }
+                if let Some(pin) = &f.pin {
+                    if !pin_matches(pin, unit, target) {
+                        continue;
+                    }
+                    pin_matched = true;
+                }
+                let d = &target.devices[unit.devices[0]];
+                if !d.runs(f.kind) {
+                    reason.get_or_insert_with(|| {
+                        format!(
+                            "`{}` ({}) cannot run {} fragments{}",
+                            unit.name,
+                            d.kind.as_str(),
+                            fragment_kind_name(f.kind),
+                            if matches!(f.kind, FragmentKind::Host | FragmentKind::Tool) { " (they run on cpu devices)" } else { "" }
+                        )
+                    });
+                    continue;
+                }
+                let k = unit.devices.len() as f64;
+                let need = model.map_or(0.0, |m| m.weight_bytes) + f.profile.working_bytes;
+                if need / k > d.mem_bytes {
+                    let what = model.map_or_else(|| "its working memory".to_string(), |m| format!("model `{}` and its working memory", m.name));
+                    reason = Some(format!(
+                        "{what} need {:.1} GB but `{}` has {:.1} GB",
+                        need / 1e9,
+                        unit.name,
+                        k * d.mem_bytes / 1e9
+                    ));
+                    continue;
+                }
+                let t = fragment_time(f, model, target, &unit.devices);
+                dur[i * nu + u] = t;
+                cost[i * nu + u] = money(t, unit.price_per_hour);
+                ok.push(u);
+            }
+            if ok.is_empty() {
+                if let Some(pin) = &f.pin {
+                    let reason = if !pin_matched { unmatched_pin_reason(pin, target) } else { reason.unwrap_or_default() };
+                    return Err(ScheduleError::PinUnsatisfiable { fragment: i, name: f.name.clone(), pin: pin_text(pin), reason });
+                }
+                return Err(ScheduleError::NoDevice {
+                    fragment: i,
+                    name: f.name.clone(),
+                    reason: reason.unwrap_or_else(|| format!("no device runs {} fragments", fragment_kind_name(f.kind))),
+                });
+            }
+            feasible.push(ok);
+        }
+        let mut preds = vec![Vec::new(); n];
+        let mut succs = vec![Vec::new(); n];
+        for e in &workload.edges {
+            preds[e.to].push((e.from, e.bytes));
+            succs[e.from].push((e.to, e.bytes));
+        }
+        for v in preds.iter_mut().chain(succs.iter_mut()) {
+            v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        }
+        let mut p = Problem { workload, target, units, dur, cost, feasible, link, preds, succs, rank: vec![0.0; n], order: Vec::new() };
+        let topo = p.topological_order()?;
+        p.rank = p.upward_ranks(&topo);
+        p.order = p.priority_order();
+        Ok(p)
+    }
+
+    /// Fragments in the workload.
+    pub fn len(&self) -> usize {
+        self.workload.fragments.len()
+    }
+
+    /// Whether the workload has no fragments.
+    pub fn is_empty(&self) -> bool {
+        self.workload.fragments.is_empty()
+    }
+
+    /// Seconds of fragment `f` on unit `u` (infinite when infeasible).
+    pub fn duration(&self, f: usize, u: usize) -> f64 {
+        self.dur[f * self.units.len() + u]
+    }
+
+    /// USD of fragment `f` on unit `u` (infinite when infeasible).
+    pub fn cost(&self, f: usize, u: usize) -> f64 {
+        self.cost[f * self.units.len() + u]
+    }
+
+    /// Seconds to move `bytes` from unit `a` to unit `b` (0 when `a == b`).
+    pub fn comm(&self, a: usize, b: usize, bytes: f64) -> f64 {
+        if a == b { 0.0 } else { transfer_time(bytes, self.link[a * self.units.len() + b]) }
+    }
+
+    /// Whether fragment `f` holds its device exclusively (tool calls wait on the outside
+    /// world and do not).
+    pub fn exclusive(&self, f: usize) -> bool {
+        self.workload.fragments[f].kind != FragmentKind::Tool
+    }
+
+    fn topological_order(&self) -> Result<Vec<usize>, ScheduleError> {
+        let n = self.len();
+        let mut indeg: Vec<usize> = self.preds.iter().map(Vec::len).collect();
+        let mut ready: BTreeSet<usize> = (0..n).filter(|&i| indeg[i] == 0).collect();
+        let mut out = Vec::with_capacity(n);
+        while let Some(i) = ready.pop_first() {
+            out.push(i);
+            for &(s, _) in &self.succs[i] {
+                indeg[s] -= 1;
+                if indeg[s] == 0 {
+                    ready.insert(s);
+                }
+            }
+        }
+        if out.len() < n {
+            let i = (0..n).find(|&i| indeg[i] > 0).unwrap_or(0);
+            return Err(ScheduleError::Cycle { fragment: i, name: self.workload.fragments[i].name.clone() });
+        }
+        Ok(out)
+    }
+
+    /// HEFT upward rank: mean time over feasible units plus the largest (mean transfer
+    /// time + successor rank) over successors; mean transfer over ordered pairs of
+    /// distinct devices.
+    fn upward_ranks(&self, topo: &[usize]) -> Vec<f64> {
+        let nd = self.target.devices.len();
+        let (mut inv_bw, mut lat, mut pairs) = (0.0, 0.0, 0.0);
+        for a in 0..nd {
+            for b in 0..nd {
+                if a != b {
+                    let l = self.link[a * self.units.len() + b];
+                    inv_bw += 1.0 / l.bandwidth;
+                    lat += l.latency;
+                    pairs += 1.0;
+                }
+            }
+        }
+        if pairs > 0.0 {
+            inv_bw /= pairs;
+            lat /= pairs;
+        }
+        let mut rank = vec![0.0; self.len()];
+        for &i in topo.iter().rev() {
+            let mean = self.feasible[i].iter().map(|&u| self.duration(i, u)).sum::<f64>() / self.feasible[i].len() as f64;
+            let tail = self.succs[i].iter().map(|&(s, bytes)| bytes * inv_bw + lat + rank[s]).fold(0.0, f64::max);
+            rank[i] = mean + tail;
+        }
+        rank
+    }
+
+    fn priority_order(&self) -> Vec<usize> {
+        let n = self.len();
+        let mut indeg: Vec<usize> = self.preds.iter().map(Vec::len).collect();
+        let mut heap: BinaryHeap<Key> = (0..n).filter(|&i| indeg[i] == 0).map(|i| Key(self.rank[i], i)).collect();
+        let mut out = Vec::with_capacity(n);
+        while let Some(Key(_, i)) = heap.pop() {
+            out.push(i);
+            for &(s, _) in &self.succs[i] {
+                indeg[s] -= 1;
+                if indeg[s] == 0 {
+                    heap.push(Key(self.rank[s], s));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Device memory in use while scheduling: model weights count once per (device, model)
+/// (a tensor-parallel group holds a 1/k share on each member); working memory (KV cache,
+/// activations) counts as the largest working set placed on the device, since a device
+/// runs one fragment at a time.
+#[derive(Clone, Debug, Default)]
+pub struct Residency {
+    weights: Vec<f64>,
+    working: Vec<f64>,
+    resident: BTreeMap<(usize, usize), f64>,
+}
+
+impl Residency {
+    /// Empty devices.
+    pub fn new(target: &Target) -> Residency {
+        Residency { weights: vec![0.0; target.devices.len()], working: vec![0.0; target.devices.len()], resident: BTreeMap::new() }
+    }
+
+    /// Whether fragment `f` fits on unit `u` given what is already resident.
+    pub fn fits(&self, p: &Problem, f: usize, u: usize) -> bool {
+        let frag = &p.workload.fragments[f];
+        let unit = &p.units[u];
+        let k = unit.devices.len() as f64;
+        unit.devices.iter().all(|&d| {
+            let extra = frag.model.map_or(0.0, |m| {
+                let share = p.workload.models[m].weight_bytes / k;
+                (share - self.resident.get(&(d, m)).copied().unwrap_or(0.0)).max(0.0)
+            });
+            self.weights[d] + extra + self.working[d].max(frag.profile.working_bytes / k) <= p.target.devices[d].mem_bytes
+        })
+    }
+
+    /// Records fragment `f` on unit `u`.
+    pub fn place(&mut self, p: &Problem, f: usize, u: usize) {
+        let frag = &p.workload.fragments[f];
+        let unit = &p.units[u];
+        let k = unit.devices.len() as f64;
+        for &d in &unit.devices {
+            if let Some(m) = frag.model {
+                let share = p.workload.models[m].weight_bytes / k;
+                let have = self.resident.entry((d, m)).or_insert(0.0);
+                if share > *have {
+                    self.weights[d] += share - *have;
+                    *have = share;
+                }
+            }
+            self.working[d] = self.working[d].max(frag.profile.working_bytes / k);
+        }
+    }
+}
+
+fn pin_matches(pin: &Pin, unit: &Unit, target: &Target) -> bool {
+    match pin {
+        Pin::Kind(k) => unit.kind.as_str().eq_ignore_ascii_case(k),
+        Pin::Named(n) => {
+            unit.name == *n || unit.devices.iter().any(|&d| target.devices[d].name == *n || target.devices[d].group == *n)
+        }
+    }
+}
+
+fn unmatched_pin_reason(pin: &Pin, target: &Target) -> String {
+    match pin {
+        Pin::Kind(k) if !["cpu", "gpu", "accelerator"].contains(&k.to_ascii_lowercase().as_str()) => {
+            format!("`{k}` is not a device kind (cpu, gpu, accelerator)")
+        }
+        Pin::Kind(k) if target.devices.iter().any(|d| d.kind.as_str().eq_ignore_ascii_case(k)) => {
+            format!("every `{k}` device of target `{}` is unusable for it (a sharded model runs only on its tensor-parallel groups)", target.name)
+        }
+        Pin::Kind(k) => format!("target `{}` has no {k} device", target.name),
+        Pin::Named(n) => {
+            let names: Vec<&str> = target.devices.iter().map(|d| d.name.as_str()).collect();
+            if target.devices.iter().any(|d| d.name == *n || d.group == *n) {
+                format!("`{n}` cannot hold the fragment's model alone and is in no tensor-parallel group for it")
+            } else {
+                format!("target `{}` has no device named `{n}` (devices: {})", target.name, names.join(", "))
+            }
+        }
+    }
+}
+
+/// The fastest link between any member of `a` and any distinct member of `b`.
+fn best_link(target: &Target, a: &[usize], b: &[usize]) -> Network {
+    let mut best: Option<Network> = None;
+    for &x in a {
+        for &y in b {
+            if x == y {
+                continue;
+            }
+            let l = target.link(x, y);
+            if best.is_none_or(|c| l.bandwidth > c.bandwidth || (l.bandwidth == c.bandwidth && l.latency < c.latency)) {
+                best = Some(l);
+            }
+        }
+    }
+    best.unwrap_or(Network { bandwidth: f64::INFINITY, latency: 0.0 })
+}
+
+/// Devices as units, then for each model that fits no single device of some GPU or
+/// accelerator entry, groups of the fewest devices of that entry that hold it.
+fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, ScheduleError> {
+    let specific: BTreeSet<&str> = target.links.iter().flat_map(|l| l.between.iter().map(String::as_str)).collect();
+    let mut class_of: BTreeMap<(String, usize), usize> = BTreeMap::new();
+    let mut classes = 0;
+    let mut units: Vec<Unit> = target
+        .devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let class = if specific.contains(d.name.as_str()) {
+                classes += 1;
+                classes - 1
+            } else {
+                *class_of.entry((format!("{}@{}", d.group, d.node), 1)).or_insert_with(|| {
+                    classes += 1;
+                    classes - 1
+                })
+            };
+            Unit { name: d.name.clone(), devices: vec![i], kind: d.kind, price_per_hour: d.price_per_hour, models: Vec::new(), class }
+        })
+        .collect();
+    let largest = target.devices.iter().map(|d| d.mem_bytes).fold(0.0, f64::max);
+    for (m, model) in workload.models.iter().enumerate() {
+        let frags: Vec<&Fragment> = workload.fragments.iter().filter(|f| f.model == Some(m)).collect();
+        if frags.is_empty() {
+            continue;
+        }
+        let need = model.weight_bytes + frags.iter().map(|f| f.profile.working_bytes).fold(0.0, f64::max);
+        let mut fits_somewhere = target.devices.iter().any(|d| d.mem_bytes >= need);
+        // Entries (group name, node) in first-appearance order.
+        let mut entries: Vec<(String, String)> = Vec::new();
+        for d in &target.devices {
+            let key = (d.group.clone(), d.node.clone());
+            if d.kind != DeviceKind::Cpu && d.mem_bytes < need && !entries.contains(&key) {
+                entries.push(key);
+            }
+        }
+        for (group, node) in entries {
+            let members: Vec<usize> = (0..target.devices.len()).filter(|&i| target.devices[i].group == group && target.devices[i].node == node).collect();
+            let mem = target.devices[members[0]].mem_bytes;
+            let k = (need / mem).ceil() as usize;
+            if k < 2 || k > members.len() {
+                continue;
+            }
+            fits_somewhere = true;
+            for chunk in members.chunks_exact(k) {
+                if let Some(u) = units.iter_mut().find(|u| u.devices == chunk) {
+                    u.models.push(m);
+                    continue;
+                }
+                let d = &target.devices[chunk[0]];
+                let any_specific = chunk.iter().any(|&i| specific.contains(target.devices[i].name.as_str()));
+                let class = if any_specific {
+                    classes += 1;
+                    classes - 1
+                } else {
+                    *class_of.entry((format!("{group}@{node}"), k)).or_insert_with(|| {
+                        classes += 1;
+                        classes - 1
+                    })
+                };
+                units.push(Unit {
+                    name: chunk.iter().map(|&i| target.devices[i].name.as_str()).collect::<Vec<_>>().join("+"),
+                    devices: chunk.to_vec(),
+                    kind: d.kind,
+                    price_per_hour: chunk.iter().map(|&i| target.devices[i].price_per_hour).sum(),
+                    models: vec![m],
+                    class,
+                });
+            }
+        }
+        if !fits_somewhere {
+            return Err(ScheduleError::ModelFitsNowhere { model: model.name.clone(), bytes: need, largest_device_bytes: largest });
+        }
+    }
+    Ok(units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Dtype, Profile};
+    use crate::presets::preset;
+
+    fn frag(kind: FragmentKind, flops: f64, bytes: f64) -> Fragment {
+        Fragment {
+            name: "f".into(),
+            kind,
+            profile: Profile { flops, bytes_read: bytes, dtype: Dtype::Bf16, ..Default::default() },
+            model: None,
+            pin: None,
+            weight: 1.0,
+        }
+    }
+
+    #[test]
+    fn roofline_on_an_h100_by_hand() {
+        let t = preset("h100").unwrap();
+        let h = t.devices.iter().position(|d| d.name == "h100_0").unwrap();
+        // Compute-bound: 1e15 flops / (989.4e12 * 0.6) + 10 us launch.
+        let f = frag(FragmentKind::Compute, 1e15, 1e9);
+        let want = 1e15 / (989.4e12 * 0.6) + 10e-6;
+        assert!((fragment_time(&f, None, &t, &[h]) - want).abs() < 1e-12);
+        // Memory-bound: 1e12 bytes / (3.35e12 * 0.8) + launch.
+        let f = frag(FragmentKind::Compute, 1e9, 1e12);
+        let want = 1e12 / (3.35e12 * 0.8) + 10e-6;
+        assert!((fragment_time(&f, None, &t, &[h]) - want).abs() < 1e-12);
+        // Weight scales, fixed seconds add.
+        let mut f = frag(FragmentKind::Compute, 1e9, 1e12);
+        f.weight = 3.0;
+        f.profile.fixed_seconds = 0.5;
+        assert!((fragment_time(&f, None, &t, &[h]) - 3.0 * (want + 0.5)).abs() < 1e-12);
+        // Money: seconds x price / 3600.
+        assert!((money(3600.0, 2.99) - 2.99).abs() < 1e-12);
+    }
+
+    #[test]
+    fn decode_pays_one_launch_per_token_and_tp_pays_allreduce() {
+        let t = preset("h100x8").unwrap();
+        let mut f = frag(FragmentKind::Decode, 0.0, 0.0);
+        f.profile.tokens = 100.0;
+        let m = ModelNeeds { name: "m".into(), weight_bytes: 1e9, allreduce_bytes_per_token: 1e6, layers: 10 };
+        let one = fragment_time(&f, Some(&m), &t, &[1]);
+        assert!((one - 100.0 * 10e-6).abs() < 1e-12);
+        let two = fragment_time(&f, Some(&m), &t, &[1, 2]);
+        // ring k=2: 2(1)/2 * 1e8 B / 450e9 + 100 passes * 2 * 10 layers * 2 * 2e-6
+        let ar = 1e8 / 450e9 + 100.0 * 2.0 * 10.0 * 2.0 * 2e-6;
+        assert!((two - one - ar).abs() < 1e-12, "{two} {one} {ar}");
+        assert!((transfer_time(1e9, t.link(0, 1)) - (1e9 / 64e9 + 5e-6)).abs() < 1e-15);
+    }
+}
