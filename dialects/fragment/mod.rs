@@ -48,3 +48,7 @@ pub const MODEL_WEIGHT_BYTES_ATTR: &str = "fragment.weight_bytes";
 pub const MODEL_KV_BYTES_PER_TOKEN_ATTR: &str = "fragment.kv_bytes_per_token";
 /// Discardable i64 attribute on a `workflow.model`: all-reduce bytes per token when sharded.
 pub const MODEL_ALLREDUCE_BYTES_PER_TOKEN_ATTR: &str = "fragment.allreduce_bytes_per_token";
+/// Discardable i64 attribute on a `workflow.model`: transformer layers.
+pub const MODEL_LAYERS_ATTR: &str = "fragment.layers";
+/// Discardable string attribute on a `workflow.model`: the weights' arithmetic (`bf16`...).
+pub const MODEL_DTYPE_ATTR: &str = "fragment.dtype";

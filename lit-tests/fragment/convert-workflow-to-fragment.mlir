@@ -7,7 +7,7 @@
 // Llama-3-70B from config.json alone: 70.55e9 parameters × 2 bytes (bf16), KV cache
 // 2 × 80 layers × 8 KV heads × 128 × 2 bytes = 327680 bytes per token.
 // CHECK-LABEL: module
-// CHECK: "workflow.model"() {{{.*}}fragment.kv_bytes_per_token = 327680 : i64, fragment.weight_bytes = 141107412992 : i64{{.*}}sym_name = "big"
+// CHECK: "workflow.model"() {{{.*}}fragment.dtype = "bf16", fragment.kv_bytes_per_token = 327680 : i64, fragment.layers = 80 : i64, fragment.weight_bytes = 141107412992 : i64{{.*}}sym_name = "big"
 // CHECK: func.func @main
 // CHECK: %[[KV:.*]] = "fragment.prefill"(%{{.*}}) {device = "", {{.*}}fragment.tokens = 7 : i64, fragment.weight = 1.000000e+00 : f64{{.*}}model = @tiny}
 // CHECK-NEXT: %[[T:.*]] = "fragment.decode"(%[[KV]], %{{.*}}) {{{.*}}fragment.tokens = 16 : i64{{.*}}max_tokens = 16 : i64, model = @tiny

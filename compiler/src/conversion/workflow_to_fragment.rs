@@ -61,6 +61,8 @@ pub fn convert_workflow_to_fragment(module: Op, context: &PassContext) -> Result
                 op.set_i64(fr::MODEL_WEIGHT_BYTES_ATTR, spec.weight_bytes());
                 op.set_i64(fr::MODEL_KV_BYTES_PER_TOKEN_ATTR, spec.kv_bytes_per_token());
                 op.set_i64(fr::MODEL_ALLREDUCE_BYTES_PER_TOKEN_ATTR, spec.allreduce_bytes_per_token());
+                op.set_i64(fr::MODEL_LAYERS_ATTR, spec.layers);
+                op.set_attribute(fr::MODEL_DTYPE_ATTR, string(op, spec.dtype_name()));
                 let max_seq_length = std::fs::read_to_string(path.join("sentence_bert_config.json"))
                     .ok()
                     .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())

@@ -134,6 +134,15 @@ impl ModelSpec {
         }
     }
 
+    /// The weights' arithmetic as the scheduler names it (`f32`, `bf16`, `f16`, `fp8`).
+    pub fn dtype_name(&self) -> &'static str {
+        match self.dtype_bytes as u32 {
+            4 => "f32",
+            2 => "bf16",
+            _ => "fp8",
+        }
+    }
+
     /// Bytes of weights.
     pub fn weight_bytes(&self) -> f64 {
         self.parameters() * self.dtype_bytes

@@ -1,0 +1,165 @@
+//! The improvement phase after HEFT: deterministic local search for the latency or the
+//! cost objective under an optional SLA. A move reassigns one fragment, or a whole
+//! (model, kind) group such as "every decode of model m", to another unit; each move is
+//! re-timed by the list scheduler and kept if it improves the score. The number of
+//! re-timings is bounded ([`MAX_EVALS`]), so the phase costs O(MAX_EVALS · n log n).
+
+use std::collections::BTreeMap;
+
+use crate::cost::Problem;
+use crate::graph::FragmentKind;
+use crate::heft::{Mode, Timing, critical_path, list_schedule};
+use crate::schedule::Objective;
+
+/// Re-timings the improvement phase may spend.
+pub const MAX_EVALS: usize = 64;
+/// Single-fragment moves considered per pass.
+const SINGLES: usize = 16;
+/// Passes over the candidate moves.
+const MAX_PASSES: usize = 8;
+
+/// The score a schedule is judged by, compared lexicographically: SLA violation first
+/// (seconds over the SLA, 0 when met or absent), then the objective, then the other
+/// measure as a tie-break.
+pub fn score(t: &Timing, objective: Objective, sla: Option<f64>) -> [f64; 3] {
+    let violation = sla.map_or(0.0, |s| (t.makespan - s).max(0.0));
+    match objective {
+        Objective::Latency => [violation, t.makespan, t.cost],
+        Objective::Cost => [violation, t.cost, t.makespan],
+    }
+}
+
+/// Whether score `a` beats `b` by more than rounding noise.
+pub fn better(a: &[f64; 3], b: &[f64; 3]) -> bool {
+    for i in 0..3 {
+        let tol = 1e-9 * a[i].abs().max(b[i].abs()) + 1e-15;
+        if a[i] < b[i] - tol {
+            return true;
+        }
+        if a[i] > b[i] + tol {
+            return false;
+        }
+    }
+    false
+}
+
+/// Improves `start` for `objective` under `sla`; never returns a worse score.
+pub fn improve(p: &Problem, start: Timing, objective: Objective, sla: Option<f64>) -> Timing {
+    let n = p.len();
+    let mut best = start;
+    let mut best_score = score(&best, objective, sla);
+    let mut evals = 0;
+    if objective == Objective::Cost {
+        // The cheapest unit per fragment is cost-optimal when memory allows; a good start.
+        let cheapest: Vec<usize> = (0..n)
+            .map(|f| {
+                *p.feasible[f]
+                    .iter()
+                    .min_by(|&&a, &&b| p.cost(f, a).total_cmp(&p.cost(f, b)).then(p.duration(f, a).total_cmp(&p.duration(f, b))).then(a.cmp(&b)))
+                    .expect("every fragment has a feasible unit")
+            })
+            .collect();
+        evals += 1;
+        if let Ok(t) = list_schedule(p, Mode::Fixed(&cheapest)) {
+            let s = score(&t, objective, sla);
+            if better(&s, &best_score) {
+                best = t;
+                best_score = s;
+            }
+        }
+    }
+    let mut groups: BTreeMap<(Option<usize>, FragmentKind), Vec<usize>> = BTreeMap::new();
+    for (f, frag) in p.workload.fragments.iter().enumerate() {
+        groups.entry((frag.model, frag.kind)).or_default().push(f);
+    }
+    let classes = p.units.iter().map(|u| u.class).max().map_or(0, |c| c + 1);
+    for _ in 0..MAX_PASSES {
+        let mut improved = false;
+        for mv in candidates(p, &best, &groups, classes, objective) {
+            if evals >= MAX_EVALS {
+                return best;
+            }
+            let (frags, u) = mv;
+            if frags.iter().all(|&f| best.unit[f] == u) {
+                continue;
+            }
+            let mut assign = best.unit.clone();
+            for &f in &frags {
+                assign[f] = u;
+            }
+            evals += 1;
+            if let Ok(t) = list_schedule(p, Mode::Fixed(&assign)) {
+                let s = score(&t, objective, sla);
+                if better(&s, &best_score) {
+                    best = t;
+                    best_score = s;
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    best
+}
+
+/// The moves of one pass, in a fixed order: group moves first, then single moves of the
+/// fragments that matter most (critical-path fragments by duration for latency; the
+/// costliest fragments for cost). Each move targets, per unit class, the least-busy
+/// feasible unit of the class (ties: lowest index).
+fn candidates(
+    p: &Problem,
+    t: &Timing,
+    groups: &BTreeMap<(Option<usize>, FragmentKind), Vec<usize>>,
+    classes: usize,
+    objective: Objective,
+) -> Vec<(Vec<usize>, usize)> {
+    let mut busy = vec![0.0; p.units.len()];
+    for (f, &u) in t.unit.iter().enumerate() {
+        busy[u] += p.duration(f, u);
+    }
+    // Least-busy unit per class among `allowed`, excluding `avoid`.
+    let pick = |allowed: &dyn Fn(usize) -> bool, avoid: Option<usize>| -> Vec<usize> {
+        let mut per_class: Vec<Option<usize>> = vec![None; classes];
+        for u in 0..p.units.len() {
+            if Some(u) == avoid || !allowed(u) {
+                continue;
+            }
+            let c = p.units[u].class;
+            if per_class[c].is_none_or(|b| busy[u] < busy[b]) {
+                per_class[c] = Some(u);
+            }
+        }
+        per_class.into_iter().flatten().collect()
+    };
+    let mut out = Vec::new();
+    for frags in groups.values() {
+        if frags.len() < 2 {
+            continue;
+        }
+        let allowed = |u: usize| frags.iter().all(|&f| p.duration(f, u).is_finite());
+        for u in pick(&allowed, None) {
+            out.push((frags.clone(), u));
+        }
+    }
+    let mut singles: Vec<usize> = match objective {
+        Objective::Latency => critical_path(t),
+        Objective::Cost => (0..p.len()).collect(),
+    };
+    singles.sort_by(|&a, &b| {
+        let (ka, kb) = match objective {
+            Objective::Latency => (p.duration(a, t.unit[a]), p.duration(b, t.unit[b])),
+            Objective::Cost => (p.cost(a, t.unit[a]), p.cost(b, t.unit[b])),
+        };
+        kb.total_cmp(&ka).then(a.cmp(&b))
+    });
+    singles.truncate(SINGLES);
+    for f in singles {
+        let allowed = |u: usize| p.duration(f, u).is_finite();
+        for u in pick(&allowed, Some(t.unit[f])) {
+            out.push((vec![f], u));
+        }
+    }
+    out
+}
