@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up (tools/setup.sh), builds, and runs every test: the Rust unit and integration
-# tests (front end, runtime) and the lit golden tests (LLVM 22's lit + FileCheck) that
+# tests (front end, runtime, scheduler) and the lit golden tests (LLVM 22's lit + FileCheck) that
 # drive agentc and agent-opt. This is the README's test command and what CI runs.
 set -euo pipefail
 
@@ -13,8 +13,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 echo "test: building agentc and agent-opt"
 cargo build --locked -p agentc -p agent-opt
 
-echo "test: cargo tests (front end, runtime)"
-cargo test --locked -p agentc-frontend -p agentc-runtime 2>&1 | tee /tmp/agentc-cargo-test.log
+echo "test: cargo tests (front end, runtime, scheduler)"
+cargo test --locked -p agentc-frontend -p agentc-runtime -p agentc-scheduler 2>&1 | tee /tmp/agentc-cargo-test.log
 
 echo "test: lit golden tests"
 set +e
@@ -22,8 +22,10 @@ set +e
 lit_status=${PIPESTATUS[0]}
 set -e
 
+# One closing line for the whole run: "N passed, N failed".
+set +o pipefail
 cargo_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' /tmp/agentc-cargo-test.log | awk '{s+=$4} END {print s+0}')
-lit_passed=$(grep -Eo 'Passed *: *[0-9]+' /tmp/agentc-lit.log | grep -Eo '[0-9]+$' | tail -1)
+lit_passed=$(grep -Eo 'Passed *: *[0-9]+' /tmp/agentc-lit.log | grep -Eo '[0-9]+$' | awk '{s+=$1} END {print s+0}')
 lit_failed=$(grep -Eo '(Failed|Unresolved|Timed Out) *: *[0-9]+' /tmp/agentc-lit.log | grep -Eo '[0-9]+$' | awk '{s+=$1} END {print s+0}')
-echo "$((cargo_passed + ${lit_passed:-0})) passed, ${lit_failed} failed"
+echo "$((cargo_passed + lit_passed)) passed, ${lit_failed} failed"
 exit "$lit_status"

@@ -139,6 +139,11 @@ impl Op {
         unsafe { mlirOperationSetAttributeByName(self.0, name.to_raw(), value.to_raw()) }
     }
 
+    /// Replaces operand `index` with `value`.
+    pub fn set_operand(self, index: usize, value: Val) {
+        unsafe { mlirOperationSetOperand(self.0, index as isize, value.0) }
+    }
+
     /// Moves this operation right before `other` (in any block).
     pub fn move_before(self, other: Op) {
         unsafe { mlirOperationMoveBefore(self.0, other.0) }

@@ -26,10 +26,12 @@ pub enum Phase {
     Ast,
     /// The workflow dialect, after the workflow passes.
     Workflow,
+    /// The fragment dialect, planned and scheduled.
+    Fragment,
 }
 
-/// Phases later than `workflow`, which are designed (see ARCHITECTURE.md) but not built yet.
-pub const PLANNED_PHASES: &[&str] = &["fragment", "tensor", "kernel", "llvm", "asm", "ptx", "obj", "exe"];
+/// Phases later than `fragment`, which are designed (see ARCHITECTURE.md) but not built yet.
+pub const PLANNED_PHASES: &[&str] = &["tensor", "kernel", "llvm", "asm", "ptx", "obj", "exe"];
 
 /// The workflow-level pass pipeline at optimisation level `opt` (0 runs nothing).
 ///
@@ -44,6 +46,12 @@ pub fn workflow_pipeline(opt: u8) -> Vec<pipeline::Step> {
         .filter_map(|name| passes::lookup(name))
         .map(pipeline::Step::Ours)
         .collect()
+}
+
+/// The planning pipeline from workflow IR (after the workflow passes) to scheduled
+/// fragment IR: the planner, then the scheduler.
+pub fn fragment_pipeline() -> Vec<pipeline::Step> {
+    ["convert-workflow-to-fragment", "fragment-schedule"].iter().filter_map(|name| passes::lookup(name)).map(pipeline::Step::Ours).collect()
 }
 
 /// Prints a module as MLIR text; with `debug_info`, every op carries its `loc(...)`.

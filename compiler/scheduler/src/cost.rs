@@ -23,14 +23,25 @@ pub fn money(seconds: f64, price_per_hour: f64) -> f64 {
 /// ring all-reduce, `2(k-1)/k · B / bandwidth + passes · 2 · layers · 2(k-1) · latency`, where
 /// `B = allreduce_bytes_per_token · tokens` and `passes` is the number of forward passes
 /// (decode: one per generated token; otherwise 1). Zero for `k = 1`.
-pub fn allreduce_time(model: &ModelNeeds, kind: FragmentKind, tokens: f64, k: usize, link: Network) -> f64 {
+pub fn allreduce_time(
+    model: &ModelNeeds,
+    kind: FragmentKind,
+    tokens: f64,
+    k: usize,
+    link: Network,
+) -> f64 {
     if k < 2 {
         return 0.0;
     }
     let k = k as f64;
     let bytes = model.allreduce_bytes_per_token * tokens;
-    let passes = if kind == FragmentKind::Decode { tokens.max(1.0) } else { 1.0 };
-    2.0 * (k - 1.0) / k * bytes / link.bandwidth + passes * 2.0 * model.layers as f64 * 2.0 * (k - 1.0) * link.latency
+    let passes = if kind == FragmentKind::Decode {
+        tokens.max(1.0)
+    } else {
+        1.0
+    };
+    2.0 * (k - 1.0) / k * bytes / link.bandwidth
+        + passes * 2.0 * model.layers as f64 * 2.0 * (k - 1.0) * link.latency
 }
 
 /// Seconds for one request's executions of `fragment` on `devices` (one device, or a
@@ -41,17 +52,32 @@ pub fn allreduce_time(model: &ModelNeeds, kind: FragmentKind, tokens: f64, k: us
 ///
 /// with `bytes = bytes_read + bytes_written`, `steps` = generated tokens for decode
 /// (one launch per step) and 1 otherwise.
-pub fn fragment_time(fragment: &Fragment, model: Option<&ModelNeeds>, target: &Target, devices: &[usize]) -> f64 {
+pub fn fragment_time(
+    fragment: &Fragment,
+    model: Option<&ModelNeeds>,
+    target: &Target,
+    devices: &[usize],
+) -> f64 {
     let d = &target.devices[devices[0]];
     let k = devices.len() as f64;
     let p = &fragment.profile;
     let peak = k * d.peak_flops.for_dtype(p.dtype) * d.efficiency.compute_eff;
     let bw = k * d.mem_bandwidth * d.efficiency.memory_eff;
     let roofline = (p.flops / peak).max((p.bytes_read + p.bytes_written) / bw);
-    let steps = if fragment.kind == FragmentKind::Decode { p.tokens.max(1.0) } else { 1.0 };
+    let steps = if fragment.kind == FragmentKind::Decode {
+        p.tokens.max(1.0)
+    } else {
+        1.0
+    };
     let mut t = roofline + d.launch_overhead_s * steps + p.fixed_seconds;
     if let (Some(m), true) = (model, devices.len() > 1) {
-        t += allreduce_time(m, fragment.kind, p.tokens, devices.len(), target.link(devices[0], devices[1]));
+        t += allreduce_time(
+            m,
+            fragment.kind,
+            p.tokens,
+            devices.len(),
+            target.link(devices[0], devices[1]),
+        );
     }
     t * fragment.weight
 }
@@ -128,25 +154,41 @@ impl<'a> Problem<'a> {
     pub fn new(workload: &'a Workload, target: &'a Target) -> Result<Problem<'a>, ScheduleError> {
         let n = workload.fragments.len();
         for (i, e) in workload.edges.iter().enumerate() {
-            if e.from >= n || e.to >= n || e.from == e.to || !(e.bytes >= 0.0) {
+            if e.from >= n || e.to >= n || e.from == e.to || e.bytes.is_nan() || e.bytes < 0.0 {
                 return Err(ScheduleError::InvalidWorkload {
-                    message: format!("edge {i} ({} -> {}, {} bytes) is not between two distinct fragments of {n}", e.from, e.to, e.bytes),
+                    message: format!(
+                        "edge {i} ({} -> {}, {} bytes) is not between two distinct fragments of {n}",
+                        e.from, e.to, e.bytes
+                    ),
                 });
             }
         }
         for (i, f) in workload.fragments.iter().enumerate() {
             if f.model.is_some_and(|m| m >= workload.models.len()) {
                 return Err(ScheduleError::InvalidWorkload {
-                    message: format!("fragment `{}` refers to model {} of {}", f.name, f.model.unwrap_or(0), workload.models.len()),
+                    message: format!(
+                        "fragment `{}` refers to model {} of {}",
+                        f.name,
+                        f.model.unwrap_or(0),
+                        workload.models.len()
+                    ),
                 });
             }
             if !(f.weight >= 0.0 && f.weight.is_finite()) {
-                return Err(ScheduleError::InvalidWorkload { message: format!("fragment {i} `{}` has weight {}", f.name, f.weight) });
+                return Err(ScheduleError::InvalidWorkload {
+                    message: format!("fragment {i} `{}` has weight {}", f.name, f.weight),
+                });
             }
         }
         let units = form_units(workload, target)?;
         let nu = units.len();
-        let mut link = vec![Network { bandwidth: f64::INFINITY, latency: 0.0 }; nu * nu];
+        let mut link = vec![
+            Network {
+                bandwidth: f64::INFINITY,
+                latency: 0.0
+            };
+            nu * nu
+        ];
         for a in 0..nu {
             for b in 0..nu {
                 if a != b {
@@ -184,7 +226,11 @@ impl<'a> Problem<'a> {
                             unit.name,
                             d.kind.as_str(),
                             fragment_kind_name(f.kind),
-                            if matches!(f.kind, FragmentKind::Host | FragmentKind::Tool) { " (they run on cpu devices)" } else { "" }
+                            if matches!(f.kind, FragmentKind::Host | FragmentKind::Tool) {
+                                " (they run on cpu devices)"
+                            } else {
+                                ""
+                            }
                         )
                     });
                     continue;
@@ -192,7 +238,10 @@ impl<'a> Problem<'a> {
                 let k = unit.devices.len() as f64;
                 let need = model.map_or(0.0, |m| m.weight_bytes) + f.profile.working_bytes;
                 if need / k > d.mem_bytes {
-                    let what = model.map_or_else(|| "its working memory".to_string(), |m| format!("model `{}` and its working memory", m.name));
+                    let what = model.map_or_else(
+                        || "its working memory".to_string(),
+                        |m| format!("model `{}` and its working memory", m.name),
+                    );
                     reason = Some(format!(
                         "{what} need {:.1} GB but `{}` has {:.1} GB",
                         need / 1e9,
@@ -208,13 +257,24 @@ impl<'a> Problem<'a> {
             }
             if ok.is_empty() {
                 if let Some(pin) = &f.pin {
-                    let reason = if !pin_matched { unmatched_pin_reason(pin, target) } else { reason.unwrap_or_default() };
-                    return Err(ScheduleError::PinUnsatisfiable { fragment: i, name: f.name.clone(), pin: pin_text(pin), reason });
+                    let reason = if !pin_matched {
+                        unmatched_pin_reason(pin, target)
+                    } else {
+                        reason.unwrap_or_default()
+                    };
+                    return Err(ScheduleError::PinUnsatisfiable {
+                        fragment: i,
+                        name: f.name.clone(),
+                        pin: pin_text(pin),
+                        reason,
+                    });
                 }
                 return Err(ScheduleError::NoDevice {
                     fragment: i,
                     name: f.name.clone(),
-                    reason: reason.unwrap_or_else(|| format!("no device runs {} fragments", fragment_kind_name(f.kind))),
+                    reason: reason.unwrap_or_else(|| {
+                        format!("no device runs {} fragments", fragment_kind_name(f.kind))
+                    }),
                 });
             }
             feasible.push(ok);
@@ -228,7 +288,19 @@ impl<'a> Problem<'a> {
         for v in preds.iter_mut().chain(succs.iter_mut()) {
             v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
         }
-        let mut p = Problem { workload, target, units, dur, cost, feasible, link, preds, succs, rank: vec![0.0; n], order: Vec::new() };
+        let mut p = Problem {
+            workload,
+            target,
+            units,
+            dur,
+            cost,
+            feasible,
+            link,
+            preds,
+            succs,
+            rank: vec![0.0; n],
+            order: Vec::new(),
+        };
         let topo = p.topological_order()?;
         p.rank = p.upward_ranks(&topo);
         p.order = p.priority_order();
@@ -257,7 +329,11 @@ impl<'a> Problem<'a> {
 
     /// Seconds to move `bytes` from unit `a` to unit `b` (0 when `a == b`).
     pub fn comm(&self, a: usize, b: usize, bytes: f64) -> f64 {
-        if a == b { 0.0 } else { transfer_time(bytes, self.link[a * self.units.len() + b]) }
+        if a == b {
+            0.0
+        } else {
+            transfer_time(bytes, self.link[a * self.units.len() + b])
+        }
     }
 
     /// Whether fragment `f` holds its device exclusively (tool calls wait on the outside
@@ -282,7 +358,10 @@ impl<'a> Problem<'a> {
         }
         if out.len() < n {
             let i = (0..n).find(|&i| indeg[i] > 0).unwrap_or(0);
-            return Err(ScheduleError::Cycle { fragment: i, name: self.workload.fragments[i].name.clone() });
+            return Err(ScheduleError::Cycle {
+                fragment: i,
+                name: self.workload.fragments[i].name.clone(),
+            });
         }
         Ok(out)
     }
@@ -309,8 +388,15 @@ impl<'a> Problem<'a> {
         }
         let mut rank = vec![0.0; self.len()];
         for &i in topo.iter().rev() {
-            let mean = self.feasible[i].iter().map(|&u| self.duration(i, u)).sum::<f64>() / self.feasible[i].len() as f64;
-            let tail = self.succs[i].iter().map(|&(s, bytes)| bytes * inv_bw + lat + rank[s]).fold(0.0, f64::max);
+            let mean = self.feasible[i]
+                .iter()
+                .map(|&u| self.duration(i, u))
+                .sum::<f64>()
+                / self.feasible[i].len() as f64;
+            let tail = self.succs[i]
+                .iter()
+                .map(|&(s, bytes)| bytes * inv_bw + lat + rank[s])
+                .fold(0.0, f64::max);
             rank[i] = mean + tail;
         }
         rank
@@ -319,7 +405,10 @@ impl<'a> Problem<'a> {
     fn priority_order(&self) -> Vec<usize> {
         let n = self.len();
         let mut indeg: Vec<usize> = self.preds.iter().map(Vec::len).collect();
-        let mut heap: BinaryHeap<Key> = (0..n).filter(|&i| indeg[i] == 0).map(|i| Key(self.rank[i], i)).collect();
+        let mut heap: BinaryHeap<Key> = (0..n)
+            .filter(|&i| indeg[i] == 0)
+            .map(|i| Key(self.rank[i], i))
+            .collect();
         let mut out = Vec::with_capacity(n);
         while let Some(Key(_, i)) = heap.pop() {
             out.push(i);
@@ -348,7 +437,11 @@ pub struct Residency {
 impl Residency {
     /// Empty devices.
     pub fn new(target: &Target) -> Residency {
-        Residency { weights: vec![0.0; target.devices.len()], working: vec![0.0; target.devices.len()], resident: BTreeMap::new() }
+        Residency {
+            weights: vec![0.0; target.devices.len()],
+            working: vec![0.0; target.devices.len()],
+            resident: BTreeMap::new(),
+        }
     }
 
     /// Whether fragment `f` fits on unit `u` given what is already resident.
@@ -361,7 +454,8 @@ impl Residency {
                 let share = p.workload.models[m].weight_bytes / k;
                 (share - self.resident.get(&(d, m)).copied().unwrap_or(0.0)).max(0.0)
             });
-            self.weights[d] + extra + self.working[d].max(frag.profile.working_bytes / k) <= p.target.devices[d].mem_bytes
+            self.weights[d] + extra + self.working[d].max(frag.profile.working_bytes / k)
+                <= p.target.devices[d].mem_bytes
         })
     }
 
@@ -388,26 +482,46 @@ fn pin_matches(pin: &Pin, unit: &Unit, target: &Target) -> bool {
     match pin {
         Pin::Kind(k) => unit.kind.as_str().eq_ignore_ascii_case(k),
         Pin::Named(n) => {
-            unit.name == *n || unit.devices.iter().any(|&d| target.devices[d].name == *n || target.devices[d].group == *n)
+            unit.name == *n
+                || unit
+                    .devices
+                    .iter()
+                    .any(|&d| target.devices[d].name == *n || target.devices[d].group == *n)
         }
     }
 }
 
 fn unmatched_pin_reason(pin: &Pin, target: &Target) -> String {
     match pin {
-        Pin::Kind(k) if !["cpu", "gpu", "accelerator"].contains(&k.to_ascii_lowercase().as_str()) => {
+        Pin::Kind(k)
+            if !["cpu", "gpu", "accelerator"].contains(&k.to_ascii_lowercase().as_str()) =>
+        {
             format!("`{k}` is not a device kind (cpu, gpu, accelerator)")
         }
-        Pin::Kind(k) if target.devices.iter().any(|d| d.kind.as_str().eq_ignore_ascii_case(k)) => {
-            format!("every `{k}` device of target `{}` is unusable for it (a sharded model runs only on its tensor-parallel groups)", target.name)
+        Pin::Kind(k)
+            if target
+                .devices
+                .iter()
+                .any(|d| d.kind.as_str().eq_ignore_ascii_case(k)) =>
+        {
+            format!(
+                "every `{k}` device of target `{}` is unusable for it (a sharded model runs only on its tensor-parallel groups)",
+                target.name
+            )
         }
         Pin::Kind(k) => format!("target `{}` has no {k} device", target.name),
         Pin::Named(n) => {
             let names: Vec<&str> = target.devices.iter().map(|d| d.name.as_str()).collect();
             if target.devices.iter().any(|d| d.name == *n || d.group == *n) {
-                format!("`{n}` cannot hold the fragment's model alone and is in no tensor-parallel group for it")
+                format!(
+                    "`{n}` cannot hold the fragment's model alone and is in no tensor-parallel group for it"
+                )
             } else {
-                format!("target `{}` has no device named `{n}` (devices: {})", target.name, names.join(", "))
+                format!(
+                    "target `{}` has no device named `{n}` (devices: {})",
+                    target.name,
+                    names.join(", ")
+                )
             }
         }
     }
@@ -422,18 +536,27 @@ fn best_link(target: &Target, a: &[usize], b: &[usize]) -> Network {
                 continue;
             }
             let l = target.link(x, y);
-            if best.is_none_or(|c| l.bandwidth > c.bandwidth || (l.bandwidth == c.bandwidth && l.latency < c.latency)) {
+            if best.is_none_or(|c| {
+                l.bandwidth > c.bandwidth || (l.bandwidth == c.bandwidth && l.latency < c.latency)
+            }) {
                 best = Some(l);
             }
         }
     }
-    best.unwrap_or(Network { bandwidth: f64::INFINITY, latency: 0.0 })
+    best.unwrap_or(Network {
+        bandwidth: f64::INFINITY,
+        latency: 0.0,
+    })
 }
 
 /// Devices as units, then for each model that fits no single device of some GPU or
 /// accelerator entry, groups of the fewest devices of that entry that hold it.
 fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, ScheduleError> {
-    let specific: BTreeSet<&str> = target.links.iter().flat_map(|l| l.between.iter().map(String::as_str)).collect();
+    let specific: BTreeSet<&str> = target
+        .links
+        .iter()
+        .flat_map(|l| l.between.iter().map(String::as_str))
+        .collect();
     let mut class_of: BTreeMap<(String, usize), usize> = BTreeMap::new();
     let mut classes = 0;
     let mut units: Vec<Unit> = target
@@ -445,21 +568,42 @@ fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, Schedul
                 classes += 1;
                 classes - 1
             } else {
-                *class_of.entry((format!("{}@{}", d.group, d.node), 1)).or_insert_with(|| {
-                    classes += 1;
-                    classes - 1
-                })
+                *class_of
+                    .entry((format!("{}@{}", d.group, d.node), 1))
+                    .or_insert_with(|| {
+                        classes += 1;
+                        classes - 1
+                    })
             };
-            Unit { name: d.name.clone(), devices: vec![i], kind: d.kind, price_per_hour: d.price_per_hour, models: Vec::new(), class }
+            Unit {
+                name: d.name.clone(),
+                devices: vec![i],
+                kind: d.kind,
+                price_per_hour: d.price_per_hour,
+                models: Vec::new(),
+                class,
+            }
         })
         .collect();
-    let largest = target.devices.iter().map(|d| d.mem_bytes).fold(0.0, f64::max);
+    let largest = target
+        .devices
+        .iter()
+        .map(|d| d.mem_bytes)
+        .fold(0.0, f64::max);
     for (m, model) in workload.models.iter().enumerate() {
-        let frags: Vec<&Fragment> = workload.fragments.iter().filter(|f| f.model == Some(m)).collect();
+        let frags: Vec<&Fragment> = workload
+            .fragments
+            .iter()
+            .filter(|f| f.model == Some(m))
+            .collect();
         if frags.is_empty() {
             continue;
         }
-        let need = model.weight_bytes + frags.iter().map(|f| f.profile.working_bytes).fold(0.0, f64::max);
+        let need = model.weight_bytes
+            + frags
+                .iter()
+                .map(|f| f.profile.working_bytes)
+                .fold(0.0, f64::max);
         let mut fits_somewhere = target.devices.iter().any(|d| d.mem_bytes >= need);
         // Entries (group name, node) in first-appearance order.
         let mut entries: Vec<(String, String)> = Vec::new();
@@ -470,7 +614,9 @@ fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, Schedul
             }
         }
         for (group, node) in entries {
-            let members: Vec<usize> = (0..target.devices.len()).filter(|&i| target.devices[i].group == group && target.devices[i].node == node).collect();
+            let members: Vec<usize> = (0..target.devices.len())
+                .filter(|&i| target.devices[i].group == group && target.devices[i].node == node)
+                .collect();
             let mem = target.devices[members[0]].mem_bytes;
             let k = (need / mem).ceil() as usize;
             if k < 2 || k > members.len() {
@@ -483,28 +629,43 @@ fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, Schedul
                     continue;
                 }
                 let d = &target.devices[chunk[0]];
-                let any_specific = chunk.iter().any(|&i| specific.contains(target.devices[i].name.as_str()));
+                let any_specific = chunk
+                    .iter()
+                    .any(|&i| specific.contains(target.devices[i].name.as_str()));
                 let class = if any_specific {
                     classes += 1;
                     classes - 1
                 } else {
-                    *class_of.entry((format!("{group}@{node}"), k)).or_insert_with(|| {
-                        classes += 1;
-                        classes - 1
-                    })
+                    *class_of
+                        .entry((format!("{group}@{node}"), k))
+                        .or_insert_with(|| {
+                            classes += 1;
+                            classes - 1
+                        })
                 };
                 units.push(Unit {
-                    name: chunk.iter().map(|&i| target.devices[i].name.as_str()).collect::<Vec<_>>().join("+"),
+                    name: chunk
+                        .iter()
+                        .map(|&i| target.devices[i].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("+"),
                     devices: chunk.to_vec(),
                     kind: d.kind,
-                    price_per_hour: chunk.iter().map(|&i| target.devices[i].price_per_hour).sum(),
+                    price_per_hour: chunk
+                        .iter()
+                        .map(|&i| target.devices[i].price_per_hour)
+                        .sum(),
                     models: vec![m],
                     class,
                 });
             }
         }
         if !fits_somewhere {
-            return Err(ScheduleError::ModelFitsNowhere { model: model.name.clone(), bytes: need, largest_device_bytes: largest });
+            return Err(ScheduleError::ModelFitsNowhere {
+                model: model.name.clone(),
+                bytes: need,
+                largest_device_bytes: largest,
+            });
         }
     }
     Ok(units)
@@ -520,7 +681,12 @@ mod tests {
         Fragment {
             name: "f".into(),
             kind,
-            profile: Profile { flops, bytes_read: bytes, dtype: Dtype::Bf16, ..Default::default() },
+            profile: Profile {
+                flops,
+                bytes_read: bytes,
+                dtype: Dtype::Bf16,
+                ..Default::default()
+            },
             model: None,
             pin: None,
             weight: 1.0,
@@ -553,7 +719,12 @@ mod tests {
         let t = preset("h100x8").unwrap();
         let mut f = frag(FragmentKind::Decode, 0.0, 0.0);
         f.profile.tokens = 100.0;
-        let m = ModelNeeds { name: "m".into(), weight_bytes: 1e9, allreduce_bytes_per_token: 1e6, layers: 10 };
+        let m = ModelNeeds {
+            name: "m".into(),
+            weight_bytes: 1e9,
+            allreduce_bytes_per_token: 1e6,
+            layers: 10,
+        };
         let one = fragment_time(&f, Some(&m), &t, &[1]);
         assert!((one - 100.0 * 10e-6).abs() < 1e-12);
         let two = fragment_time(&f, Some(&m), &t, &[1, 2]);

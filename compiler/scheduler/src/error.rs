@@ -63,10 +63,16 @@ impl fmt::Display for ScheduleError {
             ScheduleError::Cycle { name, .. } => {
                 write!(f, "the fragment graph has a cycle through `{name}`")
             }
-            ScheduleError::PinUnsatisfiable { name, pin, reason, .. } => {
+            ScheduleError::PinUnsatisfiable {
+                name, pin, reason, ..
+            } => {
                 write!(f, "cannot place `{name}` on `@device({pin})`: {reason}")
             }
-            ScheduleError::ModelFitsNowhere { model, bytes, largest_device_bytes } => write!(
+            ScheduleError::ModelFitsNowhere {
+                model,
+                bytes,
+                largest_device_bytes,
+            } => write!(
                 f,
                 "model `{model}` needs {:.1} GB, which fits on no device of the target, even sharded over one node (largest device: {:.1} GB)",
                 bytes / 1e9,

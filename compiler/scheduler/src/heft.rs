@@ -31,6 +31,8 @@ pub enum Mode<'s> {
     Heft,
     /// The given unit per fragment.
     Fixed(&'s [usize]),
+    /// The first unit of each fragment's preference list whose memory allows it.
+    Ranked(&'s [Vec<usize>]),
 }
 
 /// Runs the list scheduler over `p.order`. In `Fixed` mode an assignment that breaks a
@@ -56,7 +58,11 @@ pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
     for &f in &p.order {
         let exclusive = p.exclusive(f);
         let slot = |u: usize, ready: f64, timelines: &[Timeline]| {
-            if exclusive { common_slot(timelines, &p.units[u].devices, ready, p.duration(f, u)) } else { ready }
+            if exclusive {
+                common_slot(timelines, &p.units[u].devices, ready, p.duration(f, u))
+            } else {
+                ready
+            }
         };
         let (u, s, ready, from) = match mode {
             Mode::Fixed(assign) => {
@@ -64,6 +70,16 @@ pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
                 if !p.duration(f, u).is_finite() || !res.fits(p, f, u) {
                     return Err(f);
                 }
+                let (ready, from) = ready_on(f, u, &unit, &finish);
+                (u, slot(u, ready, &timelines), ready, from)
+            }
+            Mode::Ranked(prefs) => {
+                let Some(&u) = prefs[f]
+                    .iter()
+                    .find(|&&u| p.duration(f, u).is_finite() && res.fits(p, f, u))
+                else {
+                    return Err(f);
+                };
                 let (ready, from) = ready_on(f, u, &unit, &finish);
                 (u, slot(u, ready, &timelines), ready, from)
             }
@@ -81,7 +97,9 @@ pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
                         best = Some((eft, c, u, s, ready, from));
                     }
                 }
-                let Some((_, _, u, s, ready, from)) = best else { return Err(f) };
+                let Some((_, _, u, s, ready, from)) = best else {
+                    return Err(f);
+                };
                 (u, s, ready, from)
             }
         };
@@ -93,7 +111,11 @@ pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
             }
         }
         bound_by[f] = if s > ready {
-            p.units[u].devices.iter().find_map(|&dev| timelines[dev].ending_at(s)).or(from)
+            p.units[u]
+                .devices
+                .iter()
+                .find_map(|&dev| timelines[dev].ending_at(s))
+                .or(from)
         } else {
             from
         };
@@ -103,7 +125,14 @@ pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
     }
     let makespan = finish.iter().copied().fold(0.0, f64::max);
     let cost = (0..n).map(|f| p.cost(f, unit[f])).sum();
-    Ok(Timing { unit, start, finish, makespan, cost, bound_by })
+    Ok(Timing {
+        unit,
+        start,
+        finish,
+        makespan,
+        cost,
+        bound_by,
+    })
 }
 
 /// HEFT over the whole workload.
@@ -118,7 +147,9 @@ pub fn heft(p: &Problem) -> Result<Timing, ScheduleError> {
 /// The critical path: from the last-finishing fragment back along `bound_by`, in
 /// execution order.
 pub fn critical_path(t: &Timing) -> Vec<usize> {
-    let Some(mut f) = (0..t.finish.len()).max_by(|&a, &b| t.finish[a].total_cmp(&t.finish[b]).then(b.cmp(&a))) else {
+    let Some(mut f) =
+        (0..t.finish.len()).max_by(|&a, &b| t.finish[a].total_cmp(&t.finish[b]).then(b.cmp(&a)))
+    else {
         return Vec::new();
     };
     let mut seen = vec![false; t.finish.len()];

@@ -43,28 +43,53 @@ pub fn better(a: &[f64; 3], b: &[f64; 3]) -> bool {
     false
 }
 
+/// What an improvement run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImproveStats {
+    /// Re-timings spent (at most [`MAX_EVALS`]).
+    pub evals: usize,
+    /// Moves kept.
+    pub accepted: usize,
+}
+
 /// Improves `start` for `objective` under `sla`; never returns a worse score.
 pub fn improve(p: &Problem, start: Timing, objective: Objective, sla: Option<f64>) -> Timing {
+    improve_counted(p, start, objective, sla).0
+}
+
+/// [`improve`], also reporting the re-timings spent and the moves kept.
+pub fn improve_counted(
+    p: &Problem,
+    start: Timing,
+    objective: Objective,
+    sla: Option<f64>,
+) -> (Timing, ImproveStats) {
     let n = p.len();
+    let mut accepted = 0;
     let mut best = start;
     let mut best_score = score(&best, objective, sla);
     let mut evals = 0;
     if objective == Objective::Cost {
         // The cheapest unit per fragment is cost-optimal when memory allows; a good start.
-        let cheapest: Vec<usize> = (0..n)
+        let cheapest: Vec<Vec<usize>> = (0..n)
             .map(|f| {
-                *p.feasible[f]
-                    .iter()
-                    .min_by(|&&a, &&b| p.cost(f, a).total_cmp(&p.cost(f, b)).then(p.duration(f, a).total_cmp(&p.duration(f, b))).then(a.cmp(&b)))
-                    .expect("every fragment has a feasible unit")
+                let mut units = p.feasible[f].clone();
+                units.sort_by(|&a, &b| {
+                    p.cost(f, a)
+                        .total_cmp(&p.cost(f, b))
+                        .then(p.duration(f, a).total_cmp(&p.duration(f, b)))
+                        .then(a.cmp(&b))
+                });
+                units
             })
             .collect();
         evals += 1;
-        if let Ok(t) = list_schedule(p, Mode::Fixed(&cheapest)) {
+        if let Ok(t) = list_schedule(p, Mode::Ranked(&cheapest)) {
             let s = score(&t, objective, sla);
             if better(&s, &best_score) {
                 best = t;
                 best_score = s;
+                accepted += 1;
             }
         }
     }
@@ -77,7 +102,7 @@ pub fn improve(p: &Problem, start: Timing, objective: Objective, sla: Option<f64
         let mut improved = false;
         for mv in candidates(p, &best, &groups, classes, objective) {
             if evals >= MAX_EVALS {
-                return best;
+                return (best, ImproveStats { evals, accepted });
             }
             let (frags, u) = mv;
             if frags.iter().all(|&f| best.unit[f] == u) {
@@ -94,6 +119,7 @@ pub fn improve(p: &Problem, start: Timing, objective: Objective, sla: Option<f64
                     best = t;
                     best_score = s;
                     improved = true;
+                    accepted += 1;
                 }
             }
         }
@@ -101,7 +127,7 @@ pub fn improve(p: &Problem, start: Timing, objective: Objective, sla: Option<f64
             break;
         }
     }
-    best
+    (best, ImproveStats { evals, accepted })
 }
 
 /// The moves of one pass, in a fixed order: group moves first, then single moves of the

@@ -72,7 +72,10 @@ impl DecoderConfig {
     /// width), the gated MLP (3 × hidden × intermediate) and two norms.
     pub fn layer_params(&self) -> f64 {
         let kv = self.kv_heads * self.head_dim();
-        2.0 * self.hidden * self.hidden + 2.0 * self.hidden * kv + 3.0 * self.hidden * self.intermediate + 2.0 * self.hidden
+        2.0 * self.hidden * self.hidden
+            + 2.0 * self.hidden * kv
+            + 3.0 * self.hidden * self.intermediate
+            + 2.0 * self.hidden
     }
 
     /// All parameters (embedding, layers, final norm, output projection unless tied).
@@ -113,7 +116,8 @@ impl DecoderConfig {
     /// attention (2 × layers × hidden × prompt²); reads the weights once, writes the KV
     /// cache; keeps the prompt's KV cache resident.
     pub fn prefill_profile(&self, prompt: f64) -> Profile {
-        let flops = 2.0 * self.matmul_params() * prompt + 2.0 * self.layers as f64 * self.hidden * prompt * prompt;
+        let flops = 2.0 * self.matmul_params() * prompt
+            + 2.0 * self.layers as f64 * self.hidden * prompt * prompt;
         Profile {
             flops,
             bytes_read: self.weight_bytes(),

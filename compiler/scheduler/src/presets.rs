@@ -265,8 +265,14 @@ memory_eff = 0.7
 
 /// The built-in targets: (name, one-line description).
 pub const PRESETS: &[(&str, &str)] = &[
-    ("host", "the machine running agentc (cores and memory detected)"),
-    ("cpu-server", "a 2-socket Xeon 8488C server (AWS m7i.48xlarge)"),
+    (
+        "host",
+        "the machine running agentc (cores and memory detected)",
+    ),
+    (
+        "cpu-server",
+        "a 2-socket Xeon 8488C server (AWS m7i.48xlarge)",
+    ),
     ("h100", "one H100 SXM 80GB and its host CPU slice"),
     ("h200", "one H200 SXM 141GB and its host CPU slice"),
     ("b200", "one B200 180GB and its host CPU slice"),
@@ -276,8 +282,14 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("gaudi3", "one Intel Gaudi 3 and its host CPU slice"),
     ("mi300x", "one AMD Instinct MI300X and its host CPU slice"),
     ("h100x8", "one DGX-class node: 8x H100 SXM over NVLink"),
-    ("h100+a100", "Splitwise-like: an 8x H100 node and an 8x A100 node over InfiniBand"),
-    ("b200+gaudi3", "an 8x B200 node and an 8x Gaudi 3 node over 400 Gb/s"),
+    (
+        "h100+a100",
+        "Splitwise-like: an 8x H100 node and an 8x A100 node over InfiniBand",
+    ),
+    (
+        "b200+gaudi3",
+        "an 8x B200 node and an 8x Gaudi 3 node over 400 Gb/s",
+    ),
     ("gpu+cpu", "a 2-socket Xeon server with 2x L40S on PCIe"),
 ];
 
@@ -308,7 +320,14 @@ const H100: &str = concat!(
     "# One H100 SXM with a slice of its host.\nname = \"h100\"\ndescription = \"one H100 SXM 80GB and its host CPU slice\"\n",
     host_slice!(),
     h100!(1, "node0"),
-    links!("cpu", "h100", "64e9", "PCIe Gen5 x16, 64 GB/s per direction (PCI-SIG)", "450e9", "NVLink 4, 900 GB/s total = 450 GB/s per direction (H100 datasheet)"),
+    links!(
+        "cpu",
+        "h100",
+        "64e9",
+        "PCIe Gen5 x16, 64 GB/s per direction (PCI-SIG)",
+        "450e9",
+        "NVLink 4, 900 GB/s total = 450 GB/s per direction (H100 datasheet)"
+    ),
 );
 
 const H200: &str = concat!(
@@ -334,21 +353,42 @@ launch_overhead_s = 10e-6
 compute_eff = 0.6
 memory_eff = 0.8
 "#,
-    links!("cpu", "h200", "64e9", "PCIe Gen5 x16, 64 GB/s per direction", "450e9", "NVLink 4, 450 GB/s per direction (H200 datasheet: 900 GB/s)"),
+    links!(
+        "cpu",
+        "h200",
+        "64e9",
+        "PCIe Gen5 x16, 64 GB/s per direction",
+        "450e9",
+        "NVLink 4, 450 GB/s per direction (H200 datasheet: 900 GB/s)"
+    ),
 );
 
 const B200: &str = concat!(
     "# One B200 with a slice of its host.\nname = \"b200\"\ndescription = \"one B200 180GB and its host CPU slice\"\n",
     host_slice!(),
     b200!(1, "node0"),
-    links!("cpu", "b200", "64e9", "PCIe Gen5 x16, 64 GB/s per direction", "900e9", "NVLink 5, 1.8 TB/s total = 900 GB/s per direction (HGX B200 datasheet)"),
+    links!(
+        "cpu",
+        "b200",
+        "64e9",
+        "PCIe Gen5 x16, 64 GB/s per direction",
+        "900e9",
+        "NVLink 5, 1.8 TB/s total = 900 GB/s per direction (HGX B200 datasheet)"
+    ),
 );
 
 const A100_80GB: &str = concat!(
     "# One A100 80GB SXM with a slice of its host.\nname = \"a100-80gb\"\ndescription = \"one A100 SXM 80GB and its host CPU slice\"\n",
     host_slice!(),
     a100!(1, "node0"),
-    links!("cpu", "a100", "32e9", "PCIe Gen4 x16, 32 GB/s per direction (PCI-SIG)", "300e9", "NVLink 3, 600 GB/s total = 300 GB/s per direction (A100 datasheet)"),
+    links!(
+        "cpu",
+        "a100",
+        "32e9",
+        "PCIe Gen4 x16, 32 GB/s per direction (PCI-SIG)",
+        "300e9",
+        "NVLink 3, 600 GB/s total = 300 GB/s per direction (A100 datasheet)"
+    ),
 );
 
 const L4: &str = r#"# One NVIDIA L4 (AWS g6.xlarge: 1x L4, 4 vCPUs, 16 GiB).
@@ -445,7 +485,14 @@ const GAUDI3: &str = concat!(
     "# One Intel Gaudi 3 with a slice of its host.\nname = \"gaudi3\"\ndescription = \"one Intel Gaudi 3 and its host CPU slice\"\n",
     host_slice!(),
     gaudi3!(1, "node0"),
-    links!("cpu", "gaudi3", "64e9", "PCIe Gen5 x16, 128 GB/s bidirectional = 64 GB/s per direction (Gaudi 3 white paper)", "75e9", "3 of 24 x 200 GbE RoCE ports per peer = 75 GB/s per direction (Gaudi 3 white paper, 8-card all-to-all)"),
+    links!(
+        "cpu",
+        "gaudi3",
+        "64e9",
+        "PCIe Gen5 x16, 128 GB/s bidirectional = 64 GB/s per direction (Gaudi 3 white paper)",
+        "75e9",
+        "3 of 24 x 200 GbE RoCE ports per peer = 75 GB/s per direction (Gaudi 3 white paper, 8-card all-to-all)"
+    ),
 );
 
 const MI300X: &str = concat!(
@@ -471,14 +518,28 @@ launch_overhead_s = 10e-6
 compute_eff = 0.6
 memory_eff = 0.8
 "#,
-    links!("cpu", "mi300x", "64e9", "PCIe Gen5 x16, 64 GB/s per direction", "64e9", "Infinity Fabric, 128 GB/s bidirectional per peer link = 64 GB/s per direction (MI300X datasheet)"),
+    links!(
+        "cpu",
+        "mi300x",
+        "64e9",
+        "PCIe Gen5 x16, 64 GB/s per direction",
+        "64e9",
+        "Infinity Fabric, 128 GB/s bidirectional per peer link = 64 GB/s per direction (MI300X datasheet)"
+    ),
 );
 
 const H100X8: &str = concat!(
     "# One DGX-class H100 node.\nname = \"h100x8\"\ndescription = \"one DGX-class node: 8x H100 SXM over NVLink\"\n",
     host_full!("cpu", "node0"),
     h100!(8, "node0"),
-    links!("cpu", "h100", "64e9", "PCIe Gen5 x16 per GPU, 64 GB/s per direction", "450e9", "NVLink 4 via NVSwitch, 450 GB/s per direction (H100 datasheet)"),
+    links!(
+        "cpu",
+        "h100",
+        "64e9",
+        "PCIe Gen5 x16 per GPU, 64 GB/s per direction",
+        "450e9",
+        "NVLink 4 via NVSwitch, 450 GB/s per direction (H100 datasheet)"
+    ),
 );
 
 const H100_A100: &str = concat!(
@@ -492,10 +553,24 @@ latency = 5e-6
 "#,
     host_full!("cpu", "h100-node"),
     h100!(8, "h100-node"),
-    links!("cpu", "h100", "64e9", "PCIe Gen5 x16 per GPU, 64 GB/s per direction", "450e9", "NVLink 4 via NVSwitch, 450 GB/s per direction"),
+    links!(
+        "cpu",
+        "h100",
+        "64e9",
+        "PCIe Gen5 x16 per GPU, 64 GB/s per direction",
+        "450e9",
+        "NVLink 4 via NVSwitch, 450 GB/s per direction"
+    ),
     host_full!("cpu_b", "a100-node"),
     a100!(8, "a100-node"),
-    links!("cpu_b", "a100", "32e9", "PCIe Gen4 x16 per GPU, 32 GB/s per direction", "300e9", "NVLink 3 via NVSwitch, 300 GB/s per direction"),
+    links!(
+        "cpu_b",
+        "a100",
+        "32e9",
+        "PCIe Gen4 x16 per GPU, 32 GB/s per direction",
+        "300e9",
+        "NVLink 3 via NVSwitch, 300 GB/s per direction"
+    ),
 );
 
 const B200_GAUDI3: &str = concat!(
@@ -509,10 +584,24 @@ latency = 5e-6
 "#,
     host_full!("cpu", "b200-node"),
     b200!(8, "b200-node"),
-    links!("cpu", "b200", "64e9", "PCIe Gen5 x16 per GPU, 64 GB/s per direction", "900e9", "NVLink 5, 900 GB/s per direction"),
+    links!(
+        "cpu",
+        "b200",
+        "64e9",
+        "PCIe Gen5 x16 per GPU, 64 GB/s per direction",
+        "900e9",
+        "NVLink 5, 900 GB/s per direction"
+    ),
     host_full!("cpu_b", "gaudi-node"),
     gaudi3!(8, "gaudi-node"),
-    links!("cpu_b", "gaudi3", "64e9", "PCIe Gen5 x16, 64 GB/s per direction", "75e9", "3 x 200 GbE RoCE per peer = 75 GB/s per direction"),
+    links!(
+        "cpu_b",
+        "gaudi3",
+        "64e9",
+        "PCIe Gen5 x16, 64 GB/s per direction",
+        "75e9",
+        "3 x 200 GbE RoCE per peer = 75 GB/s per direction"
+    ),
 );
 
 const GPU_CPU: &str = concat!(
@@ -536,7 +625,14 @@ launch_overhead_s = 10e-6
 compute_eff = 0.6
 memory_eff = 0.8
 "#,
-    links!("cpu", "l40s", "32e9", "PCIe Gen4 x16, 32 GB/s per direction", "32e9", "no NVLink: peer-to-peer over PCIe Gen4, 32 GB/s per direction"),
+    links!(
+        "cpu",
+        "l40s",
+        "32e9",
+        "PCIe Gen4 x16, 32 GB/s per direction",
+        "32e9",
+        "no NVLink: peer-to-peer over PCIe Gen4, 32 GB/s per direction"
+    ),
 );
 
 /// The host preset's TOML text, with this machine's cores and memory filled in.
@@ -547,7 +643,11 @@ pub fn host_toml() -> String {
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|kb| kb.parse::<f64>().ok())
+                })
         })
         .map_or(16.0 * 1024.0 * 1024.0 * 1024.0, |kb| kb * 1024.0);
     let flops = cores as f64 * 3.0e9 * 32.0;
@@ -608,8 +708,10 @@ pub fn load(path_or_name: &str) -> Result<Target, TargetError> {
             presets: preset_names().into_iter().map(String::from).collect(),
         });
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| TargetError::Io { path: path_or_name.to_string(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| TargetError::Io {
+        path: path_or_name.to_string(),
+        message: e.to_string(),
+    })?;
     Target::from_toml_str(&text, path_or_name)
 }
 
@@ -623,7 +725,12 @@ mod tests {
             let text = preset_toml(name).unwrap();
             let t = Target::from_toml_str(&text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(t.name, name);
-            assert!(t.devices.iter().any(|d| d.kind == crate::target::DeviceKind::Cpu), "{name}");
+            assert!(
+                t.devices
+                    .iter()
+                    .any(|d| d.kind == crate::target::DeviceKind::Cpu),
+                "{name}"
+            );
             assert!(t.description.len() > 5);
             assert!(preset(name).is_some());
         }
@@ -636,7 +743,10 @@ mod tests {
         // Each preset's device numbers come after a `#` comment naming a source.
         for name in preset_names() {
             let text = preset_toml(name).unwrap();
-            assert!(text.matches('#').count() >= 5, "{name} lacks source comments");
+            assert!(
+                text.matches('#').count() >= 5,
+                "{name} lacks source comments"
+            );
         }
     }
 

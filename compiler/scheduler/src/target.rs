@@ -17,7 +17,10 @@ pub const DEFAULT_LAUNCH_OVERHEAD_ACCEL_S: f64 = 10e-6;
 /// Default launch overhead of a CPU task, in seconds.
 pub const DEFAULT_LAUNCH_OVERHEAD_CPU_S: f64 = 1e-6;
 /// Default network between nodes when a target has no `[network]` table: 100 Gb/s Ethernet.
-pub const DEFAULT_NETWORK: Network = Network { bandwidth: 12.5e9, latency: 20e-6 };
+pub const DEFAULT_NETWORK: Network = Network {
+    bandwidth: 12.5e9,
+    latency: 20e-6,
+};
 
 /// A whole machine or cluster the scheduler places fragments on.
 #[derive(Clone, Debug, PartialEq)]
@@ -195,13 +198,16 @@ impl Target {
             let [x, y] = [&link.between[0], &link.between[1]];
             let forward = score(x, da).zip(score(y, db)).map(|(p, q)| p + q);
             let backward = score(x, db).zip(score(y, da)).map(|(p, q)| p + q);
-            if let Some(s) = forward.max(backward) {
-                if best.is_none_or(|(b, _)| s > b) {
-                    best = Some((s, link));
-                }
+            if let Some(s) = forward.max(backward)
+                && best.is_none_or(|(b, _)| s > b)
+            {
+                best = Some((s, link));
             }
         }
-        best.map_or(self.network, |(_, l)| Network { bandwidth: l.bandwidth, latency: l.latency })
+        best.map_or(self.network, |(_, l)| Network {
+            bandwidth: l.bandwidth,
+            latency: l.latency,
+        })
     }
 
     /// Parses a target from TOML text; `source` names it in errors (a path or a preset).
@@ -263,11 +269,26 @@ pub enum TargetError {
 impl fmt::Display for TargetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TargetError::Io { path, message } => write!(f, "cannot read target file `{path}`: {message}"),
-            TargetError::Parse { source, line, column, message } => {
-                write!(f, "{source}:{line}:{column}: invalid target TOML: {message}")
+            TargetError::Io { path, message } => {
+                write!(f, "cannot read target file `{path}`: {message}")
             }
-            TargetError::Invalid { source, line, field, message } => {
+            TargetError::Parse {
+                source,
+                line,
+                column,
+                message,
+            } => {
+                write!(
+                    f,
+                    "{source}:{line}:{column}: invalid target TOML: {message}"
+                )
+            }
+            TargetError::Invalid {
+                source,
+                line,
+                field,
+                message,
+            } => {
                 write!(f, "{source}:{line}: `{field}`: {message}")
             }
             TargetError::Unknown { name, presets } => write!(
@@ -381,18 +402,29 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
         message,
     };
     if raw.name.trim().is_empty() {
-        return Err(invalid(1, "name".into(), "the target needs a non-empty name".into()));
+        return Err(invalid(
+            1,
+            "name".into(),
+            "the target needs a non-empty name".into(),
+        ));
     }
     let network = match raw.network {
         Some(n) => {
-            if !(n.bandwidth > 0.0 && n.bandwidth.is_finite()) || !(n.latency >= 0.0 && n.latency.is_finite()) {
+            if !(n.bandwidth > 0.0
+                && n.bandwidth.is_finite()
+                && n.latency >= 0.0
+                && n.latency.is_finite())
+            {
                 return Err(invalid(
                     0,
                     "network".into(),
                     "bandwidth must be > 0 and latency >= 0".into(),
                 ));
             }
-            Network { bandwidth: n.bandwidth, latency: n.latency }
+            Network {
+                bandwidth: n.bandwidth,
+                latency: n.latency,
+            }
         }
         None => DEFAULT_NETWORK,
     };
@@ -406,32 +438,68 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
             if v > 0.0 && v.is_finite() {
                 Ok(v)
             } else {
-                Err(invalid(line, field(f), format!("must be a positive number, got {v}")))
+                Err(invalid(
+                    line,
+                    field(f),
+                    format!("must be a positive number, got {v}"),
+                ))
             }
         };
-        if d.name.is_empty() || !d.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if d.name.is_empty()
+            || !d
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(invalid(
                 line,
                 field("name"),
-                format!("`{}` is not a valid device name (letters, digits, `_`, `-`)", d.name),
+                format!(
+                    "`{}` is not a valid device name (letters, digits, `_`, `-`)",
+                    d.name
+                ),
             ));
         }
         if groups.contains(&d.name) {
-            return Err(invalid(line, field("name"), format!("device entry `{}` is declared twice", d.name)));
+            return Err(invalid(
+                line,
+                field("name"),
+                format!("device entry `{}` is declared twice", d.name),
+            ));
         }
         let kind = DeviceKind::parse(&d.kind).ok_or_else(|| {
-            invalid(line, field("kind"), format!("`{}` is not one of cpu, gpu, accelerator", d.kind))
+            invalid(
+                line,
+                field("kind"),
+                format!("`{}` is not one of cpu, gpu, accelerator", d.kind),
+            )
         })?;
         let peak = PeakFlops {
             f32: positive(d.peak_flops.f32, "peak_flops.f32")?,
-            f16: d.peak_flops.f16.map(|v| positive(v, "peak_flops.f16")).transpose()?,
-            bf16: d.peak_flops.bf16.map(|v| positive(v, "peak_flops.bf16")).transpose()?,
-            fp8: d.peak_flops.fp8.map(|v| positive(v, "peak_flops.fp8")).transpose()?,
+            f16: d
+                .peak_flops
+                .f16
+                .map(|v| positive(v, "peak_flops.f16"))
+                .transpose()?,
+            bf16: d
+                .peak_flops
+                .bf16
+                .map(|v| positive(v, "peak_flops.bf16"))
+                .transpose()?,
+            fp8: d
+                .peak_flops
+                .fp8
+                .map(|v| positive(v, "peak_flops.fp8"))
+                .transpose()?,
         };
         let mem_bandwidth = positive(d.mem_bandwidth, "mem_bandwidth")?;
         let mem_bytes = positive(d.mem_bytes, "mem_bytes")?;
         if !(d.price_per_hour >= 0.0 && d.price_per_hour.is_finite()) {
-            return Err(invalid(line, field("price_per_hour"), "must be >= 0".into()));
+            return Err(invalid(
+                line,
+                field("price_per_hour"),
+                "must be >= 0".into(),
+            ));
         }
         let launch = d.launch_overhead_s.unwrap_or(if kind == DeviceKind::Cpu {
             DEFAULT_LAUNCH_OVERHEAD_CPU_S
@@ -439,14 +507,22 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
             DEFAULT_LAUNCH_OVERHEAD_ACCEL_S
         });
         if !(launch >= 0.0 && launch.is_finite()) {
-            return Err(invalid(line, field("launch_overhead_s"), "must be >= 0".into()));
+            return Err(invalid(
+                line,
+                field("launch_overhead_s"),
+                "must be >= 0".into(),
+            ));
         }
         let eff = |v: Option<f64>, default: f64, f: &str| -> Result<f64, TargetError> {
             let v = v.unwrap_or(default);
             if v > 0.0 && v <= 1.0 {
                 Ok(v)
             } else {
-                Err(invalid(line, field(f), format!("must be in (0, 1], got {v}")))
+                Err(invalid(
+                    line,
+                    field(f),
+                    format!("must be in (0, 1], got {v}"),
+                ))
             }
         };
         let efficiency = Efficiency {
@@ -464,7 +540,9 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
                             format!("`{k}` is not a fragment kind (prefill, decode, kv_transfer, encode, host, tool, compute)"),
                         )
                     })?;
-                    if matches!(fk, FragmentKind::Host | FragmentKind::Tool) && kind != DeviceKind::Cpu {
+                    if matches!(fk, FragmentKind::Host | FragmentKind::Tool)
+                        && kind != DeviceKind::Cpu
+                    {
                         return Err(invalid(
                             line,
                             field("can_run"),
@@ -493,19 +571,35 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
         can_run.dedup();
         let names: Vec<String> = match d.count {
             None => vec![d.name.clone()],
-            Some(c) if (1..=4096).contains(&c) => (0..c).map(|k| format!("{}_{k}", d.name)).collect(),
-            Some(c) => return Err(invalid(line, field("count"), format!("must be between 1 and 4096, got {c}"))),
+            Some(c) if (1..=4096).contains(&c) => {
+                (0..c).map(|k| format!("{}_{k}", d.name)).collect()
+            }
+            Some(c) => {
+                return Err(invalid(
+                    line,
+                    field("count"),
+                    format!("must be between 1 and 4096, got {c}"),
+                ));
+            }
         };
         for name in names {
             if devices.iter().any(|x| x.name == name) || groups.contains(&name) {
-                return Err(invalid(line, field("name"), format!("device name `{name}` is used twice")));
+                return Err(invalid(
+                    line,
+                    field("name"),
+                    format!("device name `{name}` is used twice"),
+                ));
             }
             devices.push(Device {
                 name,
                 group: d.name.clone(),
                 node: d.node.clone().unwrap_or_else(|| "node0".to_string()),
                 kind,
-                model: if d.model.is_empty() { d.name.clone() } else { d.model.clone() },
+                model: if d.model.is_empty() {
+                    d.name.clone()
+                } else {
+                    d.model.clone()
+                },
                 peak_flops: peak.clone(),
                 mem_bandwidth,
                 mem_bytes,
@@ -518,7 +612,11 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
         groups.push(d.name.clone());
     }
     if devices.is_empty() {
-        return Err(invalid(1, "device".into(), "the target declares no [[device]]".into()));
+        return Err(invalid(
+            1,
+            "device".into(),
+            "the target declares no [[device]]".into(),
+        ));
     }
     if !devices.iter().any(|d| d.kind == DeviceKind::Cpu) {
         return Err(invalid(
@@ -542,10 +640,18 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
             }
         }
         if !(l.bandwidth > 0.0 && l.bandwidth.is_finite()) {
-            return Err(invalid(line, format!("link[{i}].bandwidth"), "must be a positive number".into()));
+            return Err(invalid(
+                line,
+                format!("link[{i}].bandwidth"),
+                "must be a positive number".into(),
+            ));
         }
         if !(l.latency >= 0.0 && l.latency.is_finite()) {
-            return Err(invalid(line, format!("link[{i}].latency"), "must be >= 0".into()));
+            return Err(invalid(
+                line,
+                format!("link[{i}].latency"),
+                "must be >= 0".into(),
+            ));
         }
         links.push(Link {
             between: l.between.clone(),
@@ -554,7 +660,13 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
             cross_node: l.cross_node,
         });
     }
-    Ok(Target { name: raw.name, description: raw.description, devices, links, network })
+    Ok(Target {
+        name: raw.name,
+        description: raw.description,
+        devices,
+        links,
+        network,
+    })
 }
 
 #[cfg(test)]
@@ -648,17 +760,43 @@ latency = 5e-6
     fn invalid_values_name_the_field_and_line() {
         let text = SMALL.replace("mem_bandwidth = 2e12", "mem_bandwidth = -2e12");
         let err = Target::from_toml_str(&text, "t.toml").unwrap_err();
-        assert_eq!(err.to_string(), "t.toml:11: `device[1].mem_bandwidth`: must be a positive number, got -2000000000000");
+        assert_eq!(
+            err.to_string(),
+            "t.toml:11: `device[1].mem_bandwidth`: must be a positive number, got -2000000000000"
+        );
         let text = SMALL.replace("kind = \"gpu\"", "kind = \"tpu\"");
-        assert!(Target::from_toml_str(&text, "t").unwrap_err().to_string().contains("not one of cpu"));
-        let text = SMALL.replace("between = [\"cpu\", \"gpu_2\"]", "between = [\"cpu\", \"gpu_9\"]");
+        assert!(
+            Target::from_toml_str(&text, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("not one of cpu")
+        );
+        let text = SMALL.replace(
+            "between = [\"cpu\", \"gpu_2\"]",
+            "between = [\"cpu\", \"gpu_9\"]",
+        );
         let err = Target::from_toml_str(&text, "t").unwrap_err();
         assert!(err.to_string().contains("`gpu_9` names no device"), "{err}");
         let text = SMALL.replace("kind = \"cpu\"", "kind = \"gpu\"");
-        assert!(Target::from_toml_str(&text, "t").unwrap_err().to_string().contains("no cpu device"));
+        assert!(
+            Target::from_toml_str(&text, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("no cpu device")
+        );
         let text = SMALL.replace("count = 3", "count = 3\ncan_run = [\"tool\"]");
-        assert!(Target::from_toml_str(&text, "t").unwrap_err().to_string().contains("only cpu devices"));
+        assert!(
+            Target::from_toml_str(&text, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("only cpu devices")
+        );
         let text = SMALL.replace("count = 3", "count = 0");
-        assert!(Target::from_toml_str(&text, "t").unwrap_err().to_string().contains("count"));
+        assert!(
+            Target::from_toml_str(&text, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("count")
+        );
     }
 }

@@ -32,7 +32,10 @@ pub struct Timeline {
 
 impl Default for Timeline {
     fn default() -> Self {
-        Timeline { nodes: Vec::new(), root: NIL }
+        Timeline {
+            nodes: Vec::new(),
+            root: NIL,
+        }
     }
 }
 
@@ -64,7 +67,11 @@ impl Timeline {
     }
 
     fn max_gap(&self, i: u32) -> f64 {
-        if i == NIL { f64::NEG_INFINITY } else { self.n(i).max_gap }
+        if i == NIL {
+            f64::NEG_INFINITY
+        } else {
+            self.n(i).max_gap
+        }
     }
 
     fn pull(&mut self, i: u32) {
@@ -192,7 +199,11 @@ impl Timeline {
     /// The earliest start `s >= ready` such that `[s, s + dur)` is idle.
     pub fn earliest(&self, ready: f64, dur: f64) -> f64 {
         let p = self.pred(ready, false);
-        let s0 = if p == NIL { ready } else { ready.max(self.n(p).end) };
+        let s0 = if p == NIL {
+            ready
+        } else {
+            ready.max(self.n(p).end)
+        };
         let nx = self.succ(ready);
         if nx == NIL || self.n(nx).start - s0 >= dur {
             return s0;
@@ -210,7 +221,11 @@ impl Timeline {
         let id = self.nodes.len() as u32;
         let (l, r) = self.split(self.root, start);
         let succ = self.leftmost(r);
-        let gap = if succ == NIL { f64::INFINITY } else { self.n(succ).start - end };
+        let gap = if succ == NIL {
+            f64::INFINITY
+        } else {
+            self.n(succ).start - end
+        };
         self.nodes.push(Node {
             start,
             end,

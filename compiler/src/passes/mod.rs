@@ -8,6 +8,7 @@
 
 use crate::ir::Op;
 
+pub mod fragment;
 pub mod workflow;
 
 /// A pass failed; it has already emitted its diagnostics through the context.
@@ -65,6 +66,14 @@ pub static REGISTRY: &[PassInfo] = &[
                   calls into tool fragments, marks host and compute fragments, and attaches \
                   resource profiles from config.json, trip counts and branch weights",
         run: crate::conversion::workflow_to_fragment::convert_workflow_to_fragment,
+    },
+    PassInfo {
+        name: "fragment-schedule",
+        summary: "places every fragment of main on a device of the target (HEFT with \
+                  insertion, then an improvement phase for the objective under the SLA), \
+                  inserts kv_transfer where prefill and decode split, and records devices, \
+                  start/finish estimates and costs",
+        run: fragment::schedule::fragment_schedule,
     },
 ];
 

@@ -5,19 +5,52 @@ use std::process::ExitCode;
 
 use agentc_compiler::diagnostics::{to_source_diagnostics, DiagnosticCollector};
 use agentc_compiler::passes::PassContext;
-use agentc_compiler::pipeline::{parse_pipeline, PassRunner, RunOptions};
-use agentc_compiler::{context, lower, print_module, workflow_pipeline};
+use agentc_compiler::pipeline::{parse_pipeline, PassRunner, RunOptions, Step};
+use agentc_compiler::{context, fragment_pipeline, lower, print_module, workflow_pipeline};
 use agentc_frontend::diagnostic::{render, Diagnostic};
 use agentc_frontend::{check_bytes, parse, CheckMode, CheckOptions};
 use clap::Args;
+use melior::ir::Module;
+use melior::Context;
 
 use crate::output::write_output;
 use crate::Emit;
 
+/// Where and how to schedule (shared by `build` and `schedule`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct TargetArgs {
+    /// The target: a preset name (`agentc targets` lists them) or a TOML file.
+    #[arg(long, default_value = "host")]
+    pub target: String,
+    /// Optimise for `latency` or `cost` (overrides main's @objective).
+    #[arg(long)]
+    pub objective: Option<String>,
+    /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
+    #[arg(long, value_parser = parse_duration)]
+    pub sla: Option<f64>,
+}
+
+/// Parses `250ms`, `2s`, `1m` (or a plain number of seconds) into seconds.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    match number.parse::<f64>() {
+        Ok(value) if value > 0.0 && value.is_finite() => Ok(value * scale),
+        _ => Err(format!("`{text}` is not a duration: write e.g. `3s`, `500ms` or `1m`")),
+    }
+}
+
 /// Options of `agentc build`.
 #[derive(Args)]
 pub struct BuildArgs {
-    /// The input: a .agent file, or MLIR at the workflow level (.mlir).
+    /// The input: a .agent file, or MLIR at the workflow or fragment level (.mlir).
     file: PathBuf,
     /// Where to write the result (default: stdout for text phases).
     #[arg(short = 'o', long = "output")]
@@ -28,13 +61,15 @@ pub struct BuildArgs {
     /// Same as --emit, in IREE's spelling: stop after this phase.
     #[arg(long = "compile-to", value_enum)]
     compile_to: Option<Emit>,
-    /// Optimisation level: -O0 runs no passes; -O1 and above run the workflow pipeline.
+    /// Optimisation level: -O0 runs no workflow passes; -O1 and above run the workflow pipeline.
     #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=3))]
     opt: u8,
-    /// Run this pass pipeline at the workflow level instead of the default one
+    /// Run this pass pipeline instead of the default one
     /// (`agentc passes` lists the names; e.g. `workflow-canonicalize,workflow-inline-agents`).
     #[arg(long = "pass-pipeline")]
     pass_pipeline: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Print the IR after every pass (to stderr).
     #[arg(long = "print-ir-after-all")]
     print_ir_after_all: bool,
@@ -62,74 +97,99 @@ pub fn check(file: &Path) -> ExitCode {
     if checked.module.is_some() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
-/// `agentc build FILE ...`.
-pub fn build(args: &BuildArgs) -> ExitCode {
-    let emit = args.compile_to.unwrap_or(args.emit);
-    let planned = match emit {
-        Emit::Ast | Emit::Workflow => None,
-        other => Some(format!("{other:?}").to_lowercase()),
-    };
-    if let Some(phase) = planned {
-        eprintln!(
-            "error: `--emit={phase}` is not available yet: this agentc builds the levels up to `workflow`; \
-             the planner (convert-workflow-to-fragment) and the levels after it are not implemented"
-        );
-        return ExitCode::from(2);
-    }
-    let Some(bytes) = read(&args.file) else { return ExitCode::from(1) };
-    let display = args.file.display().to_string();
-    let is_mlir = args.file.extension().is_some_and(|e| e == "mlir");
-    if emit == Emit::Ast {
-        if is_mlir {
-            eprintln!("error: `--emit=ast` needs a .agent input, not MLIR");
-            return ExitCode::from(2);
-        }
+/// An input file read and ready for the pipeline.
+pub struct Input {
+    /// The path as given.
+    pub file: PathBuf,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Its text (lossy for invalid UTF-8, which the front end reports).
+    pub source: String,
+}
+
+impl Input {
+    /// Reads `file`, or reports why it cannot.
+    pub fn read(file: &Path) -> Option<Input> {
+        let bytes = read(file)?;
         let source = String::from_utf8_lossy(&bytes).into_owned();
-        let checked = check_bytes(&bytes, &CheckOptions { mode: CheckMode::Check, base_dir: base_dir(&args.file) });
-        if checked.diagnostics.iter().any(Diagnostic::is_error) {
-            report(&checked.diagnostics, &args.file, &source);
-            return ExitCode::from(1);
-        }
-        return match parse(&source) {
-            Ok(program) => finish(args, &format!("{program:#?}\n")),
-            Err(diagnostics) => {
-                report(&diagnostics, &args.file, &source);
-                ExitCode::from(1)
-            }
-        };
+        Some(Input { file: file.to_path_buf(), bytes, source })
     }
-    let context = match context::create_context() {
-        Ok(context) => context,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
+
+    fn is_mlir(&self) -> bool {
+        self.file.extension().is_some_and(|e| e == "mlir")
+    }
+
+    /// The pass context for this input and target options.
+    pub fn pass_context(&self, target: &TargetArgs) -> PassContext {
+        PassContext {
+            base_dir: base_dir(&self.file),
+            target: Some(target.target.clone()),
+            objective: target.objective.clone(),
+            sla_seconds: target.sla,
         }
-    };
-    let collector = DiagnosticCollector::attach(&context);
-    let source = String::from_utf8_lossy(&bytes).into_owned();
-    let mut module = if is_mlir {
-        match agentc_compiler::parse_module(&context, &source) {
+    }
+}
+
+/// Checks and lowers a .agent file (or parses MLIR) into a verified module.
+pub fn load_module<'c>(context: &'c Context, collector: &DiagnosticCollector, input: &Input) -> Result<Module<'c>, ExitCode> {
+    let module = if input.is_mlir() {
+        match agentc_compiler::parse_module(context, &input.source) {
             Some(module) => module,
-            None => return fail_mlir(&collector, &args.file, &source),
+            None => return Err(fail_mlir(collector, &input.file, &input.source)),
         }
     } else {
-        let options = CheckOptions { mode: CheckMode::Build, base_dir: base_dir(&args.file) };
-        let checked = check_bytes(&bytes, &options);
-        report(&checked.diagnostics, &args.file, &source);
-        let Some(hir) = checked.module else { return ExitCode::from(1) };
-        let builder = lower::Builder::new(&context, &display, &source);
+        let options = CheckOptions { mode: CheckMode::Build, base_dir: base_dir(&input.file) };
+        let checked = check_bytes(&input.bytes, &options);
+        report(&checked.diagnostics, &input.file, &input.source);
+        let Some(hir) = checked.module else { return Err(ExitCode::from(1)) };
+        let builder = lower::Builder::new(context, &input.file.display().to_string(), &input.source);
         match lower::lower_module(&builder, &hir) {
             Ok(module) => module,
             Err(error) => {
                 eprintln!("error: {error}");
-                return ExitCode::from(1);
+                return Err(ExitCode::from(1));
             }
         }
     };
     if !agentc_compiler::verify_all(&module) {
-        return fail_mlir(&collector, &args.file, &source);
+        return Err(fail_mlir(collector, &input.file, &input.source));
     }
-    let steps = match &args.pass_pipeline {
+    Ok(module)
+}
+
+/// Creates the MLIR context or reports why it cannot.
+pub fn new_context() -> Result<Context, ExitCode> {
+    context::create_context().map_err(|error| {
+        eprintln!("error: {error}");
+        ExitCode::from(1)
+    })
+}
+
+/// `agentc build FILE ...`.
+pub fn build(args: &BuildArgs) -> ExitCode {
+    let emit = args.compile_to.unwrap_or(args.emit);
+    if !matches!(emit, Emit::Ast | Emit::Workflow | Emit::Fragment) {
+        let phase = format!("{emit:?}").to_lowercase();
+        eprintln!(
+            "error: `--emit={phase}` is not available yet: this agentc builds the levels up to `fragment` \
+             (planned and scheduled); the tensor and kernel levels, code generation and executables are not implemented"
+        );
+        return ExitCode::from(2);
+    }
+    let Some(input) = Input::read(&args.file) else { return ExitCode::from(1) };
+    if emit == Emit::Ast {
+        return emit_ast(args, &input);
+    }
+    let context = match new_context() {
+        Ok(context) => context,
+        Err(code) => return code,
+    };
+    let collector = DiagnosticCollector::attach(&context);
+    let mut module = match load_module(&context, &collector, &input) {
+        Ok(module) => module,
+        Err(code) => return code,
+    };
+    let steps: Vec<Step> = match &args.pass_pipeline {
         Some(text) => match parse_pipeline(text) {
             Ok(steps) => steps,
             Err(error) => {
@@ -137,6 +197,11 @@ pub fn build(args: &BuildArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        None if emit == Emit::Fragment => {
+            let mut steps = workflow_pipeline(args.opt);
+            steps.extend(fragment_pipeline());
+            steps
+        }
         None => workflow_pipeline(args.opt),
     };
     let options = RunOptions {
@@ -144,30 +209,50 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         print_ir_after: args.print_ir_after.clone(),
         time_passes: args.time_passes,
     };
-    let pass_context = PassContext { base_dir: base_dir(&args.file), ..PassContext::default() };
-    let mut runner = PassRunner::new(&context, options, pass_context);
+    let mut runner = PassRunner::new(&context, options, input.pass_context(&args.target));
     let result = runner.run(&mut module, &steps);
     eprint!("{}", runner.dumps);
     if args.time_passes {
         eprint!("{}", runner.timing_report());
     }
     if result.is_err() {
-        return fail_mlir(&collector, &args.file, &source);
+        return fail_mlir(&collector, &input.file, &input.source);
     }
     let text = print_module(&module, args.debug_info);
     if let Some(folder) = &args.dump_phases_to {
-        if let Err(error) = std::fs::create_dir_all(folder).map_err(|e| e.to_string()).and_then(|()| {
-            write_output(Some(&folder.join("1.workflow.mlir")), &text)
-        }) {
+        let name = if emit == Emit::Fragment { "2.fragment.mlir" } else { "1.workflow.mlir" };
+        if let Err(error) =
+            std::fs::create_dir_all(folder).map_err(|e| e.to_string()).and_then(|()| write_output(Some(&folder.join(name)), &text))
+        {
             eprintln!("error: {error}");
             return ExitCode::from(1);
         }
     }
-    finish(args, &text)
+    finish(args.output.as_deref(), &text)
 }
 
-fn finish(args: &BuildArgs, text: &str) -> ExitCode {
-    match write_output(args.output.as_deref(), text) {
+fn emit_ast(args: &BuildArgs, input: &Input) -> ExitCode {
+    if input.is_mlir() {
+        eprintln!("error: `--emit=ast` needs a .agent input, not MLIR");
+        return ExitCode::from(2);
+    }
+    let checked = check_bytes(&input.bytes, &CheckOptions { mode: CheckMode::Check, base_dir: base_dir(&input.file) });
+    if checked.diagnostics.iter().any(Diagnostic::is_error) {
+        report(&checked.diagnostics, &input.file, &input.source);
+        return ExitCode::from(1);
+    }
+    match parse(&input.source) {
+        Ok(program) => finish(args.output.as_deref(), &format!("{program:#?}\n")),
+        Err(diagnostics) => {
+            report(&diagnostics, &input.file, &input.source);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes `text` to `output` (or stdout).
+pub fn finish(output: Option<&Path>, text: &str) -> ExitCode {
+    match write_output(output, text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -177,7 +262,7 @@ fn finish(args: &BuildArgs, text: &str) -> ExitCode {
 }
 
 /// Renders the diagnostics MLIR reported, on the .agent source where they point into it.
-fn fail_mlir(collector: &DiagnosticCollector, file: &Path, source: &str) -> ExitCode {
+pub fn fail_mlir(collector: &DiagnosticCollector, file: &Path, source: &str) -> ExitCode {
     let diagnostics = collector.take();
     let converted = to_source_diagnostics(&diagnostics, &file.display().to_string(), source);
     if converted.is_empty() {

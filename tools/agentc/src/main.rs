@@ -4,6 +4,8 @@
 
 mod build;
 mod output;
+mod schedule;
+mod targets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +14,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// agentc: a multi-level compiler for agent workflows (.agent files).
 ///
-/// A workflow is parsed and checked, lowered to the `workflow` MLIR dialect, and
-/// optimised by agentc's workflow passes. Later levels (fragment, tensor, kernel, llvm and
-/// native executables) are designed but not built yet; asking for them says so.
+/// A workflow is parsed and checked, lowered to the `workflow` MLIR dialect, optimised by
+/// agentc's workflow passes, split into fragments by the planner and placed on a hardware
+/// target by the scheduler. Later levels (tensor, kernel, llvm and native executables) are
+/// designed but not built yet; asking for them says so.
 #[derive(Parser)]
 #[command(name = "agentc", version, propagate_version = true)]
 struct Cli {
@@ -31,6 +34,10 @@ enum Command {
     },
     /// Compile a .agent file (or MLIR at the workflow level) and emit a phase.
     Build(build::BuildArgs),
+    /// Plan and schedule a workflow on a target: placement table, critical path, cost.
+    Schedule(schedule::ScheduleArgs),
+    /// List the built-in hardware targets (`--show NAME` prints one as TOML).
+    Targets(targets::TargetsArgs),
     /// List agentc's passes with their summaries.
     Passes,
 }
@@ -42,7 +49,7 @@ pub enum Emit {
     Ast,
     /// The workflow dialect after the workflow passes.
     Workflow,
-    /// The fragment dialect (not built yet).
+    /// The fragment dialect, planned and scheduled on --target.
     Fragment,
     /// The tgraph dialect (not built yet).
     Tensor,
@@ -65,6 +72,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { file } => build::check(&file),
         Command::Build(args) => build::build(&args),
+        Command::Schedule(args) => schedule::run(&args),
+        Command::Targets(args) => targets::run(&args),
         Command::Passes => {
             for pass in agentc_compiler::passes::REGISTRY {
                 println!("{:<32} {}", pass.name, pass.summary.split_whitespace().collect::<Vec<_>>().join(" "));

@@ -1,0 +1,3 @@
+//! Passes on the fragment level.
+
+pub mod schedule;

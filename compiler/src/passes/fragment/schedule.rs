@@ -1,0 +1,384 @@
+//! `fragment-schedule`: places every fragment on a device of the target.
+//!
+//! Input: fragment IR (after `convert-workflow-to-fragment`) with a `main` agent. The pass
+//! builds the request's fragment graph from `main` (fragments are the fragment ops and the
+//! ops marked `fragment.kind`; edges follow SSA values through non-fragment ops and into
+//! and out of structured control), hands it to the scheduler (`agentc-scheduler`: HEFT
+//! with insertion, then an improvement phase for the objective under the SLA), and writes
+//! the result back: `fragment.device`, `fragment.start`, `fragment.finish`,
+//! `fragment.cost` on every fragment, a `fragment.kv_transfer` where a prefill and its
+//! decode landed on different devices, and the totals on `main`. A pin that cannot be
+//! met, or a model that fits nowhere, is an error at its source location.
+//!
+//! Objective and SLA come from `main`'s `@objective` / `@sla` unless the command line
+//! overrides them; the target from `--target` (default: the `host` preset).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use agentc_dialects::{fragment as fr, workflow as wf};
+use agentc_scheduler::{
+    self as sched, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Objective, Options, Pin, Profile, Schedule,
+    ScheduleError, Target, Workload,
+};
+use melior::ir::attribute::{IntegerAttribute, StringAttribute};
+use melior::ir::operation::OperationBuilder;
+use melior::ir::{Identifier, Type};
+
+use crate::diagnostics::position_of;
+use crate::ir::{self, Op, Val};
+use crate::passes::{PassContext, PassFailed};
+
+/// The fragment graph of `main`, with the op behind each fragment.
+pub struct Extracted {
+    /// What the scheduler sees.
+    pub workload: Workload,
+    /// `ops[i]` is fragment `i`'s op.
+    pub ops: Vec<Op>,
+    /// `main`.
+    pub main: Op,
+    /// `workflow.model` ops by model index.
+    pub model_ops: Vec<Op>,
+}
+
+/// Runs the pass on a module.
+pub fn fragment_schedule(module: Op, context: &PassContext) -> Result<(), PassFailed> {
+    schedule_module(module, context).map(|_| ())
+}
+
+/// Schedules `module` in place and returns the graph and the schedule (for reports).
+pub fn schedule_module(module: Op, context: &PassContext) -> Result<(Extracted, Schedule, Target), PassFailed> {
+    remove_kv_transfers(module);
+    let extracted = extract(module)?;
+    let target_name = context.target.clone().unwrap_or_else(|| "host".to_string());
+    let target = match sched::load(&target_name) {
+        Ok(target) => target,
+        Err(error) => {
+            module.emit_error(&format!("cannot use target `{target_name}`: {error}"));
+            return Err(PassFailed);
+        }
+    };
+    let options = options_for(extracted.main, context)?;
+    let schedule = match sched::schedule(&extracted.workload, &target, &options) {
+        Ok(schedule) => schedule,
+        Err(error) => {
+            report_error(&extracted, &error, &target);
+            return Err(PassFailed);
+        }
+    };
+    write_back(&extracted, &schedule, &target, &options);
+    Ok((extracted, schedule, target))
+}
+
+fn options_for(main: Op, context: &PassContext) -> Result<Options, PassFailed> {
+    let objective_text = context.objective.clone().or_else(|| wf::string_attr(&main.view(), wf::OBJECTIVE_ATTR));
+    let objective = match objective_text.as_deref() {
+        None | Some("latency") => Objective::Latency,
+        Some("cost") => Objective::Cost,
+        Some(other) => {
+            main.emit_error(&format!("unknown objective `{other}`: use `latency` or `cost`"));
+            return Err(PassFailed);
+        }
+    };
+    let sla_seconds = context.sla_seconds.or_else(|| wf::int_attr(&main.view(), wf::SLA_ATTR).map(|ms| ms as f64 / 1000.0));
+    Ok(Options { objective, sla_seconds, heft_only: false })
+}
+
+fn report_error(extracted: &Extracted, error: &ScheduleError, target: &Target) {
+    let at = match error {
+        ScheduleError::PinUnsatisfiable { fragment, .. } | ScheduleError::NoDevice { fragment, .. } | ScheduleError::Cycle { fragment, .. } => {
+            extracted.ops.get(*fragment).copied()
+        }
+        ScheduleError::ModelFitsNowhere { model, .. } => extracted
+            .model_ops
+            .iter()
+            .copied()
+            .find(|op| ir::symbol_name(*op).as_deref() == Some(model.as_str())),
+        _ => None,
+    };
+    let message = format!("cannot schedule on target `{}`: {error}", target.name);
+    at.unwrap_or(extracted.main).emit_error(&message);
+}
+
+/// A previous schedule's kv_transfers go: the new placement decides again.
+fn remove_kv_transfers(module: Op) {
+    for op in module.nested_ops() {
+        if op.name() == fr::KV_TRANSFER {
+            op.result(0).replace_all_uses_with(op.operand(0));
+            op.erase();
+        }
+    }
+}
+
+/// The fragment kind of `op`, if it is a fragment.
+fn kind_of(op: Op) -> Option<FragmentKind> {
+    Some(match op.name().as_str() {
+        fr::PREFILL => FragmentKind::Prefill,
+        fr::DECODE => FragmentKind::Decode,
+        fr::ENCODE => FragmentKind::Encode,
+        fr::TOOL => FragmentKind::Tool,
+        _ => match wf::string_attr(&op.view(), fr::KIND_ATTR).as_deref() {
+            Some("host") => FragmentKind::Host,
+            Some("compute") => FragmentKind::Compute,
+            _ => return None,
+        },
+    })
+}
+
+fn dtype_of(name: &str) -> Dtype {
+    match name {
+        "bf16" => Dtype::Bf16,
+        "f16" => Dtype::F16,
+        "fp8" => Dtype::Fp8,
+        _ => Dtype::F32,
+    }
+}
+
+/// Builds the fragment graph of `main`.
+pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
+    let top = ir::module_ops(module);
+    let Some(main) = top.iter().copied().find(|op| op.name() == "func.func" && ir::symbol_name(*op).as_deref() == Some("main")) else {
+        module.emit_error("fragment-schedule needs a `main` agent to schedule");
+        return Err(PassFailed);
+    };
+    let mut models = Vec::new();
+    let mut model_ops = Vec::new();
+    let mut model_index = BTreeMap::new();
+    let mut model_dtype = Vec::new();
+    for op in top.iter().copied().filter(|op| op.name() == wf::MODEL) {
+        let name = ir::symbol_name(op).unwrap_or_default();
+        model_index.insert(name.clone(), models.len());
+        models.push(ModelNeeds {
+            name,
+            weight_bytes: op.f64_attr(fr::MODEL_WEIGHT_BYTES_ATTR).unwrap_or(0.0),
+            allreduce_bytes_per_token: op.f64_attr(fr::MODEL_ALLREDUCE_BYTES_PER_TOKEN_ATTR).unwrap_or(0.0),
+            layers: op.f64_attr(fr::MODEL_LAYERS_ATTR).unwrap_or(0.0) as u32,
+        });
+        model_dtype.push(dtype_of(&wf::string_attr(&op.view(), fr::MODEL_DTYPE_ATTR).unwrap_or_default()));
+        model_ops.push(op);
+    }
+    let mut fragments = Vec::new();
+    let mut ops = Vec::new();
+    let mut index_of: HashMap<usize, usize> = HashMap::new();
+    for op in main.nested_ops() {
+        let Some(kind) = kind_of(op) else { continue };
+        let model = wf::symbol_attr(&op.view(), "model").and_then(|m| model_index.get(&m).copied());
+        let pin_text = match kind {
+            FragmentKind::Compute => wf::string_attr(&op.view(), "workflow.device"),
+            _ => wf::string_attr(&op.view(), "device"),
+        }
+        .unwrap_or_default();
+        let pin = match pin_text.as_str() {
+            "" => None,
+            named if named.starts_with("name:") => Some(Pin::Named(named["name:".len()..].to_string())),
+            kind => Some(Pin::Kind(kind.to_string())),
+        };
+        let profile = Profile {
+            flops: op.f64_attr(fr::FLOPS_ATTR).unwrap_or(0.0),
+            bytes_read: op.f64_attr(fr::BYTES_READ_ATTR).unwrap_or(0.0),
+            bytes_written: op.f64_attr(fr::BYTES_WRITTEN_ATTR).unwrap_or(0.0),
+            working_bytes: op.f64_attr(fr::WORKING_BYTES_ATTR).unwrap_or(0.0),
+            tokens: op.f64_attr(fr::TOKENS_ATTR).unwrap_or(0.0),
+            fixed_seconds: op.f64_attr(fr::FIXED_SECONDS_ATTR).unwrap_or(0.0),
+            dtype: model.map_or(Dtype::F32, |m| model_dtype[m]),
+        };
+        index_of.insert(op.0.ptr as usize, fragments.len());
+        fragments.push(Fragment { name: fragment_name(op, kind), kind, profile, model, pin, weight: op.f64_attr(fr::WEIGHT_ATTR).unwrap_or(1.0) });
+        ops.push(op);
+    }
+    let mut edges = BTreeSet::new();
+    let mut memo = HashMap::new();
+    for (to, op) in ops.iter().enumerate() {
+        let mut producers = BTreeSet::new();
+        for operand in op.operands() {
+            producers.extend(producers_of(operand, &index_of, &mut memo, 0));
+        }
+        // Control dependencies: a fragment inside an `if` waits for its condition, one
+        // inside a `map` for the list's length.
+        let mut current = *op;
+        while let Some(parent) = current.parent() {
+            if parent == main {
+                break;
+            }
+            let controlling = match parent.name().as_str() {
+                "scf.if" => Some(parent.operand(0)),
+                "scf.for" => Some(parent.operand(1)),
+                _ => None,
+            };
+            if let Some(value) = controlling {
+                producers.extend(producers_of(value, &index_of, &mut memo, 0));
+            }
+            current = parent;
+        }
+        for from in producers {
+            if from != to {
+                edges.insert((from, to));
+            }
+        }
+    }
+    let edges = edges
+        .into_iter()
+        .map(|(from, to)| Edge { from, to, bytes: fragments[from].profile.bytes_written.max(1.0) })
+        .collect();
+    Ok(Extracted { workload: Workload { fragments, edges, models }, ops, main, model_ops })
+}
+
+/// `prefill planner (research.agent:5:16)`.
+fn fragment_name(op: Op, kind: FragmentKind) -> String {
+    let what = match kind {
+        FragmentKind::Prefill | FragmentKind::Decode | FragmentKind::Encode => {
+            format!("{} {}", kind_word(kind), wf::symbol_attr(&op.view(), "model").unwrap_or_default())
+        }
+        FragmentKind::Tool | FragmentKind::Compute => {
+            format!("{} {}", kind_word(kind), wf::symbol_attr(&op.view(), "callee").unwrap_or_default())
+        }
+        _ => op.name().trim_start_matches("workflow.").to_string(),
+    };
+    match position_of(op.location()) {
+        Some(p) => {
+            let file = std::path::Path::new(&p.file).file_name().map_or(p.file.clone(), |f| f.to_string_lossy().into_owned());
+            format!("{what} ({file}:{}:{})", p.line, p.column)
+        }
+        None => what,
+    }
+}
+
+fn kind_word(kind: FragmentKind) -> &'static str {
+    match kind {
+        FragmentKind::Prefill => "prefill",
+        FragmentKind::Decode => "decode",
+        FragmentKind::KvTransfer => "kv_transfer",
+        FragmentKind::Encode => "encode",
+        FragmentKind::Host => "host",
+        FragmentKind::Tool => "tool",
+        FragmentKind::Compute => "compute",
+    }
+}
+
+/// The fragments whose results flow into `value`: through non-fragment ops, from
+/// structured ops' results to what their regions yield, and from loop-carried block
+/// arguments to their initial values (back edges are left out: the graph is a DAG).
+fn producers_of(value: Val, index_of: &HashMap<usize, usize>, memo: &mut HashMap<usize, BTreeSet<usize>>, depth: usize) -> BTreeSet<usize> {
+    let key = value.0.ptr as usize;
+    if let Some(found) = memo.get(&key) {
+        return found.clone();
+    }
+    if depth > 10_000 {
+        return BTreeSet::new();
+    }
+    memo.insert(key, BTreeSet::new());
+    let mut out = BTreeSet::new();
+    match value.defining_op() {
+        Some(op) => {
+            if let Some(&index) = index_of.get(&(op.0.ptr as usize)) {
+                out.insert(index);
+            } else {
+                let result_index = op.results().iter().position(|r| r.0.ptr == value.0.ptr).unwrap_or(0);
+                match op.name().as_str() {
+                    "scf.if" | "scf.for" => {
+                        for region in 0..op.region_count() {
+                            if let Some(terminator) = op.region_entry(region).and_then(|b| b.terminator()) {
+                                if result_index < terminator.operand_count() {
+                                    out.extend(producers_of(terminator.operand(result_index), index_of, memo, depth + 1));
+                                }
+                            }
+                        }
+                    }
+                    "scf.while" => {
+                        if let Some(condition) = op.region_entry(0).and_then(|b| b.terminator()) {
+                            if result_index + 1 < condition.operand_count() {
+                                out.extend(producers_of(condition.operand(result_index + 1), index_of, memo, depth + 1));
+                            }
+                        }
+                        if result_index < op.operand_count() {
+                            out.extend(producers_of(op.operand(result_index), index_of, memo, depth + 1));
+                        }
+                    }
+                    _ => {
+                        for operand in op.operands() {
+                            out.extend(producers_of(operand, index_of, memo, depth + 1));
+                        }
+                    }
+                }
+            }
+        }
+        None => {
+            // A block argument: of a loop region (its initial value), or of main (none).
+            let block = unsafe { mlir_sys::mlirBlockArgumentGetOwner(value.0) };
+            let owner = unsafe { mlir_sys::mlirBlockGetParentOperation(block) };
+            let argument = unsafe { mlir_sys::mlirBlockArgumentGetArgNumber(value.0) } as usize;
+            let owner = Op(owner);
+            let init = match owner.name().as_str() {
+                "scf.for" if argument >= 1 => Some(argument + 2),
+                "scf.while" => Some(argument),
+                _ => None,
+            };
+            if let Some(init) = init.filter(|&i| i < owner.operand_count()) {
+                out.extend(producers_of(owner.operand(init), index_of, memo, depth + 1));
+            }
+        }
+    }
+    memo.insert(key, out.clone());
+    out
+}
+
+/// Writes placements, transfers and totals onto the IR.
+fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, options: &Options) {
+    let context_ref = extracted.main.context();
+    // SAFETY: `context_ref` outlives every use of `context` in this function.
+    let context: &melior::Context = unsafe { context_ref.to_ref() };
+    let string = |value: &str| StringAttribute::new(context, value).into();
+    for placement in &schedule.placements {
+        let op = extracted.ops[placement.fragment];
+        op.set_attribute(fr::DEVICE_ATTR, string(&placement.device));
+        op.set_f64(fr::START_ATTR, round(placement.start));
+        op.set_f64(fr::FINISH_ATTR, round(placement.finish));
+        op.set_f64(fr::COST_ATTR, round(placement.cost));
+    }
+    let kv_type = Type::parse(context, fr::KV_TYPE);
+    for transfer in schedule.transfers.iter().filter(|t| t.kv_transfer) {
+        let (Some(kv_type), Some(decode)) = (kv_type, extracted.ops.get(transfer.to_fragment).copied()) else { continue };
+        if decode.name() != fr::DECODE {
+            continue;
+        }
+        let i64t = melior::ir::r#type::IntegerType::new(context, 64).into();
+        let op = OperationBuilder::new(fr::KV_TRANSFER, decode.location())
+            .add_operands(&[decode.operand(0).view()])
+            .add_results(&[kv_type])
+            .add_attributes(&[
+                (Identifier::new(context, "from"), string(&transfer.from_device)),
+                (Identifier::new(context, "to"), string(&transfer.to_device)),
+                (Identifier::new(context, "bytes"), IntegerAttribute::new(i64t, transfer.bytes.round() as i64).into()),
+            ])
+            .build();
+        let Ok(op) = op else { continue };
+        let raw = op.into_raw();
+        let Some(block) = decode.block() else { continue };
+        unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(block.0, decode.0, raw) };
+        let transfer_op = Op(raw);
+        transfer_op.set_f64(fr::START_ATTR, round(transfer.start));
+        transfer_op.set_f64(fr::FINISH_ATTR, round(transfer.finish));
+        decode.set_operand(0, transfer_op.result(0));
+    }
+    let main = extracted.main;
+    main.set_attribute("fragment.target", string(&target.name));
+    main.set_attribute(
+        "fragment.objective",
+        string(match options.objective {
+            Objective::Latency => "latency",
+            Objective::Cost => "cost",
+        }),
+    );
+    main.set_f64("fragment.makespan", round(schedule.makespan));
+    main.set_f64("fragment.total_cost", round(schedule.total_cost));
+    main.set_attribute("fragment.sla_met", melior::ir::attribute::BoolAttribute::new(context, schedule.sla_met).into());
+}
+
+/// Six significant digits: estimates print readably and identically everywhere.
+fn round(value: f64) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let scale = 10f64.powi(5 - magnitude);
+    (value * scale).round() / scale
+}

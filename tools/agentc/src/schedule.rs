@@ -1,0 +1,102 @@
+//! `agentc schedule`: plans and schedules a workflow on a target and reports the
+//! placement table, critical path and totals (or JSON), with an optional Gantt chart (SVG)
+//! and graph export (DOT or Mermaid).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use agentc_compiler::diagnostics::DiagnosticCollector;
+use agentc_compiler::ir::Op;
+use agentc_compiler::passes::fragment::schedule::schedule_module;
+use agentc_compiler::pipeline::{PassRunner, RunOptions, Step};
+use agentc_compiler::{passes, workflow_pipeline};
+use agentc_scheduler::report;
+use clap::Args;
+
+use crate::build::{fail_mlir, load_module, new_context, Input, TargetArgs};
+use crate::output::write_output;
+
+/// Options of `agentc schedule`.
+#[derive(Args)]
+pub struct ScheduleArgs {
+    /// The .agent file (or workflow/fragment MLIR).
+    file: PathBuf,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Print the schedule as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write a Gantt chart (one row per device) to this SVG file.
+    #[arg(long)]
+    gantt: Option<PathBuf>,
+    /// Write the fragment graph with placements to this file: `.dot` (Graphviz) or
+    /// `.mmd` (Mermaid).
+    #[arg(long)]
+    graph: Option<PathBuf>,
+}
+
+/// Runs `agentc schedule`.
+pub fn run(args: &ScheduleArgs) -> ExitCode {
+    if let Some(graph) = &args.graph {
+        let extension = graph.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(extension, "dot" | "gv" | "mmd" | "mermaid") {
+            eprintln!("error: `--graph {}`: the file must end in .dot (Graphviz) or .mmd (Mermaid)", graph.display());
+            return ExitCode::from(2);
+        }
+    }
+    let Some(input) = Input::read(&args.file) else { return ExitCode::from(1) };
+    let context = match new_context() {
+        Ok(context) => context,
+        Err(code) => return code,
+    };
+    let collector = DiagnosticCollector::attach(&context);
+    let mut module = match load_module(&context, &collector, &input) {
+        Ok(module) => module,
+        Err(code) => return code,
+    };
+    let pass_context = input.pass_context(&args.target);
+    // Plan unless the input is already fragment IR.
+    let planned = module.as_operation().to_string().contains("fragment.weight");
+    let mut steps: Vec<Step> = if planned { Vec::new() } else { workflow_pipeline(2) };
+    if !planned {
+        steps.extend(passes::lookup("convert-workflow-to-fragment").map(Step::Ours));
+    }
+    let mut runner = PassRunner::new(&context, RunOptions::default(), pass_context.clone());
+    if runner.run(&mut module, &steps).is_err() {
+        return fail_mlir(&collector, &input.file, &input.source);
+    }
+    let (extracted, schedule, target) = match schedule_module(Op::of(&module.as_operation()), &pass_context) {
+        Ok(result) => result,
+        Err(_) => return fail_mlir(&collector, &input.file, &input.source),
+    };
+    if !agentc_compiler::verify_all(&module) {
+        return fail_mlir(&collector, &input.file, &input.source);
+    }
+    let workload = &extracted.workload;
+    let mut text = if args.json { report::to_json(&schedule, workload) } else { report::to_table(&schedule, workload) };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if let Some(path) = &args.gantt {
+        if let Err(error) = write_output(Some(path), &report::to_gantt_svg(&schedule, workload, &target)) {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    }
+    if let Some(path) = &args.graph {
+        let mermaid = path.extension().is_some_and(|e| e == "mmd" || e == "mermaid");
+        let graph = if mermaid { report::to_mermaid(&schedule, workload) } else { report::to_dot(&schedule, workload) };
+        if let Err(error) = write_output(Some(path), &graph) {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    }
+    if !schedule.sla_met {
+        eprintln!(
+            "warning: the SLA of {} is not met: the best schedule found takes {}",
+            report::format_seconds(schedule.sla_seconds.unwrap_or(0.0)),
+            report::format_seconds(schedule.makespan)
+        );
+    }
+    crate::build::finish(None, &text)
+}
