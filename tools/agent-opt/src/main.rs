@@ -55,6 +55,16 @@ struct Cli {
     /// (default: the input file's folder).
     #[arg(long = "base-dir")]
     base_dir: Option<PathBuf>,
+    /// The target for `fragment-schedule`: a preset name (`agentc targets` lists them) or a
+    /// TOML file (default: the `host` preset).
+    #[arg(long)]
+    target: Option<String>,
+    /// Optimise for `latency` or `cost` (overrides main's @objective).
+    #[arg(long)]
+    objective: Option<String>,
+    /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
+    #[arg(long, value_parser = parse_duration)]
+    sla: Option<f64>,
     /// List agentc's passes and exit.
     #[arg(long = "list-passes")]
     list_passes: bool,
@@ -162,7 +172,12 @@ fn process_chunk(cli: &Cli, context: &melior::Context, steps: &[agentc_compiler:
         print_ir_after: cli.print_ir_after.clone(),
         time_passes: cli.time_passes,
     };
-    let pass_context = PassContext { base_dir: cli.base_dir(), ..PassContext::default() };
+    let pass_context = PassContext {
+        base_dir: cli.base_dir(),
+        target: cli.target.clone(),
+        objective: cli.objective.clone(),
+        sla_seconds: cli.sla,
+    };
     let mut runner = PassRunner::new(context, options, pass_context);
     let result = runner.run(&mut module, steps);
     eprint!("{}", runner.dumps);
@@ -171,6 +186,23 @@ fn process_chunk(cli: &Cli, context: &melior::Context, steps: &[agentc_compiler:
     }
     result.map_err(|_| ())?;
     Ok(print_module(&module, cli.debug_info))
+}
+
+/// Parses `250ms`, `2s`, `1m` (or a plain number of seconds) into seconds, as agentc's `--sla`.
+fn parse_duration(text: &str) -> Result<f64, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    match number.parse::<f64>() {
+        Ok(value) if value > 0.0 && value.is_finite() => Ok(value * scale),
+        _ => Err(format!("`{text}` is not a duration: write e.g. `3s`, `500ms` or `1m`")),
+    }
 }
 
 /// Diagnostics of a chunk name the chunk's lines; make them name the file's.
