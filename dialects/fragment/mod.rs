@@ -1,4 +1,101 @@
 //! Builders and names for the `fragment` dialect (reference: `fragment/README.md`).
+//!
+//! Builders return unattached operations; profile and placement attributes are set
+//! afterwards with the `*_ATTR` names below.
+
+use melior::ir::attribute::{FlatSymbolRefAttribute, IntegerAttribute, StringAttribute};
+use melior::ir::operation::OperationBuilder;
+use melior::ir::r#type::IntegerType;
+use melior::ir::{Attribute, Identifier, Location, Operation, Type, Value};
+use melior::{Context, Error};
+
+fn named<'c>(context: &'c Context, name: &str, value: Attribute<'c>) -> (Identifier<'c>, Attribute<'c>) {
+    (Identifier::new(context, name), value)
+}
+
+/// `!fragment.kv`.
+pub fn kv_type(context: &Context) -> Type<'_> {
+    Type::parse(context, KV_TYPE).expect("the fragment dialect is loaded")
+}
+
+/// Builds `fragment.prefill` of `model` over `prompt`, with a device pin (`""` when free).
+pub fn prefill<'c>(context: &'c Context, prompt: Value<'c, '_>, model: &str, device: &str, location: Location<'c>) -> Result<Operation<'c>, Error> {
+    OperationBuilder::new(PREFILL, location)
+        .add_operands(&[prompt])
+        .add_attributes(&[
+            named(context, "model", FlatSymbolRefAttribute::new(context, model).into()),
+            named(context, "device", StringAttribute::new(context, device).into()),
+        ])
+        .add_results(&[kv_type(context)])
+        .build()
+}
+
+/// The options of a `fragment.decode` (as on `workflow.generate`).
+pub struct DecodeOptions<'a> {
+    /// The model's symbol name.
+    pub model: &'a str,
+    /// `max_tokens`.
+    pub max_tokens: Attribute<'a>,
+    /// `temperature`.
+    pub temperature: Attribute<'a>,
+    /// The device pin.
+    pub device: &'a str,
+}
+
+/// Builds `fragment.decode` from a KV cache and a stop list.
+pub fn decode<'c>(
+    context: &'c Context,
+    kv: Value<'c, '_>,
+    stop: Value<'c, '_>,
+    options: &DecodeOptions<'c>,
+    result: Type<'c>,
+    location: Location<'c>,
+) -> Result<Operation<'c>, Error> {
+    OperationBuilder::new(DECODE, location)
+        .add_operands(&[kv, stop])
+        .add_attributes(&[
+            named(context, "model", FlatSymbolRefAttribute::new(context, options.model).into()),
+            named(context, "max_tokens", options.max_tokens),
+            named(context, "temperature", options.temperature),
+            named(context, "device", StringAttribute::new(context, options.device).into()),
+        ])
+        .add_results(&[result])
+        .build()
+}
+
+/// Builds `fragment.kv_transfer` of `bytes` from device `from` to device `to`.
+pub fn kv_transfer<'c>(context: &'c Context, kv: Value<'c, '_>, from: &str, to: &str, bytes: i64, location: Location<'c>) -> Result<Operation<'c>, Error> {
+    OperationBuilder::new(KV_TRANSFER, location)
+        .add_operands(&[kv])
+        .add_attributes(&[
+            named(context, "from", StringAttribute::new(context, from).into()),
+            named(context, "to", StringAttribute::new(context, to).into()),
+            named(context, "bytes", IntegerAttribute::new(IntegerType::new(context, 64).into(), bytes).into()),
+        ])
+        .add_results(&[kv_type(context)])
+        .build()
+}
+
+/// Builds `fragment.encode` of `model` over `text`, giving `result` (a tensor type).
+pub fn encode<'c>(context: &'c Context, text: Value<'c, '_>, model: &str, device: &str, result: Type<'c>, location: Location<'c>) -> Result<Operation<'c>, Error> {
+    OperationBuilder::new(ENCODE, location)
+        .add_operands(&[text])
+        .add_attributes(&[
+            named(context, "model", FlatSymbolRefAttribute::new(context, model).into()),
+            named(context, "device", StringAttribute::new(context, device).into()),
+        ])
+        .add_results(&[result])
+        .build()
+}
+
+/// Builds `fragment.tool` calling the tool function `callee`.
+pub fn tool<'c>(context: &'c Context, callee: &str, args: &[Value<'c, '_>], result: Type<'c>, location: Location<'c>) -> Result<Operation<'c>, Error> {
+    OperationBuilder::new(TOOL, location)
+        .add_operands(args)
+        .add_attributes(&[named(context, "callee", FlatSymbolRefAttribute::new(context, callee).into())])
+        .add_results(&[result])
+        .build()
+}
 
 /// `fragment.prefill`
 pub const PREFILL: &str = "fragment.prefill";

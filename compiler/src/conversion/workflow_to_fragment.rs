@@ -18,8 +18,7 @@ use std::collections::BTreeMap;
 
 use agentc_dialects::{fragment as fr, workflow as wf};
 use melior::ir::attribute::{ArrayAttribute, FloatAttribute, StringAttribute};
-use melior::ir::operation::OperationBuilder;
-use melior::ir::{Attribute, Identifier, Type, Value};
+use melior::ir::{Attribute, Type};
 use melior::ir::r#type::TypeLike;
 
 use crate::ir::{self, Op, Val};
@@ -192,7 +191,11 @@ fn convert_op(op: Op, weight: f64, models: &BTreeMap<String, Model>, functions: 
                 fixed_seconds: if is_http { HTTP_TOOL_SECONDS } else { EXEC_TOOL_SECONDS },
                 ..Profile::default()
             };
-            let tool = replace(op, fr::TOOL, &op.operands(), &[op.result(0).ty()], &[("callee", op.attribute("callee"))])?;
+            let context_ref = op.context();
+            // SAFETY: `context_ref` outlives every use of `context` in this block.
+            let context: &melior::Context = unsafe { context_ref.to_ref() };
+            let args: Vec<_> = op.operands().iter().map(|v| v.view()).collect();
+            let tool = replace_with(op, fr::tool(context, &callee, &args, op.result(0).ty(), op.location()))?;
             set_profile(tool, &profile, weight);
             Ok(())
         }
@@ -247,14 +250,9 @@ fn convert_generate(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Re
     let context_ref = op.context();
     // SAFETY: `context_ref` outlives every use of `context` in this function.
     let context: &melior::Context = unsafe { context_ref.to_ref() };
-    let kv_type = Type::parse(context, fr::KV_TYPE).ok_or(PassFailed)?;
-    let prefill = insert_before(
-        op,
-        fr::PREFILL,
-        &[op.operand(0)],
-        &[kv_type],
-        &[("model", op.attribute("model")), ("device", op.attribute("device"))],
-    )?;
+    let model_name = wf::symbol_attr(&op.view(), "model").unwrap_or_default();
+    let device = wf::string_attr(&op.view(), "device").unwrap_or_default();
+    let prefill = insert(op, fr::prefill(context, op.operand(0).view(), &model_name, &device, op.location()))?;
     set_profile(
         prefill,
         &Profile {
@@ -267,18 +265,13 @@ fn convert_generate(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Re
         },
         weight,
     );
-    let decode = replace(
-        op,
-        fr::DECODE,
-        &[prefill.result(0), op.operand(1)],
-        &[op.result(0).ty()],
-        &[
-            ("model", op.attribute("model")),
-            ("max_tokens", op.attribute("max_tokens")),
-            ("temperature", op.attribute("temperature")),
-            ("device", op.attribute("device")),
-        ],
-    )?;
+    let (Some(max_tokens), Some(temperature)) = (op.attribute("max_tokens"), op.attribute("temperature")) else {
+        op.emit_error("a generate without max_tokens or temperature cannot be planned");
+        return Err(PassFailed);
+    };
+    let options = fr::DecodeOptions { model: &model_name, max_tokens, temperature, device: &device };
+    let decode = fr::decode(context, prefill.result(0).view(), op.operand(1).view(), &options, op.result(0).ty(), op.location());
+    let decode = replace_with(op, decode)?;
     set_profile(
         decode,
         &Profile {
@@ -301,13 +294,12 @@ fn convert_embed(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Resul
     if let Some(limit) = model.max_seq_length {
         tokens = tokens.min(limit);
     }
-    let encode = replace(
-        op,
-        fr::ENCODE,
-        &[op.operand(0)],
-        &[op.result(0).ty()],
-        &[("model", op.attribute("model")), ("device", op.attribute("device"))],
-    )?;
+    let context_ref = op.context();
+    // SAFETY: `context_ref` outlives every use of `context` in this function.
+    let context: &melior::Context = unsafe { context_ref.to_ref() };
+    let model_name = wf::symbol_attr(&op.view(), "model").unwrap_or_default();
+    let device = wf::string_attr(&op.view(), "device").unwrap_or_default();
+    let encode = replace_with(op, fr::encode(context, op.operand(0).view(), &model_name, &device, op.result(0).ty(), op.location()))?;
     set_profile(
         encode,
         &Profile {
@@ -363,35 +355,21 @@ fn tensor_function_cost(function: Op) -> (f64, f64) {
     (flops, bytes)
 }
 
-/// Builds `name` before `at` with the given operands, results and (present) attributes.
-fn insert_before(
-    at: Op,
-    name: &str,
-    operands: &[Val],
-    results: &[Type],
-    attributes: &[(&str, Option<Attribute>)],
-) -> Result<Op, PassFailed> {
-    let context_ref = at.context();
-    // SAFETY: `context_ref` outlives every use of `context` in this function.
-    let context: &melior::Context = unsafe { context_ref.to_ref() };
-    let operands: Vec<Value> = operands.iter().map(|v| v.view()).collect();
-    let attributes: Vec<(Identifier, Attribute)> =
-        attributes.iter().filter_map(|(n, a)| a.map(|a| (Identifier::new(context, n), a))).collect();
-    let op = OperationBuilder::new(name, at.location())
-        .add_operands(&operands)
-        .add_results(results)
-        .add_attributes(&attributes)
-        .build()
-        .map_err(|_| PassFailed)?;
+/// Inserts a built op before `at`; returns it.
+fn insert(at: Op, op: Result<melior::ir::Operation, melior::Error>) -> Result<Op, PassFailed> {
+    let Ok(op) = op else {
+        at.emit_error("internal error: cannot build the fragment op");
+        return Err(PassFailed);
+    };
     let raw = op.into_raw();
     let block = at.block().ok_or(PassFailed)?;
     unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(block.0, at.0, raw) };
     Ok(Op(raw))
 }
 
-/// Replaces `at` (one result) by a new op; returns it.
-fn replace(at: Op, name: &str, operands: &[Val], results: &[Type], attributes: &[(&str, Option<Attribute>)]) -> Result<Op, PassFailed> {
-    let new = insert_before(at, name, operands, results, attributes)?;
+/// Replaces `at` by a built op with the same results; returns it.
+fn replace_with(at: Op, op: Result<melior::ir::Operation, melior::Error>) -> Result<Op, PassFailed> {
+    let new = insert(at, op)?;
     for (old, new) in at.results().into_iter().zip(new.results()) {
         old.replace_all_uses_with(new);
     }

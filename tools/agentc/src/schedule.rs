@@ -44,6 +44,16 @@ pub fn run(args: &ScheduleArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    // Command-line mistakes are reported as such, not at a location in the program (the
+    // pass would put them on the module, which renders as a caret at line 1 of the source).
+    if let Some(objective) = args.target.objective.as_deref().filter(|o| !matches!(*o, "latency" | "cost")) {
+        eprintln!("error: invalid value `{objective}` for `--objective`: use `latency` or `cost`");
+        return ExitCode::from(2);
+    }
+    if let Err(error) = agentc_scheduler::load(&args.target.target) {
+        eprintln!("error: cannot use target `{}`: {error}", args.target.target);
+        return ExitCode::from(1);
+    }
     let Some(input) = Input::read(&args.file) else { return ExitCode::from(1) };
     let context = match new_context() {
         Ok(context) => context,

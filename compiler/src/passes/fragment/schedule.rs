@@ -20,9 +20,7 @@ use agentc_scheduler::{
     self as sched, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Objective, Options, Pin, Profile, Schedule,
     ScheduleError, Target, Workload,
 };
-use melior::ir::attribute::{IntegerAttribute, StringAttribute};
-use melior::ir::operation::OperationBuilder;
-use melior::ir::{Identifier, Type};
+use melior::ir::attribute::StringAttribute;
 
 use crate::diagnostics::position_of;
 use crate::ir::{self, Op, Val};
@@ -334,22 +332,19 @@ fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, optio
         op.set_f64(fr::FINISH_ATTR, round(placement.finish));
         op.set_f64(fr::COST_ATTR, round(placement.cost));
     }
-    let kv_type = Type::parse(context, fr::KV_TYPE);
     for transfer in schedule.transfers.iter().filter(|t| t.kv_transfer) {
-        let (Some(kv_type), Some(decode)) = (kv_type, extracted.ops.get(transfer.to_fragment).copied()) else { continue };
+        let Some(decode) = extracted.ops.get(transfer.to_fragment).copied() else { continue };
         if decode.name() != fr::DECODE {
             continue;
         }
-        let i64t = melior::ir::r#type::IntegerType::new(context, 64).into();
-        let op = OperationBuilder::new(fr::KV_TRANSFER, decode.location())
-            .add_operands(&[decode.operand(0).view()])
-            .add_results(&[kv_type])
-            .add_attributes(&[
-                (Identifier::new(context, "from"), string(&transfer.from_device)),
-                (Identifier::new(context, "to"), string(&transfer.to_device)),
-                (Identifier::new(context, "bytes"), IntegerAttribute::new(i64t, transfer.bytes.round() as i64).into()),
-            ])
-            .build();
+        let op = fr::kv_transfer(
+            context,
+            decode.operand(0).view(),
+            &transfer.from_device,
+            &transfer.to_device,
+            transfer.bytes.round() as i64,
+            decode.location(),
+        );
         let Ok(op) = op else { continue };
         let raw = op.into_raw();
         let Some(block) = decode.block() else { continue };
