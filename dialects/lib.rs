@@ -11,6 +11,8 @@ use melior::Context;
 
 #[path = "fragment/mod.rs"]
 pub mod fragment;
+#[path = "kernel/mod.rs"]
+pub mod kernel;
 #[path = "tgraph/mod.rs"]
 pub mod tgraph;
 #[path = "workflow/mod.rs"]
@@ -21,6 +23,7 @@ pub const IRDL_SOURCES: &[(&str, &str)] = &[
     ("workflow", include_str!("workflow/workflow.irdl.mlir")),
     ("tgraph", include_str!("tgraph/tgraph.irdl.mlir")),
     ("fragment", include_str!("fragment/fragment.irdl.mlir")),
+    ("kernel", include_str!("kernel/kernel.irdl.mlir")),
 ];
 
 /// All dialect definitions concatenated into one module text, for upstream tools that take

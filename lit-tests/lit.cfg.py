@@ -27,7 +27,7 @@ irdl_dir = os.path.join(config.test_source_root, "Output")
 os.makedirs(irdl_dir, exist_ok=True)
 irdl_file = os.path.join(irdl_dir, "all.irdl.mlir")
 with open(irdl_file, "w") as out:
-    for dialect in ("workflow", "tgraph", "fragment"):
+    for dialect in ("workflow", "tgraph", "fragment", "kernel"):
         with open(os.path.join(repo, "dialects", dialect, dialect + ".irdl.mlir")) as f:
             out.write(f.read())
             out.write("\n")

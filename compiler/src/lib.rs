@@ -4,6 +4,7 @@
 //! enters.
 #![deny(missing_docs)]
 
+pub mod codegen;
 pub mod context;
 pub mod conversion;
 pub mod diagnostics;
@@ -13,6 +14,7 @@ pub mod planner;
 pub mod passes;
 pub mod pipeline;
 pub mod verify;
+pub mod weights;
 
 use melior::ir::operation::{OperationLike, OperationPrintingFlags};
 use melior::ir::Module;
@@ -28,10 +30,20 @@ pub enum Phase {
     Workflow,
     /// The fragment dialect, planned and scheduled.
     Fragment,
+    /// The tensor level: the program's tensor fns (tgraph on builtin tensors).
+    Tensor,
+    /// The kernel level: bufferised per-workgroup kernels.
+    Kernel,
+    /// LLVM IR (after the LLVM optimisation pipeline).
+    Llvm,
+    /// Assembly for the target (x86-64, or PTX for nvptx64).
+    Asm,
+    /// An object file.
+    Obj,
 }
 
-/// Phases later than `fragment`, which are designed (see ARCHITECTURE.md) but not built yet.
-pub const PLANNED_PHASES: &[&str] = &["tensor", "kernel", "llvm", "asm", "ptx", "obj", "exe"];
+/// Phases that are designed (see ARCHITECTURE.md) but not built yet.
+pub const PLANNED_PHASES: &[&str] = &["exe"];
 
 /// The workflow-level pass pipeline at optimisation level `opt` (0 runs nothing).
 ///
@@ -52,6 +64,43 @@ pub fn workflow_pipeline(opt: u8) -> Vec<pipeline::Step> {
 /// fragment IR: the planner, then the scheduler.
 pub fn fragment_pipeline() -> Vec<pipeline::Step> {
     ["convert-workflow-to-fragment", "fragment-schedule"].iter().filter_map(|name| passes::lookup(name)).map(pipeline::Step::Ours).collect()
+}
+
+/// The kernel-level pipeline from the tensor level: convert-tensor-to-kernel, the
+/// transform script (tiling, vectorisation), then one-shot bufferisation with identity
+/// layouts at function boundaries; `cse` before `canonicalize` so self-copies fold
+/// (MLIR-NOTES §1); then intermediate buffers are freed.
+pub fn kernel_pipeline() -> Vec<pipeline::Step> {
+    let ours = |name: &str| pipeline::Step::Ours(passes::lookup(name).expect("registered pass"));
+    vec![
+        ours("convert-tensor-to-kernel"),
+        pipeline::Step::Upstream("transform-interpreter,canonicalize,cse".into()),
+        ours("kernel-drop-transform-scripts"),
+        pipeline::Step::Upstream(
+            "eliminate-empty-tensors,one-shot-bufferize{bufferize-function-boundaries \
+             function-boundary-type-conversion=identity-layout-map},cse,canonicalize"
+                .into(),
+        ),
+        ours("kernel-free-buffers"),
+    ]
+}
+
+/// From the kernel level to the LLVM dialect (cpu kernels): workgroup ids become
+/// arguments, then the upstream conversions.
+pub fn llvm_dialect_pipeline() -> Vec<pipeline::Step> {
+    vec![
+        pipeline::Step::Ours(passes::lookup("kernel-lower-workgroup-ids").expect("registered pass")),
+        pipeline::Step::Upstream(codegen::LLVM_DIALECT_PIPELINE.into()),
+    ]
+}
+
+/// From the kernel level to NVVM (nvptx kernels): kernels move into a gpu.module as
+/// gpu.func, then upstream lowers the gpu.module (`codegen::gpu`).
+pub fn gpu_pipeline() -> Vec<pipeline::Step> {
+    vec![
+        pipeline::Step::Ours(passes::lookup("kernel-outline-gpu").expect("registered pass")),
+        pipeline::Step::Upstream(codegen::gpu::NVVM_PIPELINE.into()),
+    ]
 }
 
 /// Prints a module as MLIR text; with `debug_info`, every op carries its `loc(...)`.

@@ -142,9 +142,11 @@ impl Ord for Key {
     }
 }
 
+/// The pin as written in the source: `gpu`, or `"h100_0"` (quoted) for a device name.
 fn pin_text(pin: &Pin) -> String {
     match pin {
-        Pin::Kind(k) | Pin::Named(k) => k.clone(),
+        Pin::Kind(k) => k.clone(),
+        Pin::Named(name) => format!("\"{name}\""),
     }
 }
 

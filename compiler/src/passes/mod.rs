@@ -9,6 +9,7 @@
 use crate::ir::Op;
 
 pub mod fragment;
+pub mod tensor;
 pub mod workflow;
 
 /// A pass failed; it has already emitted its diagnostics through the context.
@@ -74,6 +75,75 @@ pub static REGISTRY: &[PassInfo] = &[
                   inserts kv_transfer where prefill and decode split, and records devices, \
                   start/finish estimates and costs",
         run: fragment::schedule::fragment_schedule,
+    },
+    PassInfo {
+        name: "convert-fragment-to-tensor",
+        summary: "the models behind prefill/decode/encode fragments become tgraph functions \
+                  (Llama: <m>_prefill and <m>_decode_step over a KV cache; BERT: <m>_encode \
+                  with mean pooling), weights bound by safetensors name and checked against \
+                  config.json; fragments get fragment.kernel",
+        run: crate::conversion::fragment_to_tensor::convert_fragment_to_tensor,
+    },
+    PassInfo {
+        name: "tensor-specialize-shapes",
+        summary: "propagates static shapes through tgraph ops (from tensor.cast sources and \
+                  the ops' shape rules), casting back where a non-tgraph user needs the old type",
+        run: tensor::specialize_shapes::specialize_shapes,
+    },
+    PassInfo {
+        name: "tensor-fuse-norm-matmul",
+        summary: "groups an rmsnorm/layernorm with each matmul it feeds (duplicating the norm \
+                  per matmul) into a fusion group",
+        run: tensor::fuse_norm_matmul::fuse_norm_matmul,
+    },
+    PassInfo {
+        name: "tensor-fuse-matmul-bias-activation",
+        summary: "groups a matmul with the bias add and the activation (silu, gelu) that \
+                  follow it into a fusion group",
+        run: tensor::fuse_matmul_bias_activation::fuse_matmul_bias_activation,
+    },
+    PassInfo {
+        name: "tensor-fuse-elementwise",
+        summary: "groups chains of single-use elementwise ops, with the producer they \
+                  consume (an epilogue), into fusion groups",
+        run: tensor::fuse_elementwise::fuse_elementwise,
+    },
+    PassInfo {
+        name: "tensor-eliminate-dead-values",
+        summary: "removes tgraph ops, constants and casts whose results are unused",
+        run: tensor::eliminate_dead_values::eliminate_dead_values,
+    },
+    PassInfo {
+        name: "convert-tensor-to-kernel",
+        summary: "tensor fns (tgraph) become per-workgroup kernels in linalg on tensors \
+                  (func.func {kernel.grid, kernel.target}, kernel.workgroup_id, outputs in \
+                  destination-passing style) plus the transform script that tiles and \
+                  vectorises them",
+        run: crate::conversion::tensor_to_kernel::convert_tensor_to_kernel,
+    },
+    PassInfo {
+        name: "kernel-drop-transform-scripts",
+        summary: "erases the transform-script modules once transform-interpreter has applied them",
+        run: crate::conversion::tensor_to_kernel::drop_transform_scripts,
+    },
+    PassInfo {
+        name: "kernel-lower-workgroup-ids",
+        summary: "cpu kernels: kernel.workgroup_id becomes a trailing index argument and \
+                  kernel.num_workgroups a constant from kernel.grid (the runtime's calling \
+                  convention), before the upstream conversions to LLVM",
+        run: crate::codegen::lower_workgroup_ids,
+    },
+    PassInfo {
+        name: "kernel-outline-gpu",
+        summary: "nvptx: moves every kernel into gpu.module @kernels as a gpu.func kernel \
+                  (kernel.workgroup_id becomes gpu.block_id x, one thread per workgroup)",
+        run: crate::codegen::gpu::outline_gpu,
+    },
+    PassInfo {
+        name: "kernel-free-buffers",
+        summary: "after bufferisation: frees every memref.alloc (a kernel's intermediates) \
+                  with a memref.dealloc before its block's terminator",
+        run: crate::conversion::tensor_to_kernel::free_buffers,
     },
 ];
 

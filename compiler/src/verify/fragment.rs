@@ -33,7 +33,7 @@ pub fn verify(module: Op) -> usize {
                 match model_kinds.get(&symbol) {
                     None => report(op, format!("`@{symbol}` does not name a workflow.model")),
                     Some(kind) if kind != want => {
-                        report(op, format!("`{name}` needs a {want}, but model `{symbol}` is {kind}"))
+                        report(op, format!("`{name}` needs {} model, but model `{symbol}` is {} model", with_article(want), with_article(kind)))
                     }
                     _ => {}
                 }
@@ -72,4 +72,10 @@ pub fn verify(module: Op) -> usize {
         }
     }
     errors
+}
+
+/// `an encoder`, `a decoder`.
+fn with_article(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {word}")
 }

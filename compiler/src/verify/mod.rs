@@ -3,6 +3,7 @@
 //! boundary, and reports through the context's diagnostics at the offending op.
 
 mod fragment;
+pub mod tensor;
 mod workflow;
 
 use crate::ir::Op;
@@ -13,6 +14,6 @@ pub struct VerifyFailed;
 
 /// Verifies a whole module at any level.
 pub fn verify_module(module: Op) -> Result<(), VerifyFailed> {
-    let errors = workflow::verify(module) + fragment::verify(module);
+    let errors = workflow::verify(module) + fragment::verify(module) + tensor::verify(module);
     if errors == 0 { Ok(()) } else { Err(VerifyFailed) }
 }

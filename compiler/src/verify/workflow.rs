@@ -1,8 +1,8 @@
-//! Semantic rules of the workflow and tgraph levels.
+//! Semantic rules of the workflow level (the tgraph rules are in `tensor.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use agentc_dialects::{tgraph as tg, workflow as wf};
+use agentc_dialects::workflow as wf;
 use agentc_runtime::builtins::format_placeholders;
 
 use crate::ir::{self, Op};
@@ -104,11 +104,6 @@ pub fn verify(module: Op) -> usize {
                     let callee = wf::symbol_attr(&op.view(), "callee").unwrap_or_default();
                     calls.entry(function_name.clone()).or_default().push((callee, op));
                 }
-                _ if name.starts_with("tgraph.") => {
-                    if let Some(message) = check_tensor_op(op) {
-                        report(op, message);
-                    }
-                }
                 _ => {}
             }
         }
@@ -151,26 +146,9 @@ fn find_cycles(calls: &BTreeMap<String, Vec<(String, Op)>>) -> Vec<(String, Op)>
     found
 }
 
-/// A shaped type's dimensions (`None` for dynamic) and element type text.
-fn shape_of(ty: melior::ir::Type) -> Option<(Vec<Option<i64>>, String)> {
-    use mlir_sys::*;
-    unsafe {
-        let raw = melior::ir::r#type::TypeLike::to_raw(&ty);
-        if !mlirTypeIsARankedTensor(raw) {
-            return None;
-        }
-        let rank = mlirShapedTypeGetRank(raw) as isize;
-        let dims = (0..rank)
-            .map(|i| if mlirShapedTypeIsDynamicDim(raw, i) { None } else { Some(mlirShapedTypeGetDimSize(raw, i)) })
-            .collect();
-        let elem = melior::ir::Type::from_raw(mlirShapedTypeGetElementType(raw)).to_string();
-        Some((dims, elem))
-    }
-}
-
 fn check_embedding_type(op: Op, hidden_size: i64) -> Option<String> {
     let ty = op.result(0).ty();
-    match shape_of(ty) {
+    match super::tensor::shape_of(ty).map(|s| (s.dims, s.elem)) {
         Some((dims, elem)) if dims.len() == 1 && elem == "f32" => match dims[0] {
             Some(size) if hidden_size > 0 && size != hidden_size => {
                 Some(format!("embed result `{ty}` does not match the model's hidden size {hidden_size}"))
@@ -178,69 +156,5 @@ fn check_embedding_type(op: Op, hidden_size: i64) -> Option<String> {
             _ => None,
         },
         _ => Some(format!("embed must return a 1-D tensor of f32, not `{ty}`")),
-    }
-}
-
-/// NumPy broadcasting of two static-or-dynamic shapes.
-fn broadcast(a: &[Option<i64>], b: &[Option<i64>]) -> Option<Vec<Option<i64>>> {
-    let rank = a.len().max(b.len());
-    let mut out = vec![None; rank];
-    for i in 0..rank {
-        let x = if i + a.len() >= rank { a[i + a.len() - rank] } else { Some(1) };
-        let y = if i + b.len() >= rank { b[i + b.len() - rank] } else { Some(1) };
-        out[i] = match (x, y) {
-            (Some(1), other) | (other, Some(1)) => other,
-            (Some(x), Some(y)) if x == y => Some(x),
-            (Some(_), Some(_)) => return None,
-            (None, other) | (other, None) => other,
-        };
-    }
-    Some(out)
-}
-
-fn compatible(got: &[Option<i64>], want: &[Option<i64>]) -> bool {
-    got.len() == want.len() && got.iter().zip(want).all(|(g, w)| g.is_none() || w.is_none() || g == w)
-}
-
-fn check_tensor_op(op: Op) -> Option<String> {
-    let name = op.name();
-    let operands: Vec<_> = op.operands().iter().map(|v| shape_of(v.ty())).collect();
-    let result = shape_of(op.result(0).ty())?;
-    let operands: Vec<_> = operands.into_iter().collect::<Option<_>>()?;
-    let elem_mismatch = operands.iter().any(|(_, e)| *e != result.1);
-    match name.as_str() {
-        tg::ADD | tg::SUB | tg::MUL | tg::DIV => {
-            if elem_mismatch {
-                return Some(format!("`{name}` mixes element types"));
-            }
-            match broadcast(&operands[0].0, &operands[1].0) {
-                Some(shape) if compatible(&result.0, &shape) => None,
-                Some(_) => Some(format!("`{name}` result shape does not match the broadcast of its operands")),
-                None => Some(format!("`{name}` operands cannot be broadcast together")),
-            }
-        }
-        tg::NEG | tg::EXP | tg::SQRT | tg::SOFTMAX => {
-            (elem_mismatch || !compatible(&result.0, &operands[0].0)).then(|| format!("`{name}` must keep its operand's type"))
-        }
-        tg::REDUCE_SUM | tg::REDUCE_MEAN | tg::REDUCE_MAX | tg::NORM => {
-            (elem_mismatch || !result.0.is_empty()).then(|| format!("`{name}` must return a 0-d tensor of its element type"))
-        }
-        tg::MATMUL => {
-            let (a, b) = (&operands[0].0, &operands[1].0);
-            let k_a = a.last().copied().flatten();
-            let k_b = if b.len() >= 2 { b[b.len() - 2] } else { b.first().copied().flatten() };
-            match (k_a, k_b) {
-                (Some(x), Some(y)) if x != y => Some(format!("`{name}` inner dimensions differ: {x} vs {y}")),
-                _ => elem_mismatch.then(|| format!("`{name}` mixes element types")),
-            }
-        }
-        tg::RESHAPE => {
-            let count = |dims: &[Option<i64>]| dims.iter().try_fold(1i64, |acc, d| d.map(|d| acc * d));
-            match (count(&operands[0].0), count(&result.0)) {
-                (Some(x), Some(y)) if x != y => Some(format!("`{name}` changes the element count from {x} to {y}")),
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }

@@ -60,7 +60,7 @@ struct Cli {
     #[arg(long)]
     target: Option<String>,
     /// Optimise for `latency` or `cost` (overrides main's @objective).
-    #[arg(long)]
+    #[arg(long, value_parser = ["latency", "cost"])]
     objective: Option<String>,
     /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
     #[arg(long, value_parser = parse_duration)]

@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use agentc_compiler::diagnostics::{to_source_diagnostics, DiagnosticCollector};
 use agentc_compiler::passes::PassContext;
 use agentc_compiler::pipeline::{parse_pipeline, PassRunner, RunOptions, Step};
-use agentc_compiler::{context, fragment_pipeline, lower, print_module, workflow_pipeline};
+use agentc_compiler::codegen::{self, Artifact, CodegenOptions};
+use agentc_compiler::conversion::tensor_to_kernel::extract_tensor_fns;
+use agentc_compiler::{
+    context, fragment_pipeline, gpu_pipeline, kernel_pipeline, llvm_dialect_pipeline, lower, print_module, workflow_pipeline,
+};
 use agentc_frontend::diagnostic::{render, Diagnostic};
 use agentc_frontend::{check_bytes, parse, CheckMode, CheckOptions};
 use clap::Args;
@@ -85,6 +89,13 @@ pub struct BuildArgs {
     /// Print MLIR locations (`loc(...)`) with the IR.
     #[arg(long = "mlir-print-debuginfo")]
     debug_info: bool,
+    /// The x86-64 CPU to generate code for (`--emit=llvm|asm|obj`; default: the host CPU
+    /// and its features), e.g. `x86-64-v3`, `znver4`, `skylake-avx512`.
+    #[arg(long)]
+    cpu: Option<String>,
+    /// Generate PTX for this NVIDIA architecture (`sm_80`, `sm_90`) with `--emit=ptx`.
+    #[arg(long, default_value = "sm_90")]
+    gpu: String,
 }
 
 /// `agentc check FILE`.
@@ -168,17 +179,20 @@ pub fn new_context() -> Result<Context, ExitCode> {
 /// `agentc build FILE ...`.
 pub fn build(args: &BuildArgs) -> ExitCode {
     let emit = args.compile_to.unwrap_or(args.emit);
-    if !matches!(emit, Emit::Ast | Emit::Workflow | Emit::Fragment) {
-        let phase = format!("{emit:?}").to_lowercase();
+    if emit == Emit::Exe {
         eprintln!(
-            "error: `--emit={phase}` is not available yet: this agentc builds the levels up to `fragment` \
-             (planned and scheduled); the tensor and kernel levels, code generation and executables are not implemented"
+            "error: `--emit=exe` is not available yet: agentc compiles the program's tensor fns to kernels \
+             (`--emit=tensor|kernel|llvm|asm|obj|ptx`), but the model lowering (Llama/BERT configs to the \
+             tensor level) and linking executables with the runtime are not implemented"
         );
         return ExitCode::from(2);
     }
     let Some(input) = Input::read(&args.file) else { return ExitCode::from(1) };
     if emit == Emit::Ast {
         return emit_ast(args, &input);
+    }
+    if !matches!(emit, Emit::Workflow | Emit::Fragment) {
+        return build_code(args, emit, &input);
     }
     let context = match new_context() {
         Ok(context) => context,
@@ -229,6 +243,132 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         }
     }
     finish(args.output.as_deref(), &text)
+}
+
+/// The phases after the workflow level: tensor fns → kernels → LLVM → asm/obj/PTX.
+fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
+    let context = match new_context() {
+        Ok(context) => context,
+        Err(code) => return code,
+    };
+    let collector = DiagnosticCollector::attach(&context);
+    let mut module = match load_module(&context, &collector, input) {
+        Ok(module) => module,
+        Err(code) => return code,
+    };
+    let options = RunOptions {
+        print_ir_after_all: args.print_ir_after_all,
+        print_ir_after: args.print_ir_after.clone(),
+        time_passes: args.time_passes,
+    };
+    let mut runner = PassRunner::new(&context, options, input.pass_context(&args.target));
+    let module_op = agentc_compiler::ir::Op::of(&module.as_operation());
+    // Where the input starts: kernel-level MLIR (functions carrying kernel.target) skips
+    // the tensor phases; anything else is workflow- or tensor-level IR.
+    let at_kernel_level = input.is_mlir()
+        && agentc_compiler::ir::module_ops(module_op).iter().any(|op| op.has_attribute("kernel.target"));
+    let mut phases: Vec<(&str, String)> = Vec::new();
+    fn run_steps<'c>(
+        runner: &mut PassRunner<'c>,
+        module: &mut Module<'c>,
+        steps: &[Step],
+        collector: &DiagnosticCollector,
+        input: &Input,
+    ) -> Result<(), ExitCode> {
+        let result = runner.run(module, steps);
+        eprint!("{}", std::mem::take(&mut runner.dumps));
+        result.map_err(|_| fail_mlir(collector, &input.file, &input.source))
+    }
+    if !at_kernel_level {
+        let steps = match &args.pass_pipeline {
+            Some(text) => match parse_pipeline(text) {
+                Ok(steps) => steps,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(2);
+                }
+            },
+            None if input.is_mlir() => Vec::new(),
+            None => workflow_pipeline(args.opt),
+        };
+        if let Err(code) = run_steps(&mut runner, &mut module, &steps, &collector, input) {
+            return code;
+        }
+        extract_tensor_fns(module_op);
+        phases.push(("tensor", print_module(&module, args.debug_info)));
+        if emit != Emit::Tensor {
+            if let Err(code) = run_steps(&mut runner, &mut module, &kernel_pipeline(), &collector, input) {
+                return code;
+            }
+            phases.push(("kernel", print_module(&module, args.debug_info)));
+        }
+    }
+    let result: Result<Vec<u8>, String> = match emit {
+        Emit::Tensor | Emit::Kernel => Ok(phases.last().map(|(_, t)| t.clone()).unwrap_or_else(|| print_module(&module, args.debug_info)).into_bytes()),
+        Emit::Ptx => {
+            if let Err(code) = run_steps(&mut runner, &mut module, &gpu_pipeline(), &collector, input) {
+                return code;
+            }
+            codegen::gpu::emit_ptx(&context, module_op, &args.gpu, args.opt).map(String::into_bytes)
+        }
+        _ => {
+            if let Err(code) = run_steps(&mut runner, &mut module, &llvm_dialect_pipeline(), &collector, input) {
+                return code;
+            }
+            let artifact = match emit {
+                Emit::Llvm => Artifact::LlvmIr,
+                Emit::Asm => Artifact::Assembly,
+                _ => Artifact::Object,
+            };
+            codegen::emit_cpu(module_op, &CodegenOptions { opt: args.opt, cpu: args.cpu.clone() }, artifact)
+        }
+    };
+    if args.time_passes {
+        eprint!("{}", runner.timing_report());
+    }
+    let bytes = match result {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(folder) = &args.dump_phases_to {
+        let written = std::fs::create_dir_all(folder).map_err(|e| e.to_string()).and_then(|()| {
+            phases.iter().enumerate().try_for_each(|(i, (name, text))| write_output(Some(&folder.join(format!("{}.{name}.mlir", i + 3))), text))
+        });
+        if let Err(error) = written {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    }
+    if emit == Emit::Obj {
+        let Some(path) = args.output.as_deref() else {
+            eprintln!("error: `--emit=obj` writes a binary file: give it a path with `-o FILE.o`");
+            return ExitCode::from(2);
+        };
+        return match write_bytes_atomically(path, &bytes) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    finish(args.output.as_deref(), &String::from_utf8_lossy(&bytes))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| format!("`{}` is not a file name", path.display()))?;
+    let temp = folder.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if let Err(error) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(format!("cannot write `{}`: {error}", path.display()));
+    }
+    Ok(())
 }
 
 fn emit_ast(args: &BuildArgs, input: &Input) -> ExitCode {

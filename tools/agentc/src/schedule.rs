@@ -101,6 +101,9 @@ pub fn run(args: &ScheduleArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    for warning in cpu_fallback_warnings(&extracted.workload, &schedule, &target) {
+        eprintln!("warning: {warning}");
+    }
     if !schedule.sla_met {
         eprintln!(
             "warning: the SLA of {} is not met: the best schedule found takes {}",
@@ -109,4 +112,37 @@ pub fn run(args: &ScheduleArgs) -> ExitCode {
         );
     }
     crate::build::finish(None, &text)
+}
+
+/// Models whose fragments ended up on a CPU because no accelerator of the target can hold
+/// their weights: worth saying, since such a schedule is valid but usually not intended.
+fn cpu_fallback_warnings(
+    workload: &agentc_scheduler::Workload,
+    schedule: &agentc_scheduler::Schedule,
+    target: &agentc_scheduler::Target,
+) -> Vec<String> {
+    use agentc_scheduler::DeviceKind;
+    let largest = target.devices.iter().filter(|d| d.kind != DeviceKind::Cpu).map(|d| d.mem_bytes).fold(0.0, f64::max);
+    if largest == 0.0 {
+        return Vec::new();
+    }
+    let cpus: std::collections::BTreeSet<&str> =
+        target.devices.iter().filter(|d| d.kind == DeviceKind::Cpu).map(|d| d.name.as_str()).collect();
+    let mut warned = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for placement in &schedule.placements {
+        let fragment = &workload.fragments[placement.fragment];
+        let Some(model) = fragment.model.map(|m| &workload.models[m]) else { continue };
+        if cpus.contains(placement.device.as_str()) && model.weight_bytes > largest && warned.insert(model.name.clone()) {
+            out.push(format!(
+                "model `{}` ({:.1} GB of weights) fits on no accelerator of target `{}` (the largest holds {:.1} GB), so its fragments run on the CPU `{}`",
+                model.name,
+                model.weight_bytes / 1e9,
+                target.name,
+                largest / 1e9,
+                placement.device
+            ));
+        }
+    }
+    out
 }

@@ -215,7 +215,17 @@ pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
     }
     let edges = edges
         .into_iter()
-        .map(|(from, to)| Edge { from, to, bytes: fragments[from].profile.bytes_written.max(1.0) })
+        .map(|(from, to)| {
+            // A decode's bytes_written is the KV cache it appends, which stays on its device;
+            // what flows to its consumers is the generated text (4 bytes per token, as the
+            // planner sizes a tool's output).
+            let producer = &fragments[from];
+            let bytes = match producer.kind {
+                FragmentKind::Decode => producer.profile.tokens * 4.0,
+                _ => producer.profile.bytes_written,
+            };
+            Edge { from, to, bytes: bytes.max(1.0) }
+        })
         .collect();
     Ok(Extracted { workload: Workload { fragments, edges, models }, ops, main, model_ops })
 }
@@ -273,6 +283,12 @@ fn producers_of(value: Val, index_of: &HashMap<usize, usize>, memo: &mut HashMap
                 let result_index = op.results().iter().position(|r| r.0.ptr == value.0.ptr).unwrap_or(0);
                 match op.name().as_str() {
                     "scf.if" | "scf.for" => {
+                        // Which branch's value an `if` yields depends on its condition
+                        // (`route == "chat"` must wait for whatever computed `route`, even
+                        // when both branches yield constants).
+                        if op.name() == "scf.if" {
+                            out.extend(producers_of(op.operand(0), index_of, memo, depth + 1));
+                        }
                         for region in 0..op.region_count() {
                             if let Some(terminator) = op.region_entry(region).and_then(|b| b.terminator()) {
                                 if result_index < terminator.operand_count() {

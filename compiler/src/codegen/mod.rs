@@ -1,0 +1,193 @@
+//! Code generation: bufferised kernels (the kernel level) → LLVM dialect (upstream
+//! conversions) → LLVM IR (`mlirTranslateModuleToLLVMIR`) → inkwell: the LLVM optimisation
+//! pipeline at -O0..3 and a `TargetMachine` per device (x86-64 objects and assembly for the
+//! host CPU or `--cpu`; PTX for nvptx64 `sm_XX`).
+//!
+//! MLIR (mlir-sys) and inkwell (llvm-sys) both link the same static LLVM 22 archives from
+//! /usr/lib/llvm-22, so there is one copy of LLVM in the binary and an `LLVMContextRef`
+//! made by inkwell can be handed to MLIR's translation (the two crates declare different
+//! Rust types for it: the pointer is cast).
+
+pub mod gpu;
+
+use inkwell::OptimizationLevel;
+use inkwell::context::Context as LlvmContext;
+use inkwell::module::Module as LlvmModule;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine, TargetTriple};
+use melior::ir::attribute::{IntegerAttribute, TypeAttribute};
+use melior::ir::operation::OperationBuilder;
+use melior::ir::{Identifier, Type};
+
+use crate::ir::{self, Op};
+use crate::passes::{PassContext, PassFailed};
+
+/// The upstream conversions from bufferised kernels to the LLVM dialect (MLIR-NOTES §1;
+/// lower-affine after expand-strided-metadata, which creates affine.apply).
+pub const LLVM_DIALECT_PIPELINE: &str = "convert-linalg-to-loops,scf-forall-to-for,\
+convert-vector-to-scf{full-unroll=true},expand-strided-metadata,lower-affine,\
+convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,\
+convert-to-llvm,reconcile-unrealized-casts";
+
+/// What to write for a CPU module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Artifact {
+    /// LLVM IR text, after the optimisation pipeline.
+    LlvmIr,
+    /// Assembly text.
+    Assembly,
+    /// An ELF object file.
+    Object,
+}
+
+/// Code generation options.
+#[derive(Clone, Debug, Default)]
+pub struct CodegenOptions {
+    /// Optimisation level 0..=3 (LLVM's `default<On>` pipeline and codegen level).
+    pub opt: u8,
+    /// The CPU to generate for (`None`: the host CPU with its features).
+    pub cpu: Option<String>,
+}
+
+fn opt_level(opt: u8) -> OptimizationLevel {
+    match opt {
+        0 => OptimizationLevel::None,
+        1 => OptimizationLevel::Less,
+        2 => OptimizationLevel::Default,
+        _ => OptimizationLevel::Aggressive,
+    }
+}
+
+/// The pass `kernel-lower-workgroup-ids` (cpu calling convention): every cpu kernel gets a
+/// trailing `index` argument, the workgroup id; `kernel.workgroup_id` (dim 0) becomes that
+/// argument and `kernel.num_workgroups` the constant from `kernel.grid`.
+pub fn lower_workgroup_ids(module: Op, _: &PassContext) -> Result<(), PassFailed> {
+    for func in ir::module_ops(module) {
+        if func.name() != "func.func" || !func.attribute("kernel.target").is_some_and(|a| a.to_string() == "\"cpu\"") {
+            continue;
+        }
+        let grid: Vec<i64> = func
+            .attribute("kernel.grid")
+            .map(|a| a.to_string())
+            .and_then(|t| t.strip_prefix("array<i64:").and_then(|s| s.strip_suffix('>')).map(str::to_string))
+            .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+            .unwrap_or_default();
+        if grid.len() > 1 {
+            func.emit_error("cpu kernels with a grid of more than one dimension are not supported yet");
+            return Err(PassFailed);
+        }
+        let Some(entry) = func.region_entry(0) else { continue };
+        let context_ref = func.context();
+        let context: &melior::Context = unsafe { context_ref.to_ref() };
+        let index = Type::index(context);
+        let location = func.location();
+        let wg = unsafe { mlir_sys::mlirBlockAddArgument(entry.0, melior::ir::TypeLike::to_raw(&index), location.to_raw()) };
+        // Rewrite the function type: append `index` to the inputs.
+        let ty = func.attribute("function_type").map(|a| a.to_string()).unwrap_or_default();
+        let Some(new_ty) = append_input(&ty, "index") else {
+            func.emit_error(&format!("internal error: cannot read function type `{ty}`"));
+            return Err(PassFailed);
+        };
+        let Some(parsed) = Type::parse(context, &new_ty) else {
+            func.emit_error(&format!("internal error: cannot parse function type `{new_ty}`"));
+            return Err(PassFailed);
+        };
+        func.set_attribute("function_type", TypeAttribute::new(parsed).into());
+        for op in func.nested_ops() {
+            match op.name().as_str() {
+                "kernel.workgroup_id" => {
+                    unsafe { mlir_sys::mlirValueReplaceAllUsesOfWith(op.result(0).0, wg) };
+                    op.erase();
+                }
+                "kernel.num_workgroups" => {
+                    let n = grid.first().copied().unwrap_or(1);
+                    let constant = OperationBuilder::new("arith.constant", op.location())
+                        .add_attributes(&[(Identifier::new(context, "value"), IntegerAttribute::new(index, n).into())])
+                        .add_results(&[index])
+                        .build()
+                        .map_err(|_| PassFailed)?;
+                    let raw = constant.into_raw();
+                    unsafe {
+                        let block = mlir_sys::mlirOperationGetBlock(op.0);
+                        mlir_sys::mlirBlockInsertOwnedOperationBefore(block, op.0, raw);
+                        mlir_sys::mlirValueReplaceAllUsesOfWith(op.result(0).0, mlir_sys::mlirOperationGetResult(raw, 0));
+                    }
+                    op.erase();
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `(a, b) -> (c)` with `extra` appended to the inputs.
+fn append_input(ty: &str, extra: &str) -> Option<String> {
+    let mut depth = 0;
+    for (i, c) in ty.char_indices() {
+        match c {
+            '(' | '<' | '[' | '{' => depth += 1,
+            ')' | '>' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 && c == ')' {
+                    let inner = ty[1..i].trim();
+                    let sep = if inner.is_empty() { "" } else { ", " };
+                    return Some(format!("({inner}{sep}{extra}){}", &ty[i + 1..]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Translates an LLVM-dialect module to LLVM IR in `llvm` (inkwell's context).
+pub fn translate<'l>(module: Op, llvm: &'l LlvmContext) -> Result<LlvmModule<'l>, String> {
+    unsafe {
+        mlir_sys::mlirRegisterAllLLVMTranslations(mlir_sys::mlirOperationGetContext(module.0));
+        let raw = mlir_sys::mlirTranslateModuleToLLVMIR(module.0, llvm.raw() as mlir_sys::LLVMContextRef);
+        if raw.is_null() {
+            return Err("the LLVM-dialect module could not be translated to LLVM IR".into());
+        }
+        Ok(LlvmModule::new(raw as inkwell::llvm_sys::prelude::LLVMModuleRef))
+    }
+}
+
+/// The x86-64 target machine for `options` (host CPU and features unless `--cpu`).
+pub fn x86_target_machine(options: &CodegenOptions) -> Result<TargetMachine, String> {
+    Target::initialize_x86(&InitializationConfig::default());
+    let triple = TargetTriple::create("x86_64-unknown-linux-gnu");
+    let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;
+    let (cpu, features) = match &options.cpu {
+        Some(cpu) => (cpu.clone(), String::new()),
+        None => (TargetMachine::get_host_cpu_name().to_string(), TargetMachine::get_host_cpu_features().to_string()),
+    };
+    target
+        .create_target_machine(&triple, &cpu, &features, opt_level(options.opt), RelocMode::PIC, CodeModel::Default)
+        .ok_or_else(|| format!("cannot create an x86-64 target machine for CPU `{cpu}`"))
+}
+
+/// Optimises `module` for `machine` with LLVM's `default<On>` pipeline.
+pub fn optimise(module: &LlvmModule, machine: &TargetMachine, opt: u8) -> Result<(), String> {
+    module.set_triple(&machine.get_triple());
+    module.set_data_layout(&machine.get_target_data().get_data_layout());
+    module.run_passes(&format!("default<O{}>", opt.min(3)), machine, PassBuilderOptions::create()).map_err(|e| e.to_string())
+}
+
+/// Generates code for the CPU from an LLVM-dialect module: LLVM IR text, assembly or an
+/// object file.
+pub fn emit_cpu(module: Op, options: &CodegenOptions, artifact: Artifact) -> Result<Vec<u8>, String> {
+    let llvm = LlvmContext::create();
+    let translated = translate(module, &llvm)?;
+    let machine = x86_target_machine(options)?;
+    optimise(&translated, &machine, options.opt)?;
+    translated.verify().map_err(|e| format!("generated LLVM IR does not verify: {e}"))?;
+    match artifact {
+        Artifact::LlvmIr => Ok(translated.print_to_string().to_bytes().to_vec()),
+        Artifact::Assembly | Artifact::Object => {
+            let kind = if artifact == Artifact::Object { FileType::Object } else { FileType::Assembly };
+            let buffer = machine.write_to_memory_buffer(&translated, kind).map_err(|e| e.to_string())?;
+            Ok(buffer.as_slice().to_vec())
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! `convert-fragment-to-tensor`: the models behind the LLM fragments become tensor
+//! functions in the `tgraph` dialect.
+//!
+//! Input: fragment IR (planned, scheduled or not). For every `workflow.model` that a
+//! `fragment.prefill`, `fragment.decode` or `fragment.encode` names, in module order, the
+//! pass reads the model folder's `config.json` and the header of its `model.safetensors`
+//! (header only: `crate::weights`) and appends to the module:
+//!
+//! - LlamaForCausalLM: `@<model>_prefill(%ids: tensor<?xi64>) -> (tensor<Vxf32>,
+//!   tensor<LxCxKxDxf32>, tensor<LxCxKxDxf32>)` (logits of the last prompt position, the K
+//!   and V caches with the prompt written at slots 0..T-1) and `@<model>_decode_step(%token:
+//!   tensor<i64>, %position: tensor<i64>, %k_cache, %v_cache) -> (logits, k_cache, v_cache)`
+//!   (the token at `position` written into the caches and attended over slots 0..=position);
+//!   C is `max_position_embeddings`, K the KV heads, D the head size, L the layers.
+//! - BertModel: `@<model>_encode(%ids: tensor<?xi64>, %mask: tensor<?xf32>) -> tensor<Hxf32>`
+//!   (mask 1 for real tokens, 0 for padding; mean pooling over real tokens, L2-normalised).
+//!
+//! Every parameter is a `tgraph.weight` naming its safetensors tensor; a missing tensor or
+//! one whose shape differs from what config.json implies is an error at the
+//! `workflow.model`, naming the file and the tensor. Each fragment op gets
+//! `fragment.kernel = @<function>` (a decode names its decode step). User `fn`s are tensor
+//! functions already and stay as they are.
+//!
+//! The functions are written as MLIR text (`emit.rs`) and parsed in the module's context:
+//! a model graph reads best as the IR it becomes, and the parser checks its structure. The
+//! parsed ops take the `workflow.model`'s location, so diagnostics point at the declaration.
+
+mod bert;
+mod emit;
+mod llama;
+
+use std::collections::BTreeMap;
+
+use agentc_dialects::{fragment as fr, workflow as wf};
+use melior::ir::attribute::FlatSymbolRefAttribute;
+use melior::ir::{Location, Module};
+use serde_json::Value;
+
+use crate::ir::{self, Op};
+use crate::passes::{PassContext, PassFailed};
+use crate::planner::model_spec::{Family, ModelSpec};
+use crate::weights::safetensors::Header;
+
+/// Discardable symbol attribute on prefill / decode / encode fragments: the tensor function
+/// that computes them (`@tiny_prefill`, `@tiny_decode_step`, `@enc_encode`).
+pub const KERNEL_ATTR: &str = "fragment.kernel";
+
+/// The architecture numbers the tensor functions need.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Decoder or encoder.
+    pub family: Family,
+    /// `hidden_size`.
+    pub hidden: i64,
+    /// `num_hidden_layers`.
+    pub layers: i64,
+    /// `num_attention_heads`.
+    pub heads: i64,
+    /// `num_key_value_heads`.
+    pub kv_heads: i64,
+    /// `head_dim`.
+    pub head_dim: i64,
+    /// `intermediate_size`.
+    pub intermediate: i64,
+    /// `vocab_size`.
+    pub vocab: i64,
+    /// `max_position_embeddings`: the KV cache's slots (decoders), the position table (BERT).
+    pub max_positions: i64,
+    /// `type_vocab_size` (BERT).
+    pub type_vocab: i64,
+    /// `rms_norm_eps` (Llama) or `layer_norm_eps` (BERT).
+    pub norm_eps: f64,
+    /// `rope_theta` (Llama).
+    pub rope_theta: f64,
+    /// `tie_word_embeddings` (Llama).
+    pub tied_embeddings: bool,
+}
+
+impl Config {
+    /// Reads `folder/config.json`; errors name what is unsupported.
+    pub fn load(folder: &std::path::Path) -> Result<Config, String> {
+        let spec = ModelSpec::load(folder, None).map_err(|e| e.0)?;
+        let path = folder.join("config.json");
+        let json: Value = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| format!("cannot read `{}`", path.display()))?;
+        let shown = path.display();
+        let activation = json["hidden_act"].as_str().unwrap_or("");
+        let (want_act, eps_key) = match spec.family {
+            Family::Llama => ("silu", "rms_norm_eps"),
+            Family::Bert => ("gelu", "layer_norm_eps"),
+        };
+        if activation != want_act {
+            return Err(format!("`{shown}`: hidden_act `{activation}` is not supported (expected `{want_act}`)"));
+        }
+        for flag in ["attention_bias", "mlp_bias"] {
+            if spec.family == Family::Llama && json[flag].as_bool() == Some(true) {
+                return Err(format!("`{shown}`: `{flag}: true` is not supported"));
+            }
+        }
+        let rope = json["rope_scaling"].as_object().or(json["rope_parameters"].as_object());
+        if let Some(kind) = rope.and_then(|r| r.get("rope_type").or(r.get("type"))).and_then(Value::as_str) {
+            if kind != "default" {
+                return Err(format!("`{shown}`: rope type `{kind}` is not supported (only `default`)"));
+            }
+        }
+        if spec.family == Family::Bert {
+            if let Some(kind) = json["position_embedding_type"].as_str().filter(|k| *k != "absolute") {
+                return Err(format!("`{shown}`: position_embedding_type `{kind}` is not supported"));
+            }
+        }
+        let rope_theta = json["rope_theta"]
+            .as_f64()
+            .or_else(|| json["rope_parameters"]["rope_theta"].as_f64())
+            .unwrap_or(10000.0);
+        let norm_eps = json[eps_key].as_f64().unwrap_or(if spec.family == Family::Llama { 1e-6 } else { 1e-12 });
+        Ok(Config {
+            family: spec.family,
+            hidden: spec.hidden as i64,
+            layers: spec.layers as i64,
+            heads: spec.heads as i64,
+            kv_heads: spec.kv_heads as i64,
+            head_dim: spec.head_dim as i64,
+            intermediate: spec.intermediate as i64,
+            vocab: spec.vocab as i64,
+            max_positions: spec.max_positions as i64,
+            type_vocab: spec.type_vocab as i64,
+            norm_eps,
+            rope_theta,
+            tied_embeddings: spec.tied_embeddings,
+        })
+    }
+}
+
+/// The functions of one model, as MLIR text.
+fn model_functions(symbol: &str, folder: &std::path::Path) -> Result<String, String> {
+    let config = Config::load(folder)?;
+    let header = Header::read(&folder.join("model.safetensors")).map_err(|e| e.0)?;
+    match config.family {
+        Family::Llama => Ok(llama::prefill(symbol, &config, &header)? + &llama::decode_step(symbol, &config, &header)?),
+        Family::Bert => bert::encode(symbol, &config, &header),
+    }
+}
+
+/// Runs the conversion on a module.
+pub fn convert_fragment_to_tensor(module: Op, context: &PassContext) -> Result<(), PassFailed> {
+    let top = ir::module_ops(module);
+    let fragments: Vec<Op> = top
+        .iter()
+        .filter(|op| op.name() == "func.func")
+        .flat_map(|f| f.nested_ops())
+        .filter(|op| matches!(op.name().as_str(), fr::PREFILL | fr::DECODE | fr::ENCODE))
+        .collect();
+    let used: std::collections::BTreeSet<String> =
+        fragments.iter().filter_map(|op| wf::symbol_attr(&op.view(), "model")).collect();
+    let existing: BTreeMap<String, Op> = top.iter().filter_map(|op| ir::symbol_name(*op).map(|n| (n, *op))).collect();
+    let body = module.region_entry(0).ok_or(PassFailed)?;
+    let mut failed = false;
+    for model in top.iter().filter(|op| op.name() == wf::MODEL) {
+        let symbol = ir::symbol_name(*model).unwrap_or_default();
+        if !used.contains(&symbol) {
+            continue;
+        }
+        let folder = context.base_dir.join(wf::string_attr(&model.view(), "path").unwrap_or_default());
+        let text = match model_functions(&symbol, &folder) {
+            Ok(text) => text,
+            Err(message) => {
+                model.emit_error(&format!("cannot convert model `{symbol}` to tensor functions: {message}"));
+                failed = true;
+                continue;
+            }
+        };
+        let context_ref = model.context();
+        // SAFETY: `context_ref` outlives every use of `mlir` in this block.
+        let mlir: &melior::Context = unsafe { context_ref.to_ref() };
+        let Some(parsed) = Module::parse(mlir, &format!("module {{\n{text}}}\n")) else {
+            model.emit_error(&format!("internal error: the tensor functions of model `{symbol}` do not parse"));
+            failed = true;
+            continue;
+        };
+        let location = model.location();
+        for function in ir::module_ops(Op::of(&parsed.as_operation())) {
+            let name = ir::symbol_name(function).unwrap_or_default();
+            if existing.contains_key(&name) {
+                model.emit_error(&format!("cannot emit tensor function `@{name}` for model `{symbol}`: the symbol exists"));
+                failed = true;
+                continue;
+            }
+            set_location(function, location);
+            unsafe {
+                mlir_sys::mlirOperationRemoveFromParent(function.0);
+                mlir_sys::mlirBlockAppendOwnedOperation(body.0, function.0);
+            }
+        }
+        drop(parsed);
+    }
+    if failed {
+        return Err(PassFailed);
+    }
+    for op in fragments {
+        let model = wf::symbol_attr(&op.view(), "model").unwrap_or_default();
+        let suffix = match op.name().as_str() {
+            fr::PREFILL => "prefill",
+            fr::DECODE => "decode_step",
+            _ => "encode",
+        };
+        let context_ref = op.context();
+        // SAFETY: `context_ref` outlives `mlir`'s uses.
+        let mlir: &melior::Context = unsafe { context_ref.to_ref() };
+        op.set_attribute(KERNEL_ATTR, FlatSymbolRefAttribute::new(mlir, &format!("{model}_{suffix}")).into());
+    }
+    Ok(())
+}
+
+/// Gives `op` and everything nested in it `location`.
+fn set_location(op: Op, location: Location) {
+    unsafe { mlir_sys::mlirOperationSetLocation(op.0, location.to_raw()) };
+    for nested in op.nested_ops() {
+        unsafe { mlir_sys::mlirOperationSetLocation(nested.0, location.to_raw()) };
+    }
+}

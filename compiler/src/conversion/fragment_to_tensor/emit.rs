@@ -1,0 +1,145 @@
+//! A small writer of tgraph IR as MLIR text (generic form), with static-where-known result
+//! types and weights checked against the safetensors header as they are bound.
+
+use std::fmt::Write;
+
+use crate::verify::tensor::Shape;
+use crate::weights::safetensors::Header;
+
+/// A value of the function being written: its SSA name and type.
+#[derive(Clone, Debug)]
+pub struct V {
+    /// `%v12`.
+    pub name: String,
+    /// Its tensor type.
+    pub shape: Shape,
+}
+
+impl V {
+    /// Its dimensions.
+    pub fn dims(&self) -> &[Option<i64>] {
+        &self.shape.dims
+    }
+}
+
+
+/// An f32 tensor shape.
+pub fn f32s(sizes: &[Option<i64>]) -> Shape {
+    Shape { dims: sizes.to_vec(), elem: "f32".into() }
+}
+
+/// A float attribute literal (`1.000000000e-5 : f32`).
+pub fn float(value: f64, ty: &str) -> String {
+    format!("{value:.9e} : {ty}")
+}
+
+/// Writes one function body.
+pub struct Emitter<'h> {
+    body: String,
+    next: usize,
+    /// The `workflow.model` symbol weights belong to.
+    model: String,
+    header: &'h Header,
+    /// The first weight that is missing or misshapen.
+    pub error: Option<String>,
+}
+
+impl<'h> Emitter<'h> {
+    /// A writer for a function of `model` whose weights are in `header`.
+    pub fn new(model: &str, header: &'h Header) -> Emitter<'h> {
+        Emitter { body: String::new(), next: 0, model: model.to_string(), header, error: None }
+    }
+
+    fn fresh(&mut self) -> String {
+        self.next += 1;
+        format!("%v{}", self.next - 1)
+    }
+
+    /// Emits `name(operands) {attrs}` with result type `result`; returns the result.
+    pub fn op(&mut self, name: &str, operands: &[&V], attrs: &str, result: Shape) -> V {
+        let value = self.fresh();
+        let args = operands.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ");
+        let types = operands.iter().map(|v| v.shape.type_text()).collect::<Vec<_>>().join(", ");
+        let attrs = if attrs.is_empty() { String::new() } else { format!(" {{{attrs}}}") };
+        let _ = writeln!(self.body, "    {value} = \"{name}\"({args}){attrs} : ({types}) -> {}", result.type_text());
+        V { name: value, shape: result }
+    }
+
+    /// An `arith.constant` splat of `literal` (`0`, `0.0`).
+    pub fn splat(&mut self, literal: &str, shape: Shape) -> V {
+        let value = self.fresh();
+        let _ = writeln!(self.body, "    {value} = arith.constant dense<{literal}> : {}", shape.type_text());
+        V { name: value, shape }
+    }
+
+    /// `tgraph.weight` `name`, which must have `shape` in the header (f32).
+    pub fn weight(&mut self, name: &str, shape: &[i64]) -> V {
+        let want = f32s(&shape.iter().map(|&d| Some(d)).collect::<Vec<_>>());
+        if self.error.is_none() {
+            match self.header.expect(name, shape) {
+                Err(error) => self.error = Some(error.0),
+                Ok(info) if info.dtype != "F32" => {
+                    self.error = Some(format!(
+                        "`{}`: tensor `{name}` is {}; convert-fragment-to-tensor supports F32 weights only",
+                        self.header.path.display(),
+                        info.dtype
+                    ))
+                }
+                Ok(_) => {}
+            }
+        }
+        let attrs = format!("model = @{}, name = \"{name}\"", self.model);
+        self.op("tgraph.weight", &[], &attrs, want)
+    }
+
+    /// `x · Wᵀ (+ b)` for an HF linear layer whose weight is `[out, in]`.
+    pub fn linear(&mut self, x: &V, weight: &str, out: i64, bias: Option<&str>) -> V {
+        let input = x.dims().last().copied().flatten().unwrap_or(0);
+        let w = self.weight(weight, &[out, input]);
+        let wt = self.op("tgraph.transpose", &[&w], "permutation = array<i64: 1, 0>", f32s(&[Some(input), Some(out)]));
+        let mut result_dims = x.dims().to_vec();
+        *result_dims.last_mut().unwrap() = Some(out);
+        let y = self.op("tgraph.matmul", &[x, &wt], "", f32s(&result_dims));
+        match bias {
+            Some(bias) => {
+                let b = self.weight(bias, &[out]);
+                self.op("tgraph.add", &[&y, &b], "", f32s(&result_dims))
+            }
+            None => y,
+        }
+    }
+
+    /// `tgraph.reshape` to `sizes`.
+    pub fn reshape(&mut self, x: &V, sizes: &[Option<i64>]) -> V {
+        let shape = Shape { dims: sizes.to_vec(), elem: x.shape.elem.clone() };
+        self.op("tgraph.reshape", &[x], "", shape)
+    }
+
+    /// A same-type elementwise op.
+    pub fn unary(&mut self, name: &str, x: &V) -> V {
+        let shape = x.shape.clone();
+        self.op(name, &[x], "", shape)
+    }
+
+    /// A binary elementwise op with the shape of `a` (callers broadcast b into a).
+    pub fn binary(&mut self, name: &str, a: &V, b: &V) -> V {
+        let shape = a.shape.clone();
+        self.op(name, &[a, b], "", shape)
+    }
+
+    /// The function text: `func.func @name(args) -> (results) attributes {attrs} { body }`.
+    pub fn finish(self, name: &str, args: &[(&str, Shape)], results: &[&V], attrs: &str) -> String {
+        let params = args.iter().map(|(n, s)| format!("%{n}: {}", s.type_text())).collect::<Vec<_>>().join(", ");
+        let result_types = results.iter().map(|v| v.shape.type_text()).collect::<Vec<_>>().join(", ");
+        let values = results.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ");
+        format!(
+            "  func.func @{name}({params}) -> ({result_types}) attributes {{{attrs}}} {{\n{}    return {values} : {result_types}\n  }}\n",
+            self.body
+        )
+    }
+}
+
+/// An argument of the function being written, as a value.
+pub fn arg(name: &str, shape: Shape) -> V {
+    V { name: format!("%{name}"), shape }
+}

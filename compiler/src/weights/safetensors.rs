@@ -1,0 +1,202 @@
+//! Reads the header of a `.safetensors` file: an 8-byte little-endian length N, then N bytes
+//! of JSON mapping each tensor name to `{dtype, shape, data_offsets}` (plus an optional
+//! `__metadata__` entry of strings). Only the header is read: the file's data is never
+//! mapped or loaded here.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Headers larger than this are refused (the format's reference reader uses 100 MB).
+pub const MAX_HEADER_BYTES: u64 = 100 * 1024 * 1024;
+
+/// One tensor's entry in the header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorInfo {
+    /// The safetensors dtype name (`F32`, `F16`, `BF16`, `I64`, ...).
+    pub dtype: String,
+    /// The shape (row-major).
+    pub shape: Vec<i64>,
+    /// Byte range `[begin, end)` of the data, relative to the end of the header.
+    pub data_offsets: (u64, u64),
+}
+
+impl TensorInfo {
+    /// The MLIR element type of the dtype (`f32`, `f16`, `bf16`, `i64`...), if it has one.
+    pub fn element_type(&self) -> Option<&'static str> {
+        Some(match self.dtype.as_str() {
+            "F64" => "f64",
+            "F32" => "f32",
+            "F16" => "f16",
+            "BF16" => "bf16",
+            "I64" => "i64",
+            "I32" => "i32",
+            "I16" => "i16",
+            "I8" => "i8",
+            "U8" => "ui8",
+            "BOOL" => "i1",
+            _ => return None,
+        })
+    }
+
+    /// The MLIR tensor type text (`tensor<64x128xf32>`), if the dtype has an MLIR type.
+    pub fn mlir_type(&self) -> Option<String> {
+        let element = self.element_type()?;
+        let dims: String = self.shape.iter().map(|d| format!("{d}x")).collect();
+        Some(format!("tensor<{dims}{element}>"))
+    }
+}
+
+/// The parsed header of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The file read.
+    pub path: PathBuf,
+    /// Tensors by name (sorted, so iteration is deterministic).
+    pub tensors: BTreeMap<String, TensorInfo>,
+}
+
+/// Why a header cannot be read; the message names the file (and the tensor, if one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderError(pub String);
+
+impl std::fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HeaderError {}
+
+impl Header {
+    /// Reads the header of `path` (only its first 8 + N bytes).
+    pub fn read(path: &Path) -> Result<Header, HeaderError> {
+        let shown = path.display();
+        let mut file = std::fs::File::open(path).map_err(|e| HeaderError(format!("cannot open `{shown}`: {e}")))?;
+        let file_len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let mut length = [0u8; 8];
+        file.read_exact(&mut length).map_err(|_| HeaderError(format!("`{shown}` is too short to be a safetensors file")))?;
+        let length = u64::from_le_bytes(length);
+        if length > MAX_HEADER_BYTES || length.saturating_add(8) > file_len {
+            return Err(HeaderError(format!("`{shown}` has an invalid safetensors header length {length}")));
+        }
+        let mut json = vec![0u8; length as usize];
+        file.read_exact(&mut json).map_err(|e| HeaderError(format!("cannot read the header of `{shown}`: {e}")))?;
+        Header::parse(path, &json, file_len - 8 - length)
+    }
+
+    /// Parses header JSON; `data_len` is the number of data bytes after the header (offsets
+    /// beyond it are errors).
+    pub fn parse(path: &Path, json: &[u8], data_len: u64) -> Result<Header, HeaderError> {
+        let shown = path.display();
+        let value: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| HeaderError(format!("the header of `{shown}` is not valid JSON: {e}")))?;
+        let object = value.as_object().ok_or_else(|| HeaderError(format!("the header of `{shown}` is not a JSON object")))?;
+        let mut tensors = BTreeMap::new();
+        for (name, entry) in object {
+            if name == "__metadata__" {
+                continue;
+            }
+            let bad = |what: &str| HeaderError(format!("`{shown}`: tensor `{name}` has {what}"));
+            let dtype = entry["dtype"].as_str().ok_or_else(|| bad("no string `dtype`"))?.to_string();
+            let shape = entry["shape"]
+                .as_array()
+                .ok_or_else(|| bad("no `shape` array"))?
+                .iter()
+                .map(|d| d.as_u64().filter(|&d| d <= i64::MAX as u64).map(|d| d as i64))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| bad("a shape that is not a list of sizes"))?;
+            let offsets = entry["data_offsets"].as_array().ok_or_else(|| bad("no `data_offsets`"))?;
+            let (begin, end) = match offsets.as_slice() {
+                [b, e] => (b.as_u64().ok_or_else(|| bad("bad data_offsets"))?, e.as_u64().ok_or_else(|| bad("bad data_offsets"))?),
+                _ => return Err(bad("bad data_offsets")),
+            };
+            if begin > end || end > data_len {
+                return Err(bad(&format!("data_offsets [{begin}, {end}] outside the file's {data_len} data bytes")));
+            }
+            let info = TensorInfo { dtype, shape, data_offsets: (begin, end) };
+            if let Some(bytes) = dtype_bytes(&info.dtype) {
+                let elements = info.shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+                if elements.and_then(|n| n.checked_mul(bytes)) != Some(end - begin) {
+                    return Err(bad(&format!("{} bytes of data, which does not match {} of shape {:?}", end - begin, info.dtype, info.shape)));
+                }
+            }
+            tensors.insert(name.clone(), info);
+        }
+        Ok(Header { path: path.to_path_buf(), tensors })
+    }
+
+    /// The tensor `name`, checked to have `shape`; the error names the file and the tensor.
+    pub fn expect(&self, name: &str, shape: &[i64]) -> Result<&TensorInfo, HeaderError> {
+        let shown = self.path.display();
+        let info = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| HeaderError(format!("`{shown}` has no tensor `{name}`")))?;
+        if info.shape != shape {
+            return Err(HeaderError(format!(
+                "`{shown}`: tensor `{name}` has shape {:?}, but config.json implies {:?}",
+                info.shape, shape
+            )));
+        }
+        Ok(info)
+    }
+}
+
+/// Bytes per element of a safetensors dtype.
+pub fn dtype_bytes(dtype: &str) -> Option<u64> {
+    Some(match dtype {
+        "F64" | "I64" | "U64" => 8,
+        "F32" | "I32" | "U32" => 4,
+        "F16" | "BF16" | "I16" | "U16" => 2,
+        "I8" | "U8" | "BOOL" | "F8_E4M3" | "F8_E5M2" => 1,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(json: &str, data: usize) -> Vec<u8> {
+        let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(json.as_bytes());
+        bytes.extend(std::iter::repeat_n(0u8, data));
+        bytes
+    }
+
+    #[test]
+    fn reads_the_tiny_llama_header() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/tiny-llama/model.safetensors");
+        let header = Header::read(&path).unwrap();
+        let q = header.expect("model.layers.1.self_attn.q_proj.weight", &[64, 64]).unwrap();
+        assert_eq!(q.mlir_type().unwrap(), "tensor<64x64xf32>");
+        let err = header.expect("model.layers.0.self_attn.k_proj.weight", &[64, 64]).unwrap_err();
+        assert!(err.0.contains("k_proj") && err.0.contains("[32, 64]"), "{err}");
+        assert!(header.expect("nope", &[1]).unwrap_err().0.contains("has no tensor `nope`"));
+    }
+
+    #[test]
+    fn rejects_bad_headers() {
+        let dir = std::env::temp_dir().join(format!("agentc-st-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases: &[(&[u8], &str)] = &[
+            (b"abc", "too short"),
+            (&file("{\"a\": 1}", 0), "no string `dtype`"),
+            (&file("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}", 4), "outside"),
+            (&file("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", 8), "does not match"),
+            (&file("[1]", 0), "not a JSON object"),
+        ];
+        for (i, (bytes, want)) in cases.iter().enumerate() {
+            let path = dir.join(format!("{i}.safetensors"));
+            std::fs::write(&path, bytes).unwrap();
+            let err = Header::read(&path).unwrap_err();
+            assert!(err.0.contains(want) && err.0.contains(&path.display().to_string()), "{err}");
+        }
+        let mut huge = u64::MAX.to_le_bytes().to_vec();
+        huge.extend_from_slice(b"{}");
+        std::fs::write(dir.join("huge.safetensors"), huge).unwrap();
+        assert!(Header::read(&dir.join("huge.safetensors")).unwrap_err().0.contains("invalid safetensors header length"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,73 @@
+// RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel | FileCheck %s
+
+// A function that is one 2-D matmul is split over a grid of 64x256 output tiles: the
+// kernel reads its workgroup id, slices A and B, and writes its C tile in place.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME: %{{.*}}: tensor<256x128xf32>, %{{.*}}: tensor<128x512xf32>, %[[C:.*]]: memref<256x512xf32>)
+// CHECK-SAME: kernel.grid = array<i64: 8>, kernel.target = "cpu", llvm.emit_c_interface
+// CHECK: %[[WG:.*]] = "kernel.workgroup_id"() {dim = 0 : i64} : () -> index
+// CHECK: affine.apply #{{.*}}(%[[WG]])
+// CHECK: tensor.extract_slice %{{.*}} [64, 128] [1, 1]
+// CHECK: tensor.extract_slice %{{.*}} [128, 256] [1, 1]
+// CHECK: %[[CS:.*]] = memref.subview %[[C]][%{{.*}}, %{{.*}}] [64, 256] [1, 1]
+// CHECK: bufferization.to_tensor %[[CS]] restrict writable
+// CHECK: linalg.fill
+// CHECK: %[[R:.*]] = linalg.matmul {kernel.op = 2 : i64}
+// CHECK: bufferization.materialize_in_destination %[[R]] in restrict writable %[[CS]]
+func.func private @matmul(%a: tensor<256x128xf32>, %b: tensor<128x512xf32>) -> tensor<256x512xf32> attributes {workflow.fn} {
+  %c = "tgraph.matmul"(%a, %b) : (tensor<256x128xf32>, tensor<128x512xf32>) -> tensor<256x512xf32>
+  return %c : tensor<256x512xf32>
+}
+
+// Everything else is one workgroup. Elementwise ops broadcast (a 0-d operand maps to ());
+// full reductions give 0-d tensors; a scalar result is stored into a 0-d memref.
+// CHECK-LABEL: func.func @scaled_norm(
+// CHECK-SAME: %{{.*}}: tensor<4x32xf32>, %{{.*}}: f32, %[[OUT:.*]]: memref<f32>)
+// CHECK-SAME: kernel.grid = array<i64: 1>
+// CHECK: tensor.from_elements
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = ["reduction", "reduction"]}
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}} iterator_types = []
+// CHECK: arith.mulf
+// CHECK: memref.store %{{.*}}, %[[OUT]][] : memref<f32>
+func.func private @scaled_norm(%x: tensor<4x32xf32>, %s: f32) -> f32 attributes {workflow.fn} {
+  %st = tensor.from_elements %s : tensor<f32>
+  %n = "tgraph.norm"(%x) : (tensor<4x32xf32>) -> tensor<f32>
+  %m = "tgraph.mul"(%n, %st) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %v = tensor.extract %m[] : tensor<f32>
+  return %v : f32
+}
+
+// matmul of a row by a transposed matrix, scaled, then softmax over the last dim (max,
+// exp(x - max), sum, divide: four generics); reshape and transpose are upstream ops.
+// CHECK-LABEL: func.func @attend(
+// CHECK: tensor.reshape
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<4x32xf32>) outs(%{{.*}} : tensor<32x4xf32>) permutation = [1, 0] {kernel.op = {{.*}}}
+// CHECK: linalg.matmul
+// CHECK: arith.divf
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: arith.divf
+// CHECK: bufferization.materialize_in_destination
+func.func private @attend(%q: tensor<32xf32>, %k: tensor<4x32xf32>) -> tensor<1x4xf32> attributes {workflow.fn} {
+  %q2 = "tgraph.reshape"(%q) : (tensor<32xf32>) -> tensor<1x32xf32>
+  %kt = "tgraph.transpose"(%k) {permutation = array<i64: 1, 0>} : (tensor<4x32xf32>) -> tensor<32x4xf32>
+  %s = "tgraph.matmul"(%q2, %kt) : (tensor<1x32xf32>, tensor<32x4xf32>) -> tensor<1x4xf32>
+  %eight = arith.constant dense<8.0> : tensor<f32>
+  %d = "tgraph.div"(%s, %eight) : (tensor<1x4xf32>, tensor<f32>) -> tensor<1x4xf32>
+  %sm = "tgraph.softmax"(%d) : (tensor<1x4xf32>) -> tensor<1x4xf32>
+  return %sm : tensor<1x4xf32>
+}
+
+// The transform script tiles each tagged op inside its function: the matmul with a K cache
+// tile then a 4x64x1 register tile, then vectorises and lowers contractions.
+// CHECK: module attributes {transform.with_named_sequence}
+// CHECK: transform.named_sequence @__transform_main
+// CHECK: transform.structured.match ops{["func.func"]} attributes {sym_name = "matmul"}
+// CHECK: transform.structured.tile_using_for %{{.*}} tile_sizes [4, 64, 1]
+// CHECK: transform.structured.vectorize_children_and_apply_patterns
+// CHECK: transform.loop.hoist_loop_invariant_subsets
+// CHECK: transform.apply_patterns.vector.lower_contraction
