@@ -218,9 +218,10 @@ fn materialize(before: Op, value: &Const, ty: Type) -> Option<Val> {
     // SAFETY: `context_ref` outlives every use of `context` in this function.
     let context: &melior::Context = unsafe { context_ref.to_ref() };
     let location: Location = before.location();
+    // Folded ops always sit in a block; without one there is nowhere to put a constant.
+    let block = before.block()?;
     let insert = |op: melior::ir::Operation| -> Val {
         let raw = op.into_raw();
-        let block = before.block().expect("folded ops are in a block");
         unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(block.0, before.0, raw) };
         Op(raw).result(0)
     };
