@@ -155,22 +155,7 @@ impl BodyCx<'_> {
     }
 }
 
-/// The `{}` placeholders of a format template; `{{` and `}}` are literal braces (as the
-/// run time reads them).
+/// The `{}` placeholders of a format template, counted exactly as the run time reads them.
 fn format_holes(template: &str) -> usize {
-    let mut holes = 0;
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('{', Some('{')) | ('}', Some('}')) => {
-                chars.next();
-            }
-            ('{', Some('}')) => {
-                chars.next();
-                holes += 1;
-            }
-            _ => {}
-        }
-    }
-    holes
+    agentc_runtime::builtins::format_placeholders(template)
 }
