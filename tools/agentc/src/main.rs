@@ -16,8 +16,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 ///
 /// A workflow is parsed and checked, lowered to the `workflow` MLIR dialect, optimised by
 /// agentc's workflow passes, split into fragments by the planner and placed on a hardware
-/// target by the scheduler. Later levels (tensor, kernel, llvm and native executables) are
-/// designed but not built yet; asking for them says so.
+/// target by the scheduler; tensor functions compile through the tensor and kernel levels
+/// to LLVM IR, assembly, objects and PTX. Native executables (and compiling the models
+/// themselves to kernels) are not built yet; asking for them says so.
 #[derive(Parser)]
 #[command(name = "agentc", version, propagate_version = true)]
 struct Cli {
@@ -51,17 +52,17 @@ pub enum Emit {
     Workflow,
     /// The fragment dialect, planned and scheduled on --target.
     Fragment,
-    /// The tgraph dialect (not built yet).
+    /// The program's tensor functions in the tgraph dialect.
     Tensor,
-    /// The kernel dialect (not built yet).
+    /// Bufferised, vectorised per-workgroup kernels.
     Kernel,
-    /// LLVM IR (not built yet).
+    /// LLVM IR after the LLVM optimisation pipeline.
     Llvm,
-    /// Assembly (not built yet).
+    /// Assembly for the host CPU (or --cpu).
     Asm,
-    /// PTX (not built yet).
+    /// PTX for NVIDIA GPUs (--gpu sm_80|sm_90).
     Ptx,
-    /// An object file (not built yet).
+    /// An x86-64 object file (needs -o).
     Obj,
     /// A native executable (not built yet).
     Exe,

@@ -18,7 +18,6 @@ use agentc_compiler::ir::Op;
 use agentc_compiler::passes::PassContext;
 use agentc_compiler::pipeline::{PassRunner, RunOptions};
 use melior::ir::Module;
-use melior::ir::operation::OperationLike;
 
 #[repr(C)]
 struct Desc2 {
@@ -108,9 +107,7 @@ fn main() {
         let flops = 2.0 * (m * k * n) as f64;
         for t in [1, threads] {
             let (da, db, dc) = (desc(&a, m, k), desc(&b, k, n), desc(&c, m, n));
-            let c_addr = dc.aligned as usize;
             let ours = time(|| run_workgroups(kernel, &da, &db, &dc, grid, t));
-            let _ = c_addr;
             let parallelism = if t == 1 { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(t) };
             let theirs = time(|| unsafe {
                 gemm::gemm(
