@@ -1,5 +1,12 @@
 // RUN: %agentc build %S/Inputs/numerics.mlir --emit=ptx --gpu sm_90 | FileCheck %s
 // RUN: %agentc build %S/Inputs/numerics.mlir --emit=ptx --gpu sm_80 | FileCheck %s --check-prefix=SM80
+// RUN: not %agentc build %S/Inputs/erf-kernel.mlir --emit=ptx 2>&1 | FileCheck %s --check-prefix=ERF
+
+// Math runs through agentc's own device math library (codegen/device_math.rs), never an
+// unresolved libdevice call: the CUDA driver's PTX JIT rejects one (seen on an H200).
+// CHECK-NOT: __nv_
+// A libdevice function the library lacks is a compile error naming it.
+// ERF: error: the GPU kernels call __nv_erff, which agentc's device math library does not provide yet
 
 // PTX from the same kernels: each becomes a gpu.func kernel (one thread per workgroup,
 // the workgroup id is the block id), lowered to NVVM, split out of its gpu.module,
@@ -7,9 +14,11 @@
 // CHECK: .target sm_90
 // CHECK: .visible .entry cosine(
 // CHECK: ld.global
+// CHECK: sqrt.rn.f32
 // CHECK: .visible .entry matmul(
 // CHECK: mov.u32 {{.*}}%ctaid.x
 // CHECK: fma.rn.f32
 // CHECK: st.global
 // CHECK: .visible .entry softmax(
+// CHECK: ex2.approx
 // SM80: .target sm_80

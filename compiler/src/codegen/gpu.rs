@@ -93,6 +93,7 @@ pub fn emit_ptx(context: &Context, module: Op, sm: &str, opt: u8) -> Result<Stri
     }
     let llvm = LlvmContext::create();
     let translated = super::translate(device_op, &llvm)?;
+    super::device_math::link(&llvm, &translated)?;
     Target::initialize_nvptx(&InitializationConfig::default());
     let triple = TargetTriple::create("nvptx64-nvidia-cuda");
     let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;

@@ -8,6 +8,7 @@
 //! made by inkwell can be handed to MLIR's translation (the two crates declare different
 //! Rust types for it: the pointer is cast).
 
+pub mod device_math;
 pub mod gpu;
 
 use inkwell::OptimizationLevel;
