@@ -123,3 +123,21 @@ pub fn parse_module<'c>(context: &'c Context, text: &str) -> Option<Module<'c>> 
 pub fn verify_all(module: &Module) -> bool {
     module.as_operation().verify() && verify::verify_module(ir::Op::of(&module.as_operation())).is_ok()
 }
+
+/// Parses a command-line duration (`250ms`, `2s`, `1m`, or plain seconds) into seconds, as
+/// `--sla` takes it in `agentc` and `agent-opt`.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    match number.parse::<f64>() {
+        Ok(value) if value > 0.0 && value.is_finite() => Ok(value * scale),
+        _ => Err(format!("`{text}` is not a duration: write e.g. `3s`, `500ms` or `1m`")),
+    }
+}

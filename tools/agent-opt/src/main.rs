@@ -63,7 +63,7 @@ struct Cli {
     #[arg(long, value_parser = ["latency", "cost"])]
     objective: Option<String>,
     /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = agentc_compiler::parse_duration)]
     sla: Option<f64>,
     /// List agentc's passes and exit.
     #[arg(long = "list-passes")]
@@ -188,22 +188,6 @@ fn process_chunk(cli: &Cli, context: &melior::Context, steps: &[agentc_compiler:
     Ok(print_module(&module, cli.debug_info))
 }
 
-/// Parses `250ms`, `2s`, `1m` (or a plain number of seconds) into seconds, as agentc's `--sla`.
-fn parse_duration(text: &str) -> Result<f64, String> {
-    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (text, 1.0)
-    };
-    match number.parse::<f64>() {
-        Ok(value) if value > 0.0 && value.is_finite() => Ok(value * scale),
-        _ => Err(format!("`{text}` is not a duration: write e.g. `3s`, `500ms` or `1m`")),
-    }
-}
 
 /// Diagnostics of a chunk name the chunk's lines; make them name the file's.
 fn shift(mut diagnostic: MlirDiagnostic, line_offset: usize, name: &str) -> MlirDiagnostic {

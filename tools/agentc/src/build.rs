@@ -30,26 +30,10 @@ pub struct TargetArgs {
     #[arg(long)]
     pub objective: Option<String>,
     /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = agentc_compiler::parse_duration)]
     pub sla: Option<f64>,
 }
 
-/// Parses `250ms`, `2s`, `1m` (or a plain number of seconds) into seconds.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
-    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (text, 1.0)
-    };
-    match number.parse::<f64>() {
-        Ok(value) if value > 0.0 && value.is_finite() => Ok(value * scale),
-        _ => Err(format!("`{text}` is not a duration: write e.g. `3s`, `500ms` or `1m`")),
-    }
-}
 
 /// Options of `agentc build`.
 #[derive(Args)]
@@ -231,6 +215,9 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     }
     if result.is_err() {
         return fail_mlir(&collector, &input.file, &input.source);
+    }
+    if let Some(warning) = agentc_compiler::passes::fragment::schedule::sla_warning(agentc_compiler::ir::Op::of(&module.as_operation())) {
+        eprintln!("warning: {warning}");
     }
     let text = print_module(&module, args.debug_info);
     if let Some(folder) = &args.dump_phases_to {

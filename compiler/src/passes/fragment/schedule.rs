@@ -380,6 +380,9 @@ fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, optio
         }),
     );
     main.set_f64("fragment.makespan", round(schedule.makespan));
+    if let Some(sla) = options.sla_seconds {
+        main.set_f64("fragment.sla", round(sla));
+    }
     main.set_f64("fragment.total_cost", round(schedule.total_cost));
     main.set_attribute("fragment.sla_met", melior::ir::attribute::BoolAttribute::new(context, schedule.sla_met).into());
 }
@@ -392,4 +395,22 @@ fn round(value: f64) -> f64 {
     let magnitude = value.abs().log10().floor() as i32;
     let scale = 10f64.powi(5 - magnitude);
     (value * scale).round() / scale
+}
+
+/// The warning to print when a scheduled module's `main` misses its SLA (`None` when it
+/// meets it or has none).
+pub fn sla_warning(module: Op) -> Option<String> {
+    let main = ir::module_ops(module).into_iter().find(|op| ir::symbol_name(*op).as_deref() == Some("main"))?;
+    let met = main.attribute("fragment.sla_met").and_then(|a| melior::ir::attribute::BoolAttribute::try_from(a).ok())?;
+    if met.value() {
+        return None;
+    }
+    let sla = main.f64_attr("fragment.sla")?;
+    let makespan = main.f64_attr("fragment.makespan")?;
+    Some(format!(
+        "the SLA of {} is not met on target `{}`: the best schedule found takes {}",
+        agentc_scheduler::report::format_seconds(sla),
+        wf::string_attr(&main.view(), "fragment.target").unwrap_or_default(),
+        agentc_scheduler::report::format_seconds(makespan)
+    ))
 }
