@@ -210,7 +210,8 @@ fn impossible_pins_are_rejected_with_a_reason() {
     w.fragments[0].pin = Some(Pin::Named("tpu_0".into()));
     let e = schedule(&w, &t, &Options::default()).unwrap_err();
     assert!(
-        matches!(&e, ScheduleError::PinUnsatisfiable { fragment: 0, pin, .. } if pin == "tpu_0")
+        // A named pin reads as written in the source: `@device("tpu_0")`.
+        matches!(&e, ScheduleError::PinUnsatisfiable { fragment: 0, pin, .. } if pin == "\"tpu_0\"")
     );
     assert!(e.to_string().contains("has no device named `tpu_0`"), "{e}");
 

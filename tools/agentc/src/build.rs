@@ -276,7 +276,18 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                 }
             },
             None if input.is_mlir() => Vec::new(),
-            None => workflow_pipeline(args.opt),
+            None => {
+                // A program whose agents use models compiles those models too: plan the
+                // fragments, then convert-fragment-to-tensor writes each model's prefill /
+                // decode-step / encode tensor functions, which become kernels with the fns.
+                let mut steps = workflow_pipeline(args.opt);
+                let has_models = agentc_compiler::ir::module_ops(module_op).iter().any(|op| op.name() == "workflow.model");
+                if has_models {
+                    steps.extend(fragment_pipeline());
+                    steps.extend(agentc_compiler::passes::lookup("convert-fragment-to-tensor").map(Step::Ours));
+                }
+                steps
+            }
         };
         if let Err(code) = run_steps(&mut runner, &mut module, &steps, &collector, input) {
             return code;
