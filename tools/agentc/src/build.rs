@@ -165,9 +165,9 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     let emit = args.compile_to.unwrap_or(args.emit);
     if emit == Emit::Exe {
         eprintln!(
-            "error: `--emit=exe` is not available yet: agentc compiles the program's tensor fns to kernels \
-             (`--emit=tensor|kernel|llvm|asm|obj|ptx`), but the model lowering (Llama/BERT configs to the \
-             tensor level) and linking executables with the runtime are not implemented"
+            "error: `--emit=exe` is not available yet: agentc compiles the program's tensor fns and its models \
+             to kernels (`--emit=tensor|kernel|llvm|asm|obj|ptx`), but the runtime that runs a scheduled \
+             workflow and the linking of executables are not implemented"
         );
         return ExitCode::from(2);
     }
