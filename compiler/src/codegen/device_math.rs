@@ -5,70 +5,25 @@
 //! machine without one; an unresolved `__nv_*` makes the driver's PTX JIT fail
 //! (`CUDA_ERROR_INVALID_PTX`, seen on an H200). These definitions, in LLVM IR over LLVM's
 //! own intrinsics (which the NVPTX back end selects to `sqrt.rn.f32`, `ex2.approx.f32`,
-//! `lg2.approx.f32`, …), are linked into the device module before code generation. A
-//! libdevice function not listed here is a compile error naming it.
+//! `lg2.approx.f32`, `fma.rn.f64`, `cvt.rni.f64`, …; no PTX `sin.approx`/`cos.approx`,
+//! whose error grows outside [-pi, pi]), are linked into the device module before code
+//! generation. A libdevice function not listed here is a compile error naming it.
 
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
 use inkwell::module::Module;
 
-/// The functions this library defines.
-pub const PROVIDED: &[&str] = &["__nv_sqrtf", "__nv_expf", "__nv_exp2f", "__nv_logf", "__nv_log2f", "__nv_fabsf", "__nv_tanhf", "__nv_fmaxf", "__nv_fminf"];
+/// The functions this library defines (`device_math.ll`, where each one's accuracy is
+/// documented; lit-tests/codegen/device-math.mlir measures it on the CPU).
+pub const PROVIDED: &[&str] = &[
+    "__nv_sqrtf", "__nv_rsqrtf", "__nv_expf", "__nv_exp2f", "__nv_logf", "__nv_log2f", "__nv_fabsf", "__nv_tanhf",
+    "__nv_fmaxf", "__nv_fminf", "__nv_sinf", "__nv_cosf", "__nv_powf", "__nv_erff", "__nv_exp", "__nv_fabs",
+    "__nv_copysign",
+];
 
-const LIBRARY: &str = r#"
-declare float @llvm.sqrt.f32(float)
-declare float @llvm.exp2.f32(float)
-declare float @llvm.log2.f32(float)
-declare float @llvm.fabs.f32(float)
-declare float @llvm.maxnum.f32(float, float)
-declare float @llvm.minnum.f32(float, float)
-
-define linkonce_odr float @__nv_sqrtf(float %x) alwaysinline {
-  %r = call float @llvm.sqrt.f32(float %x)
-  ret float %r
-}
-; e^x = 2^(x log2 e)
-define linkonce_odr float @__nv_expf(float %x) alwaysinline {
-  %y = fmul float %x, 0x3FF7154760000000
-  %r = call float @llvm.exp2.f32(float %y)
-  ret float %r
-}
-define linkonce_odr float @__nv_exp2f(float %x) alwaysinline {
-  %r = call float @llvm.exp2.f32(float %x)
-  ret float %r
-}
-; ln x = log2 x · ln 2
-define linkonce_odr float @__nv_logf(float %x) alwaysinline {
-  %l = call float @llvm.log2.f32(float %x)
-  %r = fmul float %l, 0x3FE62E4300000000
-  ret float %r
-}
-define linkonce_odr float @__nv_log2f(float %x) alwaysinline {
-  %r = call float @llvm.log2.f32(float %x)
-  ret float %r
-}
-define linkonce_odr float @__nv_fabsf(float %x) alwaysinline {
-  %r = call float @llvm.fabs.f32(float %x)
-  ret float %r
-}
-; tanh x = 1 - 2 / (e^(2x) + 1), saturating for large |x|
-define linkonce_odr float @__nv_tanhf(float %x) alwaysinline {
-  %two_x = fmul float %x, 0x4007154760000000
-  %e = call float @llvm.exp2.f32(float %two_x)
-  %d = fadd float %e, 1.0
-  %q = fdiv float 2.0, %d
-  %r = fsub float 1.0, %q
-  ret float %r
-}
-define linkonce_odr float @__nv_fmaxf(float %a, float %b) alwaysinline {
-  %r = call float @llvm.maxnum.f32(float %a, float %b)
-  ret float %r
-}
-define linkonce_odr float @__nv_fminf(float %a, float %b) alwaysinline {
-  %r = call float @llvm.minnum.f32(float %a, float %b)
-  ret float %r
-}
-"#;
+/// The library's LLVM IR. f32 functions that need more than PTX's approximate instructions
+/// (sin, cos, pow, erf) compute in f64 with fma-based range reduction and polynomials.
+pub const LIBRARY: &str = include_str!("device_math.ll");
 
 /// Links the library into `module`; fails naming any `__nv_*` function the module calls
 /// that the library does not define.

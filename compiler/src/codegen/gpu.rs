@@ -48,6 +48,8 @@ pub fn outline_gpu(module: Op, _: &PassContext) -> Result<(), PassFailed> {
             line = format!("{}gpu.block_id x", &line[..at]);
         } else if let Some(at) = line.find("\"kernel.num_workgroups\"() {dim = 0 : i64} : () -> index") {
             line = format!("{}gpu.grid_dim x", &line[..at]);
+        } else if let Some(copy) = copy_as_linalg(&line) {
+            line = copy;
         }
         out.push_str(&line);
         out.push('\n');
@@ -70,6 +72,22 @@ pub fn outline_gpu(module: Op, _: &PassContext) -> Result<(), PassFailed> {
     }
     module.set_attribute("gpu.container_module", Attribute::unit(context));
     Ok(())
+}
+
+/// `memref.copy %a, %b : A to B` as `linalg.copy ins(%a : A) outs(%b : B)`: upstream lowers
+/// a memref.copy between non-identity layouts (a copy into a subview, as the Llama's KV
+/// cache writes are) to a call of the MLIR runtime's `memrefCopy`, which does not exist on
+/// the device; convert-linalg-to-loops turns linalg.copy into loads and stores.
+fn copy_as_linalg(line: &str) -> Option<String> {
+    let at = line.find("memref.copy ")?;
+    let (indent, rest) = (&line[..at], &line[at + "memref.copy ".len()..]);
+    if !indent.trim().is_empty() {
+        return None;
+    }
+    let (operands, types) = rest.split_once(" : ")?;
+    let (source, target) = operands.split_once(", ")?;
+    let (source_type, target_type) = types.split_once(" to ")?;
+    Some(format!("{indent}linalg.copy ins({source} : {source_type}) outs({target} : {target_type})"))
 }
 
 /// PTX text for the gpu.module of `module` (already lowered to NVVM), for `sm` (`sm_90`).

@@ -81,6 +81,20 @@ fn time(mut f: impl FnMut()) -> f64 {
     median(samples)
 }
 
+/// The tilings compared in one run: the compiler's choice, and (`BENCH_BASELINE`, default
+/// the pre-packing split `64,256,256,0`, empty to skip) a fixed one forced through
+/// `AGENTC_MATMUL_TILES=wm,wn,kt,pack` (see compiler/src/conversion/tensor_to_kernel/matmul.rs);
+/// `BENCH_VARIANTS="wm,wn,kt,pack;..."` adds more.
+fn variants() -> Vec<(String, Option<String>)> {
+    let mut v = vec![("default".to_string(), None)];
+    let base = std::env::var("BENCH_BASELINE").unwrap_or_else(|_| "64,256,256,0".into());
+    let extra = std::env::var("BENCH_VARIANTS").unwrap_or_default();
+    for t in base.split(';').chain(extra.split(';')).map(str::trim).filter(|t| !t.is_empty()) {
+        v.push((t.to_string(), Some(t.to_string())));
+    }
+    v
+}
+
 fn main() {
     let threads: usize = std::env::args()
         .skip(1)
@@ -88,28 +102,55 @@ fn main() {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let dir = std::env::temp_dir().join(format!("agentc-bench-kernels-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let shapes = [(64, 64, 64), (64, 64, 128), (256, 256, 256), (1024, 1024, 1024)];
+    let shapes: Vec<(usize, usize, usize)> = match std::env::var("BENCH_SHAPES") {
+        Ok(list) => list
+            .split(';')
+            .filter_map(|s| {
+                let d: Vec<usize> = s.split('x').filter_map(|x| x.trim().parse().ok()).collect();
+                (d.len() == 3).then(|| (d[0], d[1], d[2]))
+            })
+            .collect(),
+        Err(_) => vec![(64, 64, 64), (64, 64, 128), (256, 256, 256), (1024, 1024, 1024)],
+    };
+    let variants = variants();
     println!("generated matmul (agentc, host CPU, -O3) vs gemm crate; f32; GFLOP/s, median of 5");
-    println!("{:>16} {:>7} {:>6} {:>11} {:>11} {:>7}", "M x K x N", "threads", "grid", "agentc", "gemm", "ratio");
+    println!(
+        "{:>16} {:>16} {:>7} {:>6} {:>11} {:>11} {:>7}",
+        "M x K x N", "tiling", "threads", "grid", "agentc", "gemm", "ratio"
+    );
     for (m, k, n) in shapes {
-        let (object, grid) = compile(m, k, n);
-        let obj = dir.join(format!("mm_{m}x{k}x{n}.o"));
-        let lib = dir.join(format!("libmm_{m}x{k}x{n}.so"));
-        std::fs::write(&obj, &object).expect("write object");
-        link(&obj, &lib);
-        let library = unsafe { libloading::Library::new(&lib) }.expect("load kernel library");
-        let symbol = format!("_mlir_ciface_mm_{m}x{k}x{n}");
-        let kernel: Kernel = unsafe { *library.get::<Kernel>(symbol.as_bytes()).expect("kernel symbol") };
         let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0).collect();
         let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 8.0).collect();
-        let mut c = vec![0f32; m * n];
         let mut want = vec![0f32; m * n];
         let flops = 2.0 * (m * k * n) as f64;
-        for t in [1, threads] {
-            let (da, db, dc) = (desc(&a, m, k), desc(&b, k, n), desc(&c, m, n));
-            let ours = time(|| run_workgroups(kernel, &da, &db, &dc, grid, t));
+        let mut kernels = Vec::new();
+        for (label, tiles) in &variants {
+            // SAFETY: single-threaded here (no kernel or gemm call is running).
+            unsafe {
+                match tiles {
+                    Some(t) => std::env::set_var("AGENTC_MATMUL_TILES", t),
+                    None => std::env::remove_var("AGENTC_MATMUL_TILES"),
+                }
+            }
+            let (object, grid) = compile(m, k, n);
+            let tag = format!("{m}x{k}x{n}_{}", kernels.len());
+            let obj = dir.join(format!("mm_{tag}.o"));
+            let lib = dir.join(format!("libmm_{tag}.so"));
+            std::fs::write(&obj, &object).expect("write object");
+            link(&obj, &lib);
+            let library = unsafe { libloading::Library::new(&lib) }.expect("load kernel library");
+            let symbol = format!("_mlir_ciface_mm_{m}x{k}x{n}");
+            let kernel: Kernel = unsafe { *library.get::<Kernel>(symbol.as_bytes()).expect("kernel symbol") };
+            kernels.push((label.clone(), kernel, grid, library));
+        }
+        unsafe { std::env::remove_var("AGENTC_MATMUL_TILES") };
+        let mut ts = vec![1];
+        if threads > 1 {
+            ts.push(threads);
+        }
+        for t in ts {
             let parallelism = if t == 1 { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(t) };
-            let theirs = time(|| unsafe {
+            let mut gemm_call = || unsafe {
                 gemm::gemm(
                     m, n, k,
                     want.as_mut_ptr(), 1, n as isize, false,
@@ -117,26 +158,40 @@ fn main() {
                     b.as_ptr(), 1, n as isize,
                     0.0f32, 1.0f32, false, false, false, parallelism,
                 )
-            });
-            let (g_ours, g_theirs) = (flops / ours / 1e9, flops / theirs / 1e9);
-            println!(
-                "{:>16} {:>7} {:>6} {:>11.1} {:>11.1} {:>7.2}",
-                format!("{m}x{k}x{n}"),
-                t,
-                grid,
-                g_ours,
-                g_theirs,
-                g_ours / g_theirs
-            );
-            if t == threads {
-                break;
+            };
+            // gemm is timed before and after the variants; its median of the two is the
+            // baseline (the machine is shared and drifts).
+            let before = time(&mut gemm_call);
+            let mut rows = Vec::new();
+            for (label, kernel, grid, _) in &kernels {
+                let c = vec![0f32; m * n];
+                let (da, db, dc) = (desc(&a, m, k), desc(&b, k, n), desc(&c, m, n));
+                let ours = time(|| run_workgroups(*kernel, &da, &db, &dc, *grid, t));
+                rows.push((label.clone(), *grid, ours));
+            }
+            let after = time(&mut gemm_call);
+            let theirs = (before + after) / 2.0;
+            for (label, grid, ours) in rows {
+                let (g_ours, g_theirs) = (flops / ours / 1e9, flops / theirs / 1e9);
+                println!(
+                    "{:>16} {:>16} {:>7} {:>6} {:>11.1} {:>11.1} {:>7.2}",
+                    format!("{m}x{k}x{n}"),
+                    label,
+                    t,
+                    grid,
+                    g_ours,
+                    g_theirs,
+                    g_ours / g_theirs
+                );
             }
         }
-        // The generated result agrees with gemm's.
-        run_workgroups(kernel, &desc(&a, m, k), &desc(&b, k, n), &desc(&c, m, n), grid, 1);
-        let worst = c.iter().zip(&want).map(|(x, y)| (x - y).abs() / (1e-5 + 1e-4 * y.abs())).fold(0f32, f32::max);
-        assert!(worst <= 1.0, "generated matmul {m}x{k}x{n} disagrees with gemm (worst error/tolerance {worst})");
-        c.fill(0.0);
+        // Every generated result agrees with gemm's.
+        for (label, kernel, grid, _) in &kernels {
+            let c = vec![0f32; m * n];
+            run_workgroups(*kernel, &desc(&a, m, k), &desc(&b, k, n), &desc(&c, m, n), *grid, 1);
+            let worst = c.iter().zip(&want).map(|(x, y)| (x - y).abs() / (1e-5 + 1e-4 * y.abs())).fold(0f32, f32::max);
+            assert!(worst <= 1.0, "generated matmul {m}x{k}x{n} ({label}) disagrees with gemm (worst error/tolerance {worst})");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
