@@ -210,7 +210,7 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
             if a.is_empty() || b.is_empty() {
                 return Err(format!("`{short}` operands must have rank 1 or more"));
             }
-            let k_a = *a.last().unwrap();
+            let Some(&k_a) = a.last() else { return Err(format!("`{short}` operands must have rank 1 or more")) };
             let k_b = if b.len() >= 2 { b[b.len() - 2] } else { b[0] };
             if !same(k_a, k_b) {
                 return Err(format!("`{short}` inner dimensions differ: {} vs {}", dim(k_a), dim(k_b)));

@@ -98,7 +98,9 @@ impl<'h> Emitter<'h> {
         let w = self.weight(weight, &[out, input]);
         let wt = self.op("tgraph.transpose", &[&w], "permutation = array<i64: 1, 0>", f32s(&[Some(input), Some(out)]));
         let mut result_dims = x.dims().to_vec();
-        *result_dims.last_mut().unwrap() = Some(out);
+        if let Some(last) = result_dims.last_mut() {
+            *last = Some(out);
+        }
         let y = self.op("tgraph.matmul", &[x, &wt], "", f32s(&result_dims));
         match bias {
             Some(bias) => {

@@ -95,7 +95,7 @@ fn set_kind(op: Op, kind: &str) {
 /// them, in order, right before the root so the group is contiguous. Moving an op later is
 /// legal here: its operands are defined before its old place, its users are later members.
 pub fn form_group(ops: &[Op], group: i64, kind: &str) {
-    let root = *ops.last().expect("a group has ops");
+    let Some(&root) = ops.last() else { return };
     for &op in ops {
         set_group(op, group);
         if op != root {
@@ -109,7 +109,7 @@ pub fn form_group(ops: &[Op], group: i64, kind: &str) {
 /// Extends the group whose root is `root` with `consumer` (its single user) as the new
 /// root; `suffix` is appended to the kind.
 pub fn extend_group(function: Op, root: Op, consumer: Op, suffix: &str) {
-    let group = group_of(root).expect("root is grouped");
+    let Some(group) = group_of(root) else { return };
     let kind = format!("{}+{suffix}", kind_of(root));
     let mut ops = members(function, group);
     ops.push(consumer);
