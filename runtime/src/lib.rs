@@ -1,9 +1,19 @@
 //! The agentc runtime library. It never links MLIR or LLVM.
 //!
-//! Today it holds the semantics of the workflow built-ins ([`builtins`]), which the
-//! compiler's folders call too, so a value folded at compile time is exactly the value the
-//! executable would compute. The executor, devices, weights and tools come with the runtime
-//! issue.
+//! It holds the semantics of the workflow built-ins ([`builtins`]), which the compiler's
+//! folders call too, so a value folded at compile time is exactly the value the executable
+//! would compute; the tools ([`tools`]); the tokenizer wrapper ([`tokenizer`]); token
+//! selection and stop rules for `generate` ([`sampling`]); memory-mapped safetensors weights
+//! ([`weights`]); the KV cache of a generate call ([`kv_cache`]); the CPU thread pool that
+//! spreads a kernel's workgroups ([`pool`]); and the Chrome/Perfetto trace writer
+//! ([`trace`]). The plan interpreter, linking and CUDA come next: see `docs/runtime.md`.
 #![deny(missing_docs)]
 
 pub mod builtins;
+pub mod tools;
+pub mod sampling;
+pub mod tokenizer;
+pub mod weights;
+pub mod kv_cache;
+pub mod pool;
+pub mod trace;

@@ -5,8 +5,9 @@
 //! LLVM → inkwell, host CPU, -O3), the object is linked into a shared library with
 //! clang-22 and loaded with libloading. Multi-threaded runs spread the workgroups over
 //! `std::thread` workers, as the runtime will. Prints GFLOP/s (median of several runs)
-//! and the ratio generated / gemm. Run: `cargo bench -p bench-kernels` (optional
-//! arguments: thread count, e.g. `cargo bench -p bench-kernels -- 2`).
+//! and the ratio generated / gemm, for the compiler's tiling and a forced baseline tiling
+//! (see `variants`). Run: `cargo bench -p bench-kernels --bench matmul` (optional
+//! arguments: thread count, e.g. `cargo bench -p bench-kernels --bench matmul -- 2`).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};

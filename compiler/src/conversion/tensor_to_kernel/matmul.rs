@@ -43,13 +43,14 @@ struct Tiles {
 
 /// The tiles for an M×K×N matmul.
 ///
-/// Small B (rows under 1 KiB apart): 64 × up to 256 workgroup tiles straight from B
-/// (MLIR-NOTES §1–§2). Wider B (N ≥ 256, K ≥ 256): rows 1 KiB or more apart make the
+/// N ≥ 256 and K ≥ 256 (and 64 | M, N): B rows 1 KiB or more apart make the
 /// register tile's K × 64 B panel conflict in L1 (every row maps to the same few sets) and
 /// touch one page per row at N = 1024, so each workgroup is a tall (up to 256) × 64 strip
 /// that first copies its B panel into a contiguous K × 64 buffer (256-byte rows) and
 /// reuses it over all its rows (the copy is 1/256 of the work), with a K tile of 128 (a
 /// 32 KiB B block). 1.4× the unpacked split at 1024³ (docs/codegen-benchmark.md).
+/// Otherwise: 64 × up to 256 workgroup tiles read straight from B (MLIR-NOTES §1–§2), K
+/// tile up to 256, register tile 4 × 64 (or what divides).
 fn choose(m: i64, k: i64, n: i64) -> Tiles {
     if let Some(t) = override_tiles(m, k, n) {
         return t;

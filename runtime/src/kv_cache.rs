@@ -1,0 +1,241 @@
+//! The KV cache of one `generate` call, shaped as the compiled model functions expect
+//! (`dialects/tgraph/README.md`, "Calling the compiled model functions"): K and V buffers of
+//! `[L, C, Hkv, D]` f32, row-major, L = layers, C = `max_position_embeddings` (the slots),
+//! Hkv = KV heads, D = head size.
+//!
+//! `prefill` writes its caches into output buffers and `decode_step` reads one pair and
+//! returns the updated caches in another, so the cache holds two pairs and swaps them after
+//! each call. Capacity: a prompt of T tokens needs T ≤ C (a longer prompt is an error naming
+//! the call, never a silent cut); decode step n writes slot T + n, which must be < C.
+
+use std::fmt;
+
+/// A cache-capacity error; its message names the call (e.g. ``llm.generate at main.agent:7:16``).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvError(pub String);
+
+impl fmt::Display for KvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for KvError {}
+
+/// The dimensions of a decoder's KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvShape {
+    /// L: `num_hidden_layers`.
+    pub layers: usize,
+    /// C: `max_position_embeddings`, the number of slots (the model's context).
+    pub capacity: usize,
+    /// Hkv: `num_key_value_heads` (defaults to `num_attention_heads`).
+    pub kv_heads: usize,
+    /// D: `head_dim` (defaults to `hidden_size / num_attention_heads`).
+    pub head_dim: usize,
+}
+
+impl KvShape {
+    /// Reads the shape from a Llama-style `config.json` value.
+    pub fn from_config(config: &serde_json::Value) -> Result<Self, KvError> {
+        let get = |key: &str| config.get(key).and_then(|v| v.as_u64()).map(|v| v as usize);
+        let need = |key: &str| get(key).ok_or_else(|| KvError(format!("config.json has no `{key}`")));
+        let layers = need("num_hidden_layers")?;
+        let capacity = need("max_position_embeddings")?;
+        let heads = need("num_attention_heads")?;
+        let kv_heads = get("num_key_value_heads").unwrap_or(heads);
+        let head_dim = match get("head_dim") {
+            Some(d) => d,
+            None => need("hidden_size")? / heads.max(1),
+        };
+        if [layers, capacity, kv_heads, head_dim].contains(&0) {
+            return Err(KvError("config.json gives a KV cache dimension of 0".into()));
+        }
+        Ok(KvShape { layers, capacity, kv_heads, head_dim })
+    }
+
+    /// `[L, C, Hkv, D]`.
+    pub fn dims(&self) -> [usize; 4] {
+        [self.layers, self.capacity, self.kv_heads, self.head_dim]
+    }
+
+    /// Row-major strides of `[L, C, Hkv, D]`, in elements.
+    pub fn strides(&self) -> [usize; 4] {
+        let d = self.head_dim;
+        let kd = self.kv_heads * d;
+        [self.capacity * kd, kd, d, 1]
+    }
+
+    /// Elements of one K (or V) buffer.
+    pub fn elements(&self) -> usize {
+        self.dims().iter().product()
+    }
+}
+
+/// The mutable buffers of one call to a compiled model function.
+#[derive(Debug)]
+pub struct StepBuffers<'a> {
+    /// The K cache read by `decode_step` (`prefill` reads none: zero-filled, unused).
+    pub k_in: &'a mut [f32],
+    /// The V cache read by `decode_step`.
+    pub v_in: &'a mut [f32],
+    /// Where the function writes the K cache it returns.
+    pub k_out: &'a mut [f32],
+    /// Where the function writes the V cache it returns.
+    pub v_out: &'a mut [f32],
+}
+
+/// The KV cache of one generate call: two pairs of zeroed `[L, C, Hkv, D]` f32 buffers and
+/// the number of filled slots.
+#[derive(Debug)]
+pub struct KvCache {
+    shape: KvShape,
+    call: String,
+    bufs: [Vec<f32>; 4], // k_a, v_a, k_b, v_b
+    current_is_a: bool,
+    len: usize,
+}
+
+impl KvCache {
+    /// A cache for the call named `call` (used in errors), all slots empty.
+    pub fn new(shape: KvShape, call: impl Into<String>) -> Self {
+        let n = shape.elements();
+        KvCache {
+            shape,
+            call: call.into(),
+            bufs: [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]],
+            current_is_a: true,
+            len: 0,
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> KvShape {
+        self.shape
+    }
+
+    /// Filled slots (the prompt length after prefill, plus one per decode step).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no slot is filled yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Checks that a prompt of `tokens` tokens fits: `1 ≤ tokens ≤ C`.
+    pub fn check_prompt(&self, tokens: usize) -> Result<(), KvError> {
+        if tokens == 0 {
+            return Err(KvError(format!("{}: the prompt is empty (0 tokens)", self.call)));
+        }
+        if tokens > self.shape.capacity {
+            return Err(KvError(format!(
+                "{}: the prompt is {tokens} tokens, longer than the model's context of {} tokens",
+                self.call, self.shape.capacity
+            )));
+        }
+        Ok(())
+    }
+
+    fn split(&mut self) -> StepBuffers<'_> {
+        let [ka, va, kb, vb] = &mut self.bufs;
+        if self.current_is_a {
+            StepBuffers { k_in: ka, v_in: va, k_out: kb, v_out: vb }
+        } else {
+            StepBuffers { k_in: kb, v_in: vb, k_out: ka, v_out: va }
+        }
+    }
+
+    /// Buffers for `prefill` of `tokens` tokens (checked as [`KvCache::check_prompt`]); call
+    /// [`KvCache::commit`] with `tokens` once it has run.
+    pub fn prefill(&mut self, tokens: usize) -> Result<StepBuffers<'_>, KvError> {
+        self.check_prompt(tokens)?;
+        if self.len != 0 {
+            return Err(KvError(format!("{}: prefill on a cache already in use", self.call)));
+        }
+        Ok(self.split())
+    }
+
+    /// The next decode step's position (its slot) and buffers; call [`KvCache::commit`]
+    /// with 1 once it has run. Error when every slot is filled.
+    pub fn decode_step(&mut self) -> Result<(usize, StepBuffers<'_>), KvError> {
+        if self.len == 0 {
+            return Err(KvError(format!("{}: decode step before prefill", self.call)));
+        }
+        if self.len >= self.shape.capacity {
+            return Err(KvError(format!(
+                "{}: the prompt and the generated tokens reached the model's context of {} tokens",
+                self.call, self.shape.capacity
+            )));
+        }
+        let position = self.len;
+        Ok((position, self.split()))
+    }
+
+    /// Records that the last call filled `slots` more slots; its outputs become the current
+    /// caches.
+    pub fn commit(&mut self, slots: usize) {
+        self.len = (self.len + slots).min(self.shape.capacity);
+        self.current_is_a = !self.current_is_a;
+    }
+
+    /// The current K and V caches (the last call's outputs).
+    pub fn current(&self) -> (&[f32], &[f32]) {
+        let (k, v) = if self.current_is_a { (0, 1) } else { (2, 3) };
+        (&self.bufs[k], &self.bufs[v])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn tiny_llama_shape() -> KvShape {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/tiny-llama/config.json");
+        KvShape::from_config(&serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn shape_from_the_tiny_llama_config() {
+        let s = tiny_llama_shape();
+        assert_eq!(s.dims(), [2, 128, 2, 16]);
+        assert_eq!(s.strides(), [128 * 32, 32, 16, 1]);
+        assert_eq!(s.elements(), 2 * 128 * 2 * 16);
+        let no_head_dim = serde_json::json!({"num_hidden_layers": 1, "max_position_embeddings": 8,
+            "num_attention_heads": 4, "hidden_size": 32});
+        assert_eq!(KvShape::from_config(&no_head_dim).unwrap().dims(), [1, 8, 4, 8]);
+        assert!(KvShape::from_config(&serde_json::json!({})).unwrap_err().0.contains("num_hidden_layers"));
+    }
+
+    #[test]
+    fn a_prompt_longer_than_the_context_names_the_call() {
+        let cache = KvCache::new(tiny_llama_shape(), "llm.generate at main.agent:7:16");
+        assert!(cache.check_prompt(128).is_ok());
+        assert_eq!(
+            cache.check_prompt(129).unwrap_err().to_string(),
+            "llm.generate at main.agent:7:16: the prompt is 129 tokens, longer than the model's context of 128 tokens"
+        );
+        assert!(cache.check_prompt(0).unwrap_err().0.contains("empty"));
+    }
+
+    #[test]
+    fn buffers_alternate_and_positions_advance() {
+        let shape = KvShape { layers: 1, capacity: 4, kv_heads: 1, head_dim: 2 };
+        let mut cache = KvCache::new(shape, "m.generate");
+        let b = cache.prefill(3).unwrap();
+        assert_eq!(b.k_out.len(), 8);
+        b.k_out[0] = 1.0;
+        cache.commit(3);
+        assert_eq!(cache.current().0[0], 1.0);
+        let (pos, b) = cache.decode_step().unwrap();
+        assert_eq!(pos, 3);
+        assert_eq!(b.k_in[0], 1.0, "the step reads what prefill wrote");
+        b.k_out[0] = 2.0;
+        cache.commit(1);
+        assert_eq!((cache.len(), cache.current().0[0]), (4, 2.0));
+        let err = cache.decode_step().unwrap_err().0;
+        assert!(err.starts_with("m.generate: the prompt and the generated tokens reached the model's context of 4"), "{err}");
+    }
+}

@@ -1,0 +1,241 @@
+//! Tokenizers: a wrapper over the `tokenizers` crate that encodes and decodes as Hugging Face
+//! does by default, plus the model's EOS ids from its `config.json` / `generation_config.json`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A failure to load a tokenizer or to encode/decode with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenizerError(pub String);
+
+impl fmt::Display for TokenizerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TokenizerError {}
+
+/// A model's tokenizer (`tokenizer.json`) with its end-of-sequence token ids.
+pub struct Tokenizer {
+    inner: tokenizers::Tokenizer,
+    eos_ids: Vec<u32>,
+}
+
+impl fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokenizer")
+            .field("vocab_size", &self.inner.get_vocab_size(true))
+            .field("eos_ids", &self.eos_ids)
+            .finish()
+    }
+}
+
+impl Tokenizer {
+    /// Loads `DIR/tokenizer.json` and the EOS ids of the model folder `dir` (see
+    /// [`eos_token_ids`]).
+    pub fn from_model_dir(dir: &Path) -> Result<Self, TokenizerError> {
+        let mut tok = Self::from_file(&dir.join("tokenizer.json"))?;
+        tok.eos_ids = eos_token_ids(dir)?;
+        Ok(tok)
+    }
+
+    /// Loads a `tokenizer.json` file, with no EOS ids.
+    pub fn from_file(path: &Path) -> Result<Self, TokenizerError> {
+        let inner = tokenizers::Tokenizer::from_file(path)
+            .map_err(|e| TokenizerError(format!("cannot load tokenizer {}: {e}", path.display())))?;
+        Ok(Tokenizer { inner, eos_ids: Vec::new() })
+    }
+
+    /// Loads a tokenizer from the bytes of a `tokenizer.json`, with no EOS ids.
+    pub fn from_bytes(json: &[u8]) -> Result<Self, TokenizerError> {
+        let inner = tokenizers::Tokenizer::from_bytes(json)
+            .map_err(|e| TokenizerError(format!("cannot load tokenizer: {e}")))?;
+        Ok(Tokenizer { inner, eos_ids: Vec::new() })
+    }
+
+    /// Replaces the EOS ids.
+    pub fn with_eos_ids(mut self, ids: Vec<u32>) -> Self {
+        self.eos_ids = ids;
+        self
+    }
+
+    /// Token ids of `text` as Hugging Face encodes by default: normalised, pre-tokenised,
+    /// with the post-processor's special tokens added (a BOS for Llama, `[CLS] … [SEP]` for
+    /// BERT), no truncation and no padding.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, TokenizerError> {
+        let enc = self
+            .inner
+            .encode(text, true)
+            .map_err(|e| TokenizerError(format!("cannot tokenize: {e}")))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Text of `ids` as Hugging Face decodes with `skip_special_tokens=True` (byte-level
+    /// pieces that are not valid UTF-8 become U+FFFD).
+    pub fn decode(&self, ids: &[u32]) -> Result<String, TokenizerError> {
+        self.inner
+            .decode(ids, true)
+            .map_err(|e| TokenizerError(format!("cannot decode tokens: {e}")))
+    }
+
+    /// The EOS ids (empty when the model declares none).
+    pub fn eos_ids(&self) -> &[u32] {
+        &self.eos_ids
+    }
+
+    /// Whether `id` is one of the EOS ids.
+    pub fn is_eos(&self, id: u32) -> bool {
+        self.eos_ids.contains(&id)
+    }
+
+    /// The vocabulary size, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// The id of a token string (`"</s>"`), if the vocabulary has it.
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+}
+
+/// The EOS token ids of a model folder, as transformers' `generate` finds them:
+/// `eos_token_id` of `generation_config.json` when that file exists and sets it, otherwise
+/// of `config.json`. The value may be one id or a list; `null` or absent gives no ids (the
+/// generation then stops only at `max_tokens` or a stop text). A file that exists but is not
+/// valid JSON is an error.
+pub fn eos_token_ids(dir: &Path) -> Result<Vec<u32>, TokenizerError> {
+    for name in ["generation_config.json", "config.json"] {
+        let path: PathBuf = dir.join(name);
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| TokenizerError(format!("{} is not valid JSON: {e}", path.display())))?;
+        let ids = match json.get("eos_token_id") {
+            None | Some(serde_json::Value::Null) => continue,
+            Some(serde_json::Value::Array(items)) => items.iter().map(|v| v.as_u64()).collect::<Option<Vec<_>>>(),
+            Some(v) => v.as_u64().map(|id| vec![id]),
+        };
+        let ids = ids.ok_or_else(|| {
+            TokenizerError(format!("{}: eos_token_id is not a token id or a list of them", path.display()))
+        })?;
+        return Ok(ids.into_iter().map(|id| id as u32).collect());
+    }
+    Ok(Vec::new())
+}
+
+impl crate::sampling::Detokenizer for Tokenizer {
+    fn decode(&self, ids: &[u32]) -> Result<String, String> {
+        Tokenizer::decode(self, ids).map_err(|e| e.0)
+    }
+    fn is_eos(&self, id: u32) -> bool {
+        Tokenizer::is_eos(self, id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models").join(name)
+    }
+
+    fn reference(name: &str) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(model(name).join("reference.json")).unwrap()).unwrap()
+    }
+
+    fn ids(v: &serde_json::Value) -> Vec<u32> {
+        v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+    }
+
+    #[test]
+    fn tiny_llama_encodes_as_the_reference_with_bos() {
+        let tok = Tokenizer::from_model_dir(&model("tiny-llama")).unwrap();
+        assert_eq!(tok.eos_ids(), &[1]);
+        assert!(tok.is_eos(1) && !tok.is_eos(0));
+        let reference = reference("tiny-llama");
+        for case in reference["cases"].as_array().unwrap() {
+            let prompt = case["prompt"].as_str().unwrap();
+            let expected = ids(&case["input_ids"]);
+            assert_eq!(expected[0], 0, "reference starts with BOS");
+            assert_eq!(tok.encode(prompt).unwrap(), expected, "prompt {prompt:?}");
+        }
+    }
+
+    #[test]
+    fn tiny_llama_decodes_new_tokens_as_transformers() {
+        let tok = Tokenizer::from_model_dir(&model("tiny-llama")).unwrap();
+        let reference = reference("tiny-llama");
+        for case in reference["cases"].as_array().unwrap() {
+            let generated = &case["generate"];
+            let new_ids = ids(&generated["new_ids"]);
+            assert_eq!(tok.decode(&new_ids).unwrap(), generated["new_text"].as_str().unwrap());
+            // Special tokens are skipped.
+            let mut with_special = vec![0];
+            with_special.extend(&new_ids);
+            with_special.push(1);
+            assert_eq!(tok.decode(&with_special).unwrap(), generated["new_text"].as_str().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_generation_over_the_reference_tokens_gives_the_reference_text() {
+        use crate::sampling::{GenerateOptions, Generation, Pcg32, Step, StopReason};
+        let tok = Tokenizer::from_model_dir(&model("tiny-llama")).unwrap();
+        let reference = reference("tiny-llama");
+        for case in reference["cases"].as_array().unwrap() {
+            let generated = &case["generate"];
+            let new_ids = ids(&generated["new_ids"]);
+            let options = GenerateOptions { max_tokens: new_ids.len(), ..GenerateOptions::default() };
+            let mut g = Generation::new(&tok, options, Pcg32::new(0, 0));
+            let mut steps = vec![];
+            for &id in &new_ids {
+                // Logits whose argmax is the reference token.
+                let mut logits = vec![0.0f32; tok.vocab_size()];
+                logits[id as usize] = 1.0;
+                steps.push(g.step(&logits).unwrap());
+            }
+            assert_eq!(*steps.last().unwrap(), Step::Done(StopReason::MaxTokens));
+            assert_eq!(g.text(), generated["new_text"].as_str().unwrap());
+            // EOS (id 1) ends a generation early.
+            let mut g = Generation::new(&tok, GenerateOptions::default(), Pcg32::new(0, 0));
+            let mut logits = vec![0.0f32; tok.vocab_size()];
+            logits[1] = 1.0;
+            assert_eq!(g.step(&logits).unwrap(), Step::Done(StopReason::Eos));
+        }
+    }
+
+    #[test]
+    fn tiny_bert_encodes_with_cls_and_sep() {
+        let tok = Tokenizer::from_model_dir(&model("tiny-bert")).unwrap();
+        assert!(tok.eos_ids().is_empty());
+        let reference = reference("tiny-bert");
+        for case in reference["cases"].as_array().unwrap() {
+            let text = case["text"].as_str().unwrap();
+            assert_eq!(tok.encode(text).unwrap(), ids(&case["input_ids"]), "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn eos_from_generation_config_wins_and_lists_are_read() {
+        let dir = std::env::temp_dir().join(format!("agentc-eos-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), r#"{"eos_token_id": 7}"#).unwrap();
+        assert_eq!(eos_token_ids(&dir).unwrap(), [7]);
+        std::fs::write(dir.join("generation_config.json"), r#"{"eos_token_id": [3, 9]}"#).unwrap();
+        assert_eq!(eos_token_ids(&dir).unwrap(), [3, 9]);
+        std::fs::write(dir.join("generation_config.json"), r#"{"bos_token_id": 1}"#).unwrap();
+        assert_eq!(eos_token_ids(&dir).unwrap(), [7]);
+        std::fs::write(dir.join("config.json"), "{not json").unwrap();
+        assert!(eos_token_ids(&dir).unwrap_err().0.contains("not valid JSON"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn missing_tokenizer_is_a_clear_error() {
+        let err = Tokenizer::from_model_dir(Path::new("/no/such/model")).unwrap_err();
+        assert!(err.0.starts_with("cannot load tokenizer /no/such/model/tokenizer.json"), "{err}");
+    }
+}

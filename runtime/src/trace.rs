@@ -1,0 +1,198 @@
+//! A Chrome/Perfetto trace writer (the executable's `--trace FILE`): the JSON object format
+//! `{"traceEvents": [...], "displayTimeUnit": "ms"}` that `chrome://tracing` and
+//! ui.perfetto.dev open.
+//!
+//! One process (`pid` 1, named after the program); one thread id (`tid`) per track, a track
+//! per device (`cpu`, `cuda:0`…), named by `thread_name` metadata and ordered by
+//! `thread_sort_index` (order of creation); one complete event (`"ph": "X"`, `ts` and `dur`
+//! in microseconds since the trace started) per slice: a fragment, a decode step. The file is
+//! written to a temporary file in the same folder and renamed, so a reader never sees half.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+/// A trace being recorded; shareable between threads.
+#[derive(Debug)]
+pub struct Trace {
+    process: String,
+    start: Instant,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    tracks: Vec<String>,
+    events: Vec<Value>,
+}
+
+/// A track (one `tid`) of a [`Trace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Track(pub u32);
+
+impl Trace {
+    /// A trace whose clock starts now, for the process named `process`.
+    pub fn new(process: impl Into<String>) -> Self {
+        Trace { process: process.into(), start: Instant::now(), inner: Mutex::new(Inner::default()) }
+    }
+
+    /// The track named `name`, created on first use (tids 1, 2, … in order of creation).
+    pub fn track(&self, name: &str) -> Track {
+        let mut inner = self.inner.lock().unwrap();
+        if let Some(i) = inner.tracks.iter().position(|t| t == name) {
+            return Track(i as u32 + 1);
+        }
+        inner.tracks.push(name.to_string());
+        Track(inner.tracks.len() as u32)
+    }
+
+    fn micros(&self, t: Instant) -> f64 {
+        t.saturating_duration_since(self.start).as_nanos() as f64 / 1000.0
+    }
+
+    /// Records a slice `name` on `track` from `start` to `end`, with category `cat` and
+    /// string arguments (shown in the slice's details: e.g. the planned start and finish).
+    pub fn slice(&self, track: Track, name: &str, cat: &str, start: Instant, end: Instant, args: &[(&str, String)]) {
+        let ts = self.micros(start);
+        let dur = (self.micros(end) - ts).max(0.0);
+        let args: serde_json::Map<String, Value> =
+            args.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect();
+        let event = json!({"name": name, "cat": cat, "ph": "X", "ts": ts, "dur": dur,
+                           "pid": 1, "tid": track.0, "args": args});
+        self.inner.lock().unwrap().events.push(event);
+    }
+
+    /// Starts a slice that is recorded when the returned guard is dropped.
+    pub fn span<'t>(&'t self, track: Track, name: &str, cat: &str) -> Span<'t> {
+        Span { trace: self, track, name: name.to_string(), cat: cat.to_string(), start: Instant::now(), args: Vec::new() }
+    }
+
+    /// The trace as a JSON value: metadata first, then the slices sorted by start time.
+    pub fn to_json(&self) -> Value {
+        let inner = self.inner.lock().unwrap();
+        let mut events = vec![json!({"name": "process_name", "ph": "M", "pid": 1, "tid": 0,
+                                     "args": {"name": self.process}})];
+        for (i, name) in inner.tracks.iter().enumerate() {
+            let tid = i + 1;
+            events.push(json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": name}}));
+            events.push(json!({"name": "thread_sort_index", "ph": "M", "pid": 1, "tid": tid,
+                               "args": {"sort_index": tid}}));
+        }
+        let mut slices = inner.events.clone();
+        slices.sort_by(|a, b| a["ts"].as_f64().partial_cmp(&b["ts"].as_f64()).unwrap_or(std::cmp::Ordering::Equal));
+        events.extend(slices);
+        json!({"traceEvents": events, "displayTimeUnit": "ms"})
+    }
+
+    /// Writes the trace to `path`: to `path`'s folder as a temporary file, then renamed over
+    /// `path`. On error no file is left behind (the temporary one is removed).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_vec(&self.to_json()).map_err(std::io::Error::other)?;
+        write_atomically(path, &text)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
+/// `path` holds either its old content or all of `bytes`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("the path has no file name"))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A slice in progress; recorded when dropped.
+#[derive(Debug)]
+pub struct Span<'t> {
+    trace: &'t Trace,
+    track: Track,
+    name: String,
+    cat: String,
+    start: Instant,
+    args: Vec<(String, String)>,
+}
+
+impl Span<'_> {
+    /// Adds an argument to the slice.
+    pub fn arg(&mut self, key: &str, value: impl Into<String>) {
+        self.args.push((key.to_string(), value.into()));
+    }
+}
+
+impl Drop for Span<'_> {
+    fn drop(&mut self) {
+        let args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        self.trace.slice(self.track, &self.name, &self.cat, self.start, Instant::now(), &args);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn slices_tracks_and_metadata() {
+        let trace = Trace::new("app");
+        let cpu = trace.track("cpu");
+        let gpu = trace.track("cuda:0");
+        assert_eq!((cpu, gpu, trace.track("cpu")), (Track(1), Track(2), Track(1)));
+        let t0 = trace.start + Duration::from_micros(10);
+        trace.slice(gpu, "decode step 0", "decode", t0 + Duration::from_micros(50), t0 + Duration::from_micros(80), &[]);
+        trace.slice(cpu, "prefill", "prefill", t0, t0 + Duration::from_micros(40), &[("planned_start_us", "0".into())]);
+        {
+            let mut s = trace.span(cpu, "tool search", "tool");
+            s.arg("attempt", "1");
+        }
+        let v = trace.to_json();
+        let events = v["traceEvents"].as_array().unwrap();
+        assert_eq!(events[0]["name"], "process_name");
+        assert_eq!(events[0]["args"]["name"], "app");
+        assert_eq!(events[1], json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": 1, "args": {"name": "cpu"}}));
+        assert_eq!(events[3]["args"]["name"], "cuda:0");
+        let slices: Vec<&Value> = events.iter().filter(|e| e["ph"] == "X").collect();
+        assert_eq!(slices.len(), 3);
+        let ts: Vec<f64> = slices.iter().map(|e| e["ts"].as_f64().unwrap()).collect();
+        assert!(ts.windows(2).all(|w| w[0] <= w[1]), "sorted by start: {ts:?}");
+        let by_name = |n: &str| *slices.iter().find(|e| e["name"] == n).unwrap();
+        let prefill = by_name("prefill");
+        assert_eq!((prefill["ts"].as_f64(), prefill["dur"].as_f64()), (Some(10.0), Some(40.0)));
+        assert_eq!((prefill["tid"].as_u64(), prefill["cat"].as_str()), (Some(1), Some("prefill")));
+        assert_eq!(prefill["args"]["planned_start_us"], "0");
+        assert_eq!(by_name("decode step 0")["tid"], 2);
+        assert_eq!(by_name("tool search")["args"]["attempt"], "1");
+    }
+
+    #[test]
+    fn written_through_a_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("agentc-trace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("trace.json");
+        let trace = Trace::new("app");
+        let t = trace.track("cpu");
+        trace.slice(t, "x", "host", Instant::now(), Instant::now(), &[]);
+        trace.write(&path).unwrap();
+        let back: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(back["traceEvents"].as_array().unwrap().len(), 4);
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["trace.json"]);
+        assert!(trace.write(&dir.join("no/such/dir/t.json")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

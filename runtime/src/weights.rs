@@ -1,0 +1,246 @@
+//! Weights: a `model.safetensors` file memory-mapped (never read or copied whole), its header
+//! parsed, and its f32 tensors handed out as `&[f32]` views into the mapping by name.
+//!
+//! Format (safetensors): 8 bytes little-endian header length N, N bytes of JSON
+//! `{"NAME": {"dtype": "F32", "shape": [..], "data_offsets": [BEGIN, END]}, "__metadata__": {..}}`,
+//! then the data; offsets are relative to the data's start. Only `F32` tensors can be viewed
+//! (others are listed, and viewing one is a clear error); the views need 4-byte alignment,
+//! which files written by the `safetensors` library have (the header is padded to 8 bytes).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+/// A failure to open a weights file or to view one of its tensors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeightsError(pub String);
+
+impl fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WeightsError {}
+
+/// One tensor's entry in the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorInfo {
+    /// The safetensors dtype as written (`F32`, `F16`, `BF16`, `I64`…).
+    pub dtype: String,
+    /// The shape (row-major).
+    pub shape: Vec<usize>,
+    /// Byte range in the file (absolute, already shifted past the header).
+    pub bytes: std::ops::Range<usize>,
+}
+
+impl TensorInfo {
+    /// Number of elements (the product of the shape; 1 for a scalar).
+    pub fn elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// A view of an f32 tensor in the mapping.
+#[derive(Debug, Clone, Copy)]
+pub struct TensorView<'a> {
+    /// The elements, row-major.
+    pub data: &'a [f32],
+    /// The shape.
+    pub shape: &'a [usize],
+}
+
+/// A memory-mapped safetensors file.
+pub struct Weights {
+    path: PathBuf,
+    map: Mmap,
+    tensors: BTreeMap<String, TensorInfo>,
+}
+
+impl fmt::Debug for Weights {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Weights").field("path", &self.path).field("tensors", &self.tensors.len()).finish()
+    }
+}
+
+fn dtype_size(dtype: &str) -> Option<usize> {
+    Some(match dtype {
+        "BOOL" | "U8" | "I8" | "F8_E4M3" | "F8_E5M2" => 1,
+        "F16" | "BF16" | "I16" | "U16" => 2,
+        "F32" | "I32" | "U32" => 4,
+        "F64" | "I64" | "U64" => 8,
+        _ => return None,
+    })
+}
+
+impl Weights {
+    /// Maps `path` and parses its header, checking every entry (known dtype, byte count =
+    /// elements × dtype size, range inside the file).
+    pub fn open(path: &Path) -> Result<Self, WeightsError> {
+        let err = |m: String| WeightsError(format!("{}: {m}", path.display()));
+        let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+        // SAFETY: the mapping is read-only; like every reader of safetensors we assume the
+        // file is not truncated or rewritten while the program runs.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| err(format!("cannot map: {e}")))?;
+        if map.len() < 8 {
+            return Err(err("too short for a safetensors file".into()));
+        }
+        let header_len = u64::from_le_bytes(map[..8].try_into().unwrap());
+        let data_start = 8u64
+            .checked_add(header_len)
+            .filter(|&end| end <= map.len() as u64)
+            .ok_or_else(|| err(format!("header length {header_len} runs past the end of the file")))?
+            as usize;
+        let header: serde_json::Value = serde_json::from_slice(&map[8..data_start])
+            .map_err(|e| err(format!("header is not valid JSON: {e}")))?;
+        let entries = header.as_object().ok_or_else(|| err("header is not a JSON object".into()))?;
+        let mut tensors = BTreeMap::new();
+        for (name, entry) in entries {
+            if name == "__metadata__" {
+                continue;
+            }
+            let bad = |what: &str| err(format!("tensor `{name}`: {what}"));
+            let dtype = entry["dtype"].as_str().ok_or_else(|| bad("no dtype"))?.to_string();
+            let size = dtype_size(&dtype).ok_or_else(|| bad(&format!("unknown dtype {dtype}")))?;
+            let shape = entry["shape"]
+                .as_array()
+                .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect::<Option<Vec<_>>>())
+                .ok_or_else(|| bad("bad shape"))?;
+            let offsets = entry["data_offsets"]
+                .as_array()
+                .filter(|a| a.len() == 2)
+                .and_then(|a| Some((a[0].as_u64()? as usize, a[1].as_u64()? as usize)))
+                .ok_or_else(|| bad("bad data_offsets"))?;
+            let (begin, end) = offsets;
+            let elements = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+            if end < begin || elements.and_then(|e| e.checked_mul(size)) != Some(end - begin) {
+                return Err(bad(&format!("data_offsets {begin}..{end} do not hold {shape:?} of {dtype}")));
+            }
+            if data_start + end > map.len() {
+                return Err(bad("data runs past the end of the file"));
+            }
+            tensors.insert(name.clone(), TensorInfo { dtype, shape, bytes: data_start + begin..data_start + end });
+        }
+        Ok(Weights { path: path.to_path_buf(), map, tensors })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Tensor names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tensors.keys().map(String::as_str)
+    }
+
+    /// A tensor's header entry.
+    pub fn info(&self, name: &str) -> Option<&TensorInfo> {
+        self.tensors.get(name)
+    }
+
+    /// The f32 elements of tensor `name`, a view into the mapping. Errors: no such tensor,
+    /// a dtype other than F32, data not 4-byte aligned, or a big-endian host.
+    pub fn f32(&self, name: &str) -> Result<&[f32], WeightsError> {
+        let info = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| WeightsError(format!("{}: no tensor `{name}`", self.path.display())))?;
+        if info.dtype != "F32" {
+            return Err(WeightsError(format!(
+                "{}: tensor `{name}` is {}; the runtime reads F32 weights only for now (save the model in float32)",
+                self.path.display(),
+                info.dtype
+            )));
+        }
+        if cfg!(target_endian = "big") {
+            return Err(WeightsError("safetensors data is little-endian; this host is big-endian".into()));
+        }
+        let bytes = &self.map[info.bytes.clone()];
+        // SAFETY: f32 has no invalid bit patterns; align_to gives an aligned middle.
+        let (head, data, tail) = unsafe { bytes.align_to::<f32>() };
+        if !head.is_empty() || !tail.is_empty() {
+            return Err(WeightsError(format!(
+                "{}: tensor `{name}` is not 4-byte aligned in the file",
+                self.path.display()
+            )));
+        }
+        Ok(data)
+    }
+
+    /// The f32 view and shape of tensor `name` (see [`Weights::f32`]).
+    pub fn tensor(&self, name: &str) -> Result<TensorView<'_>, WeightsError> {
+        let data = self.f32(name)?;
+        Ok(TensorView { data, shape: &self.tensors[name].shape })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model_file(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models").join(name).join("model.safetensors")
+    }
+
+    #[test]
+    fn tiny_llama_tensors_are_views_into_the_mapping() {
+        let w = Weights::open(&model_file("tiny-llama")).unwrap();
+        assert_eq!(w.names().count(), 21);
+        let t = w.tensor("model.embed_tokens.weight").unwrap();
+        assert_eq!(t.shape, &[384, 64]);
+        assert_eq!(t.data.len(), 384 * 64);
+        assert_eq!(&t.data[..3], &[0.039087113, 0.07654219, -0.025309397]);
+        assert_eq!(t.data[t.data.len() - 1], -0.18009107);
+        // No copy: the slice points into the mapped file.
+        let map = w.map.as_ptr_range();
+        assert!(map.contains(&(t.data.as_ptr() as *const u8)));
+        assert_eq!(w.info("lm_head.weight").unwrap().elements(), 384 * 64);
+    }
+
+    #[test]
+    fn tiny_bert_tensors() {
+        let w = Weights::open(&model_file("tiny-bert")).unwrap();
+        let t = w.tensor("embeddings.word_embeddings.weight").unwrap();
+        assert_eq!(t.shape, &[320, 64]);
+        assert_eq!(&t.data[..3], &[0.01922356, 0.018621925, 0.27039808]);
+        assert_eq!(w.f32("embeddings.LayerNorm.bias").unwrap().len(), 64);
+    }
+
+    fn write_file(name: &str, header: &str, data: &[u8]) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("agentc-weights-{}-{name}.safetensors", std::process::id()));
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(header.as_bytes());
+        bytes.extend(data);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn other_dtypes_and_bad_files_are_clear_errors() {
+        // Header padded to 8 bytes, as the safetensors library does.
+        let header = r#"{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"f":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}"#;
+        let padded = format!("{header:<width$}", width = header.len().div_ceil(8) * 8);
+        let path = write_file("f16", &padded, &[0, 60, 0, 60, 0, 0, 128, 63]);
+        let w = Weights::open(&path).unwrap();
+        assert_eq!(w.f32("f").unwrap(), &[1.0]);
+        let err = w.f32("h").unwrap_err().0;
+        assert!(err.contains("tensor `h` is F16; the runtime reads F32 weights only"), "{err}");
+        assert!(w.f32("nope").unwrap_err().0.contains("no tensor `nope`"));
+        let _ = std::fs::remove_file(&path);
+
+        let path = write_file("short", r#"{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, &[0; 8]);
+        assert!(Weights::open(&path).unwrap_err().0.contains("past the end"));
+        let _ = std::fs::remove_file(&path);
+        let path = write_file("mismatch", r#"{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, &[0; 8]);
+        assert!(Weights::open(&path).unwrap_err().0.contains("do not hold"));
+        let _ = std::fs::remove_file(&path);
+        let path = write_file("json", "{nope", &[]);
+        assert!(Weights::open(&path).unwrap_err().0.contains("not valid JSON"));
+        let _ = std::fs::remove_file(&path);
+        assert!(Weights::open(Path::new("/no/such.safetensors")).unwrap_err().0.contains("cannot open"));
+    }
+}
