@@ -21,8 +21,9 @@
 //! kernel's `kernel.weights` and in a public `memref.global @f__weights` (the names,
 //! newline-separated, NUL-terminated) so that a caller can bind them
 //! (dialects/tgraph/README.md). A function that is one 2-D matmul is split over a grid
-//! of output tiles (64 × up to 256; subviews indexed by the workgroup id); every other
-//! function is one workgroup. Ops: `basic.rs` (the ops of user fns), `model.rs` (weights,
+//! of output tiles indexed by the workgroup id (`matmul.rs`: tall × 64 strips that first
+//! copy their slice of B into a contiguous buffer when N and K are ≥ 256, else 64 × up to
+//! 256 tiles); every other function is one workgroup. Ops: `basic.rs` (the ops of user fns), `model.rs` (weights,
 //! gathers, slices, reshapes, reductions over axes), `norm.rs` (norms, activations),
 //! `attention.rs` (rope, attention, the KV cache). Ops over dynamic shapes run as scalar
 //! loops; static ones are tiled and vectorised. Every linalg op carries `kernel.op = N`, and a
