@@ -281,38 +281,11 @@ impl Emitter {
                 .collect();
             maps.push(format!("affine_map<({}) -> ({})>", dims_list(loops), exprs.join(", ")));
         }
-        maps.push(out_map.unwrap_or_else(|| identity_map(loops)));
-        let args: Vec<String> = inputs.iter().map(|_| self.fresh("in")).collect();
-        let acc = self.fresh("acc");
-        let mut block_args: Vec<String> = args.iter().zip(inputs).map(|(a, (_, t))| format!("{a}: {}", t.elem)).collect();
-        block_args.push(format!("{acc}: {}", out.elem));
-        let mut all = args.clone();
-        all.push(acc);
-        let saved = std::mem::take(&mut self.body);
-        let yielded = body(self, &all);
-        let inner = std::mem::replace(&mut self.body, saved);
-        let tag = self.tag(Tiling::Loops(loop_tiles(&Tt { shape: loop_shape, elem: out.elem.clone() })));
-        let name = self.fresh("g");
-        let ins = if inputs.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " ins({} : {})",
-                inputs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(", "),
-                inputs.iter().map(|(_, t)| t.tensor()).collect::<Vec<_>>().join(", ")
-            )
-        };
-        self.line(&format!(
-            "{name} = linalg.generic {{indexing_maps = [{}], iterator_types = [{}]}}{ins} outs({init} : {}) attrs = {{kernel.op = {tag} : i64}} {{",
-            maps.join(", "),
-            iterators(iters),
-            out.tensor()
-        ));
-        self.body.push_str(&format!("    ^bb0({}):\n", block_args.join(", ")));
-        self.body.push_str(&inner);
-        self.line(&format!("  linalg.yield {yielded} : {}", out.elem));
-        self.line(&format!("}} -> {}", out.tensor()));
-        name
+        let out_map = out_map.unwrap_or_else(|| identity_map(loops));
+        let ins: Vec<(String, Tt, String)> =
+            inputs.iter().zip(maps).map(|((name, ty), map)| (name.clone(), ty.clone(), map)).collect();
+        let tiling = Tiling::Loops(loop_tiles(&Tt { shape: loop_shape, elem: out.elem.clone() }));
+        self.linalg(&ins, init, out, iters, &out_map, tiling, body)
     }
 
     /// A full reduction of `input` to a 0-d tensor: `combine(elem, acc)` from `init`.

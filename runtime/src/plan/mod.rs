@@ -1,0 +1,317 @@
+//! The plan: the scheduled workflow, serialised, that an executable embeds and the runtime
+//! interprets (as IREE's VM runs a module). `agentc build --emit=plan` writes it; the format
+//! is documented field by field in `docs/plan.md`.
+//!
+//! A plan is JSON. Its field order is fixed (struct order; attribute maps are sorted), so the
+//! same program gives byte-identical plans. [`load`] parses and validates one: every operand
+//! is defined before use, types agree with each opcode's signature, opcodes, callees and
+//! models are known. Errors are values ([`PlanError`]), never panics.
+
+mod load;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use load::{load, validate, PlanError};
+
+/// The value of the `format` field: what this file is.
+pub const FORMAT: &str = "agentc-plan";
+
+/// The version of the format this runtime reads and the compiler writes. Any change a reader
+/// of the previous version could misread (a field removed or renamed, a meaning changed, a
+/// new opcode or type) increments it; the loader accepts exactly this version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`FORMAT_VERSION`] for plans this runtime accepts.
+    pub format_version: u32,
+    /// The `.agent` file the plan was compiled from, as the compiler was given it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// The target and objective the plan was scheduled for (absent when unscheduled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    /// The models the workflow uses, in source order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<Model>,
+    /// The compiled tensor functions (`fn`) that `compute` ops call: signatures only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fns: Vec<ComputeFn>,
+    /// The interpreted functions: `main`, any agent not inlined, and the tools.
+    pub functions: Vec<Function>,
+}
+
+/// Where and for what the plan was scheduled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// The target's name (a preset or the TOML file given).
+    pub name: String,
+    /// `latency` or `cost`.
+    pub objective: String,
+    /// The latency bound in seconds, when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_seconds: Option<f64>,
+    /// The scheduler's estimate of the request's makespan, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makespan_seconds: Option<f64>,
+    /// The scheduler's estimate of the cost of one request, in USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+/// A model declaration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// The model's name in the program (what `prefill`/`decode`/`encode` ops name).
+    pub name: String,
+    /// The folder as written in the source, relative to the `.agent` file.
+    pub path: String,
+    /// `decoder`, `encoder` or `unknown`.
+    pub kind: String,
+    /// The Hugging Face architecture (`LlamaForCausalLM`, `BertModel`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub architecture: String,
+    /// The arithmetic type the compiled kernels use (`f32`, `bf16`, `fp8`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub dtype: String,
+    /// The hidden size (0 when unknown).
+    #[serde(default)]
+    pub hidden_size: u64,
+    /// The compiled kernel function of each role (`prefill`, `decode`, `encode`), when the
+    /// plan was emitted after `convert-fragment-to-tensor`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kernels: BTreeMap<String, String>,
+}
+
+/// A compiled tensor function: its symbol and signature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeFn {
+    /// The symbol of the compiled function.
+    pub name: String,
+    /// Parameter types.
+    pub params: Vec<Type>,
+    /// Result types.
+    pub results: Vec<Type>,
+}
+
+/// An interpreted function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Function {
+    /// Its symbol (`main`, a tool's name).
+    pub name: String,
+    /// `agent` or `tool`.
+    pub kind: FunctionKind,
+    /// Its parameters, as values of the body.
+    pub params: Vec<Value>,
+    /// Its result types.
+    pub results: Vec<Type>,
+    /// Its source location, `file:line:col`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub loc: String,
+    /// Its ops in program order; the last is `return`.
+    pub body: Vec<Op>,
+}
+
+/// What a function is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FunctionKind {
+    /// `main` or a sub-agent.
+    Agent,
+    /// A tool: its body builds and makes the request (`exec` / `http`).
+    Tool,
+}
+
+/// An SSA value: its id (unique in its function) and type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Value {
+    /// The id operands refer to.
+    pub id: u32,
+    /// The type.
+    #[serde(rename = "type")]
+    pub ty: Type,
+}
+
+/// One operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Op {
+    /// The opcode (`docs/plan.md` lists them with their signatures).
+    pub op: String,
+    /// Operand value ids, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operands: Vec<u32>,
+    /// The values the op defines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<Value>,
+    /// Run-time attributes (sorted by name).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, serde_json::Value>,
+    /// Where the scheduler placed it, and when it expects it to run (fragments only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    /// Source location, `file:line:col`, for run-time errors.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub loc: String,
+    /// Nested bodies (`if`, `loop`, `map`, `for`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<Region>,
+}
+
+/// A fragment's placement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    /// The device name of the target (`cpu`, `gpu0`), or `a+b` for a tensor-parallel group;
+    /// `none` when the plan was not scheduled.
+    pub device: String,
+    /// Expected start, seconds from the start of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Expected finish, seconds from the start of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<f64>,
+}
+
+/// A nested body: block parameters, then ops ending in `yield` or `condition`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// The block's parameters (loop-carried values, a map's index and accumulator).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<Value>,
+    /// Ops in program order.
+    pub body: Vec<Op>,
+}
+
+/// A value's type. Written as text: `text`, `int` (i64), `float` (f64), `bool`, `kv`, the fn
+/// scalars `f32`, `f16`, `bf16`, `i32`, `list<T>`, `tensor<64x?xf32>` (dims then dtype;
+/// `tensor<f32>` is 0-d).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Type {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit signed integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// Boolean.
+    Bool,
+    /// A KV cache (a prefill's result).
+    Kv,
+    /// A scalar of a tensor fn (`f32`, `f16`, `bf16`, `i32`).
+    Scalar(String),
+    /// An immutable list.
+    List(Box<Type>),
+    /// A tensor: dims (`None` = dynamic) and element type.
+    Tensor {
+        /// The dims.
+        shape: Vec<Option<u64>>,
+        /// The element type (`f32`, `f16`, `bf16`, `i32`, `i64`).
+        dtype: String,
+    },
+}
+
+const SCALARS: &[&str] = &["f32", "f16", "bf16", "i32"];
+const DTYPES: &[&str] = &["f32", "f16", "bf16", "i32", "i64"];
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Type::Text => f.write_str("text"),
+            Type::Int => f.write_str("int"),
+            Type::Float => f.write_str("float"),
+            Type::Bool => f.write_str("bool"),
+            Type::Kv => f.write_str("kv"),
+            Type::Scalar(name) => f.write_str(name),
+            Type::List(element) => write!(f, "list<{element}>"),
+            Type::Tensor { shape, dtype } => {
+                f.write_str("tensor<")?;
+                for dim in shape {
+                    match dim {
+                        Some(n) => write!(f, "{n}x")?,
+                        None => f.write_str("?x")?,
+                    }
+                }
+                write!(f, "{dtype}>")
+            }
+        }
+    }
+}
+
+impl FromStr for Type {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Type, String> {
+        let bad = || format!("`{text}` is not a plan type (text, int, float, bool, kv, f32, list<T>, tensor<DIMSxDTYPE>)");
+        Ok(match text {
+            "text" => Type::Text,
+            "int" => Type::Int,
+            "float" => Type::Float,
+            "bool" => Type::Bool,
+            "kv" => Type::Kv,
+            s if SCALARS.contains(&s) => Type::Scalar(s.to_string()),
+            _ => {
+                if let Some(inner) = text.strip_prefix("list<").and_then(|t| t.strip_suffix('>')) {
+                    Type::List(Box::new(inner.parse().map_err(|_| bad())?))
+                } else if let Some(inner) = text.strip_prefix("tensor<").and_then(|t| t.strip_suffix('>')) {
+                    let mut parts: Vec<&str> = inner.split('x').collect();
+                    let dtype = parts.pop().unwrap_or_default();
+                    if !DTYPES.contains(&dtype) {
+                        return Err(bad());
+                    }
+                    let shape = parts
+                        .iter()
+                        .map(|d| if *d == "?" { Ok(None) } else { d.parse::<u64>().map(Some).map_err(|_| bad()) })
+                        .collect::<Result<_, _>>()?;
+                    Type::Tensor { shape, dtype: dtype.to_string() }
+                } else {
+                    return Err(bad());
+                }
+            }
+        })
+    }
+}
+
+impl Serialize for Type {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Type {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Type, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Plan {
+    /// The plan as JSON text (pretty, fields in their fixed order, a final newline).
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// The function named `name`.
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests;
