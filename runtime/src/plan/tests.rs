@@ -1,0 +1,185 @@
+//! Unit tests of the plan schema: a valid plan loads and round-trips byte for byte;
+//! malformed plans are rejected with a message that says where and what.
+
+use super::*;
+
+/// A small valid plan: main calls a tool in a map, an if, a loop and a generate.
+fn valid() -> serde_json::Value {
+    serde_json::from_str(r#"{
+        "format": "agentc-plan",
+        "format_version": 1,
+        "source": "t.agent",
+        "target": {"name": "host", "objective": "latency", "makespan_seconds": 0.5},
+        "models": [{"name": "llm", "path": "models/tiny-llama", "kind": "decoder", "dtype": "f32", "hidden_size": 64}],
+        "functions": [
+            {"name": "echo", "kind": "tool", "params": [{"id": 0, "type": "text"}], "results": ["text"], "body": [
+                {"op": "const", "results": [{"id": 1, "type": "text"}], "attrs": {"value": "hi"}},
+                {"op": "list_literal", "operands": [1, 0], "results": [{"id": 2, "type": "list<text>"}]},
+                {"op": "exec", "operands": [2], "results": [{"id": 3, "type": "text"}],
+                 "attrs": {"program": "echo", "retries": 0, "timeout_ms": 0}},
+                {"op": "return", "operands": [3]}
+            ]},
+            {"name": "main", "kind": "agent", "params": [{"id": 0, "type": "list<text>"}], "results": ["text"], "loc": "t.agent:3:1", "body": [
+                {"op": "list_len", "operands": [0], "results": [{"id": 1, "type": "int"}]},
+                {"op": "const", "results": [{"id": 2, "type": "int"}], "attrs": {"value": 0}},
+                {"op": "const", "results": [{"id": 3, "type": "int"}], "attrs": {"value": 1}},
+                {"op": "list_literal", "results": [{"id": 4, "type": "list<text>"}]},
+                {"op": "map", "operands": [2, 1, 3, 4], "results": [{"id": 5, "type": "list<text>"}], "regions": [
+                    {"params": [{"id": 6, "type": "int"}, {"id": 7, "type": "list<text>"}], "body": [
+                        {"op": "list_get", "operands": [0, 6], "results": [{"id": 8, "type": "text"}], "loc": "t.agent:4:9"},
+                        {"op": "tool", "operands": [8], "results": [{"id": 9, "type": "text"}], "attrs": {"callee": "echo"},
+                         "placement": {"device": "cpu", "start": 0.0, "finish": 0.1}},
+                        {"op": "list_append", "operands": [7, 9], "results": [{"id": 10, "type": "list<text>"}]},
+                        {"op": "yield", "operands": [10]}
+                    ]}
+                ]},
+                {"op": "const", "results": [{"id": 11, "type": "text"}], "attrs": {"value": ","}},
+                {"op": "join", "operands": [5, 11], "results": [{"id": 12, "type": "text"}]},
+                {"op": "cmp", "operands": [1, 2], "results": [{"id": 13, "type": "bool"}], "attrs": {"predicate": "gt"}},
+                {"op": "if", "operands": [13], "results": [{"id": 14, "type": "text"}], "regions": [
+                    {"body": [
+                        {"op": "prefill", "operands": [12], "results": [{"id": 15, "type": "kv"}], "attrs": {"model": "llm"},
+                         "placement": {"device": "gpu0"}},
+                        {"op": "list_literal", "results": [{"id": 16, "type": "list<text>"}]},
+                        {"op": "decode", "operands": [15, 16], "results": [{"id": 17, "type": "text"}],
+                         "attrs": {"model": "llm", "max_tokens": 8, "temperature": 0.0}},
+                        {"op": "yield", "operands": [17]}
+                    ]},
+                    {"body": [{"op": "yield", "operands": [12]}]}
+                ]},
+                {"op": "loop", "operands": [2], "results": [{"id": 18, "type": "int"}], "attrs": {"max_iterations": 3}, "regions": [
+                    {"params": [{"id": 19, "type": "int"}], "body": [
+                        {"op": "cmp", "operands": [19, 1], "results": [{"id": 20, "type": "bool"}], "attrs": {"predicate": "lt"}},
+                        {"op": "condition", "operands": [20, 19]}
+                    ]},
+                    {"params": [{"id": 21, "type": "int"}], "body": [
+                        {"op": "add", "operands": [21, 3], "results": [{"id": 22, "type": "int"}]},
+                        {"op": "yield", "operands": [22]}
+                    ]}
+                ]},
+                {"op": "return", "operands": [14]}
+            ]}
+        ]
+    }"#).expect("test plan is JSON")
+}
+
+fn load_value(value: &serde_json::Value) -> Result<Plan, PlanError> {
+    load(&serde_json::to_string(value).unwrap())
+}
+
+/// Loads `value` after `edit`, expecting an error containing every one of `parts`.
+fn rejects(edit: impl FnOnce(&mut serde_json::Value), parts: &[&str]) {
+    let mut value = valid();
+    edit(&mut value);
+    match load_value(&value) {
+        Ok(_) => panic!("accepted a malformed plan (expected {parts:?})"),
+        Err(e) => {
+            for part in parts {
+                assert!(e.message.contains(part), "error `{}` does not contain `{part}`", e.message);
+            }
+        }
+    }
+}
+
+fn main_body(value: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
+    value["functions"][1]["body"].as_array_mut().unwrap()
+}
+
+#[test]
+fn valid_plan_loads_and_round_trips() {
+    let plan = load_value(&valid()).expect("valid plan");
+    let text = plan.to_json();
+    let again = load(&text).expect("reloads");
+    assert_eq!(plan, again);
+    assert_eq!(text, again.to_json(), "serialisation is deterministic");
+    assert!(text.find("\"format\"").unwrap() < text.find("\"format_version\"").unwrap());
+}
+
+#[test]
+fn types_parse_and_print() {
+    for text in ["text", "int", "float", "bool", "kv", "f32", "list<list<int>>", "tensor<64xf32>", "tensor<?x3xbf16>", "tensor<f32>"] {
+        let ty: Type = text.parse().unwrap();
+        assert_eq!(ty.to_string(), text);
+    }
+    for bad in ["", "list<>", "tensor<64>", "tensor<axf32>", "string", "list<text"] {
+        assert!(bad.parse::<Type>().is_err(), "{bad} parsed");
+    }
+}
+
+#[test]
+fn rejects_non_json_and_wrong_headers() {
+    assert!(load("{").unwrap_err().message.contains("not valid JSON"));
+    assert!(load("[]").unwrap_err().message.contains("not a JSON object"));
+    rejects(|v| v["format"] = "other".into(), &["not an agentc plan"]);
+    rejects(|v| { v.as_object_mut().unwrap().remove("format"); }, &["missing `format`"]);
+    rejects(|v| v["format_version"] = 2.into(), &["version 2 is not supported", "reads version 1"]);
+    rejects(|v| v["format_version"] = "1".into(), &["format_version"]);
+    rejects(|v| v["extra"] = 1.into(), &["unknown field `extra`"]);
+    rejects(|v| { v.as_object_mut().unwrap().remove("functions"); }, &["missing field `functions`"]);
+}
+
+#[test]
+fn rejects_bad_types() {
+    rejects(|v| v["functions"][1]["params"][0]["type"] = "string".into(), &["`string` is not a plan type"]);
+}
+
+#[test]
+fn rejects_unknown_opcode() {
+    rejects(|v| main_body(v)[0]["op"] = "frobnicate".into(), &["function `main`, op 0 (`frobnicate`)", "unknown opcode"]);
+}
+
+#[test]
+fn rejects_use_before_definition() {
+    rejects(|v| main_body(v)[0]["operands"] = serde_json::json!([99]), &["operand %99 is used before it is defined"]);
+    // A value defined inside a map's body is not visible after it.
+    rejects(|v| main_body(v)[5]["operands"] = serde_json::json!([9]), &["op 5 (`const`)", "%9 is not visible"]);
+}
+
+#[test]
+fn rejects_redefinition() {
+    rejects(|v| main_body(v)[1]["results"][0]["id"] = 1.into(), &["value %1 is defined twice"]);
+}
+
+#[test]
+fn rejects_type_mismatch() {
+    rejects(|v| main_body(v)[0]["results"][0]["type"] = "text".into(), &["list_len", "expected (list<T>) -> int"]);
+    rejects(|v| main_body(v)[6]["operands"] = serde_json::json!([11, 11]), &["join", "expected (list<text>, text)"]);
+    rejects(|v| main_body(v)[1]["attrs"]["value"] = "zero".into(), &["is not a constant of type int"]);
+}
+
+#[test]
+fn rejects_bad_regions() {
+    // The map body's yield passes text where the accumulator is a list.
+    rejects(|v| main_body(v)[4]["regions"][0]["body"][3]["operands"] = serde_json::json!([9]), &["`yield` passes (text)"]);
+    rejects(|v| { main_body(v)[8]["regions"].as_array_mut().unwrap().pop(); }, &["`if`", "has 1 regions, expected 2"]);
+    rejects(|v| { main_body(v)[9]["regions"][0]["body"].as_array_mut().unwrap().pop(); }, &["ends in `cmp`, not `condition`"]);
+    rejects(|v| { main_body(v).pop(); }, &["ends in `loop`, not `return`"]);
+}
+
+#[test]
+fn rejects_unknown_references() {
+    rejects(|v| main_body(v)[4]["regions"][0]["body"][1]["attrs"]["callee"] = "nope".into(), &["tool `nope` is not in the plan"]);
+    rejects(|v| main_body(v)[8]["regions"][0]["body"][0]["attrs"]["model"] = "gpt".into(), &["model `gpt` is not declared"]);
+    rejects(|v| { v["functions"].as_array_mut().unwrap().pop(); }, &["no `main` function"]);
+}
+
+#[test]
+fn rejects_bad_attributes() {
+    rejects(|v| main_body(v)[8]["regions"][0]["body"][2]["attrs"]["max_tokens"] = 0.into(), &["max_tokens 0 is not positive"]);
+    rejects(|v| main_body(v)[7]["attrs"]["predicate"] = "slt".into(), &["predicate `slt`"]);
+    rejects(|v| main_body(v)[8]["regions"][0]["body"][0]["placement"]["device"] = "".into(), &["empty device"]);
+}
+
+#[test]
+fn rejects_tool_ops_outside_tools() {
+    rejects(
+        |v| {
+            let exec = v["functions"][0]["body"][2].clone();
+            let mut exec = exec;
+            exec["operands"] = serde_json::json!([4]);
+            exec["results"][0]["id"] = 40.into();
+            main_body(v).insert(5, exec);
+        },
+        &["`exec`", "only a tool function may hold it"],
+    );
+}
