@@ -21,6 +21,9 @@ for tool in ("agentc", "agent-opt"):
     path = os.path.join(bin_dir, tool)
     if not os.path.exists(path):
         lit_config.fatal(f"{path} does not exist: build the workspace first (cargo build)")
+# plan-check validates plans with the runtime's loader (tools/plan-check; no MLIR in it).
+if not os.path.exists(os.path.join(bin_dir, "plan-check")):
+    lit_config.fatal(f"{os.path.join(bin_dir, 'plan-check')} does not exist: build it first (cargo build -p plan-check)")
 
 # One IRDL file holding every dialect, for upstream `mlir-opt --irdl-file` (it takes one).
 irdl_dir = os.path.join(config.test_source_root, "Output")
@@ -34,6 +37,7 @@ with open(irdl_file, "w") as out:
 
 config.substitutions.append(("%agentc", os.path.join(bin_dir, "agentc")))
 config.substitutions.append(("%agent-opt", os.path.join(bin_dir, "agent-opt")))
+config.substitutions.append(("%plan-check", os.path.join(bin_dir, "plan-check")))
 config.substitutions.append(("%mlir-opt", os.path.join(llvm_bin, "mlir-opt")))
 config.substitutions.append(("%irdl", irdl_file))
 config.substitutions.append(("%examples", os.path.join(repo, "examples")))

@@ -10,8 +10,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 "$ROOT/tools/setup.sh"
 
-echo "test: building agentc and agent-opt"
+echo "test: building agentc, agent-opt and plan-check"
 cargo build --locked -p agentc -p agent-opt
+cargo build --locked -p plan-check
 
 echo "test: cargo tests (front end, runtime, scheduler)"
 cargo test --locked -p agentc-frontend -p agentc-runtime -p agentc-scheduler 2>&1 | tee /tmp/agentc-cargo-test.log

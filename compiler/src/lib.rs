@@ -10,6 +10,7 @@ pub mod conversion;
 pub mod diagnostics;
 pub mod ir;
 pub mod lower;
+pub mod plan;
 pub mod planner;
 pub mod passes;
 pub mod pipeline;

@@ -290,6 +290,17 @@ impl<'p> Scope<'p> {
         let arity = |n: usize| -> Result<(), String> {
             if operands.len() != n { Err(format!("has {} operands, expected {n}", operands.len())) } else { Ok(()) }
         };
+        if matches!(op.op.as_str(), "format" | "tool" | "url_template") {
+            if let Some(bad) = operands.iter().find(|t| **t != Text) {
+                return Err(format!("operand of type {bad}, expected text"));
+            }
+            if op.op == "format" && operands.is_empty() {
+                return Err("has no format operand".into());
+            }
+            if one_result()? != &Text {
+                return Err("result must be text".into());
+            }
+        }
         match op.op.as_str() {
             "const" => {
                 arity(0)?;
@@ -331,17 +342,6 @@ impl<'p> Scope<'p> {
                 match &operands[0] {
                     List(element) if **element == operands[1] && one_result()? == &operands[0] => {}
                     _ => return Err(format!("expected (list<T>, T) -> list<T>, got ({}) -> ({})", list(operands), list(results))),
-                }
-            }
-            "format" | "tool" | "url_template" => {
-                if let Some(bad) = operands.iter().find(|t| **t != Text) {
-                    return Err(format!("operand of type {bad}, expected text"));
-                }
-                if op.op == "format" && operands.is_empty() {
-                    return Err("has no format operand".into());
-                }
-                if one_result()? != &Text {
-                    return Err("result must be text".into());
                 }
             }
             "to_text" => {

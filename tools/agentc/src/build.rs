@@ -163,6 +163,8 @@ pub fn new_context() -> Result<Context, ExitCode> {
 /// `agentc build FILE ...`.
 pub fn build(args: &BuildArgs) -> ExitCode {
     let emit = args.compile_to.unwrap_or(args.emit);
+    // `--emit=plan` runs to the fragment level, then serialises the plan (below).
+    let (emit, plan) = if emit == Emit::Plan { (Emit::Fragment, true) } else { (emit, false) };
     if emit == Emit::Exe {
         eprintln!(
             "error: `--emit=exe` is not available yet: agentc compiles the program's tensor fns and its models \
@@ -218,6 +220,12 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     }
     if let Some(warning) = agentc_compiler::passes::fragment::schedule::sla_warning(agentc_compiler::ir::Op::of(&module.as_operation())) {
         eprintln!("warning: {warning}");
+    }
+    if plan {
+        return match agentc_compiler::plan::emit_plan(agentc_compiler::ir::Op::of(&module.as_operation())) {
+            Ok(plan) => finish(args.output.as_deref(), &plan.to_json()),
+            Err(()) => fail_mlir(&collector, &input.file, &input.source),
+        };
     }
     let text = print_module(&module, args.debug_info);
     if let Some(folder) = &args.dump_phases_to {

@@ -52,6 +52,9 @@ pub enum Emit {
     Workflow,
     /// The fragment dialect, planned and scheduled on --target.
     Fragment,
+    /// The plan (JSON, docs/plan.md): the scheduled workflow in the form the executable will
+    /// embed and the runtime interpret.
+    Plan,
     /// The program's tensor functions in the tgraph dialect.
     Tensor,
     /// Bufferised, vectorised per-workgroup kernels.
