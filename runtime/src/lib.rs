@@ -6,7 +6,8 @@
 //! selection and stop rules for `generate` ([`sampling`]); memory-mapped safetensors weights
 //! ([`weights`]); the KV cache of a generate call ([`kv_cache`]); the CPU thread pool that
 //! spreads a kernel's workgroups ([`pool`]); and the Chrome/Perfetto trace writer
-//! ([`trace`]); and the plan format with its loader ([`plan`]). The plan interpreter, linking and CUDA come next: see `docs/runtime.md`.
+//! ([`trace`]); and the plan format with its loader ([`plan`]). The plan interpreter ([`exec`]) runs a plan's workflow; model and tensor fragments,
+//! linking and CUDA come next: see `docs/runtime.md`.
 #![deny(missing_docs)]
 
 pub mod builtins;
@@ -18,3 +19,4 @@ pub mod kv_cache;
 pub mod pool;
 pub mod trace;
 pub mod plan;
+pub mod exec;

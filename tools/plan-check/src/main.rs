@@ -2,28 +2,80 @@
 //! runtime's loader, exactly as an executable will. Valid: prints `plan-check: ok: ...`
 //! (or, with `--print`, a listing of every function, one op per line) and exits 0.
 //! Invalid: prints `plan-check: FILE: ERROR` to stderr and exits 1. Usage errors exit 2.
+//!
+//! `plan-check --run FILE [--trace OUT.json] [--max-parallel N] [-- ARGS...]` runs `main`
+//! with the runtime's plan interpreter (`agentc_runtime::exec`): a development runner for
+//! plans until `agentc build -o app` exists. It prints `main`'s result to stdout followed
+//! by one newline; everything else goes to stderr; exit 0, 1 (the workflow failed: a
+//! one-line cause naming the source location) or 2 (usage).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use agentc_runtime::exec::{Options, run_main};
 use agentc_runtime::plan::{load, Op, Plan, Value};
+use agentc_runtime::trace::Trace;
+
+const USAGE: &str = "usage: plan-check [--print] FILE|-\n       plan-check --run FILE|- [--trace OUT.json] [--max-parallel N] [-- ARGS...]";
+
+const HELP: &str = "Validates an agentc plan (agentc build --emit=plan) with the runtime's loader.
+
+  --print            list the plan, one op per line
+  --run              run `main` with ARGS (everything after `--`) and print its result;
+                     a development runner for plans until `agentc build -o app` exists.
+                     Model and tensor fragments (prefill, decode, encode, compute) need
+                     compiled kernels, which it cannot load yet: reaching one is an error.
+  --trace OUT.json   with --run: write a Chrome/Perfetto trace, one slice per fragment
+                     on its planned device track
+  --max-parallel N   with --run: at most N map bodies at once (default: cores)
+
+Exit status: 0 ok; 1 invalid plan or failed workflow (one line on stderr naming the
+source location); 2 usage error.";
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("plan-check: {message}\n{USAGE}");
+    ExitCode::from(2)
+}
 
 fn main() -> ExitCode {
     let mut print = false;
+    let mut run = false;
+    let mut trace_path: Option<String> = None;
+    let mut max_parallel = 0usize;
     let mut files = Vec::new();
-    for arg in std::env::args().skip(1) {
+    let mut run_args: Vec<String> = Vec::new();
+    let mut argv = std::env::args().skip(1);
+    while let Some(arg) = argv.next() {
         match arg.as_str() {
             "--print" => print = true,
+            "--run" => run = true,
+            "--trace" => match argv.next() {
+                Some(path) => trace_path = Some(path),
+                None => return usage("--trace needs a file"),
+            },
+            "--max-parallel" => match argv.next().and_then(|n| n.parse::<usize>().ok()).filter(|n| *n > 0) {
+                Some(n) => max_parallel = n,
+                None => return usage("--max-parallel needs a positive integer"),
+            },
+            "--" => {
+                run_args.extend(argv.by_ref());
+            }
             "-h" | "--help" => {
-                println!("usage: plan-check [--print] FILE|-\nValidates an agentc plan with the runtime's loader.");
+                println!("{USAGE}\n\n{HELP}");
                 return ExitCode::SUCCESS;
             }
+            flag if flag.starts_with("--") => return usage(&format!("unknown option `{flag}`")),
             _ => files.push(arg),
         }
     }
+    if !run && (trace_path.is_some() || max_parallel != 0 || !run_args.is_empty()) {
+        return usage("--trace, --max-parallel and `-- ARGS` go with --run");
+    }
+    if run && print {
+        return usage("--run and --print do not go together");
+    }
     let [file] = files.as_slice() else {
-        eprintln!("usage: plan-check [--print] FILE|-");
-        return ExitCode::from(2);
+        return usage("expected one plan file");
     };
     let text = if file == "-" {
         let mut text = String::new();
@@ -41,18 +93,42 @@ fn main() -> ExitCode {
             }
         }
     };
-    match load(&text) {
-        Ok(plan) => {
-            if print {
-                print!("{}", listing(&plan));
-            } else {
-                let ops: usize = plan.functions.iter().map(|f| count(&f.body)).sum();
-                println!("plan-check: ok: {} functions, {ops} ops, {} models, {} fns", plan.functions.len(), plan.models.len(), plan.fns.len());
-            }
+    let plan = match load(&text) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("plan-check: {file}: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if run {
+        return run_plan(&plan, &run_args, max_parallel, trace_path.as_deref());
+    }
+    if print {
+        print!("{}", listing(&plan));
+    } else {
+        let ops: usize = plan.functions.iter().map(|f| count(&f.body)).sum();
+        println!("plan-check: ok: {} functions, {ops} ops, {} models, {} fns", plan.functions.len(), plan.models.len(), plan.fns.len());
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_plan(plan: &Plan, args: &[String], max_parallel: usize, trace_path: Option<&str>) -> ExitCode {
+    let trace = trace_path.map(|_| Trace::new(if plan.source.is_empty() { "plan".to_string() } else { plan.source.clone() }));
+    let result = run_main(plan, args, &Options { max_parallel, trace: trace.as_ref() });
+    if let (Some(trace), Some(path)) = (&trace, trace_path) {
+        if let Err(error) = trace.write(std::path::Path::new(path)) {
+            eprintln!("plan-check: cannot write the trace `{path}`: {error}");
+        }
+    }
+    match result {
+        Ok(value) => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", value.to_text());
+            let _ = out.flush();
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("plan-check: {file}: {error}");
+            eprintln!("error: {error}");
             ExitCode::from(1)
         }
     }

@@ -1,0 +1,364 @@
+//! The tree-walking interpreter over a plan's functions: ops in program order, SSA values in
+//! scoped environments, structured control, parallel `map`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{NEEDS_KERNELS, Options, RunError, Value, ops};
+use crate::plan::{Function, Op, Plan, Region};
+use crate::tools::exec::ExecTool;
+use crate::tools::http::{Method, expand_url, request_once};
+use crate::tools::{AttemptError, Attempts, with_retries};
+use crate::trace::Trace;
+
+const CANCELLED: &str = "cancelled";
+
+/// The values visible at a point: this region's, then the enclosing ones'.
+struct Env<'a> {
+    parent: Option<&'a Env<'a>>,
+    values: HashMap<u32, Value>,
+}
+
+impl<'a> Env<'a> {
+    fn root() -> Self {
+        Env { parent: None, values: HashMap::new() }
+    }
+
+    fn child(parent: &'a Env<'a>) -> Self {
+        Env { parent: Some(parent), values: HashMap::new() }
+    }
+
+    fn get(&self, id: u32) -> Option<&Value> {
+        self.values.get(&id).or_else(|| self.parent.and_then(|p| p.get(id)))
+    }
+}
+
+pub(super) struct Interpreter<'p> {
+    plan: &'p Plan,
+    functions: HashMap<&'p str, &'p Function>,
+    /// Threads that may still be started for `map` bodies: `max_parallel - 1` at first (the
+    /// thread that reaches a `map` runs bodies too), so at most `max_parallel` bodies run at
+    /// once in the whole run, nested maps included.
+    spare_threads: AtomicUsize,
+    trace: Option<&'p Trace>,
+    /// Set by the first failure inside a `map`: every op still running stops.
+    cancel: AtomicBool,
+}
+
+fn error(op: &Op, message: impl Into<String>) -> RunError {
+    RunError { loc: op.loc.clone(), message: message.into() }
+}
+
+impl<'p> Interpreter<'p> {
+    pub(super) fn new(plan: &'p Plan, options: &Options<'p>) -> Self {
+        let functions = plan.functions.iter().map(|f| (f.name.as_str(), f)).collect();
+        let max_parallel = if options.max_parallel == 0 { crate::pool::default_workers() } else { options.max_parallel };
+        Interpreter {
+            plan,
+            functions,
+            spare_threads: AtomicUsize::new(max_parallel.max(1) - 1),
+            trace: options.trace,
+            cancel: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn run_main(&self, args: &[String]) -> Result<Value, RunError> {
+        let main = self.plan.function("main").ok_or_else(|| RunError { loc: String::new(), message: "the plan has no `main`".into() })?;
+        let args: Vec<Value> = match main.params.len() {
+            0 => vec![],
+            _ => vec![Value::List(args.iter().cloned().map(Value::Text).collect())],
+        };
+        let mut results = self.call_function(main, args)?;
+        Ok(if results.len() == 1 { results.remove(0) } else { Value::List(results) })
+    }
+
+    fn call_function(&self, function: &Function, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
+        let mut env = Env::root();
+        for (param, arg) in function.params.iter().zip(args) {
+            env.values.insert(param.id, arg);
+        }
+        self.run_body(function, &function.body, &mut env)
+    }
+
+    /// Runs `body` in `env` and returns the operands of its terminator (`return`, `yield`,
+    /// `condition`).
+    fn run_body(&self, function: &Function, body: &[Op], env: &mut Env<'_>) -> Result<Vec<Value>, RunError> {
+        for op in body {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(error(op, CANCELLED));
+            }
+            if matches!(op.op.as_str(), "return" | "yield" | "condition") {
+                return self.operands(op, env);
+            }
+            let started = Instant::now();
+            let results = self.run_op(function, op, env);
+            if let (Some(trace), Some(placement)) = (self.trace, &op.placement) {
+                let name = match op.attrs.get("callee").or_else(|| op.attrs.get("model")).and_then(|c| c.as_str()) {
+                    Some(callee) => format!("{} {callee}", op.op),
+                    None => op.op.clone(),
+                };
+                let mut args = vec![("loc", op.loc.clone())];
+                if let Some(start) = placement.start {
+                    args.push(("planned_start_s", format!("{start:.6}")));
+                }
+                if let Some(finish) = placement.finish {
+                    args.push(("planned_finish_s", format!("{finish:.6}")));
+                }
+                if let Err(e) = &results {
+                    args.push(("error", e.message.clone()));
+                }
+                trace.slice(trace.track(&placement.device), &name, "fragment", started, Instant::now(), &args);
+            }
+            let results = results?;
+            if results.len() != op.results.len() {
+                return Err(error(op, format!("internal error: `{}` gave {} values for {} results", op.op, results.len(), op.results.len())));
+            }
+            for (value, result) in results.into_iter().zip(&op.results) {
+                env.values.insert(result.id, value);
+            }
+        }
+        Err(RunError { loc: function.loc.clone(), message: format!("internal error: a body of `{}` has no terminator", function.name) })
+    }
+
+    fn operands(&self, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+        op.operands
+            .iter()
+            .map(|id| env.get(*id).cloned().ok_or_else(|| error(op, format!("internal error: value %{id} is not defined"))))
+            .collect()
+    }
+
+    fn run_region(&self, function: &Function, op: &Op, region: &Region, parent: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
+        let mut env = Env::child(parent);
+        if region.params.len() != args.len() {
+            return Err(error(op, "internal error: region arity"));
+        }
+        for (param, arg) in region.params.iter().zip(args) {
+            env.values.insert(param.id, arg);
+        }
+        self.run_body(function, &region.body, &mut env)
+    }
+
+    fn run_op(&self, function: &Function, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+        let args = self.operands(op, env)?;
+        let refs: Vec<&Value> = args.iter().collect();
+        let result_types: Vec<_> = op.results.iter().map(|r| r.ty.clone()).collect();
+        if let Some(result) = ops::eval(op, &refs, &result_types) {
+            return result.map(|v| vec![v]).map_err(|m| error(op, m));
+        }
+        match op.op.as_str() {
+            "if" => {
+                let Some(Value::Bool(condition)) = args.first() else { return Err(error(op, "internal error: `if` without a bool")) };
+                let region = op.regions.get(if *condition { 0 } else { 1 }).ok_or_else(|| error(op, "internal error: `if` regions"))?;
+                self.run_region(function, op, region, env, vec![])
+            }
+            "loop" => self.run_loop(function, op, env, args),
+            "for" => self.run_for(function, op, env, args),
+            "map" => self.run_map(function, op, env, args),
+            "call" | "tool" => {
+                let callee = op.attrs.get("callee").and_then(|c| c.as_str()).unwrap_or("");
+                let target = self.functions.get(callee).ok_or_else(|| error(op, format!("internal error: no function `{callee}`")))?;
+                let result = self.call_function(target, args);
+                if op.op == "tool" {
+                    // A tool's failure is reported at the call.
+                    result.map_err(|e| RunError { loc: op.loc.clone(), message: e.message })
+                } else {
+                    result
+                }
+            }
+            "exec" => self.run_exec(function, op, args).map(|v| vec![v]),
+            "http" => self.run_http(function, op, args).map(|v| vec![v]),
+            "url_template" => {
+                let template = op.attrs.get("template").and_then(|t| t.as_str()).unwrap_or("");
+                let names: Vec<&str> = op.attrs.get("names").and_then(|n| n.as_array()).map(|a| a.iter().filter_map(|n| n.as_str()).collect()).unwrap_or_default();
+                let params: Vec<(&str, &str)> = names.iter().zip(&args).map(|(n, v)| (*n, if let Value::Text(t) = v { t.as_str() } else { "" })).collect();
+                expand_url(template, &params).map(|u| vec![Value::Text(u)]).map_err(|m| error(op, format!("tool `{}`: {m}", function.name)))
+            }
+            "kv_transfer" => Ok(args),
+            "prefill" | "decode" | "encode" | "compute" => {
+                let what = match (op.attrs.get("model"), op.attrs.get("callee")) {
+                    (Some(m), _) => format!("`{}` of model `{}`", op.op, m.as_str().unwrap_or("?")),
+                    (_, Some(c)) => format!("`compute` of fn `{}`", c.as_str().unwrap_or("?")),
+                    _ => format!("`{}`", op.op),
+                };
+                Err(error(op, format!("{what}: {NEEDS_KERNELS}")))
+            }
+            other => Err(error(op, format!("internal error: opcode `{other}` cannot run here"))),
+        }
+    }
+
+    fn attempts(op: &Op) -> Attempts {
+        let timeout_ms = op.attrs.get("timeout_ms").and_then(|t| t.as_u64()).unwrap_or(0);
+        let retries = op.attrs.get("retries").and_then(|r| r.as_u64()).unwrap_or(0);
+        Attempts {
+            timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms)),
+            retries: u32::try_from(retries).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn run_exec(&self, function: &Function, op: &Op, args: Vec<Value>) -> Result<Value, RunError> {
+        let program = op.attrs.get("program").and_then(|p| p.as_str()).unwrap_or("").to_string();
+        let tool = ExecTool { name: function.name.clone(), program, attempts: Self::attempts(op) };
+        let argv: Vec<String> = match args.first() {
+            Some(Value::List(items)) => items.iter().map(Value::to_text).collect(),
+            _ => return Err(error(op, "internal error: `exec` without an argv list")),
+        };
+        let stdin = match args.get(1) {
+            Some(Value::Text(t)) => Some(t.as_str()),
+            _ => None,
+        };
+        tool.call_cancellable(&argv, stdin, &self.cancel).map(Value::Text).map_err(|e| self.tool_error(op, e))
+    }
+
+    fn run_http(&self, function: &Function, op: &Op, args: Vec<Value>) -> Result<Value, RunError> {
+        let method = match op.attrs.get("method").and_then(|m| m.as_str()) {
+            Some("post") => Method::Post,
+            _ => Method::Get,
+        };
+        let attempts = Self::attempts(op);
+        let url = args.first().map(Value::to_text).unwrap_or_default();
+        let body = args.get(1).map(Value::to_text);
+        with_retries(&function.name, attempts.retries, |_| {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(AttemptError::Fatal(CANCELLED.into()));
+            }
+            request_once(method, &url, body.as_deref(), attempts.timeout)
+        })
+        .map(Value::Text)
+        .map_err(|e| self.tool_error(op, e))
+    }
+
+    fn tool_error(&self, op: &Op, e: crate::tools::ToolError) -> RunError {
+        if e.cause == CANCELLED && self.cancel.load(Ordering::Relaxed) {
+            error(op, CANCELLED)
+        } else {
+            error(op, e.to_string())
+        }
+    }
+
+    fn run_loop(&self, function: &Function, op: &Op, env: &Env<'_>, mut carried: Vec<Value>) -> Result<Vec<Value>, RunError> {
+        let [before, after] = op.regions.as_slice() else { return Err(error(op, "internal error: `loop` regions")) };
+        loop {
+            let mut values = self.run_region(function, op, before, env, carried)?;
+            if values.is_empty() {
+                return Err(error(op, "internal error: `condition` without operands"));
+            }
+            let Value::Bool(go_on) = values.remove(0) else { return Err(error(op, "internal error: `condition` without a bool")) };
+            if !go_on {
+                return Ok(values);
+            }
+            carried = self.run_region(function, op, after, env, values)?;
+        }
+    }
+
+    /// The indices `lb, lb + step, … < ub` of a `for` / `map`.
+    fn indices(op: &Op, args: &[Value]) -> Result<Vec<i64>, RunError> {
+        let (Some(Value::Int(lb)), Some(Value::Int(ub)), Some(Value::Int(step))) = (args.first(), args.get(1), args.get(2)) else {
+            return Err(error(op, format!("internal error: `{}` bounds", op.op)));
+        };
+        if *step <= 0 {
+            return Err(error(op, format!("`{}` step {step} is not positive", op.op)));
+        }
+        let mut indices = Vec::new();
+        let mut i = *lb;
+        while i < *ub {
+            indices.push(i);
+            match i.checked_add(*step) {
+                Some(next) => i = next,
+                None => break,
+            }
+        }
+        Ok(indices)
+    }
+
+    fn run_for(&self, function: &Function, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
+        let region = op.regions.first().ok_or_else(|| error(op, "internal error: `for` region"))?;
+        let mut carried = args[3.min(args.len())..].to_vec();
+        for i in Self::indices(op, &args)? {
+            let mut params = vec![Value::Int(i)];
+            params.extend(carried);
+            carried = self.run_region(function, op, region, env, params)?;
+        }
+        Ok(carried)
+    }
+
+    /// Takes up to `want` of the spare threads; returns how many it took.
+    fn take_threads(&self, want: usize) -> usize {
+        let mut taken = 0;
+        let _ = self.spare_threads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |spare| {
+            taken = spare.min(want);
+            Some(spare - taken)
+        });
+        taken
+    }
+
+    /// `map`: every body gets empty accumulators and appends its elements; the results are
+    /// the initial lists followed by each body's elements, in input order. Bodies run on up to
+    /// `max_parallel` threads; the first failure cancels the rest.
+    fn run_map(&self, function: &Function, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
+        let initial = args[3.min(args.len())..].to_vec();
+        if !initial.iter().all(|v| matches!(v, Value::List(_))) {
+            return self.run_for(function, op, env, args);
+        }
+        let region = op.regions.first().ok_or_else(|| error(op, "internal error: `map` region"))?;
+        let indices = Self::indices(op, &args)?;
+        let n = indices.len();
+        let outputs: Vec<Mutex<Option<Vec<Value>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+        let first_error: Mutex<Option<RunError>> = Mutex::new(None);
+        let next = AtomicUsize::new(0);
+        let worker = || {
+            loop {
+                if self.cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= n {
+                    break;
+                }
+                let mut params = vec![Value::Int(indices[k])];
+                params.extend(initial.iter().map(|_| Value::List(Vec::new())));
+                match self.run_region(function, op, region, env, params) {
+                    Ok(values) => *outputs[k].lock().unwrap() = Some(values),
+                    Err(e) => {
+                        let mut first = first_error.lock().unwrap();
+                        if first.is_none() && e.message != CANCELLED {
+                            *first = Some(e);
+                        }
+                        self.cancel.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                }
+            }
+        };
+        let extra = self.take_threads(n.saturating_sub(1));
+        if extra == 0 {
+            worker();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..extra {
+                    scope.spawn(worker);
+                }
+                worker();
+            });
+            self.spare_threads.fetch_add(extra, Ordering::SeqCst);
+        }
+        if let Some(e) = first_error.into_inner().unwrap() {
+            return Err(e);
+        }
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(error(op, CANCELLED));
+        }
+        let mut results = initial;
+        for output in outputs {
+            let values = output.into_inner().unwrap().ok_or_else(|| error(op, "internal error: a `map` body gave no result"))?;
+            for (acc, value) in results.iter_mut().zip(values) {
+                match (acc, value) {
+                    (Value::List(acc), Value::List(items)) => acc.extend(items),
+                    _ => return Err(error(op, "internal error: a `map` body yielded a non-list")),
+                }
+            }
+        }
+        Ok(results)
+    }
+}
