@@ -16,9 +16,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 ///
 /// A workflow is parsed and checked, lowered to the `workflow` MLIR dialect, optimised by
 /// agentc's workflow passes, split into fragments by the planner and placed on a hardware
-/// target by the scheduler; tensor functions compile through the tensor and kernel levels
-/// to LLVM IR, assembly, objects and PTX. Native executables (and compiling the models
-/// themselves to kernels) are not built yet; asking for them says so.
+/// target by the scheduler; tensor functions and the models (Llama, BERT) compile through
+/// the tensor and kernel levels to LLVM IR, assembly, objects and PTX, and `--emit=plan`
+/// writes the scheduled workflow for the runtime. Native executables are not built yet;
+/// asking for one says so.
 #[derive(Parser)]
 #[command(name = "agentc", version, propagate_version = true)]
 struct Cli {
@@ -33,7 +34,7 @@ enum Command {
         /// The .agent file.
         file: PathBuf,
     },
-    /// Compile a .agent file (or MLIR at the workflow level) and emit a phase.
+    /// Compile a .agent file (or MLIR at a later level) and emit a phase.
     Build(build::BuildArgs),
     /// Plan and schedule a workflow on a target: placement table, critical path, cost.
     Schedule(schedule::ScheduleArgs),
