@@ -300,6 +300,17 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         if let Err(code) = run_steps(&mut runner, &mut module, &steps, &collector, input) {
             return code;
         }
+        // The tensor-level passes (shape specialisation, fusion groups, dead values) run
+        // while the model declarations their weights refer to are still in the module.
+        if args.pass_pipeline.is_none() && !input.is_mlir() {
+            let tensor_steps: Vec<Step> = agentc_compiler::passes::tensor::pipeline(args.opt)
+                .into_iter()
+                .filter_map(|name| agentc_compiler::passes::lookup(name).map(Step::Ours))
+                .collect();
+            if let Err(code) = run_steps(&mut runner, &mut module, &tensor_steps, &collector, input) {
+                return code;
+            }
+        }
         extract_tensor_fns(module_op);
         phases.push(("tensor", print_module(&module, args.debug_info)));
         if emit != Emit::Tensor {
