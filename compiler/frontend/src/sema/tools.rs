@@ -70,7 +70,8 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
     let mut ok = true;
     let mut seen: Vec<&str> = Vec::new();
     for arg in named {
-        let name = arg.name.as_ref().expect("named");
+        // The caller passes only named arguments; a positional one is skipped, not a panic.
+        let Some(name) = arg.name.as_ref() else { continue };
         if seen.contains(&name.name.as_str()) {
             cx.error(Diagnostic::error(format!("argument `{}` is given twice", name.name), name.span));
             ok = false;
