@@ -6,8 +6,11 @@
 //! selection and stop rules for `generate` ([`sampling`]); memory-mapped safetensors weights
 //! ([`weights`]); the KV cache of a generate call ([`kv_cache`]); the CPU thread pool that
 //! spreads a kernel's workgroups ([`pool`]); and the Chrome/Perfetto trace writer
-//! ([`trace`]); and the plan format with its loader ([`plan`]). The plan interpreter ([`exec`]) runs a plan's workflow; model and tensor fragments,
-//! linking and CUDA come next: see `docs/runtime.md`.
+//! ([`trace`]); the plan format with its loader ([`plan`]); compiled kernels and memref
+//! descriptors ([`kernels`]) and the models they implement ([`models`]). The plan
+//! interpreter ([`exec`]) runs a plan's workflow; [`program`] is the entry point of the
+//! executables `agentc build` links ([`cli`]: their command line; [`cuda`]: GPU probing).
+//! See `docs/runtime.md` and `docs/executables.md`.
 #![deny(missing_docs)]
 
 pub mod builtins;
@@ -20,3 +23,8 @@ pub mod pool;
 pub mod trace;
 pub mod plan;
 pub mod exec;
+pub mod kernels;
+pub mod models;
+pub mod cli;
+pub mod cuda;
+pub mod program;

@@ -1,53 +1,73 @@
-//! The tree-walking interpreter over a plan's functions: ops in program order, SSA values in
-//! scoped environments, structured control, parallel `map`.
+//! The interpreter over a plan's functions: each body runs as a dataflow graph
+//! ([`dataflow`]), SSA values live in scoped environments, structured control, parallel
+//! `map`, compiled fragments ([`fragments`]).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{NEEDS_KERNELS, Options, RunError, Value, ops};
+use super::{Compiled, Options, RunError, Value, ops};
 use crate::plan::{Function, Op, Plan, Region};
 use crate::tools::exec::ExecTool;
 use crate::tools::http::{Method, expand_url, request_once};
 use crate::tools::{AttemptError, Attempts, with_retries};
 use crate::trace::Trace;
 
-const CANCELLED: &str = "cancelled";
+pub(super) const CANCELLED: &str = "cancelled";
 
-/// The values visible at a point: this region's, then the enclosing ones'.
-struct Env<'a> {
+mod dataflow;
+mod fragments;
+
+/// The values visible at a point: this region's, then the enclosing ones'. Ops of one body
+/// may finish on different threads, so the map is locked.
+pub(super) struct Env<'a> {
     parent: Option<&'a Env<'a>>,
-    values: HashMap<u32, Value>,
+    values: RwLock<HashMap<u32, Value>>,
+    /// The iteration numbers of the enclosing `map` / `for` / `loop` bodies, outermost first:
+    /// with the call site, it picks a generate call's random stream.
+    pub(super) path: Vec<i64>,
 }
 
 impl<'a> Env<'a> {
     fn root() -> Self {
-        Env { parent: None, values: HashMap::new() }
+        Env { parent: None, values: RwLock::new(HashMap::new()), path: Vec::new() }
     }
 
-    fn child(parent: &'a Env<'a>) -> Self {
-        Env { parent: Some(parent), values: HashMap::new() }
+    fn child(parent: &'a Env<'a>, iteration: Option<i64>) -> Self {
+        let mut path = parent.path.clone();
+        path.extend(iteration);
+        Env { parent: Some(parent), values: RwLock::new(HashMap::new()), path }
     }
 
-    fn get(&self, id: u32) -> Option<&Value> {
-        self.values.get(&id).or_else(|| self.parent.and_then(|p| p.get(id)))
+    pub(super) fn get(&self, id: u32) -> Option<Value> {
+        if let Some(v) = self.values.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Some(v.clone());
+        }
+        self.parent.and_then(|p| p.get(id))
+    }
+
+    pub(super) fn insert(&self, id: u32, value: Value) {
+        self.values.write().unwrap_or_else(|e| e.into_inner()).insert(id, value);
     }
 }
 
 pub(super) struct Interpreter<'p> {
     plan: &'p Plan,
     functions: HashMap<&'p str, &'p Function>,
-    /// Threads that may still be started for `map` bodies: `max_parallel - 1` at first (the
-    /// thread that reaches a `map` runs bodies too), so at most `max_parallel` bodies run at
-    /// once in the whole run, nested maps included.
+    /// Threads that may still be started for `map` bodies and independent fragments:
+    /// `max_parallel - 1` at first (the thread that reaches a `map` runs bodies too), so at
+    /// most `max_parallel` bodies or fragments run at once in the whole run.
     spare_threads: AtomicUsize,
     trace: Option<&'p Trace>,
-    /// Set by the first failure inside a `map`: every op still running stops.
+    /// Set by the first failure: every op still running stops.
     cancel: AtomicBool,
+    compiled: Option<&'p Compiled>,
+    seed: u64,
+    stream: bool,
 }
 
-fn error(op: &Op, message: impl Into<String>) -> RunError {
+pub(super) fn error(op: &Op, message: impl Into<String>) -> RunError {
     RunError { loc: op.loc.clone(), message: message.into() }
 }
 
@@ -61,6 +81,9 @@ impl<'p> Interpreter<'p> {
             spare_threads: AtomicUsize::new(max_parallel.max(1) - 1),
             trace: options.trace,
             cancel: AtomicBool::new(false),
+            compiled: options.compiled,
+            seed: options.seed,
+            stream: options.stream,
         }
     }
 
@@ -75,69 +98,58 @@ impl<'p> Interpreter<'p> {
     }
 
     fn call_function(&self, function: &Function, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
-        let mut env = Env::root();
+        let env = Env::root();
         for (param, arg) in function.params.iter().zip(args) {
-            env.values.insert(param.id, arg);
+            env.insert(param.id, arg);
         }
-        self.run_body(function, &function.body, &mut env)
+        self.run_body(function, &function.body, &env)
     }
 
-    /// Runs `body` in `env` and returns the operands of its terminator (`return`, `yield`,
-    /// `condition`).
-    fn run_body(&self, function: &Function, body: &[Op], env: &mut Env<'_>) -> Result<Vec<Value>, RunError> {
-        for op in body {
-            if self.cancel.load(Ordering::Relaxed) {
-                return Err(error(op, CANCELLED));
+    /// Runs one op (not a terminator), records it on the trace when it is a fragment, and
+    /// returns its results.
+    pub(super) fn run_traced(&self, function: &Function, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+        let started = Instant::now();
+        let results = self.run_op(function, op, env);
+        if let (Some(trace), Some(placement)) = (self.trace, &op.placement) {
+            let name = match op.attrs.get("callee").or_else(|| op.attrs.get("model")).and_then(|c| c.as_str()) {
+                Some(callee) => format!("{} {callee}", op.op),
+                None => op.op.clone(),
+            };
+            let mut args = vec![("loc", op.loc.clone())];
+            if let Some(start) = placement.start {
+                args.push(("planned_start_s", format!("{start:.6}")));
             }
-            if matches!(op.op.as_str(), "return" | "yield" | "condition") {
-                return self.operands(op, env);
+            if let Some(finish) = placement.finish {
+                args.push(("planned_finish_s", format!("{finish:.6}")));
             }
-            let started = Instant::now();
-            let results = self.run_op(function, op, env);
-            if let (Some(trace), Some(placement)) = (self.trace, &op.placement) {
-                let name = match op.attrs.get("callee").or_else(|| op.attrs.get("model")).and_then(|c| c.as_str()) {
-                    Some(callee) => format!("{} {callee}", op.op),
-                    None => op.op.clone(),
-                };
-                let mut args = vec![("loc", op.loc.clone())];
-                if let Some(start) = placement.start {
-                    args.push(("planned_start_s", format!("{start:.6}")));
-                }
-                if let Some(finish) = placement.finish {
-                    args.push(("planned_finish_s", format!("{finish:.6}")));
-                }
-                if let Err(e) = &results {
-                    args.push(("error", e.message.clone()));
-                }
-                trace.slice(trace.track(&placement.device), &name, "fragment", started, Instant::now(), &args);
+            if let Err(e) = &results {
+                args.push(("error", e.message.clone()));
             }
-            let results = results?;
-            if results.len() != op.results.len() {
-                return Err(error(op, format!("internal error: `{}` gave {} values for {} results", op.op, results.len(), op.results.len())));
-            }
-            for (value, result) in results.into_iter().zip(&op.results) {
-                env.values.insert(result.id, value);
-            }
+            trace.slice(trace.track(&placement.device), &name, "fragment", started, Instant::now(), &args);
         }
-        Err(RunError { loc: function.loc.clone(), message: format!("internal error: a body of `{}` has no terminator", function.name) })
+        let results = results?;
+        if results.len() != op.results.len() {
+            return Err(error(op, format!("internal error: `{}` gave {} values for {} results", op.op, results.len(), op.results.len())));
+        }
+        Ok(results)
     }
 
-    fn operands(&self, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+    pub(super) fn operands(&self, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
         op.operands
             .iter()
-            .map(|id| env.get(*id).cloned().ok_or_else(|| error(op, format!("internal error: value %{id} is not defined"))))
+            .map(|id| env.get(*id).ok_or_else(|| error(op, format!("internal error: value %{id} is not defined"))))
             .collect()
     }
 
-    fn run_region(&self, function: &Function, op: &Op, region: &Region, parent: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
-        let mut env = Env::child(parent);
+    fn run_region(&self, function: &Function, op: &Op, region: &Region, parent: &Env<'_>, iteration: Option<i64>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
+        let env = Env::child(parent, iteration);
         if region.params.len() != args.len() {
             return Err(error(op, "internal error: region arity"));
         }
         for (param, arg) in region.params.iter().zip(args) {
-            env.values.insert(param.id, arg);
+            env.insert(param.id, arg);
         }
-        self.run_body(function, &region.body, &mut env)
+        self.run_body(function, &region.body, &env)
     }
 
     fn run_op(&self, function: &Function, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
@@ -151,7 +163,7 @@ impl<'p> Interpreter<'p> {
             "if" => {
                 let Some(Value::Bool(condition)) = args.first() else { return Err(error(op, "internal error: `if` without a bool")) };
                 let region = op.regions.get(if *condition { 0 } else { 1 }).ok_or_else(|| error(op, "internal error: `if` regions"))?;
-                self.run_region(function, op, region, env, vec![])
+                self.run_region(function, op, region, env, None, vec![])
             }
             "loop" => self.run_loop(function, op, env, args),
             "for" => self.run_for(function, op, env, args),
@@ -176,14 +188,7 @@ impl<'p> Interpreter<'p> {
                 expand_url(template, &params).map(|u| vec![Value::Text(u)]).map_err(|m| error(op, format!("tool `{}`: {m}", function.name)))
             }
             "kv_transfer" => Ok(args),
-            "prefill" | "decode" | "encode" | "compute" => {
-                let what = match (op.attrs.get("model"), op.attrs.get("callee")) {
-                    (Some(m), _) => format!("`{}` of model `{}`", op.op, m.as_str().unwrap_or("?")),
-                    (_, Some(c)) => format!("`compute` of fn `{}`", c.as_str().unwrap_or("?")),
-                    _ => format!("`{}`", op.op),
-                };
-                Err(error(op, format!("{what}: {NEEDS_KERNELS}")))
-            }
+            "prefill" | "decode" | "encode" | "compute" => self.run_compiled(op, env, args),
             other => Err(error(op, format!("internal error: opcode `{other}` cannot run here"))),
         }
     }
@@ -239,8 +244,9 @@ impl<'p> Interpreter<'p> {
 
     fn run_loop(&self, function: &Function, op: &Op, env: &Env<'_>, mut carried: Vec<Value>) -> Result<Vec<Value>, RunError> {
         let [before, after] = op.regions.as_slice() else { return Err(error(op, "internal error: `loop` regions")) };
+        let mut iteration = 0i64;
         loop {
-            let mut values = self.run_region(function, op, before, env, carried)?;
+            let mut values = self.run_region(function, op, before, env, Some(iteration), carried)?;
             if values.is_empty() {
                 return Err(error(op, "internal error: `condition` without operands"));
             }
@@ -248,7 +254,8 @@ impl<'p> Interpreter<'p> {
             if !go_on {
                 return Ok(values);
             }
-            carried = self.run_region(function, op, after, env, values)?;
+            carried = self.run_region(function, op, after, env, Some(iteration), values)?;
+            iteration += 1;
         }
     }
 
@@ -278,13 +285,13 @@ impl<'p> Interpreter<'p> {
         for i in Self::indices(op, &args)? {
             let mut params = vec![Value::Int(i)];
             params.extend(carried);
-            carried = self.run_region(function, op, region, env, params)?;
+            carried = self.run_region(function, op, region, env, Some(i), params)?;
         }
         Ok(carried)
     }
 
     /// Takes up to `want` of the spare threads; returns how many it took.
-    fn take_threads(&self, want: usize) -> usize {
+    pub(super) fn take_threads(&self, want: usize) -> usize {
         let mut taken = 0;
         let _ = self.spare_threads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |spare| {
             taken = spare.min(want);
@@ -318,7 +325,7 @@ impl<'p> Interpreter<'p> {
                 }
                 let mut params = vec![Value::Int(indices[k])];
                 params.extend(initial.iter().map(|_| Value::List(Vec::new())));
-                match self.run_region(function, op, region, env, params) {
+                match self.run_region(function, op, region, env, Some(indices[k]), params) {
                     Ok(values) => *outputs[k].lock().unwrap() = Some(values),
                     Err(e) => {
                         let mut first = first_error.lock().unwrap();

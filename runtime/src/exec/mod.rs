@@ -4,10 +4,13 @@
 //! semantics), tool fragments run the tool function's body through [`tools`](crate::tools),
 //! `if` / `loop` / `for` / `map` / `call` are interpreted, `map` bodies run in parallel (at
 //! most [`Options::max_parallel`] at once, results in input order, the first failure cancels
-//! the siblings and kills their running tool processes). Model and tensor fragments
-//! (`prefill`, `decode`, `encode`, `compute`) need compiled kernels, which this interpreter
-//! cannot load yet: they fail with a clear error. Each executed fragment (an op with a
-//! placement) is recorded as a slice on its device's track of the optional [`Trace`].
+//! the siblings and kills their running tool processes). Outside `map`, the ops of a body
+//! start when their operands are ready, in the scheduler's priority order, tool and agent
+//! calls keeping their program order (they are effects). Model and tensor fragments
+//! (`prefill`, `decode`, `encode`, `compute`) call the compiled kernels of
+//! [`Options::compiled`]; without them (a development runner) they fail with a clear error.
+//! Each executed fragment (an op with a placement) is recorded as a slice on its device's
+//! track of the optional [`Trace`], each decode step too.
 
 mod interp;
 mod ops;
@@ -15,14 +18,29 @@ mod value;
 
 use std::fmt;
 
+use crate::kernels::KernelTable;
+use crate::models::Models;
 use crate::plan::Plan;
+use crate::pool::ThreadPool;
 use crate::trace::Trace;
 
-pub use value::Value;
+pub use value::{KvValue, Tensor, TensorData, Value};
 
-/// The message of a model or tensor fragment reached at run time.
+/// The message of a model or tensor fragment reached without compiled kernels.
 pub const NEEDS_KERNELS: &str =
-    "model and tensor fragments need compiled kernels, which this runner cannot load yet";
+    "model and tensor fragments need compiled kernels, which this runner cannot load (build an executable with `agentc build -o app`)";
+
+/// The compiled side of a program: its kernels, its loaded models and the CPU thread pool
+/// their workgroups run on.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The kernels, by name.
+    pub kernels: KernelTable,
+    /// The models, loaded and bound to their kernels.
+    pub models: Models,
+    /// The pool kernel workgroups are spread over.
+    pub pool: ThreadPool,
+}
 
 /// How a plan runs.
 #[derive(Debug, Default)]
@@ -31,6 +49,12 @@ pub struct Options<'t> {
     pub max_parallel: usize,
     /// Where to record one slice per executed fragment.
     pub trace: Option<&'t Trace>,
+    /// The compiled kernels and models; `None` in a development runner.
+    pub compiled: Option<&'t Compiled>,
+    /// The seed of every generate call's random generator (`--seed`).
+    pub seed: u64,
+    /// Write generated text to stderr as it is produced (`--stream`).
+    pub stream: bool,
 }
 
 /// A failed run: the one-line cause and the source location (`file:line:col`) of the op

@@ -231,7 +231,8 @@ fn convert(a: &Value, ty: &Type) -> Result<Value, String> {
     let to_int = matches!(ty, Type::Int) || matches!(ty, Type::Scalar(s) if s == "i32");
     let to_float = matches!(ty, Type::Float) || matches!(ty, Type::Scalar(s) if s != "i32");
     if let Type::Tensor { .. } = ty {
-        return Ok(Value::Tensor(ty.clone()));
+        // `tensor.cast` between static and dynamic dims: the same elements.
+        return Ok(a.clone());
     }
     match (a, to_int, to_float) {
         (Value::Int(x), true, _) => int_result(*x, ty, || format!("integer overflow: {x} does not fit in {ty}")),

@@ -74,7 +74,7 @@ fn function(name: &str, kind: &str, params: Vec<Json>, results: &[&str], body: V
 }
 
 fn plan(functions: Vec<Json>) -> Plan {
-    let text = json!({"format": "agentc-plan", "format_version": 1, "source": "t.agent",
+    let text = json!({"format": "agentc-plan", "format_version": crate::plan::FORMAT_VERSION, "source": "t.agent",
         "models": [{"name": "llm", "path": "m", "kind": "decoder", "hidden_size": 0}],
         "functions": functions})
     .to_string();
@@ -102,7 +102,7 @@ fn run(plan: &Plan, args: &[&str]) -> Result<String, RunError> {
 fn run_with(plan: &Plan, args: &[&str], max_parallel: usize) -> Result<String, RunError> {
     validate(plan).expect("valid");
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    run_main(plan, &args, &Options { max_parallel, trace: None }).map(|v| v.to_text())
+    run_main(plan, &args, &Options { max_parallel, ..Options::default() }).map(|v| v.to_text())
 }
 
 /// An exec tool `name(t: text) -> text` running `sh -c SCRIPT name t` (the argument is `$1`).
@@ -372,7 +372,7 @@ fn fragments_are_traced_on_their_device_track() {
     let p = main_plan(vec![tool], |b, args| map_tool(b, args, "hi"));
     let trace = Trace::new("t");
     let args = vec!["x".to_string(), "y".to_string()];
-    let out = run_main(&p, &args, &Options { max_parallel: 2, trace: Some(&trace) }).unwrap();
+    let out = run_main(&p, &args, &Options { max_parallel: 2, trace: Some(&trace), ..Options::default() }).unwrap();
     assert_eq!(out.to_text(), "hi x,hi y");
     let json = trace.to_json();
     let events = json["traceEvents"].as_array().unwrap();

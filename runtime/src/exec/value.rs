@@ -1,13 +1,43 @@
 //! Run-time values of the plan interpreter.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use crate::builtins;
-use crate::plan::Type;
+use crate::models::Prefilled;
+
+/// A tensor's elements, shared (values are immutable once made).
+#[derive(Clone, Debug, PartialEq)]
+pub enum TensorData {
+    /// `f32` elements.
+    F32(Arc<[f32]>),
+    /// `i32` elements.
+    I32(Arc<[i32]>),
+    /// `i64` elements.
+    I64(Arc<[i64]>),
+}
+
+/// A tensor value: row-major elements and their dims.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// The dims (empty: 0-d).
+    pub shape: Vec<usize>,
+    /// The elements.
+    pub data: TensorData,
+}
+
+/// A prefilled KV cache (a `kv` value), taken by the one `decode` that uses it.
+#[derive(Clone, Debug)]
+pub struct KvValue(pub Arc<Mutex<Option<Prefilled>>>);
+
+impl PartialEq for KvValue {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// A value of agent code while a plan runs. Fn scalars (`f32`, `i32`…) are held as
-/// [`Value::Float`] / [`Value::Int`]; tensors and KV caches are placeholders until compiled
-/// kernels can be loaded.
+/// [`Value::Float`] / [`Value::Int`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// `text`.
@@ -20,10 +50,10 @@ pub enum Value {
     Bool(bool),
     /// `list<T>`.
     List(Vec<Value>),
-    /// A tensor (no data yet: model and tensor fragments need compiled kernels).
-    Tensor(Type),
-    /// A KV cache (no data yet).
-    Kv,
+    /// A tensor.
+    Tensor(Tensor),
+    /// A KV cache after a prefill.
+    Kv(KvValue),
 }
 
 impl Value {
@@ -38,8 +68,11 @@ impl Value {
                 let items: Vec<String> = items.iter().map(Value::to_text).collect();
                 format!("[{}]", items.join(", "))
             }
-            Value::Tensor(ty) => format!("<{ty}>"),
-            Value::Kv => "<kv>".to_string(),
+            Value::Tensor(t) => {
+                let dims: Vec<String> = t.shape.iter().map(usize::to_string).collect();
+                format!("<tensor {}>", dims.join("x"))
+            }
+            Value::Kv(_) => "<kv>".to_string(),
         }
     }
 
@@ -52,7 +85,7 @@ impl Value {
             Value::Bool(_) => "bool",
             Value::List(_) => "list",
             Value::Tensor(_) => "tensor",
-            Value::Kv => "kv",
+            Value::Kv(_) => "kv",
         }
     }
 }

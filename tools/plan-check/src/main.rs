@@ -114,7 +114,7 @@ fn main() -> ExitCode {
 
 fn run_plan(plan: &Plan, args: &[String], max_parallel: usize, trace_path: Option<&str>) -> ExitCode {
     let trace = trace_path.map(|_| Trace::new(if plan.source.is_empty() { "plan".to_string() } else { plan.source.clone() }));
-    let result = run_main(plan, args, &Options { max_parallel, trace: trace.as_ref() });
+    let result = run_main(plan, args, &Options { max_parallel, trace: trace.as_ref(), ..Options::default() });
     if let (Some(trace), Some(path)) = (&trace, trace_path) {
         if let Err(error) = trace.write(std::path::Path::new(path)) {
             eprintln!("plan-check: cannot write the trace `{path}`: {error}");

@@ -1,0 +1,175 @@
+//! A body as a dataflow graph: an op starts when the ops defining its operands (and the
+//! values its regions read) have finished; among ready ops the scheduler's priority order
+//! wins (the placement's planned start, then program order). Tool and agent calls, and
+//! control ops containing them, also wait for the previous such op: they are effects, and
+//! effects keep their program order (docs/language.md §9). Fragments and control ops run on
+//! a spare thread when one is free (at most `max_parallel` at once in the whole run), others
+//! on the calling thread; with no spare thread a body runs in priority order on one thread.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+
+use super::{CANCELLED, Env, Interpreter, error};
+use crate::exec::{RunError, Value};
+use crate::plan::{Function, Op};
+
+/// Whether running `op` may have an effect the program can observe (a tool or agent call,
+/// or a region that makes one).
+fn is_effect(op: &Op) -> bool {
+    matches!(op.op.as_str(), "tool" | "call" | "exec" | "http") || op.regions.iter().any(|r| r.body.iter().any(is_effect))
+}
+
+/// Whether `op` is worth a thread of its own: a fragment or anything with a body.
+fn is_heavy(op: &Op) -> bool {
+    op.placement.is_some() || !op.regions.is_empty() || matches!(op.op.as_str(), "tool" | "call" | "exec" | "http")
+}
+
+/// Every value id `op` reads: its operands and, recursively, its regions' operands.
+fn reads(op: &Op, out: &mut Vec<u32>) {
+    out.extend(&op.operands);
+    for region in &op.regions {
+        for inner in &region.body {
+            reads(inner, out);
+        }
+    }
+}
+
+/// The priority of a ready op: cheap host ops first (they only unblock others), then the
+/// planned start (the scheduler's order), then program order.
+fn priority(op: &Op, index: usize) -> (bool, u64, usize) {
+    let start = op.placement.as_ref().and_then(|p| p.start).unwrap_or(-1.0);
+    // Order-preserving map of an f64 onto u64 (total order; NaN sorts last).
+    let bits = start.to_bits();
+    let key = if start.is_sign_negative() { !bits } else { bits | (1 << 63) };
+    (is_heavy(op), key, index)
+}
+
+/// The dependency graph of a body's ops (the terminator excluded).
+struct Graph {
+    /// For each op, how many ops it still waits for.
+    waiting: Vec<usize>,
+    /// For each op, the ops that wait for it.
+    dependents: Vec<Vec<usize>>,
+}
+
+fn graph(ops: &[Op]) -> Graph {
+    let mut defined_by: HashMap<u32, usize> = HashMap::new();
+    let mut waiting = vec![0; ops.len()];
+    let mut dependents = vec![Vec::new(); ops.len()];
+    let mut last_effect: Option<usize> = None;
+    let mut read = Vec::new();
+    for (j, op) in ops.iter().enumerate() {
+        read.clear();
+        reads(op, &mut read);
+        let mut deps: BTreeSet<usize> = read.iter().filter_map(|id| defined_by.get(id).copied()).collect();
+        if is_effect(op) {
+            deps.extend(last_effect);
+            last_effect = Some(j);
+        }
+        waiting[j] = deps.len();
+        for i in deps {
+            dependents[i].push(j);
+        }
+        for result in &op.results {
+            defined_by.insert(result.id, j);
+        }
+    }
+    Graph { waiting, dependents }
+}
+
+/// The progress of one body.
+struct State<'o> {
+    ops: &'o [Op],
+    dependents: Vec<Vec<usize>>,
+    waiting: Vec<usize>,
+    ready: BTreeSet<((bool, u64, usize), usize)>,
+    first_error: Option<RunError>,
+    done: usize,
+}
+
+impl State<'_> {
+    /// Records that op `j` finished: its results become visible and its dependents may be
+    /// ready; a failure becomes the body's error (the first real one) and cancels the run.
+    fn finish(&mut self, interp: &Interpreter<'_>, env: &Env<'_>, j: usize, result: Result<Vec<Value>, RunError>) {
+        self.done += 1;
+        match result {
+            Ok(values) => {
+                for (value, result) in values.into_iter().zip(&self.ops[j].results) {
+                    env.insert(result.id, value);
+                }
+                for &k in &self.dependents[j] {
+                    self.waiting[k] -= 1;
+                    if self.waiting[k] == 0 {
+                        self.ready.insert((priority(&self.ops[k], k), k));
+                    }
+                }
+            }
+            Err(e) => {
+                // The first real failure wins; ops it cancelled report `cancelled`.
+                if self.first_error.as_ref().is_none_or(|f| f.message == CANCELLED && e.message != CANCELLED) {
+                    self.first_error = Some(e);
+                }
+                interp.cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Interpreter<'_> {
+    /// Runs `body` in `env` and returns the operands of its terminator (`return`, `yield`,
+    /// `condition`).
+    pub(super) fn run_body(&self, function: &Function, body: &[Op], env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+        let Some((terminator, ops)) = body.split_last().filter(|(t, _)| matches!(t.op.as_str(), "return" | "yield" | "condition")) else {
+            return Err(RunError { loc: function.loc.clone(), message: format!("internal error: a body of `{}` has no terminator", function.name) });
+        };
+        let Graph { waiting, dependents } = graph(ops);
+        let ready = (0..ops.len()).filter(|&j| waiting[j] == 0).map(|j| (priority(&ops[j], j), j)).collect();
+        let mut state = State { ops, dependents, waiting, ready, first_error: None, done: 0 };
+        std::thread::scope(|scope| {
+            let (sender, receiver) = mpsc::channel::<(usize, Result<Vec<Value>, RunError>)>();
+            let mut in_flight = 0usize;
+            loop {
+                while state.first_error.is_none() && !self.cancel.load(Ordering::Relaxed) {
+                    let Some((_, j)) = state.ready.pop_first() else { break };
+                    let op = &ops[j];
+                    // The calling thread counts as one of `max_parallel`: it runs the last
+                    // ready op itself rather than wait idle for a thread it started.
+                    if is_heavy(op) && !state.ready.is_empty() && self.take_threads(1) == 1 {
+                        let sender = sender.clone();
+                        in_flight += 1;
+                        scope.spawn(move || {
+                            let result = self.run_traced(function, op, env);
+                            self.spare_threads.fetch_add(1, Ordering::SeqCst);
+                            let _ = sender.send((j, result));
+                        });
+                    } else {
+                        let result = self.run_traced(function, op, env);
+                        state.finish(self, env, j, result);
+                    }
+                }
+                if in_flight == 0 {
+                    break;
+                }
+                match receiver.recv() {
+                    Ok((j, result)) => {
+                        in_flight -= 1;
+                        state.finish(self, env, j, result);
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        let State { first_error, done, .. } = state;
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(error(terminator, CANCELLED));
+        }
+        if done != ops.len() {
+            return Err(error(terminator, format!("internal error: {} ops of `{}` never became ready", ops.len() - done, function.name)));
+        }
+        self.operands(terminator, env)
+    }
+}
