@@ -412,3 +412,104 @@ fn conversions_and_float_comparisons_follow_the_plan() {
     });
     assert_eq!(run(&p, &[]).unwrap(), "-2 1 -2.0 true false -3 1");
 }
+
+// ---- compiled fragments and the dataflow order, with kernels written in Rust ----
+
+use std::sync::Mutex as StdMutex;
+use std::sync::atomic::{AtomicUsize as Counter, Ordering as AtomicOrdering};
+
+use crate::kernels::{Kernel, KernelTable, PackedFn};
+use crate::models::Models;
+use crate::pool::ThreadPool;
+
+/// The 0-d f32 a descriptor points to.
+unsafe fn scalar(arg: *mut std::ffi::c_void) -> *mut f32 {
+    unsafe { *(arg as *const *mut f32).add(1) }
+}
+
+static ORDER: StdMutex<Vec<f32>> = StdMutex::new(Vec::new());
+
+/// `out = x`, recording the order calls arrive in.
+unsafe extern "C" fn record_order(args: *mut *mut std::ffi::c_void, _workgroup: i64) {
+    unsafe {
+        let x = *scalar(*args);
+        ORDER.lock().unwrap().push(x);
+        *scalar(*args.add(1)) = x;
+    }
+}
+
+static STARTED: Counter = Counter::new(0);
+
+/// `out = the number of calls started when this one saw 2 (or gave up after 5 s)`: two
+/// calls both give 2 only if they ran at the same time.
+unsafe extern "C" fn meet(args: *mut *mut std::ffi::c_void, _workgroup: i64) {
+    STARTED.fetch_add(1, AtomicOrdering::SeqCst);
+    for _ in 0..500 {
+        if STARTED.load(AtomicOrdering::SeqCst) >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    unsafe { *scalar(*args.add(1)) = STARTED.load(AtomicOrdering::SeqCst) as f32 };
+}
+
+/// main: two independent `compute probe(x)` fragments, the first in program order planned
+/// to start later; returns "a,b".
+fn two_computes() -> Plan {
+    let ids = Rc::new(Cell::new(0));
+    let mut b = B::new(&ids);
+    let (_, param) = b.param("list<text>");
+    let one = b.op("const", &[], "f32", json!({"value": 1.0}));
+    let two = b.op("const", &[], "f32", json!({"value": 2.0}));
+    let late = b.full("compute", &[one], &["f32"], json!({"callee": "probe"}), vec![], json!({"placement": {"device": "cpu", "start": 0.5, "finish": 0.6}}))[0];
+    let early = b.full("compute", &[two], &["f32"], json!({"callee": "probe"}), vec![], json!({"placement": {"device": "cpu", "start": 0.1, "finish": 0.2}}))[0];
+    let a = b.op("to_text", &[late], "text", json!({}));
+    let c = b.op("to_text", &[early], "text", json!({}));
+    let comma = b.text(",");
+    let ac = b.op("concat", &[a, comma], "text", json!({}));
+    let result = b.op("concat", &[ac, c], "text", json!({}));
+    let main = function("main", "agent", vec![param], &["text"], b.end("return", &[result]));
+    let text = json!({"format": "agentc-plan", "format_version": crate::plan::FORMAT_VERSION, "source": "t.agent",
+        "target": {"name": "host", "objective": "latency", "devices": [{"name": "cpu", "kind": "cpu"}]},
+        "fns": [{"name": "probe", "params": ["f32"], "results": ["f32"]}],
+        "functions": [main]})
+    .to_string();
+    load(&text).unwrap_or_else(|e| panic!("invalid test plan: {e}\n{text}"))
+}
+
+fn run_compiled(plan: &Plan, kernel: PackedFn, max_parallel: usize) -> String {
+    let kernels = KernelTable::new([Kernel { name: "probe".into(), packed: kernel, weights: vec![], num_args: 2, grid: 1 }]);
+    let compiled = Compiled { kernels, models: Models::default(), pool: ThreadPool::new(1) };
+    let options = Options { max_parallel, compiled: Some(&compiled), ..Options::default() };
+    run_main(plan, &[], &options).unwrap().to_text()
+}
+
+#[test]
+fn ready_fragments_start_in_the_schedulers_priority_order() {
+    // One thread: the fragment planned to start first runs first, though it comes second.
+    assert_eq!(run_compiled(&two_computes(), record_order, 1), "1.0,2.0");
+    assert_eq!(*ORDER.lock().unwrap(), [2.0, 1.0]);
+}
+
+#[test]
+fn independent_fragments_run_at_the_same_time() {
+    assert_eq!(run_compiled(&two_computes(), meet, 2), "2.0,2.0");
+}
+
+#[test]
+fn tool_calls_keep_program_order() {
+    // Two independent calls of a tool that appends to a file: effects are never reordered,
+    // even with threads to spare.
+    let dir = scratch("effects");
+    let log = dir.join("log");
+    let script = format!("sleep 0.$((3 - ${{#1}})); printf '%s' \"$1\" >> {}; cat {}", log.display(), log.display());
+    let p = main_plan(vec![sh_tool("note", &script, 0)], |b, _| {
+        let first = b.text("a");
+        let second = b.text("bb");
+        let x = b.op("tool", &[first], "text", json!({"callee": "note"}));
+        let y = b.op("tool", &[second], "text", json!({"callee": "note"}));
+        b.op("concat", &[x, y], "text", json!({}))
+    });
+    assert_eq!(run_with(&p, &[], 4).unwrap(), "aabb");
+    let _ = std::fs::remove_dir_all(&dir);
+}
