@@ -5,6 +5,7 @@
 use std::ffi::{CStr, c_char, c_int};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::cli::{self, CommandLine};
 use crate::exec::{Compiled, Options, run_main};
@@ -148,7 +149,7 @@ pub fn run(argv: &[String], program: &RawProgram) -> i32 {
         }
         Err(message) => {
             eprintln!("error: {message}");
-            1
+            if message == INTERRUPTED_MESSAGE { 130 } else { 1 }
         }
     }
 }
@@ -171,12 +172,50 @@ fn execute(plan: &Plan, kernels: KernelTable, base: PathBuf, cl: &CommandLine) -
     let workers = if cl.max_parallel == 0 { crate::pool::default_workers() } else { crate::pool::capped_workers(Some(cl.max_parallel)) };
     let compiled = Compiled { kernels, models, pool: ThreadPool::new(workers) };
     let trace = cl.trace.as_ref().map(|_| Trace::new(if plan.source.is_empty() { "agentc program".to_string() } else { plan.source.clone() }));
-    let options = Options { max_parallel: cl.max_parallel, trace: trace.as_ref(), compiled: Some(&compiled), seed: cl.seed, stream: cl.stream };
+    on_interrupt_cancel();
+    let options = Options {
+        max_parallel: cl.max_parallel,
+        trace: trace.as_ref(),
+        compiled: Some(&compiled),
+        seed: cl.seed,
+        stream: cl.stream,
+        interrupt: Some(&INTERRUPTED),
+    };
     let result = run_main(plan, &cl.args, &options);
     if let (Some(trace), Some(path)) = (&trace, &cl.trace) {
         trace.write(path).map_err(|e| format!("cannot write the trace {}: {e}", path.display()))?;
     }
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        return Err(INTERRUPTED_MESSAGE.to_string());
+    }
     result.map(|v| v.to_text()).map_err(|e| e.to_string())
+}
+
+/// Set by SIGINT / SIGTERM.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+const INTERRUPTED_MESSAGE: &str = "interrupted (running tools were stopped)";
+
+unsafe extern "C" {
+    fn signal(signum: c_int, handler: usize) -> usize;
+}
+
+extern "C" fn interrupted(_signal: c_int) {
+    // Only an atomic store: async-signal-safe.
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Makes Ctrl-C and SIGTERM cancel the run instead of killing the process at once: tool
+/// processes run in process groups of their own (a terminal's Ctrl-C does not reach them),
+/// so the runtime kills them before it exits with status 130.
+fn on_interrupt_cancel() {
+    const SIGINT: c_int = 2;
+    const SIGTERM: c_int = 15;
+    // SAFETY: installs a handler that only stores to an atomic.
+    unsafe {
+        signal(SIGINT, interrupted as *const () as usize);
+        signal(SIGTERM, interrupted as *const () as usize);
+    }
 }
 
 /// The executable's entry: `main` of `program.o` calls it with its arguments and the

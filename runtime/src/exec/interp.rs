@@ -63,6 +63,7 @@ pub(super) struct Interpreter<'p> {
     /// Set by the first failure: every op still running stops.
     cancel: AtomicBool,
     compiled: Option<&'p Compiled>,
+    interrupt: Option<&'p AtomicBool>,
     seed: u64,
     stream: bool,
 }
@@ -82,6 +83,7 @@ impl<'p> Interpreter<'p> {
             trace: options.trace,
             cancel: AtomicBool::new(false),
             compiled: options.compiled,
+            interrupt: options.interrupt,
             seed: options.seed,
             stream: options.stream,
         }
@@ -93,7 +95,24 @@ impl<'p> Interpreter<'p> {
             0 => vec![],
             _ => vec![Value::List(args.iter().cloned().map(Value::Text).collect())],
         };
-        let mut results = self.call_function(main, args)?;
+        let finished = AtomicBool::new(false);
+        let mut results = std::thread::scope(|scope| {
+            if let Some(interrupt) = self.interrupt {
+                // Turns an interrupt into the run's cancellation (tools poll `cancel`).
+                scope.spawn(|| {
+                    while !finished.load(Ordering::Relaxed) {
+                        if interrupt.load(Ordering::Relaxed) {
+                            self.cancel.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                });
+            }
+            let results = self.call_function(main, args);
+            finished.store(true, Ordering::Relaxed);
+            results
+        })?;
         Ok(if results.len() == 1 { results.remove(0) } else { Value::List(results) })
     }
 

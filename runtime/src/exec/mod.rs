@@ -17,6 +17,7 @@ mod ops;
 mod value;
 
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 
 use crate::kernels::KernelTable;
 use crate::models::Models;
@@ -55,6 +56,9 @@ pub struct Options<'t> {
     pub seed: u64,
     /// Write generated text to stderr as it is produced (`--stream`).
     pub stream: bool,
+    /// Set (by a signal handler) to stop the run as the first failure would: running tool
+    /// processes are killed and no new op starts.
+    pub interrupt: Option<&'t AtomicBool>,
 }
 
 /// A failed run: the one-line cause and the source location (`file:line:col`) of the op
