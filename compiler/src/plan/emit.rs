@@ -4,6 +4,11 @@
 //! and, for fragments, its placement (`fragment.device`, `fragment.start`/`finish`; device
 //! `none` when the IR was not scheduled).
 //!
+//! The kernel symbols of the models come from `fragment.kernel` (written by
+//! `convert-fragment-to-tensor`) and are listed once per model (`models[].kernels`, role →
+//! symbol). The target's devices come from the scheduler's target the module was scheduled
+//! on, which the caller passes in: the IR holds only its name.
+//!
 //! What a plan cannot express is an error at the op's location naming the op (emitted
 //! through the context's diagnostic handlers), never a silent drop. The emitted plan is
 //! validated with the runtime's own loader before it is returned.
@@ -11,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use agentc_dialects::workflow as wf;
-use agentc_runtime::plan::{self, ComputeFn, Function, FunctionKind, Model, Placement, Plan, Region, Target, Type, Value};
+use agentc_runtime::plan::{self, ComputeFn, Device, Function, FunctionKind, Model, Placement, Plan, Region, Target, Type, Value};
 use melior::ir::attribute::{ArrayAttribute, StringAttribute};
 use serde_json::Value as Json;
 
@@ -24,9 +29,11 @@ const BUILTINS: &[&str] = &[
     "starts_with", "text_len", "trim", "format", "to_text", "parse_int", "parse_float", "argmax", "div", "rem",
 ];
 
-/// Builds the plan of `module`. On failure the reasons went to the context's diagnostic
-/// handlers at the offending ops' locations.
-pub fn emit_plan(module: Op) -> Result<Plan, ()> {
+/// Builds the plan of `module`. `scheduled_on` is the target the module was scheduled on
+/// (`fragment-schedule`'s `--target`); it must be given, and have the name recorded on
+/// `main`, when the module is scheduled: its devices are the plan's. On failure the reasons
+/// went to the context's diagnostic handlers at the offending ops' locations.
+pub fn emit_plan(module: Op, scheduled_on: Option<&agentc_scheduler::Target>) -> Result<Plan, ()> {
     let mut plan = Plan {
         format: plan::FORMAT.to_string(),
         format_version: plan::FORMAT_VERSION,
@@ -65,7 +72,10 @@ pub fn emit_plan(module: Op) -> Result<Plan, ()> {
                 if let Some(function) = emitter.function(*op, name, kind) {
                     if function.name == "main" {
                         plan.source = function.loc.rsplitn(3, ':').nth(2).unwrap_or_default().to_string();
-                        plan.target = target(*op);
+                        match target(*op, scheduled_on) {
+                            Ok(target) => plan.target = target,
+                            Err(()) => failed = true,
+                        }
                     }
                     plan.functions.push(function);
                 }
@@ -107,16 +117,27 @@ fn model(op: Op) -> Model {
     }
 }
 
-fn target(main: Op) -> Option<Target> {
+/// The plan's target: `None` when `main` was not scheduled; an error at `main` when the
+/// target it was scheduled on is not the one given.
+fn target(main: Op, scheduled_on: Option<&agentc_scheduler::Target>) -> Result<Option<Target>, ()> {
     let view = main.view();
-    let name = wf::string_attr(&view, "fragment.target")?;
-    Some(Target {
+    let Some(name) = wf::string_attr(&view, "fragment.target") else { return Ok(None) };
+    let Some(scheduled_on) = scheduled_on.filter(|t| t.name == name) else {
+        let given = scheduled_on.map_or_else(|| "none".to_string(), |t| format!("`{}`", t.name));
+        main.emit_error(&format!(
+            "this program was scheduled on target `{name}`, but the plan is emitted for {given}: give the same --target"
+        ));
+        return Err(());
+    };
+    let devices = scheduled_on.devices.iter().map(|d| Device { name: d.name.clone(), kind: d.kind.as_str().to_string() }).collect();
+    Ok(Some(Target {
         name,
         objective: wf::string_attr(&view, "fragment.objective").unwrap_or_else(|| "latency".into()),
         sla_seconds: main.f64_attr("fragment.sla"),
         makespan_seconds: main.f64_attr("fragment.makespan"),
         cost_usd: main.f64_attr("fragment.total_cost"),
-    })
+        devices,
+    }))
 }
 
 /// `file:line:col` of an op, or "" when its location is not a file position.
@@ -338,11 +359,11 @@ impl FunctionEmitter<'_> {
         if !ok {
             return self.fail(op, &format!("`{name}` lacks an attribute the plan needs"));
         }
-        if let Some(kernel) = wf::symbol_attr(&view, "fragment.kernel") {
-            if let Some(model) = wf::symbol_attr(&view, "model") {
-                self.kernels.entry(model).or_default().insert(opcode.clone(), kernel.clone());
-            }
-            attrs.insert("kernel".into(), kernel.into());
+        // The model's kernel for this role, named once in `models[].kernels`.
+        if let Some(kernel) = wf::symbol_attr(&view, crate::conversion::fragment_to_tensor::KERNEL_ATTR)
+            && let Some(model) = wf::symbol_attr(&view, "model")
+        {
+            self.kernels.entry(model).or_default().insert(opcode.clone(), kernel);
         }
         let is_fragment = name.starts_with("fragment.") || op.has_attribute("fragment.kind");
         let placement = match wf::string_attr(&view, "fragment.device") {

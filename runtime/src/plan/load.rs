@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
-use super::{Function, FunctionKind, Op, Plan, Region, Type, Value, FORMAT, FORMAT_VERSION};
+use super::{Function, FunctionKind, Op, Plan, Region, Type, Value, DEVICE_KINDS, FORMAT, FORMAT_VERSION, KERNEL_ROLES};
 
 /// Why a plan was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +60,31 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
     if plan.format_version != FORMAT_VERSION {
         return Err(error(format!("plan format version {} is not supported (expected {FORMAT_VERSION})", plan.format_version)));
     }
+    let mut devices = None;
+    if let Some(target) = &plan.target {
+        let mut names = HashSet::new();
+        for device in &target.devices {
+            if device.name.is_empty() || device.name == "none" || device.name.contains('+') {
+                return Err(error(format!("target `{}`: `{}` is not a device name", target.name, device.name)));
+            }
+            if !names.insert(device.name.as_str()) {
+                return Err(error(format!("target `{}`: device `{}` is listed twice", target.name, device.name)));
+            }
+            if !DEVICE_KINDS.contains(&device.kind.as_str()) {
+                return Err(error(format!(
+                    "target `{}`: device `{}` has kind `{}`, not one of {}",
+                    target.name,
+                    device.name,
+                    device.kind,
+                    DEVICE_KINDS.join(", ")
+                )));
+            }
+        }
+        if names.is_empty() {
+            return Err(error(format!("target `{}` lists no devices", target.name)));
+        }
+        devices = Some(names);
+    }
     let mut models = HashMap::new();
     for model in &plan.models {
         if models.insert(model.name.as_str(), model.kind.as_str()).is_some() {
@@ -67,6 +92,14 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
         }
         if !matches!(model.kind.as_str(), "decoder" | "encoder" | "unknown") {
             return Err(error(format!("model `{}`: kind `{}` is not decoder, encoder or unknown", model.name, model.kind)));
+        }
+        for (role, symbol) in &model.kernels {
+            if !KERNEL_ROLES.contains(&role.as_str()) {
+                return Err(error(format!("model `{}`: kernel role `{role}` is not one of {}", model.name, KERNEL_ROLES.join(", "))));
+            }
+            if symbol.is_empty() {
+                return Err(error(format!("model `{}`: the `{role}` kernel has an empty symbol", model.name)));
+            }
         }
     }
     let mut fns = HashMap::new();
@@ -87,7 +120,7 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
         Some(_) => return Err(error("`main` must be an agent function")),
         None => return Err(error("the plan has no `main` function")),
     }
-    let globals = Globals { models, fns, functions };
+    let globals = Globals { devices, models, fns, functions };
     for function in &plan.functions {
         check_function(&globals, function)?;
     }
@@ -97,6 +130,8 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
 type Signature = (Vec<Type>, Vec<Type>);
 
 struct Globals<'p> {
+    /// The target's device names (`None`: the plan is not scheduled).
+    devices: Option<HashSet<&'p str>>,
     models: HashMap<&'p str, &'p str>,
     fns: HashMap<&'p str, Signature>,
     functions: HashMap<&'p str, (FunctionKind, Vec<Type>, Vec<Type>)>,
@@ -173,10 +208,17 @@ impl<'p> Scope<'p> {
             }
         }
         let results: Vec<Type> = op.results.iter().map(|v| v.ty.clone()).collect();
-        if let Some(placement) = &op.placement
-            && placement.device.is_empty()
-        {
-            return Err(fail("placement has an empty device".into()));
+        if let Some(placement) = &op.placement {
+            if placement.device.is_empty() {
+                return Err(fail("placement has an empty device".into()));
+            }
+            // `none`: not scheduled; otherwise a device of the target or a `+` group of them.
+            if let Some(devices) = &self.globals.devices
+                && placement.device != "none"
+                && let Some(unknown) = placement.device.split('+').find(|d| !devices.contains(d))
+            {
+                return Err(fail(format!("placement on `{}`: device `{unknown}` is not in the target's devices", placement.device)));
+            }
         }
         self.check_signature(op, &operands, &results).map_err(fail)?;
         // Regions see the values defined before the op; their own definitions stay inside.

@@ -23,7 +23,11 @@ pub const FORMAT: &str = "agentc-plan";
 /// The version of the format this runtime reads and the compiler writes. Any change a reader
 /// of the previous version could misread (a field removed or renamed, a meaning changed, a
 /// new opcode or type) increments it; the loader accepts exactly this version.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2: the target lists its devices with their kinds (`target.devices`), and the
+/// kernel symbols of the models are named once, in `models[].kernels` (no `kernel`
+/// attribute on the ops).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A whole plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,7 +70,25 @@ pub struct Target {
     /// The scheduler's estimate of the cost of one request, in USD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
+    /// Every device of the target, in the target's order: the names placements use.
+    pub devices: Vec<Device>,
 }
+
+/// One device of the target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// The name placements use (`cpu`, `h100_0`).
+    pub name: String,
+    /// What it is: `cpu`, `gpu` or `accelerator` ([`DEVICE_KINDS`]).
+    pub kind: String,
+}
+
+/// The device kinds a target may list.
+pub const DEVICE_KINDS: &[&str] = &["cpu", "gpu", "accelerator"];
+
+/// The roles of a model's kernels (`models[].kernels` keys): the opcodes they compute.
+pub const KERNEL_ROLES: &[&str] = &["prefill", "decode", "encode"];
 
 /// A model declaration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,8 +109,9 @@ pub struct Model {
     /// The hidden size (0 when unknown).
     #[serde(default)]
     pub hidden_size: u64,
-    /// The compiled kernel function of each role (`prefill`, `decode`, `encode`), when the
-    /// plan was emitted after `convert-fragment-to-tensor`.
+    /// The compiled kernel function of each role ([`KERNEL_ROLES`]: `prefill`, `decode`,
+    /// `encode`), when the plan was emitted after `convert-fragment-to-tensor` (as the driver
+    /// does for `--emit=plan` and executables).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub kernels: BTreeMap<String, String>,
 }
@@ -175,8 +198,8 @@ pub struct Op {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Placement {
-    /// The device name of the target (`cpu`, `gpu0`), or `a+b` for a tensor-parallel group;
-    /// `none` when the plan was not scheduled.
+    /// A device name of the target's `devices` (`cpu`, `gpu0`), or `a+b` for a
+    /// tensor-parallel group; `none` when the fragment was not scheduled.
     pub device: String,
     /// Expected start, seconds from the start of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]

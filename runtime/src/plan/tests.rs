@@ -7,10 +7,12 @@ use super::*;
 fn valid() -> serde_json::Value {
     serde_json::from_str(r#"{
         "format": "agentc-plan",
-        "format_version": 1,
+        "format_version": 2,
         "source": "t.agent",
-        "target": {"name": "host", "objective": "latency", "makespan_seconds": 0.5},
-        "models": [{"name": "llm", "path": "models/tiny-llama", "kind": "decoder", "dtype": "f32", "hidden_size": 64}],
+        "target": {"name": "host", "objective": "latency", "makespan_seconds": 0.5,
+                   "devices": [{"name": "cpu", "kind": "cpu"}, {"name": "gpu0", "kind": "gpu"}, {"name": "gpu1", "kind": "gpu"}]},
+        "models": [{"name": "llm", "path": "models/tiny-llama", "kind": "decoder", "dtype": "f32", "hidden_size": 64,
+                    "kernels": {"decode": "llm_decode_step", "prefill": "llm_prefill"}}],
         "functions": [
             {"name": "echo", "kind": "tool", "params": [{"id": 0, "type": "text"}], "results": ["text"], "body": [
                 {"op": "const", "results": [{"id": 1, "type": "text"}], "attrs": {"value": "hi"}},
@@ -112,8 +114,8 @@ fn rejects_non_json_and_wrong_headers() {
     assert!(load("[]").unwrap_err().message.contains("not a JSON object"));
     rejects(|v| v["format"] = "other".into(), &["not an agentc plan"]);
     rejects(|v| { v.as_object_mut().unwrap().remove("format"); }, &["missing `format`"]);
-    rejects(|v| v["format_version"] = 2.into(), &["version 2 is not supported", "reads version 1"]);
-    rejects(|v| v["format_version"] = "1".into(), &["format_version"]);
+    rejects(|v| v["format_version"] = 1.into(), &["version 1 is not supported", "reads version 2"]);
+    rejects(|v| v["format_version"] = "2".into(), &["format_version"]);
     rejects(|v| v["extra"] = 1.into(), &["unknown field `extra`"]);
     rejects(|v| { v.as_object_mut().unwrap().remove("functions"); }, &["missing field `functions`"]);
 }
@@ -182,4 +184,34 @@ fn rejects_tool_ops_outside_tools() {
         },
         &["`exec`", "only a tool function may hold it"],
     );
+}
+
+#[test]
+fn placements_name_devices_of_the_target() {
+    // A tensor-parallel group of two devices, and an unscheduled fragment.
+    let mut value = valid();
+    main_body(&mut value)[8]["regions"][0]["body"][0]["placement"]["device"] = "gpu0+gpu1".into();
+    main_body(&mut value)[4]["regions"][0]["body"][1]["placement"]["device"] = "none".into();
+    load_value(&value).expect("groups and `none` are accepted");
+    rejects(|v| main_body(v)[8]["regions"][0]["body"][0]["placement"]["device"] = "gpu7".into(), &["device `gpu7` is not in the target's devices"]);
+    rejects(
+        |v| main_body(v)[8]["regions"][0]["body"][0]["placement"]["device"] = "gpu0+tpu".into(),
+        &["placement on `gpu0+tpu`", "device `tpu`"],
+    );
+    // Without a target, placements are not checked against devices.
+    let mut value = valid();
+    value.as_object_mut().unwrap().remove("target");
+    main_body(&mut value)[8]["regions"][0]["body"][0]["placement"]["device"] = "gpu7".into();
+    load_value(&value).expect("unscheduled plans name no target devices");
+}
+
+#[test]
+fn rejects_bad_devices_and_kernels() {
+    rejects(|v| { v["target"].as_object_mut().unwrap().remove("devices"); }, &["missing field `devices`"]);
+    rejects(|v| v["target"]["devices"] = serde_json::json!([]), &["lists no devices"]);
+    rejects(|v| v["target"]["devices"][1]["kind"] = "fpga".into(), &["device `gpu0` has kind `fpga`"]);
+    rejects(|v| v["target"]["devices"][2]["name"] = "gpu0".into(), &["device `gpu0` is listed twice"]);
+    rejects(|v| v["target"]["devices"][2]["name"] = "a+b".into(), &["`a+b` is not a device name"]);
+    rejects(|v| v["models"][0]["kernels"]["generate"] = "x".into(), &["kernel role `generate`"]);
+    rejects(|v| v["models"][0]["kernels"]["prefill"] = "".into(), &["empty symbol"]);
 }

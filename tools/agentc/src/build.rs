@@ -200,6 +200,14 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         None if emit == Emit::Fragment => {
             let mut steps = workflow_pipeline(args.opt);
             steps.extend(fragment_pipeline());
+            // A plan names the models' kernels, so it is emitted after
+            // convert-fragment-to-tensor (which adds the model functions).
+            let has_models = agentc_compiler::ir::module_ops(agentc_compiler::ir::Op::of(&module.as_operation()))
+                .iter()
+                .any(|op| op.name() == "workflow.model");
+            if plan && has_models {
+                steps.extend(agentc_compiler::passes::lookup("convert-fragment-to-tensor").map(Step::Ours));
+            }
             steps
         }
         None => workflow_pipeline(args.opt),
@@ -222,7 +230,11 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         eprintln!("warning: {warning}");
     }
     if plan {
-        return match agentc_compiler::plan::emit_plan(agentc_compiler::ir::Op::of(&module.as_operation())) {
+        // The target fragment-schedule loaded (its devices are the plan's); if it cannot be
+        // loaded, the IR was not scheduled by this run and the emitter reports a mismatch
+        // when it was scheduled at all.
+        let scheduled_on = agentc_scheduler::load(&args.target.target).ok();
+        return match agentc_compiler::plan::emit_plan(agentc_compiler::ir::Op::of(&module.as_operation()), scheduled_on.as_ref()) {
             Ok(plan) => finish(args.output.as_deref(), &plan.to_json()),
             Err(()) => fail_mlir(&collector, &input.file, &input.source),
         };
