@@ -7,9 +7,13 @@
 //! /usr/lib/llvm-22, so there is one copy of LLVM in the binary and an `LLVMContextRef`
 //! made by inkwell can be handed to MLIR's translation (the two crates declare different
 //! Rust types for it: the pointer is cast).
+//!
+//! `program.rs` generates the other object of an executable: the embedded plan, the kernel
+//! table and `main` (docs/executables.md).
 
 pub mod device_math;
 pub mod gpu;
+pub mod program;
 
 use inkwell::OptimizationLevel;
 use inkwell::context::Context as LlvmContext;
