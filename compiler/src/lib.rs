@@ -43,9 +43,6 @@ pub enum Phase {
     Obj,
 }
 
-/// Phases that are designed (see ARCHITECTURE.md) but not built yet.
-pub const PLANNED_PHASES: &[&str] = &["exe"];
-
 /// The workflow-level pass pipeline at optimisation level `opt` (0 runs nothing).
 ///
 /// Canonicalize first so inlining copies folded bodies, inline sub-agents, canonicalize

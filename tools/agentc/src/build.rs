@@ -39,47 +39,81 @@ pub struct TargetArgs {
 #[derive(Args)]
 pub struct BuildArgs {
     /// The input: a .agent file, or MLIR at the workflow or fragment level (.mlir).
-    file: PathBuf,
-    /// Where to write the result (default: stdout for text phases).
+    pub(crate) file: PathBuf,
+    /// Where to write the result (default: stdout for text phases). With a .agent input and
+    /// no --emit, `-o FILE` builds an executable unless FILE ends in .mlir.
     #[arg(short = 'o', long = "output")]
-    output: Option<PathBuf>,
-    /// Stop at this phase and print it (phase names are level names).
-    #[arg(long, value_enum, default_value = "workflow")]
-    emit: Emit,
+    pub(crate) output: Option<PathBuf>,
+    /// Stop at this phase and write it (phase names are level names; default: `exe` with
+    /// `-o FILE` for a .agent input, unless FILE ends in .mlir; else `workflow`).
+    #[arg(long, value_enum)]
+    pub(crate) emit: Option<Emit>,
     /// Same as --emit, in IREE's spelling: stop after this phase.
     #[arg(long = "compile-to", value_enum)]
-    compile_to: Option<Emit>,
-    /// Optimisation level: -O0 runs no workflow passes; -O1 and above run the workflow pipeline.
-    #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=3))]
-    opt: u8,
+    pub(crate) compile_to: Option<Emit>,
     /// Run this pass pipeline instead of the default one
     /// (`agentc passes` lists the names; e.g. `workflow-canonicalize,workflow-inline-agents`).
     #[arg(long = "pass-pipeline")]
-    pass_pipeline: Option<String>,
+    pub(crate) pass_pipeline: Option<String>,
     #[command(flatten)]
-    target: TargetArgs,
+    pub(crate) compile: CompileArgs,
+}
+
+/// The compilation options shared by `agentc build` and `agentc run`.
+#[derive(Args, Clone, Debug)]
+pub struct CompileArgs {
+    /// Optimisation level: -O0 runs no workflow passes; -O1 and above run the workflow pipeline.
+    #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=3))]
+    pub opt: u8,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Print the IR after every pass (to stderr).
     #[arg(long = "print-ir-after-all")]
-    print_ir_after_all: bool,
+    pub print_ir_after_all: bool,
     /// Print the IR after the named pass (repeatable; to stderr).
     #[arg(long = "print-ir-after")]
-    print_ir_after: Vec<String>,
+    pub print_ir_after: Vec<String>,
     /// Print the wall time of every pass (to stderr).
     #[arg(long = "time-passes")]
-    time_passes: bool,
+    pub time_passes: bool,
     /// Write each phase's output to DIR as N.PHASE.mlir (as IREE's --dump-compilation-phases-to).
     #[arg(long = "dump-phases-to")]
-    dump_phases_to: Option<PathBuf>,
+    pub dump_phases_to: Option<PathBuf>,
     /// Print MLIR locations (`loc(...)`) with the IR.
     #[arg(long = "mlir-print-debuginfo")]
-    debug_info: bool,
-    /// The x86-64 CPU to generate code for (`--emit=llvm|asm|obj`; default: the host CPU
+    pub debug_info: bool,
+    /// The x86-64 CPU to generate code for (`--emit=llvm|asm|obj|exe`; default: the host CPU
     /// and its features), e.g. `x86-64-v3`, `znver4`, `skylake-avx512`.
     #[arg(long)]
-    cpu: Option<String>,
+    pub cpu: Option<String>,
     /// Generate PTX for this NVIDIA architecture (`sm_80`, `sm_90`) with `--emit=ptx`.
     #[arg(long, default_value = "sm_90")]
-    gpu: String,
+    pub gpu: String,
+}
+
+impl CompileArgs {
+    fn run_options(&self) -> RunOptions {
+        RunOptions {
+            print_ir_after_all: self.print_ir_after_all,
+            print_ir_after: self.print_ir_after.clone(),
+            time_passes: self.time_passes,
+        }
+    }
+}
+
+impl BuildArgs {
+    /// The phase to stop at: --compile-to, else --emit, else an executable for `-o FILE`
+    /// (a .agent input, FILE not ending in .mlir), else the workflow level.
+    fn phase(&self) -> Emit {
+        if let Some(emit) = self.compile_to.or(self.emit) {
+            return emit;
+        }
+        let agent_input = self.file.extension().is_some_and(|e| e == "agent");
+        match &self.output {
+            Some(output) if agent_input && output != Path::new("-") && output.extension().is_none_or(|e| e != "mlir") => Emit::Exe,
+            _ => Emit::Workflow,
+        }
+    }
 }
 
 /// `agentc check FILE`.
@@ -162,16 +196,23 @@ pub fn new_context() -> Result<Context, ExitCode> {
 
 /// `agentc build FILE ...`.
 pub fn build(args: &BuildArgs) -> ExitCode {
-    let emit = args.compile_to.unwrap_or(args.emit);
+    let emit = args.phase();
     // `--emit=plan` runs to the fragment level, then serialises the plan (below).
     let (emit, plan) = if emit == Emit::Plan { (Emit::Fragment, true) } else { (emit, false) };
     if emit == Emit::Exe {
-        eprintln!(
-            "error: `--emit=exe` is not available yet: agentc compiles the program's tensor fns and its models \
-             to kernels (`--emit=tensor|kernel|llvm|asm|obj|ptx`), but the runtime that runs a scheduled \
-             workflow and the linking of executables are not implemented"
-        );
-        return ExitCode::from(2);
+        let usage = if args.output.as_deref().is_none_or(|o| o == Path::new("-")) {
+            Some("an executable is a binary file: give it a path with `-o FILE`")
+        } else if args.file.extension().is_none_or(|e| e != "agent") {
+            Some("an executable is built from a .agent file, not from MLIR")
+        } else if args.pass_pipeline.is_some() {
+            Some("`--pass-pipeline` cannot be combined with building an executable, which runs the default pipeline")
+        } else {
+            None
+        };
+        if let Some(usage) = usage {
+            eprintln!("error: {usage}");
+            return ExitCode::from(2);
+        }
     }
     let Some(input) = Input::read(&args.file) else { return ExitCode::from(1) };
     if emit == Emit::Ast {
@@ -197,30 +238,16 @@ pub fn build(args: &BuildArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        None if emit == Emit::Fragment => {
-            let mut steps = workflow_pipeline(args.opt);
-            steps.extend(fragment_pipeline());
-            // A plan names the models' kernels, so it is emitted after
-            // convert-fragment-to-tensor (which adds the model functions).
-            let has_models = agentc_compiler::ir::module_ops(agentc_compiler::ir::Op::of(&module.as_operation()))
-                .iter()
-                .any(|op| op.name() == "workflow.model");
-            if plan && has_models {
-                steps.extend(agentc_compiler::passes::lookup("convert-fragment-to-tensor").map(Step::Ours));
-            }
-            steps
-        }
-        None => workflow_pipeline(args.opt),
+        // A plan names the models' kernels, so it is emitted after convert-fragment-to-tensor
+        // (which adds the model functions, printed with the fragment IR only when asked for).
+        None if plan => planning_steps(args.compile.opt, &module, true),
+        None if emit == Emit::Fragment => planning_steps(args.compile.opt, &module, false),
+        None => workflow_pipeline(args.compile.opt),
     };
-    let options = RunOptions {
-        print_ir_after_all: args.print_ir_after_all,
-        print_ir_after: args.print_ir_after.clone(),
-        time_passes: args.time_passes,
-    };
-    let mut runner = PassRunner::new(&context, options, input.pass_context(&args.target));
+    let mut runner = PassRunner::new(&context, args.compile.run_options(), input.pass_context(&args.compile.target));
     let result = runner.run(&mut module, &steps);
     eprint!("{}", runner.dumps);
-    if args.time_passes {
+    if args.compile.time_passes {
         eprint!("{}", runner.timing_report());
     }
     if result.is_err() {
@@ -230,17 +257,13 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         eprintln!("warning: {warning}");
     }
     if plan {
-        // The target fragment-schedule loaded (its devices are the plan's); if it cannot be
-        // loaded, the IR was not scheduled by this run and the emitter reports a mismatch
-        // when it was scheduled at all.
-        let scheduled_on = agentc_scheduler::load(&args.target.target).ok();
-        return match agentc_compiler::plan::emit_plan(agentc_compiler::ir::Op::of(&module.as_operation()), scheduled_on.as_ref()) {
-            Ok(plan) => finish(args.output.as_deref(), &plan.to_json()),
+        return match emit_plan(&module, &args.compile.target) {
+            Ok(plan) => finish(args.output.as_deref(), &plan),
             Err(()) => fail_mlir(&collector, &input.file, &input.source),
         };
     }
-    let text = print_module(&module, args.debug_info);
-    if let Some(folder) = &args.dump_phases_to {
+    let text = print_module(&module, args.compile.debug_info);
+    if let Some(folder) = &args.compile.dump_phases_to {
         let name = if emit == Emit::Fragment { "2.fragment.mlir" } else { "1.workflow.mlir" };
         if let Err(error) =
             std::fs::create_dir_all(folder).map_err(|e| e.to_string()).and_then(|()| write_output(Some(&folder.join(name)), &text))
@@ -252,8 +275,36 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     finish(args.output.as_deref(), &text)
 }
 
-/// The phases after the workflow level: tensor fns → kernels → LLVM → asm/obj/PTX.
+/// The default pipeline from a lowered .agent program to scheduled fragment IR: the
+/// workflow passes, the planner and the scheduler; with `model_functions`, then
+/// `convert-fragment-to-tensor` when the program declares models (it writes their prefill /
+/// decode-step / encode functions and names them on the fragments).
+fn planning_steps(opt: u8, module: &Module, model_functions: bool) -> Vec<Step> {
+    let mut steps = workflow_pipeline(opt);
+    steps.extend(fragment_pipeline());
+    if model_functions && has_models(module) {
+        steps.extend(agentc_compiler::passes::lookup("convert-fragment-to-tensor").map(Step::Ours));
+    }
+    steps
+}
+
+fn has_models(module: &Module) -> bool {
+    agentc_compiler::ir::module_ops(agentc_compiler::ir::Op::of(&module.as_operation())).iter().any(|op| op.name() == "workflow.model")
+}
+
+/// The plan JSON of scheduled (or planned) fragment IR, for the target `--target` names.
+/// On failure the diagnostics are in the context's collector.
+fn emit_plan(module: &Module, target: &TargetArgs) -> Result<String, ()> {
+    // The scheduler pass loaded the same target; if it cannot be loaded, the IR was not
+    // scheduled by this run and the emitter reports a mismatch when it was scheduled at all.
+    let scheduled_on = agentc_scheduler::load(&target.target).ok();
+    agentc_compiler::plan::emit_plan(agentc_compiler::ir::Op::of(&module.as_operation()), scheduled_on.as_ref()).map(|plan| plan.to_json())
+}
+
+/// The phases after the workflow level: tensor fns → kernels → LLVM → asm/obj/PTX, and
+/// executables (the plan, the kernels' object, program.o, linked with the runtime).
 fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
+    let compile = &args.compile;
     let context = match new_context() {
         Ok(context) => context,
         Err(code) => return code,
@@ -263,12 +314,7 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         Ok(module) => module,
         Err(code) => return code,
     };
-    let options = RunOptions {
-        print_ir_after_all: args.print_ir_after_all,
-        print_ir_after: args.print_ir_after.clone(),
-        time_passes: args.time_passes,
-    };
-    let mut runner = PassRunner::new(&context, options, input.pass_context(&args.target));
+    let mut runner = PassRunner::new(&context, compile.run_options(), input.pass_context(&compile.target));
     let module_op = agentc_compiler::ir::Op::of(&module.as_operation());
     // Where the input starts: kernel-level MLIR (functions carrying kernel.target) skips
     // the tensor phases; anything else is workflow- or tensor-level IR.
@@ -286,6 +332,10 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         eprint!("{}", std::mem::take(&mut runner.dumps));
         result.map_err(|_| fail_mlir(collector, &input.file, &input.source))
     }
+    // An executable embeds the plan, emitted from the scheduled fragment IR.
+    let mut plan = None;
+    // Whether the kernel level has kernels (a program without fns or models has none).
+    let mut has_kernels = true;
     if !at_kernel_level {
         let steps = match &args.pass_pipeline {
             Some(text) => match parse_pipeline(text) {
@@ -296,26 +346,31 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                 }
             },
             None if input.is_mlir() => Vec::new(),
-            None => {
-                // A program whose agents use models compiles those models too: plan the
-                // fragments, then convert-fragment-to-tensor writes each model's prefill /
-                // decode-step / encode tensor functions, which become kernels with the fns.
-                let mut steps = workflow_pipeline(args.opt);
-                let has_models = agentc_compiler::ir::module_ops(module_op).iter().any(|op| op.name() == "workflow.model");
-                if has_models {
-                    steps.extend(fragment_pipeline());
-                    steps.extend(agentc_compiler::passes::lookup("convert-fragment-to-tensor").map(Step::Ours));
-                }
-                steps
-            }
+            // An executable needs the scheduled fragments (its plan) and the kernels of the
+            // models' prefill / decode-step / encode functions.
+            None if emit == Emit::Exe => planning_steps(compile.opt, &module, true),
+            // Otherwise, a program whose agents use models compiles those models too: plan
+            // the fragments, then convert-fragment-to-tensor writes each model's functions,
+            // which become kernels with the fns.
+            None if has_models(&module) => planning_steps(compile.opt, &module, true),
+            None => workflow_pipeline(compile.opt),
         };
         if let Err(code) = run_steps(&mut runner, &mut module, &steps, &collector, input) {
             return code;
         }
+        if emit == Emit::Exe {
+            if let Some(warning) = agentc_compiler::passes::fragment::schedule::sla_warning(module_op) {
+                eprintln!("warning: {warning}");
+            }
+            match emit_plan(&module, &compile.target) {
+                Ok(json) => plan = Some(json),
+                Err(()) => return fail_mlir(&collector, &input.file, &input.source),
+            }
+        }
         // The tensor-level passes (shape specialisation, fusion groups, dead values) run
         // while the model declarations their weights refer to are still in the module.
         if args.pass_pipeline.is_none() && !input.is_mlir() {
-            let tensor_steps: Vec<Step> = agentc_compiler::passes::tensor::pipeline(args.opt)
+            let tensor_steps: Vec<Step> = agentc_compiler::passes::tensor::pipeline(compile.opt)
                 .into_iter()
                 .filter_map(|name| agentc_compiler::passes::lookup(name).map(Step::Ours))
                 .collect();
@@ -324,23 +379,37 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
             }
         }
         extract_tensor_fns(module_op);
-        phases.push(("tensor", print_module(&module, args.debug_info)));
-        if emit != Emit::Tensor {
+        phases.push(("tensor", print_module(&module, compile.debug_info)));
+        has_kernels = !agentc_compiler::ir::module_ops(module_op).is_empty();
+        if emit != Emit::Tensor && (has_kernels || emit != Emit::Exe) {
             if let Err(code) = run_steps(&mut runner, &mut module, &kernel_pipeline(), &collector, input) {
                 return code;
             }
-            phases.push(("kernel", print_module(&module, args.debug_info)));
+            phases.push(("kernel", print_module(&module, compile.debug_info)));
         }
     }
+    let codegen_options = CodegenOptions { opt: compile.opt, cpu: compile.cpu.clone() };
+    // For an executable: the kernel table, read at the kernel level.
+    let mut kernels = Vec::new();
     let result: Result<Vec<u8>, String> = match emit {
-        Emit::Tensor | Emit::Kernel => Ok(phases.last().map(|(_, t)| t.clone()).unwrap_or_else(|| print_module(&module, args.debug_info)).into_bytes()),
+        Emit::Tensor | Emit::Kernel => Ok(phases.last().map(|(_, t)| t.clone()).unwrap_or_else(|| print_module(&module, compile.debug_info)).into_bytes()),
         Emit::Ptx => {
             if let Err(code) = run_steps(&mut runner, &mut module, &gpu_pipeline(), &collector, input) {
                 return code;
             }
-            codegen::gpu::emit_ptx(&context, module_op, &args.gpu, args.opt).map(String::into_bytes)
+            codegen::gpu::emit_ptx(&context, module_op, &compile.gpu, compile.opt).map(String::into_bytes)
         }
+        Emit::Exe if !has_kernels => Ok(Vec::new()),
         _ => {
+            if emit == Emit::Exe {
+                match codegen::program::kernels_of(module_op) {
+                    Ok(found) => kernels = found,
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(1);
+                    }
+                }
+            }
             if let Err(code) = run_steps(&mut runner, &mut module, &llvm_dialect_pipeline(), &collector, input) {
                 return code;
             }
@@ -349,10 +418,10 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                 Emit::Asm => Artifact::Assembly,
                 _ => Artifact::Object,
             };
-            codegen::emit_cpu(module_op, &CodegenOptions { opt: args.opt, cpu: args.cpu.clone() }, artifact)
+            codegen::emit_cpu(module_op, &codegen_options, artifact)
         }
     };
-    if args.time_passes {
+    if compile.time_passes {
         eprint!("{}", runner.timing_report());
     }
     let bytes = match result {
@@ -362,7 +431,7 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Some(folder) = &args.dump_phases_to {
+    if let Some(folder) = &compile.dump_phases_to {
         let written = std::fs::create_dir_all(folder).map_err(|e| e.to_string()).and_then(|()| {
             phases.iter().enumerate().try_for_each(|(i, (name, text))| write_output(Some(&folder.join(format!("{}.{name}.mlir", i + 3))), text))
         });
@@ -370,6 +439,20 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
             eprintln!("error: {error}");
             return ExitCode::from(1);
         }
+    }
+    if emit == Emit::Exe {
+        let (Some(output), Some(plan)) = (args.output.as_deref(), plan) else {
+            eprintln!("error: building an executable needs `-o FILE` and a .agent input");
+            return ExitCode::from(2);
+        };
+        let kernels_object = has_kernels.then_some(bytes.as_slice());
+        return match link_program(input, &plan, &kernels, kernels_object, &codegen_options, output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(1)
+            }
+        };
     }
     if emit == Emit::Obj {
         let Some(path) = args.output.as_deref() else {
@@ -385,6 +468,33 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         };
     }
     finish(args.output.as_deref(), &String::from_utf8_lossy(&bytes))
+}
+
+/// Generates program.o for `plan` and `kernels` and links it with the kernels' object (when
+/// the program has kernels) and the runtime into `output` (docs/executables.md).
+fn link_program(
+    input: &Input,
+    plan: &str,
+    kernels: &[codegen::program::KernelInfo],
+    kernels_object: Option<&[u8]>,
+    options: &CodegenOptions,
+    output: &Path,
+) -> Result<(), String> {
+    let folder = base_dir(&input.file);
+    let model_base = folder.canonicalize().map_err(|e| format!("cannot resolve the folder `{}` of the program: {e}", folder.display()))?;
+    let program = codegen::program::Program {
+        plan: plan.as_bytes(),
+        ptx: None,
+        kernels,
+        model_base: model_base.as_os_str().as_encoded_bytes(),
+    };
+    let program_object = codegen::program::emit_program(&program, options, Artifact::Object)?;
+    let mut objects: Vec<(&str, &[u8])> = Vec::new();
+    if let Some(kernels_object) = kernels_object {
+        objects.push(("kernels.o", kernels_object));
+    }
+    objects.push(("program.o", &program_object));
+    crate::link::link_executable(&objects, output)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.

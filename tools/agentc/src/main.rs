@@ -1,9 +1,12 @@
 //! `agentc`: the driver. Checks `.agent` files and compiles them down the levels
-//! (`--emit=PHASE` stops at a level and prints it). Exit codes: 0 success, 1 errors in the
-//! input, 2 usage errors.
+//! (`--emit=PHASE` stops at a level and prints it), builds executables (`-o app`) and runs
+//! them (`agentc run`). Exit codes: 0 success, 1 errors in the input, 2 usage errors
+//! (`agentc run`: the program's own exit code).
 
 mod build;
+mod link;
 mod output;
+mod run;
 mod schedule;
 mod targets;
 
@@ -18,8 +21,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// agentc's workflow passes, split into fragments by the planner and placed on a hardware
 /// target by the scheduler; tensor functions and the models (Llama, BERT) compile through
 /// the tensor and kernel levels to LLVM IR, assembly, objects and PTX, and `--emit=plan`
-/// writes the scheduled workflow for the runtime. Native executables are not built yet;
-/// asking for one says so.
+/// writes the scheduled workflow for the runtime. `agentc build FILE.agent -o app` links
+/// the plan, the kernels and the runtime into a native executable; `agentc run FILE.agent
+/// -- ARGS` builds one in a temporary folder and runs it.
 #[derive(Parser)]
 #[command(name = "agentc", version, propagate_version = true)]
 struct Cli {
@@ -34,8 +38,12 @@ enum Command {
         /// The .agent file.
         file: PathBuf,
     },
-    /// Compile a .agent file (or MLIR at a later level) and emit a phase.
+    /// Compile a .agent file (or MLIR at a later level) and emit a phase, or build an
+    /// executable (`-o app`).
     Build(build::BuildArgs),
+    /// Build a .agent file into a temporary executable and run it with ARGS (after `--`);
+    /// exits with the program's exit code.
+    Run(run::RunArgs),
     /// Plan and schedule a workflow on a target: placement table, critical path, cost.
     Schedule(schedule::ScheduleArgs),
     /// List the built-in hardware targets (`--show NAME` prints one as TOML).
@@ -68,7 +76,7 @@ pub enum Emit {
     Ptx,
     /// An x86-64 object file (needs -o).
     Obj,
-    /// A native executable (not built yet).
+    /// A native executable (needs -o): the plan, the kernels and the runtime, linked.
     Exe,
 }
 
@@ -77,6 +85,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { file } => build::check(&file),
         Command::Build(args) => build::build(&args),
+        Command::Run(args) => run::run(&args),
         Command::Schedule(args) => schedule::run(&args),
         Command::Targets(args) => targets::run(&args),
         Command::Passes => {

@@ -1,0 +1,79 @@
+//! `agentc run FILE.agent [options] -- ARGS`: builds the program into an executable in a
+//! temporary folder (as `agentc build -o` would), runs it with ARGS passed through
+//! unchanged, in the current folder and with the same standard streams, and exits with its
+//! exit code (128 + N when signal N ended it, as shells report it).
+//!
+//! The temporary folder is removed as soon as the program has started (Linux keeps a
+//! running executable's file alive), so it is gone however the run ends, and on every
+//! build error.
+
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use clap::Args;
+
+use crate::build::{self, BuildArgs, CompileArgs};
+use crate::link::TempDir;
+use crate::Emit;
+
+/// Options of `agentc run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The .agent file.
+    file: PathBuf,
+    #[command(flatten)]
+    compile: CompileArgs,
+    /// The program's arguments, after `--` (passed unchanged).
+    #[arg(last = true, value_parser = clap::value_parser!(OsString))]
+    args: Vec<OsString>,
+}
+
+/// Runs `agentc run`.
+pub fn run(args: &RunArgs) -> ExitCode {
+    let temp = match TempDir::new() {
+        Ok(temp) => temp,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let name = args.file.file_stem().filter(|s| !s.is_empty()).map_or_else(|| OsString::from("app"), OsString::from);
+    let executable = temp.path().join(name);
+    let build_args = BuildArgs {
+        file: args.file.clone(),
+        output: Some(executable.clone()),
+        emit: Some(Emit::Exe),
+        compile_to: None,
+        pass_pipeline: None,
+        compile: args.compile.clone(),
+    };
+    let built = build::build(&build_args);
+    if built != ExitCode::SUCCESS {
+        return built;
+    }
+    let mut child = match Command::new(&executable).args(&args.args).spawn() {
+        Ok(child) => child,
+        Err(error) => {
+            eprintln!("error: cannot run the built program `{}`: {error}", executable.display());
+            return ExitCode::from(1);
+        }
+    };
+    // The program is running: its file is no longer needed.
+    drop(temp);
+    match child.wait() {
+        Ok(status) => match (status.code(), status.signal()) {
+            (Some(code), _) => ExitCode::from((code & 0xff) as u8),
+            (None, Some(signal)) => {
+                eprintln!("agentc run: the program was ended by signal {signal}");
+                ExitCode::from((128 + signal).clamp(0, 255) as u8)
+            }
+            (None, None) => ExitCode::from(1),
+        },
+        Err(error) => {
+            eprintln!("error: waiting for the program failed: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
