@@ -6,11 +6,16 @@
 //! The temporary folder is removed as soon as the program has started (Linux keeps a
 //! running executable's file alive), so it is gone however the run ends, and on every
 //! build error.
+//!
+//! While the program runs, agentc ignores the terminal's SIGINT and SIGQUIT (as `system(3)`
+//! does: the terminal sends them to the program too, which cancels its run and chooses its
+//! exit code) and forwards SIGTERM and SIGHUP sent to agentc alone to the program.
 
-use std::ffi::OsString;
+use std::ffi::{OsString, c_int};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::Args;
 
@@ -62,6 +67,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     };
     // The program is running: its file is no longer needed.
     drop(temp);
+    relay_signals_to(child.id());
     match child.wait() {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(code), _) => ExitCode::from((code & 0xff) as u8),
@@ -75,5 +81,41 @@ pub fn run(args: &RunArgs) -> ExitCode {
             eprintln!("error: waiting for the program failed: {error}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The process id of the running program, for [`forward`].
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+unsafe extern "C" {
+    fn signal(signum: c_int, handler: usize) -> usize;
+    fn kill(pid: i32, signum: c_int) -> c_int;
+}
+
+const SIG_IGN: usize = 1;
+const SIGHUP: c_int = 1;
+const SIGINT: c_int = 2;
+const SIGQUIT: c_int = 3;
+const SIGTERM: c_int = 15;
+
+/// The handler of SIGTERM and SIGHUP: sends the signal on to the program.
+extern "C" fn forward(signum: c_int) {
+    let pid = CHILD.load(Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe.
+        unsafe { kill(pid, signum) };
+    }
+}
+
+/// Installs the signal dispositions of the module documentation. Called after the program
+/// was started, so it does not inherit them.
+fn relay_signals_to(pid: u32) {
+    CHILD.store(i32::try_from(pid).unwrap_or(0), Ordering::Relaxed);
+    // SAFETY: signal(2) with SIG_IGN or an async-signal-safe handler of the C signature.
+    unsafe {
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+        signal(SIGTERM, forward as *const () as usize);
+        signal(SIGHUP, forward as *const () as usize);
     }
 }
