@@ -330,7 +330,7 @@ def make_tiny_llama() -> tuple[dict[str, bytes], dict]:
         num_key_value_heads=2,
         head_dim=16,
         hidden_act="silu",
-        max_position_embeddings=128,
+        max_position_embeddings=512,  # the KV cache slots: the examples' prompts need more than 128
         rope_theta=10000.0,
         rms_norm_eps=1e-5,
         tie_word_embeddings=False,

@@ -12,21 +12,21 @@
 // (GQA 4/2); kv_write is an insert_slice at (layer, position).
 // CHECK: memref.global constant @writer_prefill__weights : memref<754xi8>
 // CHECK: func.func @writer_prefill(%arg0: tensor<?xi64>, %[[TABLE:[a-z0-9]+]]: tensor<384x64xf32>, %{{.*}}: tensor<64xf32>
-// CHECK-SAME: : memref<384xf32>, %{{.*}}: memref<2x128x2x16xf32>, %{{.*}}: memref<2x128x2x16xf32>)
+// CHECK-SAME: : memref<384xf32>, %{{.*}}: memref<2x512x2x16xf32>, %{{.*}}: memref<2x512x2x16xf32>)
 // CHECK-SAME: kernel.weights = ["model.embed_tokens.weight", "model.layers.0.input_layernorm.weight", "model.layers.0.self_attn.q_proj.weight"
 // CHECK: tensor.extract %[[TABLE]]
-// CHECK: bufferization.alloc_tensor() : tensor<2x128x2x16xf32>
+// CHECK: bufferization.alloc_tensor() : tensor<2x512x2x16xf32>
 // CHECK: tensor.expand_shape {{.*}} {{\[}}[0], [1, 2]] output_shape [{{.*}}, 4, 16] : tensor<?x64xf32> into tensor<?x4x16xf32>
 // CHECK: math.powf
 // CHECK: math.cos
 // CHECK: math.sin
-// CHECK: tensor.insert_slice {{.*}}[0, {{.*}}, 0, 0] [1, {{.*}}, 2, 16] [1, 1, 1, 1] : tensor<?x2x16xf32> into tensor<2x128x2x16xf32>
+// CHECK: tensor.insert_slice {{.*}}[0, {{.*}}, 0, 0] [1, {{.*}}, 2, 16] [1, 1, 1, 1] : tensor<?x2x16xf32> into tensor<2x512x2x16xf32>
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[KV:map[0-9]*]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK: arith.cmpi ule
 // CHECK: tensor.collapse_shape {{.*}} : tensor<?x4x16xf32> into tensor<?x64xf32>
 // CHECK: tensor.extract_slice {{.*}} [1, 64] [1, 1] : tensor<?x64xf32> to tensor<1x64xf32>
-// CHECK-LABEL: func.func @writer_decode_step(%arg0: tensor<i64>, %arg1: tensor<i64>, %arg2: tensor<2x128x2x16xf32>, %arg3: tensor<2x128x2x16xf32>, %arg4: tensor<384x64xf32>
-// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [1, 128, 2, 16] [1, 1, 1, 1] : tensor<2x128x2x16xf32> to tensor<128x2x16xf32>
+// CHECK-LABEL: func.func @writer_decode_step(%arg0: tensor<i64>, %arg1: tensor<i64>, %arg2: tensor<2x512x2x16xf32>, %arg3: tensor<2x512x2x16xf32>, %arg4: tensor<384x64xf32>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [1, 512, 2, 16] [1, 1, 1, 1] : tensor<2x512x2x16xf32> to tensor<512x2x16xf32>
 // CHECK-LABEL: func.func @encoder_encode(%arg0: tensor<?xi64>, %arg1: tensor<?xf32>, %arg2: tensor<320x64xf32>
 // CHECK-SAME: : memref<64xf32>)
 // CHECK: math.copysign

@@ -200,9 +200,9 @@ mod tests {
     #[test]
     fn shape_from_the_tiny_llama_config() {
         let s = tiny_llama_shape();
-        assert_eq!(s.dims(), [2, 128, 2, 16]);
-        assert_eq!(s.strides(), [128 * 32, 32, 16, 1]);
-        assert_eq!(s.elements(), 2 * 128 * 2 * 16);
+        assert_eq!(s.dims(), [2, 512, 2, 16]);
+        assert_eq!(s.strides(), [512 * 32, 32, 16, 1]);
+        assert_eq!(s.elements(), 2 * 512 * 2 * 16);
         let no_head_dim = serde_json::json!({"num_hidden_layers": 1, "max_position_embeddings": 8,
             "num_attention_heads": 4, "hidden_size": 32});
         assert_eq!(KvShape::from_config(&no_head_dim).unwrap().dims(), [1, 8, 4, 8]);
@@ -211,11 +211,11 @@ mod tests {
 
     #[test]
     fn a_prompt_longer_than_the_context_names_the_call() {
-        let cache = KvCache::new(tiny_llama_shape(), "llm.generate at main.agent:7:16");
-        assert!(cache.check_prompt(128).is_ok());
+        let cache = KvCache::new(tiny_llama_shape(), "llm.generate");
+        assert!(cache.check_prompt(512).is_ok());
         assert_eq!(
-            cache.check_prompt(129).unwrap_err().to_string(),
-            "llm.generate at main.agent:7:16: the prompt is 129 tokens, longer than the model's context of 128 tokens"
+            cache.check_prompt(513).unwrap_err().to_string(),
+            "llm.generate: the prompt is 513 tokens, longer than the model's context of 512 tokens"
         );
         assert!(cache.check_prompt(0).unwrap_err().0.contains("empty"));
     }

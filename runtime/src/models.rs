@@ -126,7 +126,7 @@ impl Model {
     }
 
     /// Tokenizes `prompt`, runs the compiled prefill and keeps the cache and the logits of
-    /// the last position. `call` names the call in errors (`llm.generate at f.agent:3:9`).
+    /// the last position. `call` names the call in errors (`llm.generate`).
     pub fn prefill(self: &Arc<Self>, prompt: &str, call: &str, pool: &ThreadPool) -> Result<Prefilled, String> {
         let bound = self.prefill.as_ref().ok_or_else(|| format!("model `{}` has no compiled prefill", self.name))?;
         let shape = self.kv_shape.ok_or_else(|| format!("model `{}` has no KV cache shape", self.name))?;

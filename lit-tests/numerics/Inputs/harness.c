@@ -4,7 +4,7 @@
 // object (names in argument order, one per line), runs the kernels and compares with the
 // flattened transformers reference (flatten_reference.py).
 //
-// Build: clang harness.c model.o -DMODEL=llama -DLLAMA -DL=2 -DC=128 -DKV=2 -DHD=16
+// Build: clang harness.c model.o -DMODEL=llama -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16
 //        (or -DMODEL=bert -DBERT [-DCOSINE]) -lm
 // Run:   harness model.safetensors reference.txt
 //

@@ -15,10 +15,10 @@ use std::ffi::{c_char, c_void, CStr};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-// Model shape (examples/models/tiny-llama/config.json): 2 layers, context 128, 2 KV
+// Model shape (examples/models/tiny-llama/config.json): 2 layers, context 512, 2 KV
 // heads of 16; vocabulary 384.
 const LAYERS: i64 = 2;
-const CONTEXT: i64 = 128;
+const CONTEXT: i64 = 512;
 const KV_HEADS: i64 = 2;
 const HEAD_DIM: i64 = 16;
 const VOCAB: i64 = 384;

@@ -5,7 +5,7 @@
 //!
 //! `plan-check --run FILE [--trace OUT.json] [--max-parallel N] [-- ARGS...]` runs `main`
 //! with the runtime's plan interpreter (`agentc_runtime::exec`): a development runner for
-//! plans until `agentc build -o app` exists. It prints `main`'s result to stdout followed
+//! plans without kernels (executables, `agentc build -o app`, run models too). It prints `main`'s result to stdout followed
 //! by one newline; everything else goes to stderr; exit 0, 1 (the workflow failed: a
 //! one-line cause naming the source location) or 2 (usage).
 
@@ -22,9 +22,10 @@ const HELP: &str = "Validates an agentc plan (agentc build --emit=plan) with the
 
   --print            list the plan, one op per line
   --run              run `main` with ARGS (everything after `--`) and print its result;
-                     a development runner for plans until `agentc build -o app` exists.
+                     a development runner for plans without kernels.
                      Model and tensor fragments (prefill, decode, encode, compute) need
-                     compiled kernels, which it cannot load yet: reaching one is an error.
+                     compiled kernels, which only executables have (agentc build -o app):
+                     reaching one is an error.
   --trace OUT.json   with --run: write a Chrome/Perfetto trace, one slice per fragment
                      on its planned device track
   --max-parallel N   with --run: at most N map bodies at once (default: cores)

@@ -152,7 +152,8 @@ impl Interpreter<'_> {
         match op.op.as_str() {
             "prefill" => {
                 let model = model()?;
-                let call = format!("{}.generate at {}", model.name, op.loc);
+                // The executor prefixes the call's location.
+                let call = format!("{}.generate", model.name);
                 let prefilled = model.prefill(&text(0)?, &call, pool).map_err(|m| error(op, m))?;
                 Ok(vec![Value::Kv(KvValue(Arc::new(Mutex::new(Some(prefilled)))))])
             }
