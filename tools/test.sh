@@ -10,12 +10,16 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 "$ROOT/tools/setup.sh"
 
-echo "test: building agentc, agent-opt and plan-check"
-cargo build --locked -p agentc -p agent-opt
+echo "test: building agentc, agent-opt, plan-check and the runtime library"
+# The runtime library (target/debug/libagentc_runtime.a, which agentc links executables
+# with) is only put beside agentc when agentc-runtime is named: building it as a dependency
+# of agentc leaves it under target/debug/deps.
+cargo build --locked -p agentc -p agent-opt -p agentc-runtime
 cargo build --locked -p plan-check
 
-echo "test: cargo tests (front end, runtime, scheduler)"
+echo "test: cargo tests (front end, runtime, scheduler, compiler)"
 cargo test --locked -p agentc-frontend -p agentc-runtime -p agentc-scheduler 2>&1 | tee /tmp/agentc-cargo-test.log
+cargo test --locked -p agentc-compiler --lib 2>&1 | tee -a /tmp/agentc-cargo-test.log
 
 echo "test: lit golden tests"
 set +e
