@@ -61,8 +61,8 @@ pub enum Emit {
     Workflow,
     /// The fragment dialect, planned and scheduled on --target.
     Fragment,
-    /// The plan (JSON, docs/plan.md): the scheduled workflow in the form the executable will
-    /// embed and the runtime interpret.
+    /// The plan (JSON, docs/plan.md): the scheduled workflow as executables embed it and the
+    /// runtime interprets it.
     Plan,
     /// The program's tensor functions in the tgraph dialect.
     Tensor,
