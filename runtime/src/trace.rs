@@ -27,6 +27,8 @@ pub struct Trace {
 struct Inner {
     tracks: Vec<String>,
     events: Vec<Value>,
+    /// Keys of the planned slices recorded (each planned fragment once).
+    planned: std::collections::HashSet<String>,
 }
 
 /// A track (one `tid`) of a [`Trace`].
@@ -63,6 +65,22 @@ impl Trace {
         let event = json!({"name": name, "cat": cat, "ph": "X", "ts": ts, "dur": dur,
                            "pid": 1, "tid": track.0, "args": args});
         self.inner.lock().unwrap().events.push(event);
+    }
+
+    /// Records, once per `key`, the slice the scheduler planned: `name` on `track` from
+    /// `start_s` to `finish_s` seconds after the trace began (category `planned`), so a
+    /// planned track can be read against the actual one.
+    pub fn planned(&self, track: Track, key: &str, name: &str, start_s: f64, finish_s: f64, args: &[(&str, String)]) {
+        let mut inner = self.inner.lock().unwrap();
+        if !inner.planned.insert(key.to_string()) {
+            return;
+        }
+        let args: serde_json::Map<String, Value> =
+            args.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect();
+        let ts = (start_s * 1e6).max(0.0);
+        let dur = ((finish_s - start_s) * 1e6).max(0.0);
+        inner.events.push(json!({"name": name, "cat": "planned", "ph": "X", "ts": ts, "dur": dur,
+                                 "pid": 1, "tid": track.0, "args": args}));
     }
 
     /// Starts a slice that is recorded when the returned guard is dropped.

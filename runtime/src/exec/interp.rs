@@ -145,6 +145,12 @@ impl<'p> Interpreter<'p> {
                 args.push(("error", e.message.clone()));
             }
             trace.slice(trace.track(&placement.device), &name, "fragment", started, Instant::now(), &args);
+            if let (Some(start), Some(finish)) = (placement.start, placement.finish) {
+                // The schedule, on a track of its own next to the device's actual one.
+                let track = trace.track(&format!("{} (planned)", placement.device));
+                let key = format!("{}|{}|{}", placement.device, name, op.loc);
+                trace.planned(track, &key, &name, start, finish, &[("loc", op.loc.clone())]);
+            }
         }
         let results = results?;
         if results.len() != op.results.len() {

@@ -376,10 +376,15 @@ fn fragments_are_traced_on_their_device_track() {
     assert_eq!(out.to_text(), "hi x,hi y");
     let json = trace.to_json();
     let events = json["traceEvents"].as_array().unwrap();
-    let slices: Vec<&Json> = events.iter().filter(|e| e["ph"] == "X").collect();
+    let slices: Vec<&Json> = events.iter().filter(|e| e["ph"] == "X" && e["cat"] == "fragment").collect();
     assert_eq!(slices.len(), 2);
     assert!(slices.iter().all(|s| s["name"] == "tool hi" && s["args"]["planned_finish_s"] == "0.500000"));
     assert!(events.iter().any(|e| e["name"] == "thread_name" && e["args"]["name"] == "cpu"));
+    // The schedule, once per planned fragment, on the device's planned track.
+    let planned: Vec<&Json> = events.iter().filter(|e| e["cat"] == "planned").collect();
+    assert_eq!(planned.len(), 1);
+    assert_eq!((planned[0]["ts"].as_f64(), planned[0]["dur"].as_f64()), (Some(0.0), Some(500_000.0)));
+    assert!(events.iter().any(|e| e["name"] == "thread_name" && e["args"]["name"] == "cpu (planned)"));
 }
 
 #[test]
@@ -479,7 +484,7 @@ fn two_computes() -> Plan {
 
 fn run_compiled(plan: &Plan, kernel: PackedFn, max_parallel: usize) -> String {
     let kernels = KernelTable::new([Kernel { name: "probe".into(), packed: kernel, weights: vec![], num_args: 2, grid: 1 }]);
-    let compiled = Compiled { kernels, models: Models::default(), pool: ThreadPool::new(1) };
+    let compiled = Compiled { kernels, models: Models::default(), pool: ThreadPool::new(1), gpu: None };
     let options = Options { max_parallel, compiled: Some(&compiled), ..Options::default() };
     run_main(plan, &[], &options).unwrap().to_text()
 }
