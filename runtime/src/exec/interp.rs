@@ -95,22 +95,22 @@ impl<'p> Interpreter<'p> {
             0 => vec![],
             _ => vec![Value::List(args.iter().cloned().map(Value::Text).collect())],
         };
-        let finished = AtomicBool::new(false);
+        let (finished, finished_wait) = std::sync::mpsc::channel::<()>();
         let mut results = std::thread::scope(|scope| {
             if let Some(interrupt) = self.interrupt {
-                // Turns an interrupt into the run's cancellation (tools poll `cancel`).
-                scope.spawn(|| {
-                    while !finished.load(Ordering::Relaxed) {
+                // Turns an interrupt into the run's cancellation (tools poll `cancel`); wakes
+                // at once when the run ends (the sender is dropped), so exiting never waits.
+                scope.spawn(move || {
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished_wait.recv_timeout(Duration::from_millis(20)) {
                         if interrupt.load(Ordering::Relaxed) {
                             self.cancel.store(true, Ordering::Relaxed);
                             break;
                         }
-                        std::thread::sleep(Duration::from_millis(20));
                     }
                 });
             }
             let results = self.call_function(main, args);
-            finished.store(true, Ordering::Relaxed);
+            drop(finished);
             results
         })?;
         Ok(if results.len() == 1 { results.remove(0) } else { Value::List(results) })
