@@ -17,6 +17,7 @@ pub mod builtins;
 pub mod tools;
 pub mod sampling;
 pub mod tokenizer;
+pub mod safetensors;
 pub mod weights;
 pub mod kv_cache;
 pub mod pool;

@@ -1,9 +1,8 @@
 //! Weights: a `model.safetensors` file memory-mapped (never read or copied whole), its header
 //! parsed, and its f32 tensors handed out as `&[f32]` views into the mapping by name.
 //!
-//! Format (safetensors): 8 bytes little-endian header length N, N bytes of JSON
-//! `{"NAME": {"dtype": "F32", "shape": [..], "data_offsets": [BEGIN, END]}, "__metadata__": {..}}`,
-//! then the data; offsets are relative to the data's start. Only `F32` tensors can be viewed
+//! The header is parsed by [`crate::safetensors`] (shared with the compiler). Only `F32`
+//! tensors can be viewed
 //! (others are listed, and viewing one is a clear error); the views need 4-byte alignment,
 //! which files written by the `safetensors` library have (the header is padded to 8 bytes).
 
@@ -66,18 +65,8 @@ impl fmt::Debug for Weights {
     }
 }
 
-fn dtype_size(dtype: &str) -> Option<usize> {
-    Some(match dtype {
-        "BOOL" | "U8" | "I8" | "F8_E4M3" | "F8_E5M2" => 1,
-        "F16" | "BF16" | "I16" | "U16" => 2,
-        "F32" | "I32" | "U32" => 4,
-        "F64" | "I64" | "U64" => 8,
-        _ => return None,
-    })
-}
-
 impl Weights {
-    /// Maps `path` and parses its header, checking every entry (known dtype, byte count =
+    /// Maps `path` and parses its header ([`crate::safetensors::parse_header`]: byte count =
     /// elements × dtype size, range inside the file).
     pub fn open(path: &Path) -> Result<Self, WeightsError> {
         let err = |m: String| WeightsError(format!("{}: {m}", path.display()));
@@ -85,44 +74,14 @@ impl Weights {
         // SAFETY: the mapping is read-only; like every reader of safetensors we assume the
         // file is not truncated or rewritten while the program runs.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| err(format!("cannot map: {e}")))?;
-        if map.len() < 8 {
-            return Err(err("too short for a safetensors file".into()));
-        }
-        let header_len = u64::from_le_bytes(map[..8].try_into().unwrap());
-        let data_start = 8u64
-            .checked_add(header_len)
-            .filter(|&end| end <= map.len() as u64)
-            .ok_or_else(|| err(format!("header length {header_len} runs past the end of the file")))?
-            as usize;
-        let header: serde_json::Value = serde_json::from_slice(&map[8..data_start])
-            .map_err(|e| err(format!("header is not valid JSON: {e}")))?;
-        let entries = header.as_object().ok_or_else(|| err("header is not a JSON object".into()))?;
+        let header_len = crate::safetensors::header_length(&map, map.len() as u64).map_err(err)? as usize;
+        let data_start = 8 + header_len;
+        let entries = crate::safetensors::parse_header(&map[8..data_start], (map.len() - data_start) as u64).map_err(err)?;
         let mut tensors = BTreeMap::new();
         for (name, entry) in entries {
-            if name == "__metadata__" {
-                continue;
-            }
-            let bad = |what: &str| err(format!("tensor `{name}`: {what}"));
-            let dtype = entry["dtype"].as_str().ok_or_else(|| bad("no dtype"))?.to_string();
-            let size = dtype_size(&dtype).ok_or_else(|| bad(&format!("unknown dtype {dtype}")))?;
-            let shape = entry["shape"]
-                .as_array()
-                .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect::<Option<Vec<_>>>())
-                .ok_or_else(|| bad("bad shape"))?;
-            let offsets = entry["data_offsets"]
-                .as_array()
-                .filter(|a| a.len() == 2)
-                .and_then(|a| Some((a[0].as_u64()? as usize, a[1].as_u64()? as usize)))
-                .ok_or_else(|| bad("bad data_offsets"))?;
-            let (begin, end) = offsets;
-            let elements = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-            if end < begin || elements.and_then(|e| e.checked_mul(size)) != Some(end - begin) {
-                return Err(bad(&format!("data_offsets {begin}..{end} do not hold {shape:?} of {dtype}")));
-            }
-            if data_start + end > map.len() {
-                return Err(bad("data runs past the end of the file"));
-            }
-            tensors.insert(name.clone(), TensorInfo { dtype, shape, bytes: data_start + begin..data_start + end });
+            let (begin, end) = entry.data_offsets;
+            let shape = entry.shape.iter().map(|&d| d as usize).collect();
+            tensors.insert(name, TensorInfo { dtype: entry.dtype, shape, bytes: data_start + begin as usize..data_start + end as usize });
         }
         Ok(Weights { path: path.to_path_buf(), map, tensors })
     }
@@ -233,10 +192,10 @@ mod tests {
         let _ = std::fs::remove_file(&path);
 
         let path = write_file("short", r#"{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, &[0; 8]);
-        assert!(Weights::open(&path).unwrap_err().0.contains("past the end"));
+        assert!(Weights::open(&path).unwrap_err().0.contains("outside the file's 8 data bytes"));
         let _ = std::fs::remove_file(&path);
         let path = write_file("mismatch", r#"{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, &[0; 8]);
-        assert!(Weights::open(&path).unwrap_err().0.contains("do not hold"));
+        assert!(Weights::open(&path).unwrap_err().0.contains("does not match F32 of shape [3]"));
         let _ = std::fs::remove_file(&path);
         let path = write_file("json", "{nope", &[]);
         assert!(Weights::open(&path).unwrap_err().0.contains("not valid JSON"));

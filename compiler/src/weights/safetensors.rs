@@ -1,14 +1,13 @@
 //! Reads the header of a `.safetensors` file: an 8-byte little-endian length N, then N bytes
 //! of JSON mapping each tensor name to `{dtype, shape, data_offsets}` (plus an optional
 //! `__metadata__` entry of strings). Only the header is read: the file's data is never
-//! mapped or loaded here.
+//! mapped or loaded here. The parsing and checks are the runtime's
+//! (`agentc_runtime::safetensors`), so the compiler and the executables agree on every file.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Headers larger than this are refused (the format's reference reader uses 100 MB).
-pub const MAX_HEADER_BYTES: u64 = 100 * 1024 * 1024;
 
 /// One tensor's entry in the header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,10 +75,7 @@ impl Header {
         let file_len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
         let mut length = [0u8; 8];
         file.read_exact(&mut length).map_err(|_| HeaderError(format!("`{shown}` is too short to be a safetensors file")))?;
-        let length = u64::from_le_bytes(length);
-        if length > MAX_HEADER_BYTES || length.saturating_add(8) > file_len {
-            return Err(HeaderError(format!("`{shown}` has an invalid safetensors header length {length}")));
-        }
+        let length = agentc_runtime::safetensors::header_length(&length, file_len).map_err(|e| HeaderError(format!("`{shown}` has an {e}")))?;
         let mut json = vec![0u8; length as usize];
         file.read_exact(&mut json).map_err(|e| HeaderError(format!("cannot read the header of `{shown}`: {e}")))?;
         Header::parse(path, &json, file_len - 8 - length)
@@ -88,41 +84,14 @@ impl Header {
     /// Parses header JSON; `data_len` is the number of data bytes after the header (offsets
     /// beyond it are errors).
     pub fn parse(path: &Path, json: &[u8], data_len: u64) -> Result<Header, HeaderError> {
-        let shown = path.display();
-        let value: serde_json::Value =
-            serde_json::from_slice(json).map_err(|e| HeaderError(format!("the header of `{shown}` is not valid JSON: {e}")))?;
-        let object = value.as_object().ok_or_else(|| HeaderError(format!("the header of `{shown}` is not a JSON object")))?;
-        let mut tensors = BTreeMap::new();
-        for (name, entry) in object {
-            if name == "__metadata__" {
-                continue;
-            }
-            let bad = |what: &str| HeaderError(format!("`{shown}`: tensor `{name}` has {what}"));
-            let dtype = entry["dtype"].as_str().ok_or_else(|| bad("no string `dtype`"))?.to_string();
-            let shape = entry["shape"]
-                .as_array()
-                .ok_or_else(|| bad("no `shape` array"))?
-                .iter()
-                .map(|d| d.as_u64().filter(|&d| d <= i64::MAX as u64).map(|d| d as i64))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| bad("a shape that is not a list of sizes"))?;
-            let offsets = entry["data_offsets"].as_array().ok_or_else(|| bad("no `data_offsets`"))?;
-            let (begin, end) = match offsets.as_slice() {
-                [b, e] => (b.as_u64().ok_or_else(|| bad("bad data_offsets"))?, e.as_u64().ok_or_else(|| bad("bad data_offsets"))?),
-                _ => return Err(bad("bad data_offsets")),
-            };
-            if begin > end || end > data_len {
-                return Err(bad(&format!("data_offsets [{begin}, {end}] outside the file's {data_len} data bytes")));
-            }
-            let info = TensorInfo { dtype, shape, data_offsets: (begin, end) };
-            if let Some(bytes) = dtype_bytes(&info.dtype) {
-                let elements = info.shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
-                if elements.and_then(|n| n.checked_mul(bytes)) != Some(end - begin) {
-                    return Err(bad(&format!("{} bytes of data, which does not match {} of shape {:?}", end - begin, info.dtype, info.shape)));
-                }
-            }
-            tensors.insert(name.clone(), info);
-        }
+        let entries = agentc_runtime::safetensors::parse_header(json, data_len).map_err(|e| HeaderError(format!("`{}`: {e}", path.display())))?;
+        let tensors = entries
+            .into_iter()
+            .map(|(name, e)| {
+                let shape = e.shape.iter().map(|&d| d as i64).collect();
+                (name, TensorInfo { dtype: e.dtype, shape, data_offsets: e.data_offsets })
+            })
+            .collect();
         Ok(Header { path: path.to_path_buf(), tensors })
     }
 
@@ -141,17 +110,6 @@ impl Header {
         }
         Ok(info)
     }
-}
-
-/// Bytes per element of a safetensors dtype.
-pub fn dtype_bytes(dtype: &str) -> Option<u64> {
-    Some(match dtype {
-        "F64" | "I64" | "U64" => 8,
-        "F32" | "I32" | "U32" => 4,
-        "F16" | "BF16" | "I16" | "U16" => 2,
-        "I8" | "U8" | "BOOL" | "F8_E4M3" | "F8_E5M2" => 1,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
