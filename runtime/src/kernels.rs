@@ -4,11 +4,14 @@
 //! A kernel is called through its packed wrapper `agentc_packed_<name>(void **args, int64_t
 //! workgroup)`: `args[i]` points to the memref descriptor `{T *allocated, *aligned; int64_t
 //! offset, sizes[rank], strides[rank]}` of argument i. [`launch`] runs every workgroup of the
-//! kernel's grid on the CPU thread pool.
+//! kernel's grid on the CPU thread pool; [`Executor::launch`] runs it there or on a CUDA
+//! device (docs/cuda.md), which needs to know each argument's element size and whether the
+//! kernel writes it ([`Memref::read_only`], [`Memref::weight`]).
 
 use std::collections::BTreeMap;
 use std::ffi::c_void;
 
+use crate::cuda;
 use crate::pool::ThreadPool;
 
 /// The packed entry point of a compiled kernel.
@@ -46,21 +49,42 @@ impl KernelTable {
         self.kernels.get(name)
     }
 
+    /// The kernels, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Kernel> {
+        self.kernels.values()
+    }
+
     /// Whether the table is empty (a development runner has no kernels).
     pub fn is_empty(&self) -> bool {
         self.kernels.is_empty()
     }
 }
 
+/// How a kernel uses an argument: what a device copies before and after a launch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The kernel may read and write it: copied to a device before a launch and back after.
+    ReadWrite,
+    /// The kernel only reads it: copied to a device before a launch, never back.
+    Read,
+    /// Immutable for the whole run (a model weight in the memory map): a device uploads it
+    /// once and keeps it, keyed by its host address and size.
+    Weight,
+}
+
 /// A memref descriptor over memory the caller keeps alive: `[allocated, aligned, offset,
-/// sizes…, strides…]` as 64-bit words (row-major, identity layout).
+/// sizes…, strides…]` as 64-bit words (row-major, identity layout), with the element size
+/// and the [`Access`] a device needs to copy it.
 #[derive(Debug)]
 pub struct Memref {
     words: Box<[i64]>,
+    element_size: usize,
+    access: Access,
 }
 
 impl Memref {
-    /// A descriptor of the row-major array at `data` with dims `shape` (empty: 0-d).
+    /// A descriptor of the row-major array of `T` at `data` with dims `shape` (empty: 0-d),
+    /// read and written by the kernel ([`Access::ReadWrite`]).
     pub fn new<T>(data: *const T, shape: &[usize]) -> Self {
         let rank = shape.len();
         let mut words = vec![0i64; 3 + 2 * rank].into_boxed_slice();
@@ -72,12 +96,93 @@ impl Memref {
             words[3 + rank + i] = stride;
             stride = stride.saturating_mul(shape[i] as i64);
         }
-        Memref { words }
+        Memref { words, element_size: std::mem::size_of::<T>(), access: Access::ReadWrite }
+    }
+
+    /// The same descriptor, only read by the kernel ([`Access::Read`]).
+    pub fn read_only(self) -> Self {
+        Memref { access: Access::Read, ..self }
+    }
+
+    /// The same descriptor, over memory that stays unchanged and mapped for the whole run
+    /// ([`Access::Weight`]).
+    pub fn weight(self) -> Self {
+        Memref { access: Access::Weight, ..self }
     }
 
     /// The pointer a kernel argument takes.
     pub fn as_arg(&self) -> *mut c_void {
         self.words.as_ptr() as *mut c_void
+    }
+
+    /// The rank (0 for a scalar).
+    pub fn rank(&self) -> usize {
+        (self.words.len() - 3) / 2
+    }
+
+    /// The descriptor's words: allocated, aligned, offset, sizes, strides.
+    pub fn words(&self) -> &[i64] {
+        &self.words
+    }
+
+    /// The size of one element in bytes.
+    pub fn element_size(&self) -> usize {
+        self.element_size
+    }
+
+    /// How the kernel uses it.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// The aligned pointer (the base that `offset` counts from).
+    pub fn aligned(&self) -> *mut u8 {
+        self.words[1] as usize as *mut u8
+    }
+
+    /// The bytes from [`Memref::aligned`] the descriptor reaches: `offset + 1 + Σ (size − 1)
+    /// × stride` elements (0 when a dim is 0), or `None` for a negative offset or stride or
+    /// an overflow.
+    pub fn byte_len(&self) -> Option<usize> {
+        let rank = self.rank();
+        let (sizes, strides) = self.words[3..].split_at(rank);
+        if sizes.contains(&0) {
+            return Some(0);
+        }
+        let offset = usize::try_from(self.words[2]).ok()?;
+        let mut last = offset;
+        for (size, stride) in sizes.iter().zip(strides) {
+            let size = usize::try_from(*size).ok()?;
+            let stride = usize::try_from(*stride).ok()?;
+            last = last.checked_add((size - 1).checked_mul(stride)?)?;
+        }
+        last.checked_add(1)?.checked_mul(self.element_size)
+    }
+}
+
+/// Where a kernel runs: every workgroup on the CPU thread pool, or the grid on a CUDA
+/// device (one block per workgroup).
+#[derive(Clone, Copy, Debug)]
+pub enum Executor<'a> {
+    /// The CPU, through the packed wrapper, workgroups spread over the pool.
+    Cpu(&'a ThreadPool),
+    /// A CUDA device, from the embedded PTX.
+    Gpu(&'a cuda::Device),
+}
+
+impl Executor<'_> {
+    /// Runs `kernel` on `args` (one descriptor per memref argument, in order) and returns
+    /// when its results are in the memory the descriptors point to. The caller guarantees
+    /// that `args` match the kernel's signature and that the memory stays valid until this
+    /// returns.
+    pub fn launch(&self, kernel: &Kernel, args: &[&Memref]) -> Result<(), String> {
+        match self {
+            Executor::Cpu(pool) => {
+                let mut pointers: Vec<*mut c_void> = args.iter().map(|m| m.as_arg()).collect();
+                launch(kernel, &mut pointers, pool)
+            }
+            Executor::Gpu(device) => device.launch(kernel, args),
+        }
     }
 }
 
@@ -171,8 +276,27 @@ mod tests {
         let data = [0f32; 24];
         let m = Memref::new(data.as_ptr(), &[2, 3, 4]);
         assert_eq!(&m.words[2..], &[0, 2, 3, 4, 12, 4, 1]);
-        let scalar = Memref::new(data.as_ptr(), &[]);
+        assert_eq!((m.rank(), m.element_size(), m.access()), (3, 4, Access::ReadWrite));
+        assert_eq!(m.byte_len(), Some(96));
+        let scalar = Memref::new(data.as_ptr(), &[]).read_only();
         assert_eq!(scalar.words.len(), 3);
+        assert_eq!((scalar.rank(), scalar.byte_len(), scalar.access()), (0, Some(4), Access::Read));
+        let ids = [0i64; 5];
+        let w = Memref::new(ids.as_ptr(), &[5]).weight();
+        assert_eq!((w.element_size(), w.byte_len(), w.access()), (8, Some(40), Access::Weight));
+        assert_eq!(Memref::new(data.as_ptr(), &[3, 0]).byte_len(), Some(0));
+    }
+
+    #[test]
+    fn byte_len_follows_offset_and_strides() {
+        let data = [0f32; 16];
+        let mut m = Memref::new(data.as_ptr(), &[2, 3]);
+        // A 2x3 view with row stride 5 at offset 1 reaches element 1 + 5 + 2 = 8.
+        m.words[2] = 1;
+        m.words[5] = 5;
+        assert_eq!(m.byte_len(), Some(9 * 4));
+        m.words[2] = -1;
+        assert_eq!(m.byte_len(), None);
     }
 
     #[test]

@@ -1,17 +1,17 @@
 //! The models of a running program: each folder's tokenizer, memory-mapped weights and
 //! compiled functions, bound once at start-up; `prefill`, the decode loop of `generate`, and
-//! `embed` (dialects/tgraph/README.md, "Calling the compiled model functions").
+//! `embed` (dialects/tgraph/README.md, "Calling the compiled model functions"). Each runs
+//! its kernel on the [`Executor`] the fragment's placement picked: the CPU pool or a CUDA
+//! device (docs/cuda.md).
 
 use std::collections::BTreeMap;
-use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::kernels::{Kernel, KernelTable, Memref, launch};
+use crate::kernels::{Executor, Kernel, KernelTable, Memref};
 use crate::kv_cache::{KvCache, KvShape};
 use crate::plan::Plan;
-use crate::pool::ThreadPool;
 use crate::sampling::{GenerateOptions, Generation, Pcg32, Step};
 use crate::tokenizer::Tokenizer;
 use crate::weights::Weights;
@@ -20,7 +20,8 @@ use crate::weights::Weights;
 #[derive(Debug)]
 struct Bound {
     kernel: Kernel,
-    /// One descriptor per weight argument, over the memory map of [`Model::weights`].
+    /// One descriptor per weight argument, over the memory map of [`Model::weights`]
+    /// ([`Memref::weight`]: a GPU uploads each once).
     weights: Vec<Memref>,
 }
 
@@ -80,7 +81,7 @@ fn bind(weights: &Weights, kernel: &Kernel, model: &str) -> Result<Bound, String
     let mut descriptors = Vec::with_capacity(kernel.weights.len());
     for name in &kernel.weights {
         let view = weights.tensor(name).map_err(|e| format!("model `{model}`: {}", e.0))?;
-        descriptors.push(Memref::new(view.data.as_ptr(), view.shape));
+        descriptors.push(Memref::new(view.data.as_ptr(), view.shape).weight());
     }
     Ok(Bound { kernel: kernel.clone(), weights: descriptors })
 }
@@ -127,7 +128,7 @@ impl Model {
 
     /// Tokenizes `prompt`, runs the compiled prefill and keeps the cache and the logits of
     /// the last position. `call` names the call in errors (`llm.generate`).
-    pub fn prefill(self: &Arc<Self>, prompt: &str, call: &str, pool: &ThreadPool) -> Result<Prefilled, String> {
+    pub fn prefill(self: &Arc<Self>, prompt: &str, call: &str, on: Executor) -> Result<Prefilled, String> {
         let bound = self.prefill.as_ref().ok_or_else(|| format!("model `{}` has no compiled prefill", self.name))?;
         let shape = self.kv_shape.ok_or_else(|| format!("model `{}` has no KV cache shape", self.name))?;
         let ids: Vec<i64> = self.tokenizer.encode(prompt).map_err(|e| e.0)?.into_iter().map(i64::from).collect();
@@ -136,14 +137,14 @@ impl Model {
         {
             let buffers = cache.prefill(ids.len()).map_err(|e| e.0)?;
             let dims = shape.dims();
-            let ids_d = Memref::new(ids.as_ptr(), &[ids.len()]);
+            let ids_d = Memref::new(ids.as_ptr(), &[ids.len()]).read_only();
             let logits_d = Memref::new(logits.as_mut_ptr(), &[self.vocab]);
             let k_d = Memref::new(buffers.k_out.as_mut_ptr(), &dims);
             let v_d = Memref::new(buffers.v_out.as_mut_ptr(), &dims);
-            let mut args: Vec<*mut c_void> = vec![ids_d.as_arg()];
-            args.extend(bound.weights.iter().map(Memref::as_arg));
-            args.extend([logits_d.as_arg(), k_d.as_arg(), v_d.as_arg()]);
-            launch(&bound.kernel, &mut args, pool)?;
+            let mut args: Vec<&Memref> = vec![&ids_d];
+            args.extend(&bound.weights);
+            args.extend([&logits_d, &k_d, &v_d]);
+            on.launch(&bound.kernel, &args)?;
         }
         cache.commit(ids.len());
         Ok(Prefilled { model: self.clone(), cache, logits })
@@ -152,7 +153,7 @@ impl Model {
     /// `embed(text)`: the sentence embedding (`[hidden]` f32) of the compiled encoder, the
     /// input cut to `max_seq_length` tokens (sentence_bert_config.json) as
     /// sentence-transformers does.
-    pub fn encode(&self, text: &str, pool: &ThreadPool) -> Result<Vec<f32>, String> {
+    pub fn encode(&self, text: &str, on: Executor) -> Result<Vec<f32>, String> {
         let bound = self.encode.as_ref().ok_or_else(|| format!("model `{}` has no compiled encoder", self.name))?;
         let mut ids: Vec<i64> = self.tokenizer.encode(text).map_err(|e| e.0)?.into_iter().map(i64::from).collect();
         if let Some(max) = self.max_seq_length.filter(|m| *m >= 2 && ids.len() > *m) {
@@ -163,13 +164,13 @@ impl Model {
         }
         let mask = vec![1f32; ids.len()];
         let mut out = vec![0f32; self.hidden];
-        let ids_d = Memref::new(ids.as_ptr(), &[ids.len()]);
-        let mask_d = Memref::new(mask.as_ptr(), &[mask.len()]);
+        let ids_d = Memref::new(ids.as_ptr(), &[ids.len()]).read_only();
+        let mask_d = Memref::new(mask.as_ptr(), &[mask.len()]).read_only();
         let out_d = Memref::new(out.as_mut_ptr(), &[self.hidden]);
-        let mut args: Vec<*mut c_void> = vec![ids_d.as_arg(), mask_d.as_arg()];
-        args.extend(bound.weights.iter().map(Memref::as_arg));
-        args.push(out_d.as_arg());
-        launch(&bound.kernel, &mut args, pool)?;
+        let mut args: Vec<&Memref> = vec![&ids_d, &mask_d];
+        args.extend(&bound.weights);
+        args.push(&out_d);
+        on.launch(&bound.kernel, &args)?;
         Ok(out)
     }
 
@@ -191,7 +192,8 @@ pub trait DecodeObserver {
 impl Prefilled {
     /// Runs the decode loop of `generate` from the prefilled state and returns the new text:
     /// sampling and stop rules of [`Generation`], one compiled decode step per kept token.
-    pub fn generate(mut self, options: GenerateOptions, rng: Pcg32, pool: &ThreadPool, observer: &mut dyn DecodeObserver) -> Result<String, String> {
+    /// Every decode step runs `on` (the decode fragment's placement), whatever ran the prefill.
+    pub fn generate(mut self, options: GenerateOptions, rng: Pcg32, on: Executor, observer: &mut dyn DecodeObserver) -> Result<String, String> {
         let model = self.model.clone();
         let bound = model.decode.as_ref().ok_or_else(|| format!("model `{}` has no compiled decode step", model.name))?;
         let dims = self.cache.shape().dims();
@@ -211,17 +213,18 @@ impl Prefilled {
                 let (position, buffers) = self.cache.decode_step().map_err(|e| e.0)?;
                 let token = [i64::from(token)];
                 let position = [position as i64];
-                let token_d = Memref::new(token.as_ptr(), &[]);
-                let position_d = Memref::new(position.as_ptr(), &[]);
+                let token_d = Memref::new(token.as_ptr(), &[]).read_only();
+                let position_d = Memref::new(position.as_ptr(), &[]).read_only();
+                // A decode step may update the input cache in place: read-write.
                 let k_in = Memref::new(buffers.k_in.as_mut_ptr(), &dims);
                 let v_in = Memref::new(buffers.v_in.as_mut_ptr(), &dims);
                 let logits_d = Memref::new(self.logits.as_mut_ptr(), &[model.vocab]);
                 let k_out = Memref::new(buffers.k_out.as_mut_ptr(), &dims);
                 let v_out = Memref::new(buffers.v_out.as_mut_ptr(), &dims);
-                let mut args: Vec<*mut c_void> = vec![token_d.as_arg(), position_d.as_arg(), k_in.as_arg(), v_in.as_arg()];
-                args.extend(bound.weights.iter().map(Memref::as_arg));
-                args.extend([logits_d.as_arg(), k_out.as_arg(), v_out.as_arg()]);
-                launch(&bound.kernel, &mut args, pool)?;
+                let mut args: Vec<&Memref> = vec![&token_d, &position_d, &k_in, &v_in];
+                args.extend(&bound.weights);
+                args.extend([&logits_d, &k_out, &v_out]);
+                on.launch(&bound.kernel, &args)?;
             }
             self.cache.commit(1);
             observer.decode_step(index, started, Instant::now());

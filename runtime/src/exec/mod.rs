@@ -31,8 +31,8 @@ pub use value::{KvValue, Tensor, TensorData, Value};
 pub const NEEDS_KERNELS: &str =
     "model and tensor fragments need compiled kernels, which this runner cannot load (build an executable with `agentc build -o app`)";
 
-/// The compiled side of a program: its kernels, its loaded models and the CPU thread pool
-/// their workgroups run on.
+/// The compiled side of a program: its kernels, its loaded models, the CPU thread pool
+/// their workgroups run on and the GPU, if one was opened for GPU placements.
 #[derive(Debug)]
 pub struct Compiled {
     /// The kernels, by name.
@@ -41,6 +41,9 @@ pub struct Compiled {
     pub models: Models,
     /// The pool kernel workgroups are spread over.
     pub pool: ThreadPool,
+    /// The CUDA device that runs fragments placed on a GPU of the plan's target (docs/cuda.md);
+    /// `None` when the plan has none or `--fallback cpu` runs them on the CPU.
+    pub gpu: Option<crate::cuda::Device>,
 }
 
 /// How a plan runs.

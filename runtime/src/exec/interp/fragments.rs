@@ -1,16 +1,18 @@
 //! Model and tensor fragments: `prefill`, `decode` (the decode loop of `generate`),
-//! `encode` (`embed`) and `compute` (a tensor `fn`), run through the compiled kernels.
+//! `encode` (`embed`) and `compute` (a tensor `fn`), run through the compiled kernels: on
+//! the CUDA device when the fragment is placed on a GPU of the plan's target and the
+//! executable opened one at start-up, else on the CPU pool (`--fallback cpu`, or a CPU
+//! placement).
 
-use std::ffi::c_void;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::{Env, Interpreter, error};
 use crate::exec::{KvValue, RunError, Tensor, TensorData, Value, NEEDS_KERNELS};
-use crate::kernels::{Memref, launch};
+use crate::kernels::{Executor, Memref};
 use crate::models::DecodeObserver;
-use crate::plan::{Op, Type};
+use crate::plan::{Op, Plan, Type};
 use crate::sampling::{GenerateOptions, Pcg32};
 use crate::trace::Trace;
 
@@ -62,11 +64,12 @@ enum Buffer {
 }
 
 impl Buffer {
-    fn ptr(&mut self) -> *mut c_void {
+    /// A descriptor of the buffer with dims `shape` (its element type's size).
+    fn memref(&mut self, shape: &[usize]) -> Memref {
         match self {
-            Buffer::F32(v) => v.as_mut_ptr() as *mut c_void,
-            Buffer::I32(v) => v.as_mut_ptr() as *mut c_void,
-            Buffer::I64(v) => v.as_mut_ptr() as *mut c_void,
+            Buffer::F32(v) => Memref::new(v.as_mut_ptr(), shape),
+            Buffer::I32(v) => Memref::new(v.as_mut_ptr(), shape),
+            Buffer::I64(v) => Memref::new(v.as_mut_ptr(), shape),
         }
     }
 }
@@ -129,7 +132,24 @@ fn output_value(buffer: Buffer, shape: Vec<usize>, ty: &Type) -> Value {
     }
 }
 
+/// Whether `device` (a placement: a device name, or `a+b` for a tensor-parallel group) is
+/// or holds a device of kind `gpu` in the plan's target.
+pub(crate) fn is_gpu_placement(plan: &Plan, device: &str) -> bool {
+    let Some(target) = plan.target.as_ref() else { return false };
+    device.split('+').any(|d| target.devices.iter().any(|t| t.name == d && t.kind == "gpu"))
+}
+
 impl Interpreter<'_> {
+    /// Where `op`'s kernels run: the CUDA device for a GPU placement when one was opened,
+    /// else the CPU pool (the start-up check allowed that only with `--fallback cpu`).
+    fn executor<'c>(&self, op: &Op, compiled: &'c crate::exec::Compiled) -> Executor<'c> {
+        let on_gpu = op.placement.as_ref().is_some_and(|p| is_gpu_placement(self.plan, &p.device));
+        match (&compiled.gpu, on_gpu) {
+            (Some(gpu), true) => Executor::Gpu(gpu),
+            _ => Executor::Cpu(&compiled.pool),
+        }
+    }
+
     /// Runs a model or tensor fragment.
     pub(super) fn run_compiled(&self, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
         let attr = |name: &str| op.attrs.get(name).and_then(|v| v.as_str()).unwrap_or("");
@@ -140,7 +160,7 @@ impl Interpreter<'_> {
             };
             return Err(error(op, format!("{what}: {NEEDS_KERNELS}")));
         };
-        let pool = &compiled.pool;
+        let on = self.executor(op, compiled);
         let model = || {
             let name = attr("model");
             compiled.models.get(name).ok_or_else(|| error(op, format!("internal error: model `{name}` is not loaded")))
@@ -154,7 +174,7 @@ impl Interpreter<'_> {
                 let model = model()?;
                 // The executor prefixes the call's location.
                 let call = format!("{}.generate", model.name);
-                let prefilled = model.prefill(&text(0)?, &call, pool).map_err(|m| error(op, m))?;
+                let prefilled = model.prefill(&text(0)?, &call, on).map_err(|m| error(op, m))?;
                 Ok(vec![Value::Kv(KvValue(Arc::new(Mutex::new(Some(prefilled)))))])
             }
             "decode" => {
@@ -171,23 +191,23 @@ impl Interpreter<'_> {
                 let rng = Pcg32::new(self.seed, stream_of(&op.loc, &env.path));
                 let device = op.placement.as_ref().map(|p| p.device.as_str()).unwrap_or("none");
                 let mut observer = Observer { stream: self.stream, trace: self.trace.map(|t| (t, device, attr("model"))) };
-                let text = prefilled.generate(options, rng, pool, &mut observer).map_err(|m| error(op, m))?;
+                let text = prefilled.generate(options, rng, on, &mut observer).map_err(|m| error(op, m))?;
                 if self.stream {
                     eprintln!();
                 }
                 Ok(vec![Value::Text(text)])
             }
             "encode" => {
-                let embedding = model()?.encode(&text(0)?, pool).map_err(|m| error(op, m))?;
+                let embedding = model()?.encode(&text(0)?, on).map_err(|m| error(op, m))?;
                 let shape = vec![embedding.len()];
                 Ok(vec![Value::Tensor(Tensor { shape, data: TensorData::F32(embedding.into()) })])
             }
-            "compute" => self.run_compute(op, compiled, &args),
+            "compute" => self.run_compute(op, compiled, on, &args),
             other => Err(error(op, format!("internal error: `{other}` is not a compiled fragment"))),
         }
     }
 
-    fn run_compute(&self, op: &Op, compiled: &crate::exec::Compiled, args: &[Value]) -> Result<Vec<Value>, RunError> {
+    fn run_compute(&self, op: &Op, compiled: &crate::exec::Compiled, on: Executor, args: &[Value]) -> Result<Vec<Value>, RunError> {
         let callee = op.attrs.get("callee").and_then(|v| v.as_str()).unwrap_or("");
         let signature = self.plan.fns.iter().find(|f| f.name == callee).ok_or_else(|| error(op, format!("internal error: no fn `{callee}` in the plan")))?;
         let kernel = compiled.kernels.get(callee).ok_or_else(|| error(op, format!("the executable has no kernel for fn `{callee}`")))?;
@@ -200,10 +220,14 @@ impl Interpreter<'_> {
         for ty in &signature.results {
             outputs.push(output_buffer(ty).map_err(fail)?);
         }
-        let descriptors: Vec<Memref> =
-            inputs.iter_mut().chain(outputs.iter_mut()).map(|(buffer, shape)| Memref::new(buffer.ptr() as *const u8, shape)).collect();
-        let mut pointers: Vec<*mut c_void> = descriptors.iter().map(Memref::as_arg).collect();
-        launch(kernel, &mut pointers, &compiled.pool).map_err(fail)?;
+        // Inputs are copies the kernel only reads; outputs are read and written.
+        let descriptors: Vec<Memref> = inputs
+            .iter_mut()
+            .map(|(buffer, shape)| buffer.memref(shape).read_only())
+            .chain(outputs.iter_mut().map(|(buffer, shape)| buffer.memref(shape)))
+            .collect();
+        let args: Vec<&Memref> = descriptors.iter().collect();
+        on.launch(kernel, &args).map_err(fail)?;
         Ok(outputs.into_iter().zip(&signature.results).map(|((buffer, shape), ty)| output_value(buffer, shape, ty)).collect())
     }
 }
