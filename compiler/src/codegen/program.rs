@@ -2,7 +2,8 @@
 //! (docs/executables.md, ABI version 1). It holds
 //!
 //! - `agentc_program_desc`, the program descriptor the runtime's `agentc_main` reads: the
-//!   plan JSON, the PTX (or null), the kernel table and the folder model paths are relative to;
+//!   plan JSON, the PTX (or null), the kernel table and the folder model paths are relative to
+//!   (the PTX is there when the plan places a fragment on a GPU, [`first_gpu_placement`]);
 //! - one `agentc_packed_<name>(void **args, int64_t workgroup)` per kernel, which loads the
 //!   memref descriptor pointers from `args` and calls `_mlir_ciface_<name>` (defined in the
 //!   kernels' object) with them and the workgroup id, so the runtime calls every kernel the
@@ -19,6 +20,8 @@ use inkwell::targets::FileType;
 use inkwell::types::BasicMetadataTypeEnum;
 use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, PointerValue};
 use inkwell::AddressSpace;
+
+use agentc_runtime::plan::{Op as PlanOp, Plan};
 
 use super::{x86_target_machine, Artifact, CodegenOptions};
 use crate::ir::{self, Op};
@@ -77,12 +80,28 @@ fn parse_grid(text: &str) -> Option<i64> {
     Some(product)
 }
 
+/// The device of the first fragment of `plan` placed on a device of kind `gpu` (or on a
+/// tensor-parallel group holding one), in program order: an executable of such a plan embeds
+/// the PTX of its kernels, which the runtime runs through CUDA (docs/cuda.md).
+pub fn first_gpu_placement(plan: &Plan) -> Option<String> {
+    let target = plan.target.as_ref()?;
+    let is_gpu = |device: &str| device.split('+').any(|d| target.devices.iter().any(|t| t.name == d && t.kind == "gpu"));
+    fn walk(ops: &[PlanOp], is_gpu: &dyn Fn(&str) -> bool) -> Option<String> {
+        ops.iter().find_map(|op| match &op.placement {
+            Some(p) if is_gpu(&p.device) => Some(p.device.clone()),
+            _ => op.regions.iter().find_map(|r| walk(&r.body, is_gpu)),
+        })
+    }
+    plan.functions.iter().find_map(|f| walk(&f.body, &is_gpu))
+}
+
 /// What `program.o` describes.
 #[derive(Clone, Debug)]
 pub struct Program<'a> {
     /// The plan JSON (docs/plan.md).
     pub plan: &'a [u8],
-    /// PTX for the GPU placements, or `None`.
+    /// PTX for the GPU placements (embedded with a terminating NUL that `ptx_len` does not
+    /// count, as `cuModuleLoadData` reads a C string), or `None`.
     pub ptx: Option<&'a [u8]>,
     /// The kernels of the kernels' object (as [`kernels_of`] gives them).
     pub kernels: &'a [KernelInfo],
@@ -180,7 +199,7 @@ pub fn emit_program(program: &Program, options: &CodegenOptions, artifact: Artif
     };
     let plan = bytes("agentc.plan", program.plan, false);
     let (ptx, ptx_len) = match program.ptx {
-        Some(ptx) => (bytes("agentc.ptx", ptx, false), len(ptx)?),
+        Some(ptx) => (bytes("agentc.ptx", ptx, true), len(ptx)?),
         None => (ptr.const_null(), 0),
     };
     let model_base = bytes("agentc.model_base", program.model_base, true);
@@ -270,7 +289,35 @@ mod tests {
         let ir = emit_program(&program, &CodegenOptions::default(), Artifact::LlvmIr).unwrap();
         let ir = String::from_utf8(ir).unwrap();
         assert!(ir.contains("ptr @agentc.ptx, i64 5, ptr null, i64 0, ptr @agentc.model_base"), "{ir}");
+        assert!(ir.contains("@agentc.ptx = private unnamed_addr constant [6 x i8] c\"//ptx\\00\""), "the PTX is NUL-terminated: {ir}");
         assert!(!ir.contains("agentc_packed"), "{ir}");
+    }
+
+    /// A plan with one `compute` fragment placed on `device` of a target with a CPU and a GPU,
+    /// inside an `if` when `nested`.
+    fn plan_placing_on(device: &str, nested: bool) -> Plan {
+        let compute = serde_json::json!({"op": "compute", "attrs": {"callee": "f"}, "placement": {"device": device}});
+        let body = if nested {
+            serde_json::json!([{"op": "if", "regions": [{"body": [compute]}, {"body": []}]}])
+        } else {
+            serde_json::json!([compute])
+        };
+        serde_json::from_value(serde_json::json!({
+            "format": "agentc-plan", "format_version": agentc_runtime::plan::FORMAT_VERSION,
+            "target": {"name": "t", "objective": "latency", "devices": [{"name": "cpu", "kind": "cpu"}, {"name": "h100_0", "kind": "gpu"}, {"name": "g", "kind": "accelerator"}]},
+            "functions": [{"name": "main", "kind": "agent", "params": [], "results": [], "body": body}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_plans_placing_fragments_on_a_gpu_need_ptx() {
+        assert_eq!(first_gpu_placement(&plan_placing_on("h100_0", false)).as_deref(), Some("h100_0"));
+        assert_eq!(first_gpu_placement(&plan_placing_on("h100_0", true)).as_deref(), Some("h100_0"));
+        assert_eq!(first_gpu_placement(&plan_placing_on("cpu+h100_0", false)).as_deref(), Some("cpu+h100_0"));
+        assert_eq!(first_gpu_placement(&plan_placing_on("cpu", true)), None);
+        assert_eq!(first_gpu_placement(&plan_placing_on("g", false)), None, "an accelerator is not a CUDA GPU");
+        assert_eq!(first_gpu_placement(&plan_placing_on("none", false)), None);
     }
 
     #[test]

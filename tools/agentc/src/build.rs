@@ -86,9 +86,11 @@ pub struct CompileArgs {
     /// and its features), e.g. `x86-64-v3`, `znver4`, `skylake-avx512`.
     #[arg(long)]
     pub cpu: Option<String>,
-    /// Generate PTX for this NVIDIA architecture (`sm_80`, `sm_90`) with `--emit=ptx`.
-    #[arg(long, default_value = "sm_90")]
-    pub gpu: String,
+    /// The NVIDIA architecture of the PTX (`sm_80`, `sm_90`): for `--emit=ptx` (default
+    /// sm_90) and for executables whose plan places fragments on a GPU, which embed the PTX
+    /// of their kernels (default sm_80, which the driver also compiles for newer GPUs).
+    #[arg(long)]
+    pub gpu: Option<String>,
 }
 
 impl CompileArgs {
@@ -258,7 +260,7 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     }
     if plan {
         return match emit_plan(&module, &args.compile.target) {
-            Ok(plan) => finish(args.output.as_deref(), &plan),
+            Ok((plan, _)) => finish(args.output.as_deref(), &plan),
             Err(()) => fail_mlir(&collector, &input.file, &input.source),
         };
     }
@@ -292,13 +294,15 @@ fn has_models(module: &Module) -> bool {
     agentc_compiler::ir::module_ops(agentc_compiler::ir::Op::of(&module.as_operation())).iter().any(|op| op.name() == "workflow.model")
 }
 
-/// The plan JSON of scheduled (or planned) fragment IR, for the target `--target` names.
-/// On failure the diagnostics are in the context's collector.
-fn emit_plan(module: &Module, target: &TargetArgs) -> Result<String, ()> {
+/// The plan JSON of scheduled (or planned) fragment IR, for the target `--target` names,
+/// with the device of its first GPU placement (an executable then embeds PTX). On failure
+/// the diagnostics are in the context's collector.
+fn emit_plan(module: &Module, target: &TargetArgs) -> Result<(String, Option<String>), ()> {
     // The scheduler pass loaded the same target; if it cannot be loaded, the IR was not
     // scheduled by this run and the emitter reports a mismatch when it was scheduled at all.
     let scheduled_on = agentc_scheduler::load(&target.target).ok();
-    agentc_compiler::plan::emit_plan(agentc_compiler::ir::Op::of(&module.as_operation()), scheduled_on.as_ref()).map(|plan| plan.to_json())
+    agentc_compiler::plan::emit_plan(agentc_compiler::ir::Op::of(&module.as_operation()), scheduled_on.as_ref())
+        .map(|plan| (plan.to_json(), codegen::program::first_gpu_placement(&plan)))
 }
 
 /// The phases after the workflow level: tensor fns → kernels → LLVM → asm/obj/PTX, and
@@ -332,8 +336,10 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         eprint!("{}", std::mem::take(&mut runner.dumps));
         result.map_err(|_| fail_mlir(collector, &input.file, &input.source))
     }
-    // An executable embeds the plan, emitted from the scheduled fragment IR.
+    // An executable embeds the plan, emitted from the scheduled fragment IR, and the PTX of
+    // its kernels when the plan places a fragment on a GPU.
     let mut plan = None;
+    let mut gpu_placement = None;
     // Whether the kernel level has kernels (a program without fns or models has none).
     let mut has_kernels = true;
     if !at_kernel_level {
@@ -363,7 +369,10 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                 eprintln!("warning: {warning}");
             }
             match emit_plan(&module, &compile.target) {
-                Ok(json) => plan = Some(json),
+                Ok((json, gpu)) => {
+                    plan = Some(json);
+                    gpu_placement = gpu;
+                }
                 Err(()) => return fail_mlir(&collector, &input.file, &input.source),
             }
         }
@@ -389,15 +398,16 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         }
     }
     let codegen_options = CodegenOptions { opt: compile.opt, cpu: compile.cpu.clone() };
-    // For an executable: the kernel table, read at the kernel level.
+    // For an executable: the kernel table, read at the kernel level, and the PTX.
     let mut kernels = Vec::new();
+    let mut ptx = None;
     let result: Result<Vec<u8>, String> = match emit {
         Emit::Tensor | Emit::Kernel => Ok(phases.last().map(|(_, t)| t.clone()).unwrap_or_else(|| print_module(&module, compile.debug_info)).into_bytes()),
         Emit::Ptx => {
             if let Err(code) = run_steps(&mut runner, &mut module, &gpu_pipeline(), &collector, input) {
                 return code;
             }
-            codegen::gpu::emit_ptx(&context, module_op, &compile.gpu, compile.opt).map(String::into_bytes)
+            codegen::gpu::emit_ptx(&context, module_op, compile.gpu.as_deref().unwrap_or("sm_90"), compile.opt).map(String::into_bytes)
         }
         Emit::Exe if !has_kernels => Ok(Vec::new()),
         _ => {
@@ -407,6 +417,12 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                     Err(error) => {
                         eprintln!("error: {error}");
                         return ExitCode::from(1);
+                    }
+                }
+                if gpu_placement.is_some() {
+                    match build_ptx(&context, &mut runner, &module, compile, &collector, input) {
+                        Ok(text) => ptx = Some(text),
+                        Err(code) => return code,
                     }
                 }
             }
@@ -446,7 +462,8 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
             return ExitCode::from(2);
         };
         let kernels_object = has_kernels.then_some(bytes.as_slice());
-        return match link_program(input, &plan, &kernels, kernels_object, &codegen_options, output) {
+        let ptx = ptx.as_deref().map(str::as_bytes);
+        return match link_program(input, &plan, &kernels, kernels_object, ptx, &codegen_options, output) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {error}");
@@ -470,13 +487,41 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
     finish(args.output.as_deref(), &String::from_utf8_lossy(&bytes))
 }
 
-/// Generates program.o for `plan` and `kernels` and links it with the kernels' object (when
-/// the program has kernels) and the runtime into `output` (docs/executables.md).
+/// The PTX of the kernel-level `module`'s kernels for an executable (`--gpu`, default sm_80):
+/// a copy of the module goes through the nvptx route of `--emit=ptx`, leaving `module` to the
+/// CPU code generation.
+fn build_ptx<'c>(
+    context: &'c Context,
+    runner: &mut PassRunner<'c>,
+    module: &Module<'c>,
+    compile: &CompileArgs,
+    collector: &DiagnosticCollector,
+    input: &Input,
+) -> Result<String, ExitCode> {
+    let Some(mut device) = agentc_compiler::parse_module(context, &print_module(module, true)) else {
+        return Err(fail_mlir(collector, &input.file, &input.source));
+    };
+    let result = runner.run(&mut device, &gpu_pipeline());
+    eprint!("{}", std::mem::take(&mut runner.dumps));
+    if result.is_err() {
+        return Err(fail_mlir(collector, &input.file, &input.source));
+    }
+    let sm = compile.gpu.as_deref().unwrap_or("sm_80");
+    codegen::gpu::emit_ptx(context, agentc_compiler::ir::Op::of(&device.as_operation()), sm, compile.opt).map_err(|error| {
+        eprintln!("error: the PTX of the GPU placements: {error}");
+        ExitCode::from(1)
+    })
+}
+
+/// Generates program.o for `plan`, `kernels` and `ptx` (when the plan places fragments on a
+/// GPU) and links it with the kernels' object (when the program has kernels) and the runtime
+/// into `output` (docs/executables.md).
 fn link_program(
     input: &Input,
     plan: &str,
     kernels: &[codegen::program::KernelInfo],
     kernels_object: Option<&[u8]>,
+    ptx: Option<&[u8]>,
     options: &CodegenOptions,
     output: &Path,
 ) -> Result<(), String> {
@@ -484,7 +529,7 @@ fn link_program(
     let model_base = folder.canonicalize().map_err(|e| format!("cannot resolve the folder `{}` of the program: {e}", folder.display()))?;
     let program = codegen::program::Program {
         plan: plan.as_bytes(),
-        ptx: None,
+        ptx,
         kernels,
         model_base: model_base.as_os_str().as_encoded_bytes(),
     };
