@@ -25,7 +25,7 @@
 #include <string.h>
 
 typedef int R;
-enum { OK = 0, INVALID_VALUE = 1, INVALID_PTX = 218, NOT_FOUND = 500, LAUNCH_FAILED = 719 };
+enum { OK = 0, INVALID_VALUE = 1, NO_DEVICE = 100, INVALID_PTX = 218, NOT_FOUND = 500, LAUNCH_FAILED = 719 };
 
 static long launches, blocks, allocs, frees, uploads, downloads;
 static size_t heap;
@@ -42,7 +42,12 @@ static int is_live(uint64_t p) {
   return 0;
 }
 
-R cuInit(unsigned flags) { return flags == 0 ? OK : INVALID_VALUE; }
+// As the real driver: CUDA_VISIBLE_DEVICES set and empty hides every device.
+R cuInit(unsigned flags) {
+  const char *visible = getenv("CUDA_VISIBLE_DEVICES");
+  if (visible && !*visible) return NO_DEVICE;
+  return flags == 0 ? OK : INVALID_VALUE;
+}
 R cuDeviceGetCount(int *n) { *n = 1; return OK; }
 R cuDeviceGet(int *d, int ordinal) { *d = ordinal; return ordinal == 0 ? OK : INVALID_VALUE; }
 R cuDeviceGetName(char *s, int n, int d) { snprintf(s, n, "agentc mock driver"); return OK; }
@@ -175,7 +180,10 @@ R cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, un
 }
 
 R cuGetErrorName(R e, const char **s) {
-  *s = e == INVALID_PTX ? "CUDA_ERROR_INVALID_PTX" : e == LAUNCH_FAILED ? "CUDA_ERROR_LAUNCH_FAILED" : "CUDA_ERROR_MOCK";
+  *s = e == INVALID_PTX     ? "CUDA_ERROR_INVALID_PTX"
+       : e == LAUNCH_FAILED ? "CUDA_ERROR_LAUNCH_FAILED"
+       : e == NO_DEVICE     ? "CUDA_ERROR_NO_DEVICE"
+                            : "CUDA_ERROR_MOCK";
   return OK;
 }
 R cuGetErrorString(R e, const char **s) { *s = "an error of the mock driver"; return OK; }
