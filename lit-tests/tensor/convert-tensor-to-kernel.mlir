@@ -1,5 +1,10 @@
 // RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel | FileCheck %s
 
+// The maps of @linear's generic (loops j, i, k): x[i, k], w[j, k], out[i, j].
+// CHECK-DAG: #[[XMAP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[WMAP:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[OMAP:.*]] = affine_map<(d0, d1, d2) -> (d1, d0)>
+
 // A function that is one 2-D matmul is split over a grid of 64x256 output tiles: the
 // kernel reads its workgroup id, slices A and B, and writes its C tile in place.
 // CHECK-LABEL: func.func @matmul(
@@ -60,6 +65,36 @@ func.func private @attend(%q: tensor<32xf32>, %k: tensor<4x32xf32>) -> tensor<1x
   %d = "tgraph.div"(%s, %eight) : (tensor<1x4xf32>, tensor<f32>) -> tensor<1x4xf32>
   %sm = "tgraph.softmax"(%d) : (tensor<1x4xf32>) -> tensor<1x4xf32>
   return %sm : tensor<1x4xf32>
+}
+
+// A linear layer over dynamic rows, x · wᵀ with w [out, in] as HF stores it: wᵀ is not
+// materialised; one generic over (j, i, k) reads w in place, so the scalar loops'
+// innermost k walks a row of x and a row of w (both contiguous), summing in order of k.
+// CHECK-LABEL: func.func @linear(
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[Z:.*]] = linalg.fill
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x32xf32>, tensor<16x32xf32>) outs(%[[Z]] : tensor<?x16xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[W:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[X]], %[[W]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NOT: linalg.transpose
+// CHECK: return
+func.func private @linear(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> tensor<?x16xf32> attributes {workflow.fn} {
+  %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<16x32xf32>) -> tensor<32x16xf32>
+  %y = "tgraph.matmul"(%x, %wt) : (tensor<?x32xf32>, tensor<32x16xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// The same matmul where wᵀ is also a result: the transpose is materialised for the result,
+// and the matmul still reads w in place.
+// CHECK-LABEL: func.func @linear_and_transpose(
+// CHECK: %[[T:.*]] = linalg.transpose
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OMAP]]], {{.*}} ins(%arg0, %arg1 :
+// CHECK: bufferization.materialize_in_destination %[[T]]
+func.func private @linear_and_transpose(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> (tensor<?x16xf32>, tensor<32x16xf32>) attributes {workflow.fn} {
+  %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<16x32xf32>) -> tensor<32x16xf32>
+  %y = "tgraph.matmul"(%x, %wt) : (tensor<?x32xf32>, tensor<32x16xf32>) -> tensor<?x16xf32>
+  return %y, %wt : tensor<?x16xf32>, tensor<32x16xf32>
 }
 
 // The transform script tiles each tagged op inside its function: the matmul with a K cache

@@ -48,8 +48,15 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         });
         e.bind(op.result(0), r);
     } else if name == "tgraph.matmul" {
-        let (a, b) = (op_tensor(e, op, 0)?, op_tensor(e, op, 1)?);
         let out = result_tensor(op)?;
+        let in_place = reads_transpose_in_place(op, op.operand(1));
+        if let Some(w) = e.transposed.get(&(op.operand(1).0.ptr as usize)).filter(|_| in_place).cloned() {
+            let a = op_tensor(e, op, 0)?;
+            let r = matmul_transposed(e, a, w, &out);
+            e.bind(op.result(0), r);
+            return Ok(());
+        }
+        let (a, b) = (op_tensor(e, op, 0)?, op_tensor(e, op, 1)?);
         let init = e.empty(&out, &[a.clone(), b.clone()]);
         let zero = e.fill(&init, &out, "0.0");
         let (linalg, tiling) = match (a.1.rank(), b.1.rank()) {
@@ -149,6 +156,16 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
             .map(|a| a.to_string())
             .and_then(|t| t.strip_prefix("array<i64:").and_then(|s| s.strip_suffix('>')).map(|s| s.trim().to_string()))
             .ok_or_else(|| Unsupported(op, "transpose without a permutation".into()))?;
+        let t = op.result(0);
+        if a.1.rank() == 2 && perm.replace(' ', "") == "1,0" {
+            // A matmul over dynamic rows reads the source in place (`matmul_transposed`);
+            // when every user is one, the transpose is not materialised at all.
+            e.transposed.insert(t.0.ptr as usize, a.clone());
+            let users = t.users();
+            if !users.is_empty() && users.iter().all(|u| reads_transpose_in_place(*u, t)) {
+                return Ok(());
+            }
+        }
         let init = e.empty(&out, &[]);
         let tag = e.tag(Tiling::Loops(loop_tiles(&out)));
         let r = e.fresh("tr");
@@ -216,6 +233,40 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         return Err(Unsupported(op, format!("`{name}` is not lowered to kernels yet")));
     }
     Ok(())
+}
+
+/// Does `user` (a use of the 2-D transpose `t`) lower to [`matmul_transposed`]: a
+/// `tgraph.matmul(x, t)` with `x` 2-D and of dynamic shape (the scalar-loop path)?
+fn reads_transpose_in_place(user: Op, t: crate::ir::Val) -> bool {
+    let is_t = |v: crate::ir::Val| v.0.ptr == t.0.ptr;
+    user.name() == "tgraph.matmul"
+        && user.operand_count() == 2
+        && is_t(user.operand(1))
+        && !is_t(user.operand(0))
+        && Tt::of(user.operand(0)).is_some_and(|x| x.rank() == 2 && !x.is_static())
+}
+
+/// `x · wᵀ` for `x` [M, K] (M dynamic) and `w` [N, K] (an HF linear weight, `[out, in]`)
+/// without materialising `wᵀ`: a generic over (j, i, k) reading `w[j, k]` in place. The
+/// dynamic op runs as scalar loops in this order, so the innermost loop walks a row of `x`
+/// and a row of `w`, both contiguous, and each row of `w` is read from memory once for all
+/// M rows of `x`. (`linalg.matmul` on a materialised `wᵀ` loops (i, j, k): its innermost
+/// loop strode down a column of `wᵀ`, N·4 bytes per step, a cache miss each, and the
+/// transpose itself was a strided copy of every weight on every call.) Each result is still
+/// `0 + x[i,0]·w[j,0] + x[i,1]·w[j,1] + …` in order of k, as `linalg.matmul` sums it.
+fn matmul_transposed(e: &mut Emitter, x: (String, Tt), w: (String, Tt), out: &Tt) -> String {
+    let init = e.empty(out, std::slice::from_ref(&x));
+    let zero = e.fill(&init, out, "0.0");
+    let ins = [
+        (x.0, x.1, "affine_map<(d0, d1, d2) -> (d1, d2)>".to_string()),
+        (w.0, w.1, "affine_map<(d0, d1, d2) -> (d0, d2)>".to_string()),
+    ];
+    let out_map = "affine_map<(d0, d1, d2) -> (d1, d0)>";
+    let elem = out.elem.clone();
+    e.linalg(&ins, &zero, out, &["parallel", "parallel", "reduction"], out_map, Tiling::Loops(vec![]), &move |e, v| {
+        let p = e.let_(&format!("arith.mulf {}, {} : {elem}", v[0], v[1]));
+        e.let_(&format!("arith.addf {}, {p} : {elem}", v[2]))
+    })
 }
 
 /// Softmax's row-wise steps, where `row` holds x's leading dims: `exp(x - row)` when

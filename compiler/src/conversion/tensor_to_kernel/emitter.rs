@@ -74,6 +74,10 @@ pub(super) struct Emitter {
     pub(super) next_op: usize,
     /// The model weights bound so far, in order of first use: (safetensors name, type).
     pub(super) weights: Vec<(String, Tt)>,
+    /// The 2-D transposes seen so far: result value → source. A matmul over dynamic rows
+    /// reads the source in place (`basic::matmul_transposed`); a transpose whose users are
+    /// all such matmuls is not materialised.
+    pub(super) transposed: HashMap<usize, (String, Tt)>,
 }
 
 /// Conversion error: an op or type this slice does not lower yet.
@@ -82,7 +86,7 @@ pub(super) struct Unsupported(pub(super) Op, pub(super) String);
 impl Emitter {
     /// An empty writer.
     pub(super) fn new() -> Emitter {
-        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new() }
+        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new() }
     }
 
     /// Size `i` of `v` as an `index` value (a constant where static).
