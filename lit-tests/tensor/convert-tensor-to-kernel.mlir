@@ -69,14 +69,15 @@ func.func private @attend(%q: tensor<32xf32>, %k: tensor<4x32xf32>) -> tensor<1x
 
 // A linear layer over dynamic rows, x · wᵀ with w [out, in] as HF stores it: wᵀ is not
 // materialised; one generic over (j, i, k) reads w in place, so the scalar loops'
-// innermost k walks a row of x and a row of w (both contiguous), summing in order of k.
+// innermost k walks a row of x and a row of w (both contiguous). The add may be
+// reassociated, so that LLVM vectorises the dot product over k.
 // CHECK-LABEL: func.func @linear(
 // CHECK-NOT: linalg.transpose
 // CHECK: %[[Z:.*]] = linalg.fill
 // CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x32xf32>, tensor<16x32xf32>) outs(%[[Z]] : tensor<?x16xf32>)
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[W:.*]]: f32, %[[ACC:.*]]: f32):
 // CHECK-NEXT: %[[P:.*]] = arith.mulf %[[X]], %[[W]] : f32
-// CHECK-NEXT: arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f32
 // CHECK-NOT: linalg.transpose
 // CHECK: return
 func.func private @linear(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> tensor<?x16xf32> attributes {workflow.fn} {
