@@ -10,7 +10,7 @@
 #
 # The programs, both built with --target h100 (PTX for sm_80, JIT-compiled by the driver):
 #   llama.app   lit-tests/e2e/gpu-fallback.agent: the tiny Llama's generate pinned @device(gpu)
-#   tensor.app  lit-tests/e2e/Inputs/gpu-tensor.agent: the tiny BERT's encoder, tensor fns and
+#   tensor.app  tools/gpu-check/gpu-tensor.agent: the tiny BERT's encoder, tensor fns and
 #               a matmul over 4 workgroups, all @device(gpu)
 # `run` checks that each GPU run says it runs on a CUDA device; that the Llama generates the
 # reference tokens of examples/models/tiny-llama/reference.json for every prompt (as
@@ -42,7 +42,7 @@ prepare)
         if command -v strip > /dev/null; then strip "$dir/$2"; fi
     }
     build "$root/lit-tests/e2e/gpu-fallback.agent" llama.app
-    build "$root/lit-tests/e2e/Inputs/gpu-tensor.agent" tensor.app
+    build "$root/tools/gpu-check/gpu-tensor.agent" tensor.app
     ls -l "$dir"
     echo "prepared: carry $dir to the GPU machine and run: tools/gpu-check/exe_check.sh run $dir"
     ;;
