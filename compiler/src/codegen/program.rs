@@ -17,7 +17,7 @@
 use inkwell::context::Context as LlvmContext;
 use inkwell::module::Linkage;
 use inkwell::targets::FileType;
-use inkwell::types::BasicMetadataTypeEnum;
+use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum};
 use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, PointerValue};
 use inkwell::AddressSpace;
 
@@ -35,8 +35,12 @@ pub struct KernelInfo {
     /// The kernel's symbol (`cosine`, `writer_prefill`); its C entry point is
     /// `_mlir_ciface_<name>`.
     pub name: String,
-    /// Its memref arguments (inputs, weights, results), the workgroup id not counted.
+    /// Its arguments (inputs, weights, results), the workgroup id not counted.
     pub num_args: usize,
+    /// For each argument, `None` when the kernel takes a memref descriptor, or the scalar
+    /// type (`f32`, `i32`, …) it takes by value: the runtime passes every argument as a
+    /// descriptor, so the packed wrapper loads such a scalar from its 0-d memref.
+    pub scalars: Vec<Option<String>>,
     /// Its workgroups: the product of `kernel.grid`.
     pub grid: i64,
     /// Whether the kernels' object defines `<name>__weights` (the kernel binds weights).
@@ -60,7 +64,17 @@ pub fn kernels_of(module: Op) -> Result<Vec<KernelInfo>, String> {
         let grid = parse_grid(&grid_text).ok_or_else(|| format!("kernel `{name}`: cannot read its grid `{grid_text}`"))?;
         let entry = func.region_entry(0).ok_or_else(|| format!("kernel `{name}` has no body"))?;
         let has_weights = func.attribute("kernel.weights").is_some_and(|a| a.to_string() != "[]");
-        kernels.push(KernelInfo { name, num_args: entry.arguments().len(), grid, has_weights });
+        let arguments = entry.arguments();
+        let mut scalars = Vec::with_capacity(arguments.len());
+        for arg in &arguments {
+            let ty = arg.ty().to_string();
+            scalars.push(match ty.as_str() {
+                t if t.starts_with("memref<") => None,
+                "f32" | "f64" | "f16" | "bf16" | "i32" | "i64" | "index" => Some(ty),
+                other => return Err(format!("kernel `{name}` takes an argument of type `{other}`, which executables cannot pass yet")),
+            });
+        }
+        kernels.push(KernelInfo { name, num_args: arguments.len(), grid, has_weights, scalars });
     }
     kernels.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(kernels)
@@ -151,8 +165,24 @@ pub fn emit_program(program: &Program, options: &CodegenOptions, artifact: Artif
     let mut entries = Vec::new();
     for kernel in program.kernels {
         let name = bytes(&format!("agentc.name.{}", kernel.name), kernel.name.as_bytes(), true);
-        // _mlir_ciface_<name>(ptr x num_args, i64 workgroup)
-        let mut params: Vec<BasicMetadataTypeEnum> = vec![ptr.into(); kernel.num_args];
+        // _mlir_ciface_<name>(memref descriptor pointers and scalars by value, i64 workgroup)
+        let scalar_type = |ty: &str| -> BasicTypeEnum {
+            match ty {
+                "f32" => llvm.f32_type().into(),
+                "f64" => llvm.f64_type().into(),
+                "f16" => llvm.f16_type().into(),
+                "bf16" => llvm.bf16_type().into(),
+                "i32" => llvm.i32_type().into(),
+                _ => i64t.into(),
+            }
+        };
+        let arg_type = |i: usize| -> BasicTypeEnum {
+            match kernel.scalars.get(i).and_then(|s| s.as_deref()) {
+                Some(ty) => scalar_type(ty),
+                None => ptr.into(),
+            }
+        };
+        let mut params: Vec<BasicMetadataTypeEnum> = (0..kernel.num_args).map(|i| arg_type(i).into()).collect();
         params.push(i64t.into());
         let callee = module.add_function(&format!("_mlir_ciface_{}", kernel.name), llvm.void_type().fn_type(&params, false), None);
         let packed_ty = llvm.void_type().fn_type(&[ptr.into(), i64t.into()], false);
@@ -165,7 +195,21 @@ pub fn emit_program(program: &Program, options: &CodegenOptions, artifact: Artif
         for i in 0..kernel.num_args {
             // SAFETY: an in-bounds GEP over the caller's `void *args[num_args]`.
             let slot = unsafe { builder.build_in_bounds_gep(ptr, args.into_pointer_value(), &[i64c(i as i64)], "") }.map_err(build)?;
-            call_args.push(builder.build_load(ptr, slot, "").map_err(build)?.into());
+            let descriptor = builder.build_load(ptr, slot, "").map_err(build)?.into_pointer_value();
+            match kernel.scalars.get(i).and_then(|s| s.as_deref()) {
+                None => call_args.push(descriptor.into()),
+                Some(ty) => {
+                    // A 0-d memref {allocated, aligned, offset}: the value is at aligned[offset].
+                    // SAFETY: in-bounds GEPs into the descriptor's words.
+                    let aligned_slot = unsafe { builder.build_in_bounds_gep(ptr, descriptor, &[i64c(1)], "") }.map_err(build)?;
+                    let aligned = builder.build_load(ptr, aligned_slot, "").map_err(build)?.into_pointer_value();
+                    let offset_slot = unsafe { builder.build_in_bounds_gep(i64t, descriptor, &[i64c(2)], "") }.map_err(build)?;
+                    let offset = builder.build_load(i64t, offset_slot, "").map_err(build)?.into_int_value();
+                    let element = scalar_type(ty);
+                    let at = unsafe { builder.build_in_bounds_gep(element, aligned, &[offset], "") }.map_err(build)?;
+                    call_args.push(builder.build_load(element, at, "").map_err(build)?.into());
+                }
+            }
         }
         call_args.push(workgroup.into());
         builder.build_call(callee, &call_args, "").map_err(build)?;
@@ -259,8 +303,8 @@ mod tests {
     #[test]
     fn program_ir_holds_the_descriptor_wrappers_and_main() {
         let kernels = [
-            KernelInfo { name: "cosine".into(), num_args: 3, grid: 1, has_weights: false },
-            KernelInfo { name: "m_prefill".into(), num_args: 5, grid: 4, has_weights: true },
+            KernelInfo { name: "cosine".into(), num_args: 3, grid: 1, has_weights: false, scalars: vec![None; 3] },
+            KernelInfo { name: "m_prefill".into(), num_args: 5, grid: 4, has_weights: true, scalars: vec![None; 5] },
         ];
         let program = Program { plan: b"{\"plan\": 1}\n", ptx: None, kernels: &kernels, model_base: b"/models" };
         let options = CodegenOptions { opt: 2, cpu: Some("x86-64".into()) };
