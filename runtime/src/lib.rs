@@ -9,7 +9,7 @@
 //! ([`trace`]); the plan format with its loader ([`plan`]); compiled kernels and memref
 //! descriptors ([`kernels`]) and the models they implement ([`models`]). The plan
 //! interpreter ([`exec`]) runs a plan's workflow; [`program`] is the entry point of the
-//! executables `agentc build` links ([`cli`]: their command line; [`cuda`]: GPU probing).
+//! executables `agentc build` links ([`cli`]: their command line; [`cuda`]: the CUDA driver API, loaded at run time).
 //! See `docs/runtime.md` and `docs/executables.md`.
 #![deny(missing_docs)]
 
