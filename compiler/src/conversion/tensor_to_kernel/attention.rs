@@ -5,7 +5,8 @@
 //! Attention is five linalg generics on dynamically typed tensors (scalar loops, see
 //! [`Emitter::dynamic`]): scores[h, t, s] = Σ_d q[t, h, d] · k[s, h / g, d] (the KV head
 //! by a `floordiv` in the indexing map), scale and mask, softmax over s (max, exp, sum,
-//! divide), out[t, h, d] = Σ_s p[h, t, s] · v[s, h / g, d]. The cached form attends over
+//! divide), out[t, h, d] = Σ_s p[h, t, s] · v[s, h / g, d] (loops t, h, s, d: the
+//! innermost along rows of v). The cached form attends over
 //! all C slots of the layer with the slots after position + t masked out.
 
 use super::emitter::*;
@@ -171,12 +172,16 @@ fn attend(
     let p = e.linalg(&ins, &empty, &ty3, &["parallel"; 3], &map3("d0, d1, d2"), Tiling::Loops(vec![]), &move |e, a| {
         e.let_(&format!("arith.divf {}, {} : {el}", a[0], a[1]))
     });
-    // out[t, h, d] = Σ_s p[h, t, s] v[s, h / g, d]
+    // out[t, h, d] = Σ_s p[h, t, s] v[s, h / g, d], loops (t, h, s, d): the innermost loop
+    // walks a row of v and of out (contiguous in d) for one p[h, t, s]. (With s innermost
+    // it strode down v by H·D elements per step.) Each out[t, h, d] is still summed in
+    // order of s.
     let empty = e.empty_sized(&ty3, &[t, h, d]);
     let zero = e.fill(&empty, &ty3, "0.0");
     let el = elem.clone();
-    let ins = [(p, ty3.clone(), map4("d1, d0, d3")), (v.0, v.1, map4(&format!("d3, d1 floordiv {g}, d2")))];
-    let o = e.linalg(&ins, &zero, &ty3, &red, &map4("d0, d1, d2"), Tiling::Loops(vec![]), &move |e, a| {
+    let ins = [(p, ty3.clone(), map4("d1, d0, d2")), (v.0, v.1, map4(&format!("d2, d1 floordiv {g}, d3")))];
+    let pv = ["parallel", "parallel", "reduction", "parallel"];
+    let o = e.linalg(&ins, &zero, &ty3, &pv, &map4("d0, d1, d3"), Tiling::Loops(vec![]), &move |e, a| {
         let m = e.let_(&format!("arith.mulf {}, {} : {el}", a[0], a[1]));
         e.let_(&format!("arith.addf {}, {m} : {el}", a[2]))
     });
