@@ -98,6 +98,19 @@ func.func private @linear_and_transpose(%x: tensor<?x32xf32>, %w: tensor<16x32xf
   return %y, %wt : tensor<?x16xf32>, tensor<32x16xf32>
 }
 
+// A transpose of a tensor with a dynamic size is materialised, its result sized from the
+// input's permuted sizes; the matmul reads it as before.
+// CHECK-LABEL: func.func @linear_dynamic_w(
+// CHECK: %[[D:.*]] = tensor.dim %arg1, %{{.*}} : tensor<?x32xf32>
+// CHECK: tensor.empty(%[[D]]) : tensor<32x?xf32>
+// CHECK: linalg.transpose ins(%arg1 : tensor<?x32xf32>)
+// CHECK: linalg.matmul
+func.func private @linear_dynamic_w(%x: tensor<?x32xf32>, %w: tensor<?x32xf32>) -> tensor<?x?xf32> attributes {workflow.fn} {
+  %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<?x32xf32>) -> tensor<32x?xf32>
+  %y = "tgraph.matmul"(%x, %wt) : (tensor<?x32xf32>, tensor<32x?xf32>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+}
+
 // The transform script tiles each tagged op inside its function: the matmul with a K cache
 // tile then a 4x64x1 register tile, then vectorises and lowers contractions.
 // CHECK: module attributes {transform.with_named_sequence}

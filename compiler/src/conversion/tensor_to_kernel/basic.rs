@@ -157,16 +157,23 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
             .and_then(|t| t.strip_prefix("array<i64:").and_then(|s| s.strip_suffix('>')).map(|s| s.trim().to_string()))
             .ok_or_else(|| Unsupported(op, "transpose without a permutation".into()))?;
         let t = op.result(0);
-        if a.1.rank() == 2 && perm.replace(' ', "") == "1,0" {
-            // A matmul over dynamic rows reads the source in place (`matmul_transposed`);
-            // when every user is one, the transpose is not materialised at all.
+        if a.1.rank() == 2 && a.1.is_static() && perm.replace(' ', "") == "1,0" {
+            // A matmul over dynamic rows reads the (static) source in place
+            // (`matmul_transposed`); when every user is one, the transpose is not
+            // materialised at all.
             e.transposed.insert(t.0.ptr as usize, a.clone());
             let users = t.users();
             if !users.is_empty() && users.iter().all(|u| reads_transpose_in_place(*u, t)) {
                 return Ok(());
             }
         }
-        let init = e.empty(&out, &[]);
+        // Result size i is the input's size perm[i] (dynamic ones by `tensor.dim`).
+        let order: Vec<usize> = perm.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+        if order.len() != a.1.rank() || order.iter().any(|i| *i >= a.1.rank()) {
+            return Err(Unsupported(op, format!("transpose permutation [{perm}] of a rank-{} tensor", a.1.rank())));
+        }
+        let sizes: Vec<String> = if out.is_static() { Vec::new() } else { order.iter().map(|i| e.dim(&a, *i)).collect() };
+        let init = e.empty_sized(&out, &sizes);
         let tag = e.tag(Tiling::Loops(loop_tiles(&out)));
         let r = e.fresh("tr");
         e.line(&format!(
@@ -246,7 +253,7 @@ fn reads_transpose_in_place(user: Op, t: crate::ir::Val) -> bool {
         && Tt::of(user.operand(0)).is_some_and(|x| x.rank() == 2 && !x.is_static())
 }
 
-/// `x · wᵀ` for `x` [M, K] (M dynamic) and `w` [N, K] (an HF linear weight, `[out, in]`)
+/// `x · wᵀ` for `x` [M, K] (M dynamic) and a static `w` [N, K] (an HF linear weight, `[out, in]`)
 /// without materialising `wᵀ`: a generic over (j, i, k) reading `w[j, k]` in place. The
 /// dynamic op runs as scalar loops in this order, so the innermost loop walks a row of `x`
 /// and a row of `w`, both contiguous, and each row of `w` is read from memory once for all
