@@ -44,13 +44,22 @@ impl Tokenizer {
     pub fn from_file(path: &Path) -> Result<Self, TokenizerError> {
         let inner = tokenizers::Tokenizer::from_file(path)
             .map_err(|e| TokenizerError(format!("cannot load tokenizer {}: {e}", path.display())))?;
-        Ok(Tokenizer { inner, eos_ids: Vec::new() })
+        Self::from_inner(inner)
     }
 
     /// Loads a tokenizer from the bytes of a `tokenizer.json`, with no EOS ids.
     pub fn from_bytes(json: &[u8]) -> Result<Self, TokenizerError> {
         let inner = tokenizers::Tokenizer::from_bytes(json)
             .map_err(|e| TokenizerError(format!("cannot load tokenizer: {e}")))?;
+        Self::from_inner(inner)
+    }
+
+    /// Drops the padding and truncation a `tokenizer.json` may carry (all-MiniLM-L6-v2's
+    /// pads every encoding to 128 tokens): transformers' `tokenizer(text)` applies neither
+    /// unless asked, and a padded input without its attention mask changes the result.
+    fn from_inner(mut inner: tokenizers::Tokenizer) -> Result<Self, TokenizerError> {
+        inner.with_padding(None);
+        inner.with_truncation(None).map_err(|e| TokenizerError(format!("cannot turn truncation off: {e}")))?;
         Ok(Tokenizer { inner, eos_ids: Vec::new() })
     }
 
@@ -64,9 +73,14 @@ impl Tokenizer {
     /// with the post-processor's special tokens added (a BOS for Llama, `[CLS] … [SEP]` for
     /// BERT), no truncation and no padding.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, TokenizerError> {
+        self.encode_with(text, true)
+    }
+
+    /// Token ids of `text`, with the post-processor's special tokens or without them.
+    pub fn encode_with(&self, text: &str, special_tokens: bool) -> Result<Vec<u32>, TokenizerError> {
         let enc = self
             .inner
-            .encode(text, true)
+            .encode(text, special_tokens)
             .map_err(|e| TokenizerError(format!("cannot tokenize: {e}")))?;
         Ok(enc.get_ids().to_vec())
     }
@@ -231,6 +245,25 @@ mod tests {
         std::fs::write(dir.join("config.json"), "{not json").unwrap();
         assert!(eos_token_ids(&dir).unwrap_err().0.contains("not valid JSON"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn padding_and_truncation_of_tokenizer_json_are_not_applied() {
+        let dir = model("minilm");
+        if !dir.join("tokenizer.json").exists() {
+            return; // fetched by tools/setup.sh
+        }
+        let tok = Tokenizer::from_model_dir(&dir).unwrap();
+        let reference = serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/reference/minilm-reference.json")).unwrap(),
+        )
+        .unwrap();
+        for case in reference["cases"].as_array().unwrap() {
+            let want = ids(&case["input_ids"]);
+            assert_eq!(tok.encode(case["text"].as_str().unwrap()).unwrap(), want, "no padding to 128");
+        }
+        let long = "word ".repeat(300);
+        assert!(tok.encode(&long).unwrap().len() > 300, "no truncation to 128");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Token-length estimates of text values, for sizing prefill and encode fragments.
 //!
 //! Where the text is known at compile time, the model's own tokenizer (tokenizer.json,
-//! through the `tokenizers` crate) counts it exactly; without a tokenizer, 4 characters per
+//! through the runtime's tokenizer wrapper) counts it exactly; without a tokenizer, 4 characters per
 //! token. Where it is not known, the estimate follows the dataflow: a concatenation is the
 //! sum of its parts, a generate's text is its `max_tokens`, a tool's output and a program
 //! argument have documented defaults (below and in docs/cost-model.md).
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use agentc_dialects::workflow as wf;
-use tokenizers::Tokenizer;
+use agentc_runtime::tokenizer::Tokenizer;
 
 use crate::ir::Val;
 
@@ -29,17 +29,19 @@ pub struct TokenCounter {
 }
 
 impl TokenCounter {
-    /// Loads `folder/tokenizer.json` if it exists and parses (otherwise estimates by characters).
+    /// Loads `folder/tokenizer.json` if it exists and parses (otherwise estimates by
+    /// characters), as the executable will: the runtime's tokenizer, without the padding or
+    /// truncation a tokenizer.json may carry.
     pub fn for_model(folder: &Path) -> TokenCounter {
-        let tokenizer = Tokenizer::from_file(folder.join("tokenizer.json")).ok();
+        let tokenizer = Tokenizer::from_file(&folder.join("tokenizer.json")).ok();
         TokenCounter { tokenizer }
     }
 
     /// Tokens of `text` without special tokens.
     pub fn count(&self, text: &str) -> f64 {
         match &self.tokenizer {
-            Some(tokenizer) => match tokenizer.encode(text, false) {
-                Ok(encoding) => encoding.get_ids().len() as f64,
+            Some(tokenizer) => match tokenizer.encode_with(text, false) {
+                Ok(ids) => ids.len() as f64,
                 Err(_) => chars_estimate(text),
             },
             None => chars_estimate(text),
@@ -49,8 +51,8 @@ impl TokenCounter {
     /// Special tokens the tokenizer adds to a sequence by default (a BOS, or CLS + SEP).
     pub fn special_tokens(&self) -> f64 {
         match &self.tokenizer {
-            Some(tokenizer) => match (tokenizer.encode("", true), tokenizer.encode("", false)) {
-                (Ok(with), Ok(without)) => (with.get_ids().len() - without.get_ids().len()) as f64,
+            Some(tokenizer) => match (tokenizer.encode_with("", true), tokenizer.encode_with("", false)) {
+                (Ok(with), Ok(without)) => with.len().saturating_sub(without.len()) as f64,
                 _ => 1.0,
             },
             None => 1.0,
