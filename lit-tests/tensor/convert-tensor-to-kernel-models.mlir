@@ -9,7 +9,9 @@
 // (newline-separated names); results are output memrefs. The splat-zero KV caches are
 // fills of `alloc_tensor`s; reshapes with a dynamic T are expand/collapse_shape; rope
 // computes its angles in the body (powf, cos, sin); attention's KV head is `h floordiv 2`
-// (GQA 4/2); kv_write is an insert_slice at (layer, position).
+// (GQA 4/2); kv_write is an insert_slice at (layer, position). The decode step attends
+// over the slots 0 ..= position only: a slice of min(position + 1, C) slots of the layer,
+// no mask (one query sees them all), up to its p · v generic.
 // CHECK: memref.global constant @writer_prefill__weights : memref<754xi8>
 // CHECK: func.func @writer_prefill(%arg0: tensor<?xi64>, %[[TABLE:[a-z0-9]+]]: tensor<384x64xf32>, %{{.*}}: tensor<64xf32>
 // CHECK-SAME: : memref<384xf32>, %{{.*}}: memref<2x512x2x16xf32>, %{{.*}}: memref<2x512x2x16xf32>)
@@ -26,7 +28,10 @@
 // CHECK: tensor.collapse_shape {{.*}} : tensor<?x4x16xf32> into tensor<?x64xf32>
 // CHECK: tensor.extract_slice {{.*}} [1, 64] [1, 1] : tensor<?x64xf32> to tensor<1x64xf32>
 // CHECK-LABEL: func.func @writer_decode_step(%arg0: tensor<i64>, %arg1: tensor<i64>, %arg2: tensor<2x512x2x16xf32>, %arg3: tensor<2x512x2x16xf32>, %arg4: tensor<384x64xf32>
-// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [1, 512, 2, 16] [1, 1, 1, 1] : tensor<2x512x2x16xf32> to tensor<512x2x16xf32>
+// CHECK: %[[N:[0-9]+]] = arith.minui %{{.*}}, %c512{{.*}} : index
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [1, %[[N]], 2, 16] [1, 1, 1, 1] : tensor<2x512x2x16xf32> to tensor<?x2x16xf32>
+// CHECK-NOT: arith.cmpi ule
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
 // CHECK-LABEL: func.func @encoder_encode(%arg0: tensor<?xi64>, %arg1: tensor<?xf32>, %arg2: tensor<320x64xf32>
 // CHECK-SAME: : memref<64xf32>)
 // CHECK: math.copysign

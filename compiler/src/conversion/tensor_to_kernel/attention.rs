@@ -6,8 +6,9 @@
 //! [`Emitter::dynamic`]): scores[h, t, s] = Σ_d q[t, h, d] · k[s, h / g, d] (the KV head
 //! by a `floordiv` in the indexing map), scale and mask, softmax over s (max, exp, sum,
 //! divide), out[t, h, d] = Σ_s p[h, t, s] · v[s, h / g, d] (loops t, h, s, d: the
-//! innermost along rows of v). The cached form attends over
-//! all C slots of the layer with the slots after position + t masked out.
+//! innermost along rows of v). The cached form attends over the slots that can be seen,
+//! 0 .. position + T of the layer (a slice of dynamic size), not over all C: a decode step
+//! costs what the tokens so far need, not what the cache could hold.
 
 use super::emitter::*;
 use super::model::reduce_axes;
@@ -69,14 +70,28 @@ fn attention_cached(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
     let out = result_tensor(op)?;
     let scale = float_attr(op, "scale")?;
     let layer = int_attr(op, "layer")?;
+    if !kc.1.is_static() || kc.1.rank() != 4 {
+        return Err(Unsupported(op, "a KV cache must be a static [L, C, Hkv, D] tensor".into()));
+    }
+    // Only slots 0 .. position + T can be seen: slice n = min(position + T, C) of them
+    // (the min keeps the slice inside the cache whatever the position; a position < C is
+    // the caller's contract). The slots past n were masked to −∞ before, so their exp was
+    // 0: leaving them out gives the same max, the same sums in the same order of s (less
+    // the + 0 terms) and the same results bit for bit.
+    let p = position(e, &pos);
+    let t = if q.1.shape[0] >= 0 { e.index(q.1.shape[0]) } else { e.dim(&q, 0) };
+    let end = e.fresh("end");
+    e.line(&format!("{end} = arith.addi {p}, {t} : index"));
+    let cap = e.index(kc.1.shape[1]);
+    let n = e.fresh("n");
+    e.line(&format!("{n} = arith.minui {end}, {cap} : index"));
     let layer_of = |e: &mut Emitter, cache: &(String, Tt)| {
         let s = &cache.1.shape;
-        let ty = Tt { shape: s[1..].to_vec(), elem: cache.1.elem.clone() };
+        let ty = Tt { shape: vec![-1, s[2], s[3]], elem: cache.1.elem.clone() };
         let r = e.fresh("layer");
         e.line(&format!(
-            "{r} = tensor.extract_slice {}[{layer}, 0, 0, 0] [1, {}, {}, {}] [1, 1, 1, 1] : {} to {}",
+            "{r} = tensor.extract_slice {}[{layer}, 0, 0, 0] [1, {n}, {}, {}] [1, 1, 1, 1] : {} to {}",
             cache.0,
-            s[1],
             s[2],
             s[3],
             cache.1.tensor(),
@@ -84,12 +99,11 @@ fn attention_cached(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
         ));
         (r, ty)
     };
-    if !kc.1.is_static() || kc.1.rank() != 4 {
-        return Err(Unsupported(op, "a KV cache must be a static [L, C, Hkv, D] tensor".into()));
-    }
     let (k, v) = (layer_of(e, &kc), layer_of(e, &vc));
-    let p = position(e, &pos);
-    attend(e, op, q, k, v, None, Limit::Upto(p), &scale, &out)
+    // Query t sees slots s ≤ position + t. With one query (a decode step) that is every
+    // slot of the slice, so no mask is computed.
+    let limit = if q.1.shape[0] == 1 { Limit::None } else { Limit::Upto(p) };
+    attend(e, op, q, k, v, None, limit, &scale, &out)
 }
 
 #[allow(clippy::too_many_arguments)]
