@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{Compiled, Options, RunError, Value, ops};
 use crate::plan::{Function, Op, Plan, Region};
 use crate::tools::exec::ExecTool;
-use crate::tools::http::{Method, expand_url, request_once};
+use crate::tools::http::{Method, expand_url, request_once_cancellable};
 use crate::tools::{AttemptError, Attempts, with_retries};
 use crate::trace::Trace;
 
@@ -253,7 +253,7 @@ impl<'p> Interpreter<'p> {
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(AttemptError::Fatal(CANCELLED.into()));
             }
-            request_once(method, &url, body.as_deref(), attempts.timeout)
+            request_once_cancellable(method, &url, body.as_deref(), attempts.timeout, Some(&self.cancel))
         })
         .map(Value::Text)
         .map_err(|e| self.tool_error(op, e))

@@ -10,6 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Attempts, AttemptError, ToolError, format_duration, with_retries};
@@ -167,10 +168,33 @@ pub fn request_once(
     body: Option<&str>,
     timeout: Option<Duration>,
 ) -> Result<String, AttemptError> {
+    request_once_cancellable(method, url, body, timeout, None)
+}
+
+/// The cause of an attempt stopped by `cancel` (a fatal attempt error).
+pub const CANCELLED: &str = "cancelled";
+
+/// How often a read or write waiting on the server looks at the cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// [`request_once`], stopped within about 50 ms of `cancel` becoming true while it sends or
+/// waits for the response (the run's first failure cancels its siblings): the attempt then
+/// fails with [`AttemptError::Fatal`]`("cancelled")`. Connecting is bounded by the timeout
+/// only.
+pub fn request_once_cancellable(
+    method: Method,
+    url: &str,
+    body: Option<&str>,
+    timeout: Option<Duration>,
+    cancel: Option<&AtomicBool>,
+) -> Result<String, AttemptError> {
     let parsed = parse_url(url).map_err(AttemptError::Fatal)?;
     let deadline = timeout.map(|t| Instant::now() + t);
     let timed_out = || AttemptError::Retry(format!("timed out after {}", format_duration(timeout.unwrap_or_default())));
     let io_err = |what: &str, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::Other && e.to_string() == CANCELLED {
+            return AttemptError::Fatal(CANCELLED.into());
+        }
         if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
             && deadline.is_some()
         {
@@ -201,7 +225,7 @@ pub fn request_once(
         ));
     }
     request.push_str("\r\n");
-    let mut reader = DeadlineStream { stream, deadline };
+    let mut reader = DeadlineStream { stream, deadline, cancel };
     let send = |r: &mut DeadlineStream| -> std::io::Result<()> {
         r.write_all(request.as_bytes())?;
         if let Some(body) = body {
@@ -255,13 +279,36 @@ fn connect(url: &Url, deadline: Option<Instant>) -> Result<TcpStream, ConnectErr
     }))
 }
 
-/// A stream whose every read and write is bounded by one overall deadline.
-struct DeadlineStream {
+/// A stream whose every read and write is bounded by one overall deadline, and which gives
+/// up (an error "cancelled") soon after the cancel flag is set.
+struct DeadlineStream<'c> {
     stream: TcpStream,
     deadline: Option<Instant>,
+    cancel: Option<&'c AtomicBool>,
 }
 
-impl DeadlineStream {
+impl DeadlineStream<'_> {
+    /// Runs one blocking socket call with a timeout of what is left of the deadline, in
+    /// slices of [`CANCEL_POLL`] when a cancel flag is watched.
+    fn waiting<T>(&mut self, mut call: impl FnMut(&mut TcpStream, Option<Duration>) -> std::io::Result<T>) -> std::io::Result<T> {
+        loop {
+            if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                // Not `Interrupted`: std's readers retry those.
+                return Err(std::io::Error::other(CANCELLED));
+            }
+            let left = self.left()?;
+            let slice = match (left, self.cancel) {
+                (_, None) => left,
+                (Some(l), Some(_)) => Some(l.min(CANCEL_POLL)),
+                (None, Some(_)) => Some(CANCEL_POLL),
+            };
+            match call(&mut self.stream, slice) {
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) && slice != left => continue,
+                other => return other,
+            }
+        }
+    }
+
     fn left(&self) -> std::io::Result<Option<Duration>> {
         match self.deadline {
             None => Ok(None),
@@ -277,19 +324,21 @@ impl DeadlineStream {
     }
 }
 
-impl Read for DeadlineStream {
+impl Read for DeadlineStream<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = self.left()?;
-        self.stream.set_read_timeout(left)?;
-        self.stream.read(buf)
+        self.waiting(|stream, timeout| {
+            stream.set_read_timeout(timeout)?;
+            stream.read(buf)
+        })
     }
 }
 
-impl Write for DeadlineStream {
+impl Write for DeadlineStream<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let left = self.left()?;
-        self.stream.set_write_timeout(left)?;
-        self.stream.write(buf)
+        self.waiting(|stream, timeout| {
+            stream.set_write_timeout(timeout)?;
+            stream.write(buf)
+        })
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.stream.flush()
@@ -597,6 +646,23 @@ mod tests {
         let server = Server::start(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec()]);
         let err = tool(Method::Get, &server.url("/"), Some(5000), 0).call(&[], None).unwrap_err();
         assert!(err.cause.contains("body ended after 3 of 10 bytes"), "{err}");
+        server.join();
+    }
+
+    #[test]
+    fn a_waiting_request_stops_soon_after_cancel() {
+        // The server answers after 3 s; the cancel flag is set after 100 ms; no timeout.
+        let server = Server::start_with_delay(vec![ok("late")], Duration::from_millis(3000));
+        let cancel = AtomicBool::new(false);
+        let result = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                cancel.store(true, Ordering::Relaxed);
+            });
+            request_once_cancellable(Method::Get, &server.url("/"), None, None, Some(&cancel))
+        });
+        // Not `Ok("late")`: the attempt stopped before the server answered.
+        assert!(matches!(result, Err(AttemptError::Fatal(ref m)) if m == CANCELLED), "{result:?}");
         server.join();
     }
 }
