@@ -46,11 +46,17 @@ func.func private @scaled_norm(%x: tensor<4x32xf32>, %s: f32) -> f32 attributes 
 }
 
 // matmul of a row by a transposed matrix, scaled, then softmax over the last dim (max,
-// exp(x - max), sum, divide: four generics); reshape and transpose are upstream ops.
+// exp(x - max), sum, divide: four generics); reshape is an upstream op. With one static
+// row, k is read in place as for @linear: the row is cast to a dynamic row count (so the
+// generic stays scalar loops that LLVM vectorises) and the result cast back.
 // CHECK-LABEL: func.func @attend(
-// CHECK: tensor.reshape
-// CHECK: linalg.transpose ins(%{{.*}} : tensor<4x32xf32>) outs(%{{.*}} : tensor<32x4xf32>) permutation = [1, 0] {kernel.op = {{.*}}}
-// CHECK: linalg.matmul
+// CHECK: %[[Q:.*]] = tensor.reshape
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[QD:.*]] = tensor.cast %[[Q]] : tensor<1x32xf32> to tensor<?x32xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QD]], %arg1 : tensor<?x32xf32>, tensor<4x32xf32>)
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc> : f32
+// CHECK: tensor.cast %{{.*}} : tensor<?x4xf32> to tensor<1x4xf32>
+// CHECK-NOT: linalg.matmul
 // CHECK: arith.divf
 // CHECK: arith.maximumf
 // CHECK: math.exp
@@ -96,6 +102,17 @@ func.func private @linear_and_transpose(%x: tensor<?x32xf32>, %w: tensor<16x32xf
   %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<16x32xf32>) -> tensor<32x16xf32>
   %y = "tgraph.matmul"(%x, %wt) : (tensor<?x32xf32>, tensor<32x16xf32>) -> tensor<?x16xf32>
   return %y, %wt : tensor<?x16xf32>, tensor<32x16xf32>
+}
+
+// With more than one static row the transpose is materialised: the tiled, vectorised
+// linalg.matmul reuses each row of wᵀ over the rows of its register tile.
+// CHECK-LABEL: func.func @linear_static_rows(
+// CHECK: linalg.transpose ins(%arg1 : tensor<16x32xf32>)
+// CHECK: linalg.matmul {{.*}} : tensor<4x32xf32>, tensor<32x16xf32>)
+func.func private @linear_static_rows(%x: tensor<4x32xf32>, %w: tensor<16x32xf32>) -> tensor<4x16xf32> attributes {workflow.fn} {
+  %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<16x32xf32>) -> tensor<32x16xf32>
+  %y = "tgraph.matmul"(%x, %wt) : (tensor<4x32xf32>, tensor<32x16xf32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
 }
 
 // A transpose of a tensor with a dynamic size is materialised, its result sized from the

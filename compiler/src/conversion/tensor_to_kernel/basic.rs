@@ -52,7 +52,21 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         let in_place = reads_transpose_in_place(op, op.operand(1));
         if let Some(w) = e.transposed.get(&(op.operand(1).0.ptr as usize)).filter(|_| in_place).cloned() {
             let a = op_tensor(e, op, 0)?;
-            let r = matmul_transposed(e, a, w, &out);
+            let r = if a.1.is_static() {
+                // One static row (a decode step's linear layer): the same generic over a
+                // dynamic row count, so that the transform script's vectoriser leaves it
+                // alone (a static one would become one vector of N·K elements). The
+                // canonicalisation after the script folds both casts, so the loops end up
+                // with static trip counts, and LLVM vectorises the dot products as over
+                // dynamic rows.
+                let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
+                let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
+                let x = e.cast_to(&a.0, &a.1, &xd);
+                let r = matmul_transposed(e, (x, xd), w, &od);
+                e.cast_to(&r, &od, &out)
+            } else {
+                matmul_transposed(e, a, w, &out)
+            };
             e.bind(op.result(0), r);
             return Ok(());
         }
@@ -243,17 +257,29 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
 }
 
 /// Does `user` (a use of the 2-D transpose `t`) lower to [`matmul_transposed`]: a
-/// `tgraph.matmul(x, t)` with `x` 2-D and of dynamic shape (the scalar-loop path)?
+/// `tgraph.matmul(x, t)` with `x` 2-D and either of dynamic shape (the scalar-loop path)
+/// or static with one row ([`IN_PLACE_STATIC_ROWS`])?
 fn reads_transpose_in_place(user: Op, t: crate::ir::Val) -> bool {
     let is_t = |v: crate::ir::Val| v.0.ptr == t.0.ptr;
     user.name() == "tgraph.matmul"
         && user.operand_count() == 2
         && is_t(user.operand(1))
         && !is_t(user.operand(0))
-        && Tt::of(user.operand(0)).is_some_and(|x| x.rank() == 2 && !x.is_static())
+        && Tt::of(user.operand(0))
+            .is_some_and(|x| x.rank() == 2 && (!x.is_static() || (1..=IN_PLACE_STATIC_ROWS).contains(&x.shape[0])))
 }
 
-/// `x · wᵀ` for `x` [M, K] (M dynamic) and a static `w` [N, K] (an HF linear weight, `[out, in]`)
+/// The most rows a static `x · wᵀ` may have and still read `w` in place. With one row
+/// (every linear layer of a decode step, and the prefill's lm_head on its last position)
+/// each element of `w` is used once: materialising `wᵀ` (a strided gather of every weight
+/// on every call) costs as much memory traffic as the product itself, ≈ 70 % of the tiny
+/// Llama's decode step (docs/codegen-benchmark.md). With more rows the transpose is
+/// amortised over them and the tiled, vectorised `linalg.matmul` reuses each row of `wᵀ`
+/// in its register tile, which the dot product per output does not.
+const IN_PLACE_STATIC_ROWS: i64 = 1;
+
+/// `x · wᵀ` for `x` [M, K] (M dynamic; a one-row static `x` is cast to this type by the
+/// caller) and a static `w` [N, K] (an HF linear weight, `[out, in]`)
 /// without materialising `wᵀ`: a generic over (j, i, k) reading `w[j, k]` in place. The
 /// dynamic op runs as scalar loops in this order, so the innermost loop walks a row of `x`
 /// and a row of `w`, both contiguous, and each row of `w` is read from memory once for all

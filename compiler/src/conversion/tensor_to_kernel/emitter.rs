@@ -75,7 +75,7 @@ pub(super) struct Emitter {
     /// The model weights bound so far, in order of first use: (safetensors name, type).
     pub(super) weights: Vec<(String, Tt)>,
     /// The 2-D transposes of static tensors seen so far: result value → source. A matmul over dynamic rows
-    /// reads the source in place (`basic::matmul_transposed`); a transpose whose users are
+    /// (or one static row) reads the source in place (`basic::matmul_transposed`); a transpose whose users are
     /// all such matmuls is not materialised.
     pub(super) transposed: HashMap<usize, (String, Tt)>,
 }

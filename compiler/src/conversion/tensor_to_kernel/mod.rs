@@ -26,10 +26,11 @@
 //! 256 tiles); every other function is one workgroup. Ops: `basic.rs` (the ops of user fns), `model.rs` (weights,
 //! gathers, slices, reshapes, reductions over axes), `norm.rs` (norms, activations),
 //! `attention.rs` (rope, attention, the KV cache). Ops over dynamic shapes run as scalar
-//! loops; static ones are tiled and vectorised. A matmul over dynamic rows by a transposed
-//! 2-D tensor (every linear layer `x · Wᵀ` of a prefill or encode function) reads W in
-//! place, its innermost loop along W's contiguous rows, and the transpose is not
-//! materialised (`basic.rs`, `matmul_transposed`). Every linalg op carries `kernel.op = N`, and a
+//! loops; static ones are tiled and vectorised. A matmul over dynamic rows, or over one
+//! static row, by a transposed static 2-D tensor (every linear layer `x · Wᵀ` of a
+//! prefill, encode or decode-step function) reads W in place, its innermost loop along W's
+//! contiguous rows, and the transpose is not materialised (`basic.rs`,
+//! `matmul_transposed`). Every linalg op carries `kernel.op = N`, and a
 //! `module attributes {transform.with_named_sequence}` holding `@__transform_main` tiles
 //! each op (matmul: K cache tile, then a 4×64×1 register tile; others: the innermost
 //! dimension by up to 64), vectorises, hoists loop-invariant subsets and lowers
