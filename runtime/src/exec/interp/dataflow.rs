@@ -6,11 +6,11 @@
 //! a spare thread when one is free (at most `max_parallel` at once in the whole run), others
 //! on the calling thread; with no spare thread a body runs in priority order on one thread.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
-use super::{CANCELLED, Env, Interpreter, error};
+use super::{CANCELLED, Env, IdMap, Interpreter, error};
 use crate::exec::{RunError, Value};
 use crate::plan::{Function, Op};
 
@@ -54,7 +54,7 @@ struct Graph {
 }
 
 fn graph(ops: &[Op]) -> Graph {
-    let mut defined_by: HashMap<u32, usize> = HashMap::new();
+    let mut defined_by: IdMap<usize> = IdMap::default();
     let mut waiting = vec![0; ops.len()];
     let mut dependents = vec![Vec::new(); ops.len()];
     let mut last_effect: Option<usize> = None;
