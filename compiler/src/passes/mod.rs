@@ -9,6 +9,7 @@
 use crate::ir::Op;
 
 pub mod fragment;
+pub mod kernel;
 pub mod tensor;
 pub mod workflow;
 
@@ -144,6 +145,13 @@ pub static REGISTRY: &[PassInfo] = &[
         summary: "after bufferisation: frees every memref.alloc (a kernel's intermediates) \
                   with a memref.dealloc before its block's terminator",
         run: crate::conversion::tensor_to_kernel::free_buffers,
+    },
+    PassInfo {
+        name: "kernel-guard-argument-copies",
+        summary: "after bufferisation: a whole-buffer memref.copy from one function argument \
+                  into another runs only when their aligned pointers differ (a caller may \
+                  pass the decode step's caches as both input and output)",
+        run: kernel::guard_argument_copies::guard_argument_copies,
     },
 ];
 
