@@ -3,10 +3,11 @@
 //! `[L, C, Hkv, D]` f32, row-major, L = layers, C = `max_position_embeddings` (the slots),
 //! Hkv = KV heads, D = head size.
 //!
-//! `prefill` writes its caches into output buffers and `decode_step` reads one pair and
-//! returns the updated caches in another, so the cache holds two pairs and swaps them after
-//! each call. Capacity: a prompt of T tokens needs T ≤ C (a longer prompt is an error naming
-//! the call, never a silent cut); decode step n writes slot T + n, which must be < C.
+//! One pair of buffers: `prefill` writes its caches into them, and every `decode_step` gets
+//! them as both its input caches and its output caches, so it updates them in place and its
+//! kernel skips the whole-cache copy into the outputs (`kernel-guard-argument-copies`).
+//! Capacity: a prompt of T tokens needs T ≤ C (a longer prompt is an error naming the call,
+//! never a silent cut); decode step n writes slot T + n, which must be < C.
 
 use std::fmt;
 
@@ -72,27 +73,25 @@ impl KvShape {
     }
 }
 
-/// The mutable buffers of one call to a compiled model function.
+/// The cache buffers of one call to a compiled model function. `prefill` passes them as
+/// its `k_out`/`v_out`; a decode step passes each twice, as `k_cache` and `k_out` (and the
+/// same for V): it reads and updates them in place.
 #[derive(Debug)]
 pub struct StepBuffers<'a> {
-    /// The K cache read by `decode_step` (`prefill` reads none: zero-filled, unused).
-    pub k_in: &'a mut [f32],
-    /// The V cache read by `decode_step`.
-    pub v_in: &'a mut [f32],
-    /// Where the function writes the K cache it returns.
-    pub k_out: &'a mut [f32],
-    /// Where the function writes the V cache it returns.
-    pub v_out: &'a mut [f32],
+    /// The K cache.
+    pub k: &'a mut [f32],
+    /// The V cache.
+    pub v: &'a mut [f32],
 }
 
-/// The KV cache of one generate call: two pairs of zeroed `[L, C, Hkv, D]` f32 buffers and
+/// The KV cache of one generate call: one pair of zeroed `[L, C, Hkv, D]` f32 buffers and
 /// the number of filled slots.
 #[derive(Debug)]
 pub struct KvCache {
     shape: KvShape,
     call: String,
-    bufs: [Vec<f32>; 4], // k_a, v_a, k_b, v_b
-    current_is_a: bool,
+    k: Vec<f32>,
+    v: Vec<f32>,
     len: usize,
 }
 
@@ -100,13 +99,7 @@ impl KvCache {
     /// A cache for the call named `call` (used in errors), all slots empty.
     pub fn new(shape: KvShape, call: impl Into<String>) -> Self {
         let n = shape.elements();
-        KvCache {
-            shape,
-            call: call.into(),
-            bufs: [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]],
-            current_is_a: true,
-            len: 0,
-        }
+        KvCache { shape, call: call.into(), k: vec![0.0; n], v: vec![0.0; n], len: 0 }
     }
 
     /// The shape.
@@ -138,13 +131,8 @@ impl KvCache {
         Ok(())
     }
 
-    fn split(&mut self) -> StepBuffers<'_> {
-        let [ka, va, kb, vb] = &mut self.bufs;
-        if self.current_is_a {
-            StepBuffers { k_in: ka, v_in: va, k_out: kb, v_out: vb }
-        } else {
-            StepBuffers { k_in: kb, v_in: vb, k_out: ka, v_out: va }
-        }
+    fn buffers(&mut self) -> StepBuffers<'_> {
+        StepBuffers { k: &mut self.k, v: &mut self.v }
     }
 
     /// Buffers for `prefill` of `tokens` tokens (checked as [`KvCache::check_prompt`]); call
@@ -154,11 +142,12 @@ impl KvCache {
         if self.len != 0 {
             return Err(KvError(format!("{}: prefill on a cache already in use", self.call)));
         }
-        Ok(self.split())
+        Ok(self.buffers())
     }
 
-    /// The next decode step's position (its slot) and buffers; call [`KvCache::commit`]
-    /// with 1 once it has run. Error when every slot is filled.
+    /// The next decode step's position (its slot) and buffers (its input and output
+    /// caches); call [`KvCache::commit`] with 1 once it has run. Error when every slot is
+    /// filled.
     pub fn decode_step(&mut self) -> Result<(usize, StepBuffers<'_>), KvError> {
         if self.len == 0 {
             return Err(KvError(format!("{}: decode step before prefill", self.call)));
@@ -170,20 +159,17 @@ impl KvCache {
             )));
         }
         let position = self.len;
-        Ok((position, self.split()))
+        Ok((position, self.buffers()))
     }
 
-    /// Records that the last call filled `slots` more slots; its outputs become the current
-    /// caches.
+    /// Records that the last call filled `slots` more slots.
     pub fn commit(&mut self, slots: usize) {
         self.len = (self.len + slots).min(self.shape.capacity);
-        self.current_is_a = !self.current_is_a;
     }
 
-    /// The current K and V caches (the last call's outputs).
+    /// The K and V caches (as the last call left them).
     pub fn current(&self) -> (&[f32], &[f32]) {
-        let (k, v) = if self.current_is_a { (0, 1) } else { (2, 3) };
-        (&self.bufs[k], &self.bufs[v])
+        (&self.k, &self.v)
     }
 }
 
@@ -221,20 +207,22 @@ mod tests {
     }
 
     #[test]
-    fn buffers_alternate_and_positions_advance() {
+    fn one_pair_is_written_in_place_and_positions_advance() {
         let shape = KvShape { layers: 1, capacity: 4, kv_heads: 1, head_dim: 2 };
         let mut cache = KvCache::new(shape, "m.generate");
         let b = cache.prefill(3).unwrap();
-        assert_eq!(b.k_out.len(), 8);
-        b.k_out[0] = 1.0;
+        assert_eq!((b.k.len(), b.v.len()), (8, 8));
+        b.k[0] = 1.0;
+        let prefill_k = b.k.as_ptr();
         cache.commit(3);
         assert_eq!(cache.current().0[0], 1.0);
         let (pos, b) = cache.decode_step().unwrap();
         assert_eq!(pos, 3);
-        assert_eq!(b.k_in[0], 1.0, "the step reads what prefill wrote");
-        b.k_out[0] = 2.0;
+        assert_eq!(b.k.as_ptr(), prefill_k, "every call gets the same buffers");
+        assert_eq!(b.k[0], 1.0, "the step reads what prefill wrote");
+        b.k[6] = 2.0;
         cache.commit(1);
-        assert_eq!((cache.len(), cache.current().0[0]), (4, 2.0));
+        assert_eq!((cache.len(), cache.current().0[0], cache.current().0[6]), (4, 1.0, 2.0));
         let err = cache.decode_step().unwrap_err().0;
         assert!(err.starts_with("m.generate: the prompt and the generated tokens reached the model's context of 4"), "{err}");
     }

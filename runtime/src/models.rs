@@ -139,8 +139,8 @@ impl Model {
             let dims = shape.dims();
             let ids_d = Memref::new(ids.as_ptr(), &[ids.len()]).read_only();
             let logits_d = Memref::new(logits.as_mut_ptr(), &[self.vocab]);
-            let k_d = Memref::new(buffers.k_out.as_mut_ptr(), &dims);
-            let v_d = Memref::new(buffers.v_out.as_mut_ptr(), &dims);
+            let k_d = Memref::new(buffers.k.as_mut_ptr(), &dims);
+            let v_d = Memref::new(buffers.v.as_mut_ptr(), &dims);
             let mut args: Vec<&Memref> = vec![&ids_d];
             args.extend(&bound.weights);
             args.extend([&logits_d, &k_d, &v_d]);
@@ -215,15 +215,16 @@ impl Prefilled {
                 let position = [position as i64];
                 let token_d = Memref::new(token.as_ptr(), &[]).read_only();
                 let position_d = Memref::new(position.as_ptr(), &[]).read_only();
-                // A decode step may update the input cache in place: read-write.
-                let k_in = Memref::new(buffers.k_in.as_mut_ptr(), &dims);
-                let v_in = Memref::new(buffers.v_in.as_mut_ptr(), &dims);
+                // One pair as both the input caches and the output caches: the step updates
+                // them in place and its kernel skips the copy into the outputs
+                // (dialects/tgraph/README.md). Read-write: a GPU launch uploads each argument
+                // and copies it back, the same host buffer twice (docs/cuda.md).
+                let k_d = Memref::new(buffers.k.as_mut_ptr(), &dims);
+                let v_d = Memref::new(buffers.v.as_mut_ptr(), &dims);
                 let logits_d = Memref::new(self.logits.as_mut_ptr(), &[model.vocab]);
-                let k_out = Memref::new(buffers.k_out.as_mut_ptr(), &dims);
-                let v_out = Memref::new(buffers.v_out.as_mut_ptr(), &dims);
-                let mut args: Vec<&Memref> = vec![&token_d, &position_d, &k_in, &v_in];
+                let mut args: Vec<&Memref> = vec![&token_d, &position_d, &k_d, &v_d];
                 args.extend(&bound.weights);
-                args.extend([&logits_d, &k_out, &v_out]);
+                args.extend([&logits_d, &k_d, &v_d]);
                 on.launch(&bound.kernel, &args)?;
             }
             self.cache.commit(1);
