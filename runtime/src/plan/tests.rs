@@ -215,3 +215,91 @@ fn rejects_bad_devices_and_kernels() {
     rejects(|v| v["models"][0]["kernels"]["generate"] = "x".into(), &["kernel role `generate`"]);
     rejects(|v| v["models"][0]["kernels"]["prefill"] = "".into(), &["empty symbol"]);
 }
+
+/// Randomized inputs (fixed seed, so a failure reproduces): the loader must answer every
+/// mutation of a valid plan — structural edits of the JSON and byte-level damage to its
+/// text — with `Ok` or an error, never a panic; and whatever it accepts must validate.
+#[test]
+fn mutated_plans_never_panic_the_loader() {
+    use crate::sampling::Pcg32;
+    let mut rng = Pcg32::new(7, 11);
+    let mut pick = |n: usize| (rng.next_u32() as usize) % n.max(1);
+    let base = valid();
+
+    // Every path to a value inside the plan, so an edit can land anywhere.
+    fn paths(v: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, child) in m {
+                    at.push(k.clone());
+                    paths(child, at, out);
+                    at.pop();
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    at.push(i.to_string());
+                    paths(child, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    paths(&base, &mut Vec::new(), &mut all);
+    let replacements = [
+        serde_json::json!(null), serde_json::json!(-1), serde_json::json!(4294967296u64), serde_json::json!(1.5),
+        serde_json::json!(""), serde_json::json!("tensor<?x"), serde_json::json!("list<list<kv>>"), serde_json::json!([]),
+        serde_json::json!({}), serde_json::json!(true), serde_json::json!([0, 0, 0]), serde_json::json!("none"),
+        serde_json::json!(1e308), serde_json::json!("return"), serde_json::json!({"id": 1, "type": "text"}),
+    ];
+    let mut accepted = 0;
+    for round in 0..3000 {
+        let text = if round % 3 == 2 {
+            // Byte-level damage: cut, duplicate or flip a span of the text.
+            let mut bytes = serde_json::to_vec(&base).unwrap();
+            let at = pick(bytes.len());
+            match pick(3) {
+                0 => bytes.truncate(at),
+                1 => {
+                    let span: Vec<u8> = bytes[at..(at + 1 + pick(40)).min(bytes.len())].to_vec();
+                    bytes.splice(at..at, span);
+                }
+                _ => bytes[at] ^= 1 << pick(8),
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            // Structural edits: replace, delete or duplicate values at random paths.
+            let mut plan = base.clone();
+            for _ in 0..1 + pick(3) {
+                let path = &all[pick(all.len())];
+                let Some((last, parent)) = path.split_last() else { continue };
+                let pointer: String = parent.iter().map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1"))).collect();
+                let Some(node) = plan.pointer_mut(&pointer) else { continue };
+                let replacement = replacements[pick(replacements.len())].clone();
+                match node {
+                    serde_json::Value::Object(m) if pick(4) == 0 => { m.remove(last); }
+                    serde_json::Value::Object(m) => { m.insert(last.clone(), replacement); }
+                    serde_json::Value::Array(a) => {
+                        if let Ok(i) = last.parse::<usize>() && i < a.len() {
+                            if pick(3) == 0 { let copy = a[i].clone(); a.insert(i, copy); } else { a[i] = replacement; }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            plan.to_string()
+        };
+        let outcome = std::panic::catch_unwind(|| load(&text).map(|plan| validate(&plan)));
+        match outcome {
+            Err(_) => panic!("the loader panicked on round {round}:\n{text}"),
+            Ok(Ok(Err(e))) => panic!("round {round}: load accepted a plan that validate rejects: {e}\n{text}"),
+            Ok(Ok(Ok(()))) => accepted += 1,
+            Ok(Err(_)) => {}
+        }
+    }
+    // Some edits are harmless (a location, a placement time): the test sees both outcomes.
+    assert!(accepted > 0 && accepted < 3000, "{accepted} of 3000 accepted");
+}
