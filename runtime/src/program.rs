@@ -13,7 +13,7 @@ use crate::cuda::{self, OpenError};
 use crate::exec::{Compiled, Options, run_main};
 use crate::kernels::{Kernel, KernelTable, PackedFn};
 use crate::models::{ModelPaths, Models};
-use crate::plan::{self, Op, Plan};
+use crate::plan::{self, Plan};
 use crate::pool::ThreadPool;
 use crate::trace::Trace;
 
@@ -104,22 +104,7 @@ fn read_program(program: &RawProgram) -> Result<Program<'_>, String> {
 /// The first fragment placed on a device whose kind satisfies `kind` (or a tensor-parallel
 /// group with one): its device and a description (`` `prefill llm` at f.agent:3:9 ``).
 fn first_fragment(plan: &Plan, kind: impl Fn(&str) -> bool) -> Option<(String, String)> {
-    let target = plan.target.as_ref()?;
-    let matches = |device: &str| device.split('+').any(|d| target.devices.iter().any(|t| t.name == d && kind(&t.kind)));
-    fn walk<'a>(ops: &'a [Op], matches: &dyn Fn(&str) -> bool) -> Option<&'a Op> {
-        for op in ops {
-            if op.placement.as_ref().is_some_and(|p| matches(&p.device)) {
-                return Some(op);
-            }
-            for region in &op.regions {
-                if let Some(found) = walk(&region.body, matches) {
-                    return Some(found);
-                }
-            }
-        }
-        None
-    }
-    plan.functions.iter().find_map(|f| walk(&f.body, &matches)).map(|op| {
+    plan.first_placed(kind).map(|op| {
         let what = op.attrs.get("callee").or_else(|| op.attrs.get("model")).and_then(|v| v.as_str()).unwrap_or("");
         let device = op.placement.as_ref().map(|p| p.device.clone()).unwrap_or_default();
         (device, format!("`{} {what}` at {}", op.op, op.loc))

@@ -21,7 +21,7 @@ use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum};
 use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, PointerValue};
 use inkwell::AddressSpace;
 
-use agentc_runtime::plan::{Op as PlanOp, Plan};
+use agentc_runtime::plan::Plan;
 
 use super::{x86_target_machine, Artifact, CodegenOptions};
 use crate::ir::{self, Op};
@@ -98,15 +98,7 @@ fn parse_grid(text: &str) -> Option<i64> {
 /// tensor-parallel group holding one), in program order: an executable of such a plan embeds
 /// the PTX of its kernels, which the runtime runs through CUDA (docs/cuda.md).
 pub fn first_gpu_placement(plan: &Plan) -> Option<String> {
-    let target = plan.target.as_ref()?;
-    let is_gpu = |device: &str| device.split('+').any(|d| target.devices.iter().any(|t| t.name == d && t.kind == "gpu"));
-    fn walk(ops: &[PlanOp], is_gpu: &dyn Fn(&str) -> bool) -> Option<String> {
-        ops.iter().find_map(|op| match &op.placement {
-            Some(p) if is_gpu(&p.device) => Some(p.device.clone()),
-            _ => op.regions.iter().find_map(|r| walk(&r.body, is_gpu)),
-        })
-    }
-    plan.functions.iter().find_map(|f| walk(&f.body, &is_gpu))
+    plan.first_placed(|kind| kind == "gpu").and_then(|op| op.placement.as_ref()).map(|p| p.device.clone())
 }
 
 /// What `program.o` describes.

@@ -334,6 +334,27 @@ impl Plan {
     pub fn function(&self, name: &str) -> Option<&Function> {
         self.functions.iter().find(|f| f.name == name)
     }
+
+    /// Whether the placement `device` (a device name, or `a+b` for a tensor-parallel group)
+    /// is or holds a device of the target whose kind satisfies `kind` (`cpu`, `gpu`,
+    /// `accelerator`). Unscheduled plans place nothing on any kind.
+    pub fn placed_on(&self, device: &str, kind: impl Fn(&str) -> bool) -> bool {
+        let Some(target) = &self.target else { return false };
+        device.split('+').any(|d| target.devices.iter().any(|t| t.name == d && kind(&t.kind)))
+    }
+
+    /// The first fragment, in function and program order with regions searched in place,
+    /// whose placement is on a device kind satisfying `kind` (see [`Plan::placed_on`]).
+    pub fn first_placed(&self, kind: impl Fn(&str) -> bool) -> Option<&Op> {
+        fn walk<'a>(ops: &'a [Op], on: &dyn Fn(&str) -> bool) -> Option<&'a Op> {
+            ops.iter().find_map(|op| match &op.placement {
+                Some(p) if on(&p.device) => Some(op),
+                _ => op.regions.iter().find_map(|r| walk(&r.body, on)),
+            })
+        }
+        let on = |device: &str| self.placed_on(device, &kind);
+        self.functions.iter().find_map(|f| walk(&f.body, &on))
+    }
 }
 
 #[cfg(test)]

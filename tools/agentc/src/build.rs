@@ -17,7 +17,7 @@ use clap::Args;
 use melior::ir::Module;
 use melior::Context;
 
-use crate::output::write_output;
+use crate::output::{write_bytes_atomically, write_output};
 use crate::Emit;
 
 /// Where and how to schedule (shared by `build` and `schedule`).
@@ -540,19 +540,6 @@ fn link_program(
     }
     objects.push(("program.o", &program_object));
     crate::link::link_executable(&objects, output)
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| format!("`{}` is not a file name", path.display()))?;
-    let temp = folder.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(format!("cannot write `{}`: {error}", path.display()));
-    }
-    Ok(())
 }
 
 fn emit_ast(args: &BuildArgs, input: &Input) -> ExitCode {

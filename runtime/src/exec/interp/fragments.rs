@@ -12,7 +12,7 @@ use super::{Env, Interpreter, error};
 use crate::exec::{KvValue, RunError, Tensor, TensorData, Value, NEEDS_KERNELS};
 use crate::kernels::{Executor, Memref};
 use crate::models::DecodeObserver;
-use crate::plan::{Op, Plan, Type};
+use crate::plan::{Op, Type};
 use crate::sampling::{GenerateOptions, Pcg32};
 use crate::trace::Trace;
 
@@ -132,18 +132,11 @@ fn output_value(buffer: Buffer, shape: Vec<usize>, ty: &Type) -> Value {
     }
 }
 
-/// Whether `device` (a placement: a device name, or `a+b` for a tensor-parallel group) is
-/// or holds a device of kind `gpu` in the plan's target.
-pub(crate) fn is_gpu_placement(plan: &Plan, device: &str) -> bool {
-    let Some(target) = plan.target.as_ref() else { return false };
-    device.split('+').any(|d| target.devices.iter().any(|t| t.name == d && t.kind == "gpu"))
-}
-
 impl Interpreter<'_> {
     /// Where `op`'s kernels run: the CUDA device for a GPU placement when one was opened,
     /// else the CPU pool (the start-up check allowed that only with `--fallback cpu`).
     fn executor<'c>(&self, op: &Op, compiled: &'c crate::exec::Compiled) -> Executor<'c> {
-        let on_gpu = op.placement.as_ref().is_some_and(|p| is_gpu_placement(self.plan, &p.device));
+        let on_gpu = op.placement.as_ref().is_some_and(|p| self.plan.placed_on(&p.device, |kind| kind == "gpu"));
         match (&compiled.gpu, on_gpu) {
             (Some(gpu), true) => Executor::Gpu(gpu),
             _ => Executor::Cpu(&compiled.pool),
