@@ -60,8 +60,13 @@ done
 did_something=0
 
 # ---------------------------------------------------------------- packages --
+# No `cmd | grep -q` anywhere in this script: grep -q exits at its first match, the
+# writer dies of SIGPIPE, and under pipefail the pipeline fails (exit 141) although the
+# match was found. Capture the output, then test it.
 pkg_installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+  local status
+  status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+  [[ "$status" == *'install ok installed'* ]]
 }
 
 missing_pkgs=()
@@ -91,8 +96,12 @@ if ((${#missing_pkgs[@]})); then
   "${SUDO[@]}" apt-get update -q >/dev/null || die "apt-get update failed"
   unknown=()
   for p in "${missing_pkgs[@]}"; do
-    # apt-cache show succeeds for a name with a candidate version.
-    if ! apt-cache show "$p" 2>/dev/null | grep -q '^Version:'; then unknown+=("$p"); fi
+    # A name with a candidate version has one; `apt-cache policy` prints one line for it
+    # however many versions the archive holds (apt-cache show prints every version).
+    candidate=$(apt-cache policy "$p" 2>/dev/null) || candidate=""
+    if [[ "$candidate" != *"Candidate:"* || "$candidate" == *"Candidate: (none)"* ]]; then
+      unknown+=("$p")
+    fi
   done
   if ((${#unknown[@]})); then
     die "the package archive has no ${unknown[*]}; LLVM/MLIR 22 needs Debian 12 (bookworm, with bookworm-security) or an Ubuntu release that ships llvm-22 packages"
@@ -192,7 +201,9 @@ EOF
 }
 
 version_ge() { # version_ge HAVE WANT: HAVE >= WANT (dotted numbers)
-  [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]
+  local lowest
+  lowest=$(printf '%s\n%s\n' "$2" "$1" | sort -V)
+  [[ "${lowest%%$'\n'*}" == "$2" ]]
 }
 
 command -v cargo >/dev/null 2>&1 || rust_hint "cargo is not on PATH"
