@@ -390,9 +390,14 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         extract_tensor_fns(module_op);
         phases.push(("tensor", print_module(&module, compile.debug_info)));
         has_kernels = !agentc_compiler::ir::module_ops(module_op).is_empty();
-        if emit != Emit::Tensor && (has_kernels || emit != Emit::Exe) {
-            if let Err(code) = run_steps(&mut runner, &mut module, &kernel_pipeline(), &collector, input) {
-                return code;
+        // A program without fns or models (tools and text only) has no kernels: its kernel
+        // level is the empty module, which lowers to an empty LLVM module, object and PTX
+        // (the kernel pipeline's transform script would find no functions to apply to).
+        if emit != Emit::Tensor {
+            if has_kernels {
+                if let Err(code) = run_steps(&mut runner, &mut module, &kernel_pipeline(), &collector, input) {
+                    return code;
+                }
             }
             phases.push(("kernel", print_module(&module, compile.debug_info)));
         }
