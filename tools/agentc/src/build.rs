@@ -17,7 +17,7 @@ use clap::Args;
 use melior::ir::Module;
 use melior::Context;
 
-use crate::output::{write_bytes_atomically, write_output};
+use crate::output::{write_file, write_output, Mode};
 use crate::Emit;
 
 /// Where and how to schedule (shared by `build` and `schedule`).
@@ -481,7 +481,7 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
             eprintln!("error: `--emit=obj` writes a binary file: give it a path with `-o FILE.o`");
             return ExitCode::from(2);
         };
-        return match write_bytes_atomically(path, &bytes) {
+        return match write_file(path, &bytes, Mode::Data) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {error}");

@@ -1,13 +1,17 @@
 //! Linking an executable (docs/executables.md): the kernels' object, `program.o` and the
 //! runtime's static library, through a C compiler driver (`$AGENTC_CC`, else the first of
-//! `clang-22`, `clang`, `cc` on PATH) with lld when it is there. The objects go to a
-//! temporary folder; the executable is linked into a temporary file next to the output and
-//! renamed over it only when the link succeeded, so a failed link leaves no output.
+//! `clang-22`, `clang`, `cc` on PATH) with lld when it is there. The objects and the linked
+//! executable go to a temporary folder; only a successful link is written to the output,
+//! by the rules of every output of agentc (`output.rs`: atomically over a regular file,
+//! through symbolic links, in place into `/dev/null` or a FIFO), so a failed link leaves
+//! no output.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::output::{write_file, Mode};
 
 /// The runtime library's file name.
 pub const RUNTIME_LIB: &str = "libagentc_runtime.a";
@@ -121,11 +125,9 @@ fn lld_available(compiler: &Path) -> bool {
 pub fn link_executable(objects: &[(&str, &[u8])], output: &Path) -> Result<(), String> {
     let runtime = find_runtime_lib()?;
     let compiler = find_compiler()?;
-    let folder = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = output.file_name().ok_or_else(|| format!("`{}` is not a file name", output.display()))?;
-    let temp_output = folder.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
     let work = TempDir::new()?;
-    let mut args: Vec<OsString> = vec!["-o".into(), temp_output.clone().into()];
+    let linked = work.path().join("a.out");
+    let mut args: Vec<OsString> = vec!["-o".into(), linked.clone().into()];
     for (file, bytes) in objects {
         let path = work.path().join(file);
         std::fs::write(&path, bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
@@ -142,7 +144,7 @@ pub fn link_executable(objects: &[(&str, &[u8])], output: &Path) -> Result<(), S
         .collect::<Vec<_>>()
         .join(" ");
     let result = Command::new(&compiler).args(&args).output();
-    let outcome = match result {
+    match result {
         Err(e) => Err(format!("cannot run the linker `{}`: {e}", compiler.display())),
         Ok(out) if !out.status.success() => {
             let stderr = String::from_utf8_lossy(&out.stderr);
@@ -152,11 +154,8 @@ pub fn link_executable(objects: &[(&str, &[u8])], output: &Path) -> Result<(), S
         Ok(out) => {
             // Warnings of a successful link still go to the user.
             eprint!("{}", String::from_utf8_lossy(&out.stderr));
-            std::fs::rename(&temp_output, output).map_err(|e| format!("cannot write `{}`: {e}", output.display()))
+            let bytes = std::fs::read(&linked).map_err(|e| format!("cannot read the linked executable `{}`: {e}", linked.display()))?;
+            write_file(output, &bytes, Mode::Executable)
         }
-    };
-    if outcome.is_err() {
-        let _ = std::fs::remove_file(&temp_output);
     }
-    outcome
 }
