@@ -38,6 +38,9 @@ pub struct ModelSpec {
     pub max_positions: f64,
     /// Bytes per weight (`torch_dtype`/`dtype`, or the program's `dtype:` option).
     pub dtype_bytes: f64,
+    /// The weights' arithmetic as the scheduler names it (`f32`, `f16`, `bf16`, `fp8`): the
+    /// program's `dtype:` when given, else config.json's.
+    pub dtype: &'static str,
     /// `tie_word_embeddings` (Llama): the output projection reuses the embedding.
     pub tied_embeddings: bool,
     /// BERT's `type_vocab_size`.
@@ -48,11 +51,14 @@ pub struct ModelSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecError(pub String);
 
-fn bytes_of_dtype(name: &str) -> Option<f64> {
+/// The scheduler's name and the bytes per weight of a dtype as config.json or `hf(...,
+/// dtype:)` spells it (int8 weights run at the scheduler's 8-bit (`fp8`) rate).
+fn dtype_of(name: &str) -> Option<(&'static str, f64)> {
     Some(match name {
-        "float32" | "f32" => 4.0,
-        "float16" | "bfloat16" | "f16" | "bf16" => 2.0,
-        "float8_e4m3fn" | "fp8" | "int8" => 1.0,
+        "float32" | "f32" => ("f32", 4.0),
+        "float16" | "f16" => ("f16", 2.0),
+        "bfloat16" | "bf16" => ("bf16", 2.0),
+        "float8_e4m3fn" | "fp8" | "int8" => ("fp8", 1.0),
         _ => return None,
     })
 }
@@ -81,7 +87,7 @@ impl ModelSpec {
         let heads = need("num_attention_heads")?;
         let stored = json["torch_dtype"].as_str().or(json["dtype"].as_str()).unwrap_or("float32");
         let chosen = dtype.unwrap_or(stored);
-        let dtype_bytes = bytes_of_dtype(chosen).ok_or_else(|| SpecError(format!("unknown weight dtype `{chosen}`")))?;
+        let (dtype, dtype_bytes) = dtype_of(chosen).ok_or_else(|| SpecError(format!("unknown weight dtype `{chosen}`")))?;
         Ok(ModelSpec {
             family,
             hidden,
@@ -93,6 +99,7 @@ impl ModelSpec {
             vocab: need("vocab_size")?,
             max_positions: number("max_position_embeddings").unwrap_or(2048.0),
             dtype_bytes,
+            dtype,
             tied_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
             type_vocab: number("type_vocab_size").unwrap_or(2.0),
         })
@@ -136,11 +143,7 @@ impl ModelSpec {
 
     /// The weights' arithmetic as the scheduler names it (`f32`, `bf16`, `f16`, `fp8`).
     pub fn dtype_name(&self) -> &'static str {
-        match self.dtype_bytes as u32 {
-            4 => "f32",
-            2 => "bf16",
-            _ => "fp8",
-        }
+        self.dtype
     }
 
     /// Bytes of weights.
