@@ -112,11 +112,14 @@ pub fn emit_ptx(context: &Context, module: Op, sm: &str, opt: u8) -> Result<Stri
     let llvm = LlvmContext::create();
     let translated = super::translate(device_op, &llvm)?;
     super::device_math::link(&llvm, &translated)?;
+    // Validates `sm` and picks the PTX version it needs (an impossible pair is a fatal
+    // error inside LLVM).
+    let ptx = super::target_check::ptx_feature(sm)?;
     Target::initialize_nvptx(&InitializationConfig::default());
-    let triple = TargetTriple::create("nvptx64-nvidia-cuda");
+    let triple = TargetTriple::create(super::target_check::NVPTX_TRIPLE);
     let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;
     let machine = target
-        .create_target_machine(&triple, sm, "+ptx80", super::opt_level(opt), RelocMode::Default, CodeModel::Default)
+        .create_target_machine(&triple, sm, &ptx, super::opt_level(opt), RelocMode::Default, CodeModel::Default)
         .ok_or_else(|| format!("cannot create an NVPTX target machine for `{sm}`"))?;
     super::optimise(&translated, &machine, opt.max(1))?;
     let buffer = machine.write_to_memory_buffer(&translated, FileType::Assembly).map_err(|e| e.to_string())?;

@@ -14,6 +14,7 @@
 pub mod device_math;
 pub mod gpu;
 pub mod program;
+pub mod target_check;
 
 use inkwell::OptimizationLevel;
 use inkwell::context::Context as LlvmContext;
@@ -161,10 +162,13 @@ pub fn translate<'l>(module: Op, llvm: &'l LlvmContext) -> Result<LlvmModule<'l>
 /// The x86-64 target machine for `options` (host CPU and features unless `--cpu`).
 pub fn x86_target_machine(options: &CodegenOptions) -> Result<TargetMachine, String> {
     Target::initialize_x86(&InitializationConfig::default());
-    let triple = TargetTriple::create("x86_64-unknown-linux-gnu");
+    let triple = TargetTriple::create(target_check::X86_TRIPLE);
     let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;
     let (cpu, features) = match &options.cpu {
-        Some(cpu) => (cpu.clone(), String::new()),
+        Some(cpu) => {
+            target_check::check_cpu(cpu)?;
+            (cpu.clone(), String::new())
+        }
         None => (TargetMachine::get_host_cpu_name().to_string(), TargetMachine::get_host_cpu_features().to_string()),
     };
     target

@@ -86,14 +86,27 @@ pub struct CompileArgs {
     /// and its features), e.g. `x86-64-v3`, `znver4`, `skylake-avx512`.
     #[arg(long)]
     pub cpu: Option<String>,
-    /// The NVIDIA architecture of the PTX (`sm_80`, `sm_90`): for `--emit=ptx` (default
-    /// sm_90) and for executables whose plan places fragments on a GPU, which embed the PTX
-    /// of their kernels (default sm_80, which the driver also compiles for newer GPUs).
+    /// The NVIDIA architecture of the PTX (`sm_80`, `sm_90`, `sm_100`, ...; the PTX version
+    /// is the one the architecture needs, at least 8.0): for `--emit=ptx` (default sm_90) and
+    /// for executables whose plan places fragments on a GPU, which embed the PTX of their
+    /// kernels (default sm_80, which the driver also compiles for newer GPUs).
     #[arg(long)]
     pub gpu: Option<String>,
 }
 
 impl CompileArgs {
+    /// Checks `--cpu` and `--gpu` against the CPUs and GPU architectures LLVM knows (a usage
+    /// error before any work, rather than LLVM's warning or fatal error during code generation).
+    fn check_targets(&self) -> Result<(), String> {
+        if let Some(cpu) = &self.cpu {
+            codegen::target_check::check_cpu(cpu)?;
+        }
+        if let Some(gpu) = &self.gpu {
+            codegen::target_check::check_gpu(gpu)?;
+        }
+        Ok(())
+    }
+
     fn run_options(&self) -> RunOptions {
         RunOptions {
             print_ir_after_all: self.print_ir_after_all,
@@ -201,6 +214,10 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     let emit = args.phase();
     // `--emit=plan` runs to the fragment level, then serialises the plan (below).
     let (emit, plan) = if emit == Emit::Plan { (Emit::Fragment, true) } else { (emit, false) };
+    if let Err(usage) = args.compile.check_targets() {
+        eprintln!("error: {usage}");
+        return ExitCode::from(2);
+    }
     if emit == Emit::Exe {
         let usage = if args.output.as_deref().is_none_or(|o| o == Path::new("-")) {
             Some("an executable is a binary file: give it a path with `-o FILE`")

@@ -72,7 +72,7 @@ pub enum Emit {
     Llvm,
     /// Assembly for the host CPU (or --cpu).
     Asm,
-    /// PTX for NVIDIA GPUs (--gpu sm_80|sm_90).
+    /// PTX for NVIDIA GPUs (--gpu sm_80, sm_90, sm_100, ...).
     Ptx,
     /// An x86-64 object file (needs -o).
     Obj,
