@@ -41,7 +41,9 @@ pub struct BuildArgs {
     /// The input: a .agent file, or MLIR at the workflow or fragment level (.mlir).
     pub(crate) file: PathBuf,
     /// Where to write the result (default: stdout for text phases). With a .agent input and
-    /// no --emit, `-o FILE` builds an executable unless FILE ends in .mlir.
+    /// no --emit, `-o FILE` builds an executable unless FILE ends in .mlir (with an MLIR
+    /// input, such a FILE needs an explicit --emit). A symbolic link is followed; /dev/null
+    /// and FIFOs are written in place; other files are replaced atomically.
     #[arg(short = 'o', long = "output")]
     pub(crate) output: Option<PathBuf>,
     /// Stop at this phase and write it (phase names are level names; default: `exe` with
@@ -234,6 +236,9 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         }
     }
     let Some(input) = Input::read(&args.file) else { return ExitCode::from(1) };
+    if input.is_mlir() && args.compile_to.or(args.emit).is_none() && args.output.as_deref().is_some_and(names_binary) {
+        return refuse_mlir_without_emit(args, &input);
+    }
     if emit == Emit::Ast {
         return emit_ast(args, &input);
     }
@@ -292,6 +297,55 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         }
     }
     finish(args.output.as_deref(), &text)
+}
+
+/// Whether `-o PATH` names something other than an MLIR file or stdout: with a .agent input
+/// and no `--emit`, an executable.
+fn names_binary(output: &Path) -> bool {
+    output != Path::new("-") && output.extension().is_none_or(|e| e != "mlir")
+}
+
+/// `agentc build x.mlir -o app` without `--emit`: `app` would be an executable (as for a
+/// .agent input), which is never built from MLIR, so rather than writing IR text into a file
+/// named like one, a usage error names the input's level and the `--emit` to use.
+fn refuse_mlir_without_emit(args: &BuildArgs, input: &Input) -> ExitCode {
+    let context = match new_context() {
+        Ok(context) => context,
+        Err(code) => return code,
+    };
+    let collector = DiagnosticCollector::attach(&context);
+    let module = match load_module(&context, &collector, input) {
+        Ok(module) => module,
+        Err(code) => return code,
+    };
+    let level = ir_level(agentc_compiler::ir::Op::of(&module.as_operation()));
+    let output = args.output.as_deref().unwrap_or(Path::new("-")).display();
+    eprintln!(
+        "error: `-o {output}` names an executable, but executables are built from .agent files and `{}` is {level}-level IR: \
+         give `--emit={level}` to write the IR to `{output}` (or an -o path ending in .mlir), or `--emit=obj` to compile its code",
+        input.file.display()
+    );
+    ExitCode::from(2)
+}
+
+/// The level of MLIR read from a file: `kernel` (functions with `kernel.target`),
+/// `fragment` (planned: fragment ops or fragment attributes), `workflow` (workflow ops),
+/// else `tensor` (tgraph fns).
+fn ir_level(module: agentc_compiler::ir::Op) -> &'static str {
+    if agentc_compiler::ir::module_ops(module).iter().any(|op| op.has_attribute("kernel.target")) {
+        return "kernel";
+    }
+    let ops = module.nested_ops();
+    let names: Vec<String> = ops.iter().map(|op| op.name()).collect();
+    // Planned IR: fragment ops, or workflow ops marked as host fragments, in functions
+    // carrying the scheduler's target.
+    if names.iter().any(|n| n.starts_with("fragment.")) || ops.iter().any(|op| op.has_attribute("fragment.target") || op.has_attribute("fragment.kind")) {
+        "fragment"
+    } else if names.iter().any(|n| n.starts_with("workflow.")) {
+        "workflow"
+    } else {
+        "tensor"
+    }
 }
 
 /// The default pipeline from a lowered .agent program to scheduled fragment IR: the
