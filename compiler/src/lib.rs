@@ -103,6 +103,20 @@ pub fn gpu_pipeline() -> Vec<pipeline::Step> {
     ]
 }
 
+/// The names of every pass the driver's pipelines can run: agentc's registry and the
+/// upstream passes of the default pipelines (what `--print-ir-after` may name, with the
+/// passes of a `--pass-pipeline`).
+pub fn known_pass_names() -> Vec<String> {
+    let mut names: Vec<String> = passes::REGISTRY.iter().map(|pass| pass.name.to_string()).collect();
+    let pipelines = [workflow_pipeline(3), fragment_pipeline(), kernel_pipeline(), llvm_dialect_pipeline(), gpu_pipeline()];
+    for step in pipelines.iter().flatten() {
+        names.extend(pipeline::step_pass_names(step));
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Prints a module as MLIR text; with `debug_info`, every op carries its `loc(...)`.
 pub fn print_module(module: &Module, debug_info: bool) -> String {
     let flags = OperationPrintingFlags::new().enable_debug_info(debug_info, false);

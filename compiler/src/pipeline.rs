@@ -37,6 +37,41 @@ impl Step {
     }
 }
 
+/// The names of the passes a step runs: an agentc pass's name; for an upstream segment,
+/// every pass named in it (`func.func(canonicalize,cse)` gives `canonicalize`, `cse`; the
+/// nesting anchors and `{...}` options are not passes).
+pub fn step_pass_names(step: &Step) -> Vec<String> {
+    match step {
+        Step::Ours(info) => vec![info.name.to_string()],
+        Step::Upstream(text) => segment_pass_names(text),
+    }
+}
+
+fn segment_pass_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for part in split_top_level(text) {
+        let options_at = part.find('{').unwrap_or(part.len());
+        match part.find('(') {
+            Some(open) if open < options_at => {
+                let inner = part[open + 1..].strip_suffix(')').unwrap_or(&part[open + 1..]);
+                names.extend(segment_pass_names(inner));
+            }
+            _ => names.push(part[..options_at].trim().to_string()),
+        }
+    }
+    names
+}
+
+/// Checks that every `--print-ir-after` name is one of `known` (the passes the driver can
+/// run); the error lists them.
+pub fn check_print_ir_after(names: &[String], known: &[String]) -> Result<(), String> {
+    let Some(unknown) = names.iter().find(|name| !known.contains(name)) else { return Ok(()) };
+    let mut listed: Vec<&str> = known.iter().map(String::as_str).collect();
+    listed.sort_unstable();
+    listed.dedup();
+    Err(format!("`--print-ir-after={unknown}` names no pass that agentc runs: one of {}", listed.join(", ")))
+}
+
 /// Splits `text` at top-level commas.
 fn split_top_level(text: &str) -> Vec<String> {
     let mut parts = Vec::new();
@@ -86,7 +121,8 @@ pub fn parse_pipeline(text: &str) -> Result<Vec<Step>, String> {
 pub struct RunOptions {
     /// Print the IR after every pass (to the dump sink).
     pub print_ir_after_all: bool,
-    /// Print the IR after the passes with these names.
+    /// Print the IR after the passes with these names (an upstream pass prints after the
+    /// segment of upstream passes that runs it).
     pub print_ir_after: Vec<String>,
     /// Record the wall time of each pass.
     pub time_passes: bool,
@@ -141,7 +177,9 @@ impl<'c> PassRunner<'c> {
             if result.is_err() || verify::verify_module(Op::of(&module.as_operation())).is_err() {
                 return Err(PipelineFailed { step: step.name().to_string() });
             }
-            if self.options.print_ir_after_all || self.options.print_ir_after.iter().any(|p| p == step.name()) {
+            let named = !self.options.print_ir_after.is_empty()
+                && step_pass_names(step).iter().any(|name| self.options.print_ir_after.contains(name));
+            if self.options.print_ir_after_all || named {
                 self.dumps.push_str(&format!("// -----// IR Dump After {} //----- //\n", step.name()));
                 self.dumps.push_str(&module.as_operation().to_string());
                 self.dumps.push('\n');

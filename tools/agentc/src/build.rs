@@ -72,7 +72,9 @@ pub struct CompileArgs {
     /// Print the IR after every pass (to stderr).
     #[arg(long = "print-ir-after-all")]
     pub print_ir_after_all: bool,
-    /// Print the IR after the named pass (repeatable; to stderr).
+    /// Print the IR after the named pass (repeatable; to stderr): a pass of `agentc passes`,
+    /// an upstream pass of agentc's pipelines (printed after the segment that runs it) or of
+    /// --pass-pipeline; another name is a usage error.
     #[arg(long = "print-ir-after")]
     pub print_ir_after: Vec<String>,
     /// Print the wall time of every pass (to stderr).
@@ -216,7 +218,7 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     let emit = args.phase();
     // `--emit=plan` runs to the fragment level, then serialises the plan (below).
     let (emit, plan) = if emit == Emit::Plan { (Emit::Fragment, true) } else { (emit, false) };
-    if let Err(usage) = args.compile.check_targets() {
+    if let Err(usage) = args.compile.check_targets().and_then(|()| check_print_ir_after(args)) {
         eprintln!("error: {usage}");
         return ExitCode::from(2);
     }
@@ -297,6 +299,16 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         }
     }
     finish(args.output.as_deref(), &text)
+}
+
+/// Checks `--print-ir-after` names against the passes agentc can run (its own, the upstream
+/// passes of its pipelines, and those of `--pass-pipeline`).
+fn check_print_ir_after(args: &BuildArgs) -> Result<(), String> {
+    let mut known = agentc_compiler::known_pass_names();
+    if let Some(text) = &args.pass_pipeline {
+        known.extend(parse_pipeline(text)?.iter().flat_map(agentc_compiler::pipeline::step_pass_names));
+    }
+    agentc_compiler::pipeline::check_print_ir_after(&args.compile.print_ir_after, &known)
 }
 
 /// Whether `-o PATH` names something other than an MLIR file or stdout: with a .agent input
