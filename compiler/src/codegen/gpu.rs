@@ -90,8 +90,9 @@ fn copy_as_linalg(line: &str) -> Option<String> {
     Some(format!("{indent}linalg.copy ins({source} : {source_type}) outs({target} : {target_type})"))
 }
 
-/// PTX text for the gpu.module of `module` (already lowered to NVVM), for `sm` (`sm_90`).
-pub fn emit_ptx(context: &Context, module: Op, sm: &str, opt: u8) -> Result<String, String> {
+/// PTX text for the gpu.module of `module` (already lowered to NVVM), for `sm` (`sm_90`);
+/// the time of each LLVM stage (and the optimised device IR when asked) go to `trace`.
+pub fn emit_ptx(context: &Context, module: Op, sm: &str, opt: u8, trace: &mut super::CodegenTrace) -> Result<String, String> {
     let gpu_module = ir::module_ops(module)
         .into_iter()
         .find(|op| op.name() == "gpu.module")
@@ -110,8 +111,8 @@ pub fn emit_ptx(context: &Context, module: Op, sm: &str, opt: u8) -> Result<Stri
         }
     }
     let llvm = LlvmContext::create();
-    let translated = super::translate(device_op, &llvm)?;
-    super::device_math::link(&llvm, &translated)?;
+    let translated = trace.time("LLVM: translate the device module to LLVM IR", || super::translate(device_op, &llvm))?;
+    trace.time("LLVM: link the device math library", || super::device_math::link(&llvm, &translated))?;
     // Validates `sm` and picks the PTX version it needs (an impossible pair is a fatal
     // error inside LLVM).
     let ptx = super::target_check::ptx_feature(sm)?;
@@ -121,7 +122,13 @@ pub fn emit_ptx(context: &Context, module: Op, sm: &str, opt: u8) -> Result<Stri
     let machine = target
         .create_target_machine(&triple, sm, &ptx, super::opt_level(opt), RelocMode::Default, CodeModel::Default)
         .ok_or_else(|| format!("cannot create an NVPTX target machine for `{sm}`"))?;
-    super::optimise(&translated, &machine, opt.max(1))?;
-    let buffer = machine.write_to_memory_buffer(&translated, FileType::Assembly).map_err(|e| e.to_string())?;
+    let level = opt.max(1).min(3);
+    trace.time(&format!("LLVM: default<O{level}> ({sm})"), || super::optimise(&translated, &machine, level))?;
+    if trace.keep_llvm_ir {
+        trace.llvm_ir = Some(translated.print_to_string().to_string());
+    }
+    let buffer = trace
+        .time(&format!("LLVM: PTX ({sm}, {})", ptx.trim_start_matches('+')), || machine.write_to_memory_buffer(&translated, FileType::Assembly))
+        .map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(buffer.as_slice()).into_owned())
 }

@@ -16,6 +16,8 @@ pub mod gpu;
 pub mod program;
 pub mod target_check;
 
+use std::time::{Duration, Instant};
+
 use inkwell::OptimizationLevel;
 use inkwell::context::Context as LlvmContext;
 use inkwell::module::Module as LlvmModule;
@@ -183,19 +185,53 @@ pub fn optimise(module: &LlvmModule, machine: &TargetMachine, opt: u8) -> Result
     module.run_passes(&format!("default<O{}>", opt.min(3)), machine, PassBuilderOptions::create()).map_err(|e| e.to_string())
 }
 
+/// What code generation reports besides its result, for `--time-passes` and
+/// `--dump-phases-to`.
+#[derive(Clone, Debug, Default)]
+pub struct CodegenTrace {
+    /// Whether to keep the optimised LLVM IR text in [`CodegenTrace::llvm_ir`].
+    pub keep_llvm_ir: bool,
+    /// The LLVM IR after the optimisation pipeline (when `keep_llvm_ir`).
+    pub llvm_ir: Option<String>,
+    /// (stage, wall time) of each LLVM stage run: translation from the LLVM dialect, the
+    /// optimisation pipeline, machine code generation.
+    pub timings: Vec<(String, Duration)>,
+}
+
+impl CodegenTrace {
+    /// Runs `stage`, recording its wall time under `name`.
+    pub fn time<T>(&mut self, name: &str, stage: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let result = stage();
+        self.timings.push((name.to_string(), start.elapsed()));
+        result
+    }
+}
+
 /// Generates code for the CPU from an LLVM-dialect module: LLVM IR text, assembly or an
 /// object file.
 pub fn emit_cpu(module: Op, options: &CodegenOptions, artifact: Artifact) -> Result<Vec<u8>, String> {
+    emit_cpu_traced(module, options, artifact, &mut CodegenTrace::default())
+}
+
+/// [`emit_cpu`], reporting the time of each LLVM stage (and the optimised IR when asked)
+/// in `trace`.
+pub fn emit_cpu_traced(module: Op, options: &CodegenOptions, artifact: Artifact, trace: &mut CodegenTrace) -> Result<Vec<u8>, String> {
     let llvm = LlvmContext::create();
-    let translated = translate(module, &llvm)?;
+    let translated = trace.time("LLVM: translate the LLVM dialect to LLVM IR", || translate(module, &llvm))?;
     let machine = x86_target_machine(options)?;
-    optimise(&translated, &machine, options.opt)?;
+    trace.time(&format!("LLVM: default<O{}> (x86-64)", options.opt.min(3)), || optimise(&translated, &machine, options.opt))?;
     translated.verify().map_err(|e| format!("generated LLVM IR does not verify: {e}"))?;
+    let text = (trace.keep_llvm_ir || artifact == Artifact::LlvmIr).then(|| translated.print_to_string().to_string());
+    if trace.keep_llvm_ir {
+        trace.llvm_ir = text.clone();
+    }
     match artifact {
-        Artifact::LlvmIr => Ok(translated.print_to_string().to_bytes().to_vec()),
+        Artifact::LlvmIr => Ok(text.unwrap_or_default().into_bytes()),
         Artifact::Assembly | Artifact::Object => {
             let kind = if artifact == Artifact::Object { FileType::Object } else { FileType::Assembly };
-            let buffer = machine.write_to_memory_buffer(&translated, kind).map_err(|e| e.to_string())?;
+            let stage = if artifact == Artifact::Object { "LLVM: x86-64 object code" } else { "LLVM: x86-64 assembly" };
+            let buffer = trace.time(stage, || machine.write_to_memory_buffer(&translated, kind)).map_err(|e| e.to_string())?;
             Ok(buffer.as_slice().to_vec())
         }
     }

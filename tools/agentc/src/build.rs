@@ -2,11 +2,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use agentc_compiler::diagnostics::{to_source_diagnostics, DiagnosticCollector};
 use agentc_compiler::passes::PassContext;
 use agentc_compiler::pipeline::{parse_pipeline, PassRunner, RunOptions, Step};
-use agentc_compiler::codegen::{self, Artifact, CodegenOptions};
+use agentc_compiler::codegen::{self, Artifact, CodegenOptions, CodegenTrace};
 use agentc_compiler::conversion::tensor_to_kernel::extract_tensor_fns;
 use agentc_compiler::{
     context, fragment_pipeline, gpu_pipeline, kernel_pipeline, llvm_dialect_pipeline, lower, print_module, workflow_pipeline,
@@ -18,6 +19,7 @@ use melior::ir::Module;
 use melior::Context;
 
 use crate::output::{write_file, write_output, Mode};
+use crate::phases::{Level, PhaseDumps};
 use crate::Emit;
 
 /// Where and how to schedule (shared by `build` and `schedule`).
@@ -77,10 +79,13 @@ pub struct CompileArgs {
     /// --pass-pipeline; another name is a usage error.
     #[arg(long = "print-ir-after")]
     pub print_ir_after: Vec<String>,
-    /// Print the wall time of every pass (to stderr).
+    /// Print the wall time of every pass (to stderr): the MLIR passes, LLVM's stages
+    /// (translation, optimisation, code generation) and, for an executable, program.o and the link.
     #[arg(long = "time-passes")]
     pub time_passes: bool,
-    /// Write each phase's output to DIR as N.PHASE.mlir (as IREE's --dump-compilation-phases-to).
+    /// Write every level the build goes through to DIR, as it is reached (as IREE's
+    /// --dump-compilation-phases-to): 1.workflow.mlir, 2.fragment.mlir, 3.tensor.mlir,
+    /// 4.kernel.mlir, 5.llvm.ll (CPU code, optimised), 5.llvm-nvptx.ll (GPU code).
     #[arg(long = "dump-phases-to")]
     pub dump_phases_to: Option<PathBuf>,
     /// Print MLIR locations (`loc(...)`) with the IR.
@@ -256,9 +261,11 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         Ok(module) => module,
         Err(code) => return code,
     };
-    let steps: Vec<Step> = match &args.pass_pipeline {
+    let mut runner = PassRunner::new(&context, args.compile.run_options(), input.pass_context(&args.compile.target));
+    let mut dumps = PhaseDumps::new(args.compile.dump_phases_to.as_deref());
+    let result = match &args.pass_pipeline {
         Some(text) => match parse_pipeline(text) {
-            Ok(steps) => steps,
+            Ok(steps) => runner.run(&mut module, &steps),
             Err(error) => {
                 eprintln!("error: {error}");
                 return ExitCode::from(2);
@@ -266,12 +273,11 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         },
         // A plan names the models' kernels, so it is emitted after convert-fragment-to-tensor
         // (which adds the model functions, printed with the fragment IR only when asked for).
-        None if plan => planning_steps(args.compile.opt, &module, true),
-        None if emit == Emit::Fragment => planning_steps(args.compile.opt, &module, false),
-        None => workflow_pipeline(args.compile.opt),
+        None => {
+            let through = if emit == Emit::Fragment { Through::Fragment { model_functions: plan } } else { Through::Workflow };
+            run_default(&mut runner, &mut module, args.compile.opt, through, &mut dumps, args.compile.debug_info)
+        }
     };
-    let mut runner = PassRunner::new(&context, args.compile.run_options(), input.pass_context(&args.compile.target));
-    let result = runner.run(&mut module, &steps);
     eprint!("{}", runner.dumps);
     if args.compile.time_passes {
         eprint!("{}", runner.timing_report());
@@ -284,21 +290,54 @@ pub fn build(args: &BuildArgs) -> ExitCode {
     }
     if plan {
         return match emit_plan(&module, &args.compile.target) {
-            Ok((plan, _)) => finish(args.output.as_deref(), &plan),
+            Ok((plan, _)) => finish_with(&mut dumps, args.output.as_deref(), &plan),
             Err(()) => fail_mlir(&collector, &input.file, &input.source),
         };
     }
     let text = print_module(&module, args.compile.debug_info);
-    if let Some(folder) = &args.compile.dump_phases_to {
-        let name = if emit == Emit::Fragment { "2.fragment.mlir" } else { "1.workflow.mlir" };
-        if let Err(error) =
-            std::fs::create_dir_all(folder).map_err(|e| e.to_string()).and_then(|()| write_output(Some(&folder.join(name)), &text))
-        {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
+    if args.pass_pipeline.is_some() {
+        // A custom pipeline's result is dumped as the level it was asked for.
+        dumps.record(if emit == Emit::Fragment { Level::Fragment } else { Level::Workflow }, &text);
     }
-    finish(args.output.as_deref(), &text)
+    finish_with(&mut dumps, args.output.as_deref(), &text)
+}
+
+/// How far the default pipeline runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Through {
+    /// The workflow passes.
+    Workflow,
+    /// Then the planner and the scheduler; with `model_functions`, then
+    /// `convert-fragment-to-tensor` when the program declares models (it writes their
+    /// prefill / decode-step / encode functions and names them on the fragments).
+    Fragment { model_functions: bool },
+}
+
+/// Runs the default pipeline on a lowered program (or MLIR) `through` a level, writing each
+/// level reached to `dumps`: `1.workflow.mlir` after the workflow passes, `2.fragment.mlir`
+/// after the scheduler (before the models' functions are added).
+fn run_default<'c>(
+    runner: &mut PassRunner<'c>,
+    module: &mut Module<'c>,
+    opt: u8,
+    through: Through,
+    dumps: &mut PhaseDumps,
+    debug_info: bool,
+) -> Result<(), agentc_compiler::pipeline::PipelineFailed> {
+    runner.run(module, &workflow_pipeline(opt))?;
+    if dumps.wanted() {
+        dumps.record(Level::Workflow, &print_module(module, debug_info));
+    }
+    let Through::Fragment { model_functions } = through else { return Ok(()) };
+    runner.run(module, &fragment_pipeline())?;
+    if dumps.wanted() {
+        dumps.record(Level::Fragment, &print_module(module, debug_info));
+    }
+    if model_functions && has_models(module) {
+        let steps: Vec<Step> = agentc_compiler::passes::lookup("convert-fragment-to-tensor").map(Step::Ours).into_iter().collect();
+        runner.run(module, &steps)?;
+    }
+    Ok(())
 }
 
 /// Checks `--print-ir-after` names against the passes agentc can run (its own, the upstream
@@ -360,19 +399,6 @@ fn ir_level(module: agentc_compiler::ir::Op) -> &'static str {
     }
 }
 
-/// The default pipeline from a lowered .agent program to scheduled fragment IR: the
-/// workflow passes, the planner and the scheduler; with `model_functions`, then
-/// `convert-fragment-to-tensor` when the program declares models (it writes their prefill /
-/// decode-step / encode functions and names them on the fragments).
-fn planning_steps(opt: u8, module: &Module, model_functions: bool) -> Vec<Step> {
-    let mut steps = workflow_pipeline(opt);
-    steps.extend(fragment_pipeline());
-    if model_functions && has_models(module) {
-        steps.extend(agentc_compiler::passes::lookup("convert-fragment-to-tensor").map(Step::Ours));
-    }
-    steps
-}
-
 fn has_models(module: &Module) -> bool {
     agentc_compiler::ir::module_ops(agentc_compiler::ir::Op::of(&module.as_operation())).iter().any(|op| op.name() == "workflow.model")
 }
@@ -389,36 +415,59 @@ fn emit_plan(module: &Module, target: &TargetArgs) -> Result<(String, Option<Str
 }
 
 /// The phases after the workflow level: tensor fns → kernels → LLVM → asm/obj/PTX, and
-/// executables (the plan, the kernels' object, program.o, linked with the runtime).
+/// executables (the plan, the kernels' object, program.o, linked with the runtime). The
+/// `--time-passes` report covers every stage that ran, LLVM's and the link included, and is
+/// printed however the build ends.
 fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
-    let compile = &args.compile;
     let context = match new_context() {
         Ok(context) => context,
         Err(code) => return code,
     };
     let collector = DiagnosticCollector::attach(&context);
-    let mut module = match load_module(&context, &collector, input) {
+    let mut runner = PassRunner::new(&context, args.compile.run_options(), input.pass_context(&args.compile.target));
+    let mut dumps = PhaseDumps::new(args.compile.dump_phases_to.as_deref());
+    let code = compile_code(args, emit, input, &context, &collector, &mut runner, &mut dumps);
+    if args.compile.time_passes {
+        eprint!("{}", runner.timing_report());
+    }
+    code
+}
+
+/// Runs `steps`, printing the IR dumps asked for; a failure is reported (exit 1).
+fn run_steps<'c>(
+    runner: &mut PassRunner<'c>,
+    module: &mut Module<'c>,
+    steps: &[Step],
+    collector: &DiagnosticCollector,
+    input: &Input,
+) -> Result<(), ExitCode> {
+    let result = runner.run(module, steps);
+    eprint!("{}", std::mem::take(&mut runner.dumps));
+    result.map_err(|_| fail_mlir(collector, &input.file, &input.source))
+}
+
+/// The body of [`build_code`], with `runner` and `dumps` owned by the caller.
+fn compile_code<'c>(
+    args: &BuildArgs,
+    emit: Emit,
+    input: &Input,
+    context: &'c Context,
+    collector: &DiagnosticCollector,
+    runner: &mut PassRunner<'c>,
+    dumps: &mut PhaseDumps,
+) -> ExitCode {
+    let compile = &args.compile;
+    let mut module = match load_module(context, collector, input) {
         Ok(module) => module,
         Err(code) => return code,
     };
-    let mut runner = PassRunner::new(&context, compile.run_options(), input.pass_context(&compile.target));
     let module_op = agentc_compiler::ir::Op::of(&module.as_operation());
     // Where the input starts: kernel-level MLIR (functions carrying kernel.target) skips
     // the tensor phases; anything else is workflow- or tensor-level IR.
     let at_kernel_level = input.is_mlir()
         && agentc_compiler::ir::module_ops(module_op).iter().any(|op| op.has_attribute("kernel.target"));
-    let mut phases: Vec<(&str, String)> = Vec::new();
-    fn run_steps<'c>(
-        runner: &mut PassRunner<'c>,
-        module: &mut Module<'c>,
-        steps: &[Step],
-        collector: &DiagnosticCollector,
-        input: &Input,
-    ) -> Result<(), ExitCode> {
-        let result = runner.run(module, steps);
-        eprint!("{}", std::mem::take(&mut runner.dumps));
-        result.map_err(|_| fail_mlir(collector, &input.file, &input.source))
-    }
+    // The text of the last MLIR level reached (the output of --emit=tensor|kernel).
+    let mut level_text = None;
     // An executable embeds the plan, emitted from the scheduled fragment IR, and the PTX of
     // its kernels when the plan places a fragment on a GPU.
     let mut plan = None;
@@ -426,26 +475,39 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
     // Whether the kernel level has kernels (a program without fns or models has none).
     let mut has_kernels = true;
     if !at_kernel_level {
-        let steps = match &args.pass_pipeline {
-            Some(text) => match parse_pipeline(text) {
-                Ok(steps) => steps,
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    return ExitCode::from(2);
+        match &args.pass_pipeline {
+            Some(text) => {
+                let steps = match parse_pipeline(text) {
+                    Ok(steps) => steps,
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(2);
+                    }
+                };
+                if let Err(code) = run_steps(runner, &mut module, &steps, collector, input) {
+                    return code;
                 }
-            },
-            None if input.is_mlir() => Vec::new(),
-            // An executable needs the scheduled fragments (its plan) and the kernels of the
-            // models' prefill / decode-step / encode functions.
-            None if emit == Emit::Exe => planning_steps(compile.opt, &module, true),
-            // Otherwise, a program whose agents use models compiles those models too: plan
-            // the fragments, then convert-fragment-to-tensor writes each model's functions,
-            // which become kernels with the fns.
-            None if has_models(&module) => planning_steps(compile.opt, &module, true),
-            None => workflow_pipeline(compile.opt),
-        };
-        if let Err(code) = run_steps(&mut runner, &mut module, &steps, &collector, input) {
-            return code;
+            }
+            None if input.is_mlir() => {}
+            None => {
+                // An executable needs the scheduled fragments (its plan) and the kernels of
+                // the models' prefill / decode-step / encode functions; a program whose agents
+                // use models compiles those models too: plan the fragments, then
+                // convert-fragment-to-tensor writes each model's functions, which become
+                // kernels with the fns.
+                let plans = emit == Emit::Exe || has_models(&module);
+                let through = if plans { Through::Fragment { model_functions: true } } else { Through::Workflow };
+                let result = run_default(runner, &mut module, compile.opt, through, dumps, compile.debug_info);
+                eprint!("{}", std::mem::take(&mut runner.dumps));
+                if result.is_err() {
+                    return fail_mlir(collector, &input.file, &input.source);
+                }
+                if !plans && dumps.wanted() {
+                    if let Err(code) = dump_fragment_level(context, runner, &module, dumps, collector, input, compile.debug_info) {
+                        return code;
+                    }
+                }
+            }
         }
         if emit == Emit::Exe {
             if let Some(warning) = agentc_compiler::passes::fragment::schedule::sla_warning(module_op) {
@@ -456,7 +518,7 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                     plan = Some(json);
                     gpu_placement = gpu;
                 }
-                Err(()) => return fail_mlir(&collector, &input.file, &input.source),
+                Err(()) => return fail_mlir(collector, &input.file, &input.source),
             }
         }
         // The tensor-level passes (shape specialisation, fusion groups, dead values) run
@@ -466,36 +528,46 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                 .into_iter()
                 .filter_map(|name| agentc_compiler::passes::lookup(name).map(Step::Ours))
                 .collect();
-            if let Err(code) = run_steps(&mut runner, &mut module, &tensor_steps, &collector, input) {
+            if let Err(code) = run_steps(runner, &mut module, &tensor_steps, collector, input) {
                 return code;
             }
         }
         extract_tensor_fns(module_op);
-        phases.push(("tensor", print_module(&module, compile.debug_info)));
+        let text = print_module(&module, compile.debug_info);
+        dumps.record(Level::Tensor, &text);
+        level_text = Some(text);
         has_kernels = !agentc_compiler::ir::module_ops(module_op).is_empty();
         // A program without fns or models (tools and text only) has no kernels: its kernel
         // level is the empty module, which lowers to an empty LLVM module, object and PTX
         // (the kernel pipeline's transform script would find no functions to apply to).
         if emit != Emit::Tensor {
             if has_kernels {
-                if let Err(code) = run_steps(&mut runner, &mut module, &kernel_pipeline(), &collector, input) {
+                if let Err(code) = run_steps(runner, &mut module, &kernel_pipeline(), collector, input) {
                     return code;
                 }
             }
-            phases.push(("kernel", print_module(&module, compile.debug_info)));
+            let text = print_module(&module, compile.debug_info);
+            dumps.record(Level::Kernel, &text);
+            level_text = Some(text);
         }
     }
     let codegen_options = CodegenOptions { opt: compile.opt, cpu: compile.cpu.clone() };
+    let mut trace = CodegenTrace { keep_llvm_ir: dumps.wanted(), ..CodegenTrace::default() };
     // For an executable: the kernel table, read at the kernel level, and the PTX.
     let mut kernels = Vec::new();
     let mut ptx = None;
     let result: Result<Vec<u8>, String> = match emit {
-        Emit::Tensor | Emit::Kernel => Ok(phases.last().map(|(_, t)| t.clone()).unwrap_or_else(|| print_module(&module, compile.debug_info)).into_bytes()),
+        Emit::Tensor | Emit::Kernel => Ok(level_text.take().unwrap_or_else(|| print_module(&module, compile.debug_info)).into_bytes()),
         Emit::Ptx => {
-            if let Err(code) = run_steps(&mut runner, &mut module, &gpu_pipeline(), &collector, input) {
+            if let Err(code) = run_steps(runner, &mut module, &gpu_pipeline(), collector, input) {
                 return code;
             }
-            codegen::gpu::emit_ptx(&context, module_op, compile.gpu.as_deref().unwrap_or("sm_90"), compile.opt).map(String::into_bytes)
+            let sm = compile.gpu.as_deref().unwrap_or("sm_90");
+            let ptx = codegen::gpu::emit_ptx(context, module_op, sm, compile.opt, &mut trace).map(String::into_bytes);
+            if let Some(ir) = trace.llvm_ir.take() {
+                dumps.record(Level::LlvmNvptx, &ir);
+            }
+            ptx
         }
         Emit::Exe if !has_kernels => Ok(Vec::new()),
         _ => {
@@ -508,13 +580,16 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                     }
                 }
                 if gpu_placement.is_some() {
-                    match build_ptx(&context, &mut runner, &module, compile, &collector, input) {
+                    match build_ptx(context, runner, &module, compile, collector, input, &mut trace) {
                         Ok(text) => ptx = Some(text),
                         Err(code) => return code,
                     }
+                    if let Some(ir) = trace.llvm_ir.take() {
+                        dumps.record(Level::LlvmNvptx, &ir);
+                    }
                 }
             }
-            if let Err(code) = run_steps(&mut runner, &mut module, &llvm_dialect_pipeline(), &collector, input) {
+            if let Err(code) = run_steps(runner, &mut module, &llvm_dialect_pipeline(), collector, input) {
                 return code;
             }
             let artifact = match emit {
@@ -522,12 +597,14 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
                 Emit::Asm => Artifact::Assembly,
                 _ => Artifact::Object,
             };
-            codegen::emit_cpu(module_op, &codegen_options, artifact)
+            let code = codegen::emit_cpu_traced(module_op, &codegen_options, artifact, &mut trace);
+            if let Some(ir) = trace.llvm_ir.take() {
+                dumps.record(Level::Llvm, &ir);
+            }
+            code
         }
     };
-    if compile.time_passes {
-        eprint!("{}", runner.timing_report());
-    }
+    runner.timings.append(&mut trace.timings);
     let bytes = match result {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -535,14 +612,9 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Some(folder) = &compile.dump_phases_to {
-        let written = std::fs::create_dir_all(folder).map_err(|e| e.to_string()).and_then(|()| {
-            phases.iter().enumerate().try_for_each(|(i, (name, text))| write_output(Some(&folder.join(format!("{}.{name}.mlir", i + 3))), text))
-        });
-        if let Err(error) = written {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
+    if let Err(error) = dumps.finish() {
+        eprintln!("error: {error}");
+        return ExitCode::from(1);
     }
     if emit == Emit::Exe {
         let (Some(output), Some(plan)) = (args.output.as_deref(), plan) else {
@@ -551,7 +623,7 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         };
         let kernels_object = has_kernels.then_some(bytes.as_slice());
         let ptx = ptx.as_deref().map(str::as_bytes);
-        return match link_program(input, &plan, &kernels, kernels_object, ptx, &codegen_options, output) {
+        return match link_program(input, &plan, &kernels, kernels_object, ptx, &codegen_options, output, &mut runner.timings) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {error}");
@@ -575,6 +647,26 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
     finish(args.output.as_deref(), &String::from_utf8_lossy(&bytes))
 }
 
+/// `--dump-phases-to` for a program whose code levels do not go through the fragment level
+/// (no models, not an executable): its workflow IR is planned and scheduled on a copy, so
+/// `2.fragment.mlir` is written and the kernels stay those of a build without the dumps.
+fn dump_fragment_level<'c>(
+    context: &'c Context,
+    runner: &mut PassRunner<'c>,
+    module: &Module<'c>,
+    dumps: &mut PhaseDumps,
+    collector: &DiagnosticCollector,
+    input: &Input,
+    debug_info: bool,
+) -> Result<(), ExitCode> {
+    let Some(mut copy) = agentc_compiler::parse_module(context, &print_module(module, true)) else {
+        return Err(fail_mlir(collector, &input.file, &input.source));
+    };
+    run_steps(runner, &mut copy, &fragment_pipeline(), collector, input)?;
+    dumps.record(Level::Fragment, &print_module(&copy, debug_info));
+    Ok(())
+}
+
 /// The PTX of the kernel-level `module`'s kernels for an executable (`--gpu`, default sm_80):
 /// a copy of the module goes through the nvptx route of `--emit=ptx`, leaving `module` to the
 /// CPU code generation.
@@ -585,17 +677,14 @@ fn build_ptx<'c>(
     compile: &CompileArgs,
     collector: &DiagnosticCollector,
     input: &Input,
+    trace: &mut CodegenTrace,
 ) -> Result<String, ExitCode> {
     let Some(mut device) = agentc_compiler::parse_module(context, &print_module(module, true)) else {
         return Err(fail_mlir(collector, &input.file, &input.source));
     };
-    let result = runner.run(&mut device, &gpu_pipeline());
-    eprint!("{}", std::mem::take(&mut runner.dumps));
-    if result.is_err() {
-        return Err(fail_mlir(collector, &input.file, &input.source));
-    }
+    run_steps(runner, &mut device, &gpu_pipeline(), collector, input)?;
     let sm = compile.gpu.as_deref().unwrap_or("sm_80");
-    codegen::gpu::emit_ptx(context, agentc_compiler::ir::Op::of(&device.as_operation()), sm, compile.opt).map_err(|error| {
+    codegen::gpu::emit_ptx(context, agentc_compiler::ir::Op::of(&device.as_operation()), sm, compile.opt, trace).map_err(|error| {
         eprintln!("error: the PTX of the GPU placements: {error}");
         ExitCode::from(1)
     })
@@ -603,7 +692,8 @@ fn build_ptx<'c>(
 
 /// Generates program.o for `plan`, `kernels` and `ptx` (when the plan places fragments on a
 /// GPU) and links it with the kernels' object (when the program has kernels) and the runtime
-/// into `output` (docs/executables.md).
+/// into `output` (docs/executables.md); the wall time of each of the two goes to `timings`.
+#[allow(clippy::too_many_arguments)]
 fn link_program(
     input: &Input,
     plan: &str,
@@ -612,6 +702,7 @@ fn link_program(
     ptx: Option<&[u8]>,
     options: &CodegenOptions,
     output: &Path,
+    timings: &mut Vec<(String, Duration)>,
 ) -> Result<(), String> {
     let folder = base_dir(&input.file);
     let model_base = folder.canonicalize().map_err(|e| format!("cannot resolve the folder `{}` of the program: {e}", folder.display()))?;
@@ -621,13 +712,18 @@ fn link_program(
         kernels,
         model_base: model_base.as_os_str().as_encoded_bytes(),
     };
+    let start = Instant::now();
     let program_object = codegen::program::emit_program(&program, options, Artifact::Object)?;
+    timings.push(("program.o (plan, kernel table, main)".to_string(), start.elapsed()));
     let mut objects: Vec<(&str, &[u8])> = Vec::new();
     if let Some(kernels_object) = kernels_object {
         objects.push(("kernels.o", kernels_object));
     }
     objects.push(("program.o", &program_object));
-    crate::link::link_executable(&objects, output)
+    let start = Instant::now();
+    let linked = crate::link::link_executable(&objects, output);
+    timings.push(("link (the objects and the runtime library)".to_string(), start.elapsed()));
+    linked
 }
 
 fn emit_ast(args: &BuildArgs, input: &Input) -> ExitCode {
@@ -647,6 +743,15 @@ fn emit_ast(args: &BuildArgs, input: &Input) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Reports a failed `--dump-phases-to` write (exit 1), else writes `text` as [`finish`].
+fn finish_with(dumps: &mut PhaseDumps, output: Option<&Path>, text: &str) -> ExitCode {
+    if let Err(error) = dumps.finish() {
+        eprintln!("error: {error}");
+        return ExitCode::from(1);
+    }
+    finish(output, text)
 }
 
 /// Writes `text` to `output` (or stdout).

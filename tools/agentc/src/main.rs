@@ -6,6 +6,7 @@
 mod build;
 mod link;
 mod output;
+mod phases;
 mod run;
 mod schedule;
 mod targets;
