@@ -222,3 +222,22 @@ fn external(info: &'static PassInfo, context: Arc<PassContext>) -> melior::pass:
         &[],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_segments_name_their_passes_not_anchors_or_options() {
+        let step = Step::Upstream("func.func(canonicalize,cse),one-shot-bufferize{bufferize-function-boundaries},gpu.module(lower-affine)".into());
+        assert_eq!(step_pass_names(&step), ["canonicalize", "cse", "one-shot-bufferize", "lower-affine"]);
+    }
+
+    #[test]
+    fn unknown_print_ir_after_names_are_refused() {
+        let known = vec!["cse".to_string(), "workflow-canonicalize".to_string()];
+        assert!(check_print_ir_after(&["cse".into()], &known).is_ok());
+        let error = check_print_ir_after(&["cse".into(), "cse-typo".into()], &known).unwrap_err();
+        assert!(error.contains("`--print-ir-after=cse-typo`") && error.contains("cse, workflow-canonicalize"), "{error}");
+    }
+}

@@ -218,6 +218,19 @@ mod tests {
     }
 
     #[test]
+    fn the_dtype_asked_for_is_recorded() {
+        let json: Value = serde_json::json!({
+            "architectures": ["LlamaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 256, "torch_dtype": "float16"
+        });
+        assert_eq!(ModelSpec::from_config(&json, None).unwrap().dtype_name(), "f16");
+        assert_eq!(ModelSpec::from_config(&json, Some("f16")).unwrap().dtype_name(), "f16");
+        assert_eq!(ModelSpec::from_config(&json, Some("bf16")).unwrap().dtype_name(), "bf16");
+        assert_eq!(ModelSpec::from_config(&json, Some("f32")).unwrap().dtype_bytes, 4.0);
+        assert_eq!(llama_70b().dtype_name(), "bf16");
+    }
+
+    #[test]
     fn decode_reads_the_weights_every_step() {
         let spec = llama_70b();
         let one = spec.decode_bytes(100.0, 1.0);
