@@ -6,6 +6,9 @@
 //!   link itself stays a link;
 //! - a character device (`/dev/null`, a terminal) or a FIFO is written through, in place:
 //!   it is never replaced by a regular file;
+//! - `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and paths under `/proc` (the kernel's links
+//!   to open files, which may be pipes with no path) are written through, appending, so
+//!   `-o /dev/stdout` adds to whatever stdout is, as a redirection `>>` would;
 //! - a folder (or a socket, a block device) is an error.
 
 use std::fs::{File, OpenOptions};
@@ -46,6 +49,9 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), String> {
 pub fn write_file(path: &Path, bytes: &[u8], mode: Mode) -> Result<(), String> {
     let cannot = |error: &dyn std::fmt::Display| format!("cannot write `{}`: {error}", path.display());
     let target = resolve_links(path).map_err(|e| cannot(&e))?;
+    if is_descriptor_link(&target) {
+        return write_through(&target, bytes).map_err(|e| cannot(&e));
+    }
     match std::fs::metadata(&target) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => write_atomically(&target, bytes, mode).map_err(|e| cannot(&e)),
         Err(error) => Err(cannot(&error)),
@@ -58,12 +64,22 @@ pub fn write_file(path: &Path, bytes: &[u8], mode: Mode) -> Result<(), String> {
     }
 }
 
+/// Whether `path` is one of the kernel's links to an open file (`/dev/stdout`, `/dev/fd/1`,
+/// `/proc/self/fd/1`): only opening it follows such a link (its text may be `pipe:[123]`).
+fn is_descriptor_link(path: &Path) -> bool {
+    path.starts_with("/proc") || path.starts_with("/dev/fd") || ["/dev/stdout", "/dev/stderr"].iter().any(|p| path == Path::new(p))
+}
+
 /// The path a chain of symbolic links ends at (which may not exist yet: a dangling link's
-/// target is created). Relative link targets are relative to the link's folder.
+/// target is created), stopping at a link to an open file ([`is_descriptor_link`]).
+/// Relative link targets are relative to the link's folder.
 fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
     let mut current = path.to_path_buf();
     // The kernel's own limit on links followed in one lookup (Linux MAXSYMLINKS).
     for _ in 0..40 {
+        if is_descriptor_link(&current) {
+            return Ok(current);
+        }
         match std::fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let link = std::fs::read_link(&current)?;
@@ -97,10 +113,11 @@ fn write_atomically(path: &Path, bytes: &[u8], mode: Mode) -> std::io::Result<()
     result
 }
 
-/// Writes `bytes` into the device or FIFO at `path` as it is (no temporary file, no
-/// truncation, which such files do not have).
+/// Writes `bytes` into the device, FIFO or open file at `path` as it is: no temporary file,
+/// no truncation; appending, so an open regular file (stdout redirected with `>` or `>>`) is
+/// added to rather than overwritten from its start.
 fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file: File = OpenOptions::new().write(true).open(path)?;
+    let mut file: File = OpenOptions::new().append(true).open(path)?;
     file.write_all(bytes)?;
     file.flush()
 }
