@@ -8,14 +8,22 @@ fn main() {
     let source = "src/codegen/target_info.cpp";
     println!("cargo:rerun-if-changed={source}");
     println!("cargo:rerun-if-env-changed=LLVM_SYS_221_PREFIX");
-    let config = match std::env::var("LLVM_SYS_221_PREFIX") {
-        Ok(prefix) => format!("{prefix}/bin/llvm-config"),
-        Err(_) => "llvm-config".to_string(),
+    println!("cargo:rerun-if-env-changed=CXX");
+    let prefix = std::env::var("LLVM_SYS_221_PREFIX").ok();
+    let config = match &prefix {
+        Some(prefix) => format!("{prefix}/bin/llvm-config"),
+        None => "llvm-config".to_string(),
     };
     let flags = Command::new(&config).arg("--cxxflags").output().unwrap_or_else(|e| panic!("cannot run `{config}`: {e}"));
     assert!(flags.status.success(), "`{config} --cxxflags` failed");
     let mut build = cc::Build::new();
     build.cpp(true).file(source).warnings(false);
+    // LLVM's own clang (tools/setup.sh installs clang-22) unless $CXX names another compiler.
+    if std::env::var_os("CXX").is_none() {
+        if let Some(clang) = prefix.map(|p| std::path::PathBuf::from(p).join("bin/clang++")).filter(|p| p.exists()) {
+            build.compiler(clang);
+        }
+    }
     for flag in String::from_utf8_lossy(&flags.stdout).split_whitespace() {
         if let Some(dir) = flag.strip_prefix("-I") {
             build.include(dir);
