@@ -183,7 +183,7 @@ pub fn load_module<'c>(context: &'c Context, collector: &DiagnosticCollector, in
         }
     };
     if !agentc_compiler::verify_all(&module) {
-        return Err(fail_mlir(collector, &input.file, &input.source));
+        return Err(if input.is_mlir() { fail_mlir_parse(collector, input) } else { fail_mlir(collector, &input.file, &input.source) });
     }
     Ok(module)
 }
