@@ -10,6 +10,7 @@ pub mod conversion;
 pub mod diagnostics;
 pub mod ir;
 pub mod lower;
+pub mod mlir_input;
 pub mod plan;
 pub mod planner;
 pub mod passes;
@@ -129,7 +130,16 @@ pub fn print_module(module: &Module, debug_info: bool) -> String {
 
 /// Parses MLIR text (any level); `None` when it does not parse or verify structurally
 /// (the reasons went to the context's diagnostic handlers).
+///
+/// Text MLIR's parser cannot take safely (a NUL byte, nesting past
+/// [`mlir_input::MAX_MLIR_NESTING`]) is refused first with an error at its position in `-`,
+/// the name MLIR gives the parsed buffer.
 pub fn parse_module<'c>(context: &'c Context, text: &str) -> Option<Module<'c>> {
+    if let Err(problem) = mlir_input::check_text(text) {
+        let location = melior::ir::Location::new(context, "-", problem.line, problem.column);
+        ir::emit_error(location, &problem.message);
+        return None;
+    }
     Module::parse(context, text)
 }
 

@@ -18,14 +18,15 @@
 // CHECK: tensor.extract
 // CHECK-NOT: @answer
 // CHECK-LABEL: func.func @main(
-// CHECK: %[[PLAN:.*]] = "workflow.generate"({{.*}}) {device = "", max_tokens = 48 : i64, model = @planner, temperature = 0.000000e+00 : f64}
+// `answer`'s @sla(latency: 3s) stays on its inlined work.
+// CHECK: %[[PLAN:.*]] = "workflow.generate"({{.*}}) {device = "", max_tokens = 48 : i64, model = @planner, temperature = 0.000000e+00 : f64, workflow.sla_ms = 3000 : i64}
 // CHECK: %[[QUERIES:.*]] = "workflow.lines"(%[[PLAN]])
 // The parallel fan-out over the plan's lines ...
 // CHECK: %[[HITS:.*]] = scf.for {{.*}} -> (!workflow.list<!workflow.text>) : i64 {
 // CHECK:   "workflow.list_get"(%[[QUERIES]],
-// CHECK:   "workflow.tool_call"(%{{.*}}) {callee = @search}
+// CHECK:   "workflow.tool_call"(%{{.*}}) {callee = @search, workflow.sla_ms = 3000 : i64}
 // CHECK: } {workflow.parallel}
-// CHECK: %[[Q:.*]] = "workflow.embed"(%{{.*}}) {device = "", model = @embedder} : (!workflow.text) -> tensor<384xf32>
+// CHECK: %[[Q:.*]] = "workflow.embed"(%{{.*}}) {device = "", model = @embedder, workflow.sla_ms = 3000 : i64} : (!workflow.text) -> tensor<384xf32>
 // ... and the parallel scoring of the hits.
 // CHECK: %[[SCORES:.*]] = scf.for {{.*}} -> (!workflow.list<f64>) : i64 {
 // CHECK:   %[[E:.*]] = "workflow.embed"({{.*}}model = @embedder

@@ -21,11 +21,11 @@
 // CHECK:   "workflow.generate"({{.*}}max_tokens = 3 : i64, model = @boss
 // CHECK:   "workflow.starts_with"
 // The three workers, chosen by an else-if chain.
-// CHECK:     "workflow.tool_call"(%{{.*}}) {callee = @stats}
+// CHECK:     "workflow.tool_call"(%{{.*}}) {callee = @stats, workflow.sla_ms = 5000 : i64}
 // CHECK:     "workflow.parse_int"
 // CHECK:     "workflow.parse_float"
 // CHECK:     "workflow.generate"({{.*}}max_tokens = 80 : i64
-// CHECK:     "workflow.tool_call"(%{{.*}}) {callee = @search}
+// CHECK:     "workflow.tool_call"(%{{.*}}) {callee = @search, workflow.sla_ms = 5000 : i64}
 // CHECK:     "workflow.lines"
 // The fit score and the running maximum.
 // CHECK:     math.absi

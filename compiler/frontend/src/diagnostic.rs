@@ -99,22 +99,88 @@ impl Diagnostic {
 
 /// Renders diagnostics for one file as codespan-reporting does (file:line:col, the source
 /// line, a caret under the span, notes), without colour. Spans past the end of the file are
-/// clamped to it, so rendering never fails.
+/// clamped to it, so rendering never fails. Control characters never reach the terminal
+/// raw: in source lines they are shown as their Unicode control pictures (`␀`, `␛`, one
+/// column each, so carets stay aligned), in messages and the file name as `\u{1b}` escapes.
 pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str) -> String {
-    let file = SimpleFile::new(file_name, source);
+    let shown = ShownSource::new(source);
+    let file = SimpleFile::new(escape_controls(file_name), shown.text.as_str());
     let config = Config::default();
     let mut out = term::termcolor::NoColor::new(Vec::new());
     for diagnostic in diagnostics {
-        let converted = to_codespan(diagnostic, source);
+        let converted = to_codespan(diagnostic, &shown);
         // Writing into a Vec cannot fail; a rendering failure falls back to the headline.
         if term::emit(&mut out, &config, &file, &converted).is_err() {
             let _ = std::io::Write::write_fmt(
                 &mut out,
-                format_args!("{}: {}\n", severity_word(diagnostic.severity), diagnostic.message),
+                format_args!("{}: {}\n", severity_word(diagnostic.severity), escape_controls(&diagnostic.message)),
             );
         }
     }
     String::from_utf8_lossy(&out.into_inner()).into_owned()
+}
+
+/// Whether `c` would act on a terminal rather than print: C0 controls other than newline
+/// and tab, DEL, and the C1 controls (U+009B is a CSI on some terminals).
+fn is_hostile_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{80}'..='\u{9f}')
+}
+
+/// `text` with every control character but newline and tab written as a `\u{..}` escape.
+pub fn escape_controls(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hostile_control(c) {
+            escaped.extend(c.escape_unicode());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
+/// The source as diagnostics show it: each control character replaced by one printable
+/// character (its control picture, or U+FFFD), and the byte shifts that replacement makes,
+/// so spans on the original text can be moved onto the shown one. A `\r` before `\n` is a
+/// line ending and stays.
+struct ShownSource {
+    text: String,
+    /// (end offset of a replaced character in the original, bytes added up to there).
+    shifts: Vec<(usize, usize)>,
+}
+
+impl ShownSource {
+    fn new(source: &str) -> Self {
+        let mut text = String::new();
+        let mut shifts = Vec::new();
+        let mut added = 0;
+        let mut chars = source.char_indices().peekable();
+        while let Some((offset, c)) = chars.next() {
+            let crlf = c == '\r' && chars.peek().is_some_and(|&(_, next)| next == '\n');
+            if !is_hostile_control(c) || crlf {
+                text.push(c);
+                continue;
+            }
+            let picture = match c {
+                '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+                '\u{7f}' => '\u{2421}',
+                _ => '\u{fffd}',
+            };
+            text.push(picture);
+            added += picture.len_utf8() - c.len_utf8();
+            shifts.push((offset + c.len_utf8(), added));
+        }
+        if shifts.is_empty() {
+            text = source.to_string();
+        }
+        ShownSource { text, shifts }
+    }
+
+    /// Where byte `offset` of the original source is in the shown text.
+    fn map(&self, offset: usize) -> usize {
+        let replaced_before = self.shifts.partition_point(|&(end, _)| end <= offset);
+        offset + replaced_before.checked_sub(1).map_or(0, |i| self.shifts[i].1)
+    }
 }
 
 fn severity_word(severity: Severity) -> &'static str {
@@ -125,7 +191,7 @@ fn severity_word(severity: Severity) -> &'static str {
     }
 }
 
-fn to_codespan(diagnostic: &Diagnostic, source: &str) -> cs::Diagnostic<()> {
+fn to_codespan(diagnostic: &Diagnostic, shown: &ShownSource) -> cs::Diagnostic<()> {
     let severity = match diagnostic.severity {
         Severity::Note => cs::Severity::Note,
         Severity::Warning => cs::Severity::Warning,
@@ -135,15 +201,16 @@ fn to_codespan(diagnostic: &Diagnostic, source: &str) -> cs::Diagnostic<()> {
         .labels
         .iter()
         .map(|label| {
-            let range = clamp(label.span, source);
+            let span = Span::new(shown.map(label.span.start as usize), shown.map(label.span.end as usize));
+            let range = clamp(span, &shown.text);
             let style = if label.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
-            cs::Label::new(style, (), range).with_message(label.message.clone())
+            cs::Label::new(style, (), range).with_message(escape_controls(&label.message))
         })
         .collect();
     cs::Diagnostic::new(severity)
-        .with_message(diagnostic.message.clone())
+        .with_message(escape_controls(&diagnostic.message))
         .with_labels(labels)
-        .with_notes(diagnostic.notes.clone())
+        .with_notes(diagnostic.notes.iter().map(|note| escape_controls(note)).collect())
 }
 
 /// Clamps a span into the source and onto character boundaries.
@@ -187,4 +254,26 @@ fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
         offset -= 1;
     }
     offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        let source = "a\u{1b}[31m \u{0} b\r\nc\u{9b}d x\n";
+        let x = source.find('x').unwrap();
+        let rendered = render(&[Diagnostic::error("bad `\u{1b}`", Span::new(x, x + 1))], "f\u{7}.agent", source);
+        assert!(!rendered.chars().any(is_hostile_control), "{rendered:?}");
+        assert!(rendered.contains("bad `\\u{1b}`"), "{rendered}");
+        assert!(rendered.contains("f\\u{7}.agent:2:5"), "{rendered}");
+        assert!(rendered.contains("c\u{fffd}d x"), "{rendered}");
+        // The caret is under `x`, which follows one replaced character on its line.
+        let lines: Vec<&str> = rendered.lines().collect();
+        let line = lines.iter().position(|l| l.ends_with("c\u{fffd}d x")).unwrap();
+        assert_eq!(lines[line].chars().position(|c| c == 'x'), lines[line + 1].chars().position(|c| c == '^'));
+        let first = render(&[Diagnostic::error("e", Span::new(6, 7))], "f", source);
+        assert!(first.contains("a\u{241b}[31m \u{2400} b"), "{first}");
+    }
 }

@@ -1,7 +1,8 @@
 //! The `.agent` front end: source text → untyped AST → checked HIR, with diagnostics.
 //!
 //! Pure: no MLIR, no LLVM, no process-wide state. The only IO is reading a model folder's
-//! `config.json` during checking (through [`CheckOptions::base_dir`]).
+//! `config.json` during checking (through [`CheckOptions::base_dir`]), and [`source`], the
+//! size-capped reader the tools read their input with.
 #![deny(missing_docs)]
 
 pub mod ast;
@@ -10,6 +11,7 @@ pub mod hir;
 pub mod lexer;
 pub mod parser;
 mod sema;
+pub mod source;
 pub mod span;
 pub mod token;
 pub mod types;

@@ -325,9 +325,10 @@ fn lex_number(lex: &mut Lexer<'_, Tok>) -> Result<Tok, LexError> {
                 return Err(error);
             }
         };
-        return match number.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)) {
+        // At most i64::MAX milliseconds: the IR and the plan hold durations as i64.
+        return match number.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)).filter(|&ms| ms <= i64::MAX as u64) {
             Some(ms) => Ok(Tok::Duration(ms)),
-            None => Err(LexError::new("duration literal too large")),
+            None => Err(LexError::new("duration literal too large").with_help("a duration is at most 9223372036854775807ms (about 292 million years)")),
         };
     }
     if is_float {
@@ -454,6 +455,9 @@ fn lex_tensor(lex: &mut Lexer<'_, Tok>) -> Result<Tok, LexError> {
                 "malformed tensor dimension `{part}` (expected an integer or `?`)"
             ));
         }
+    }
+    if !crate::types::tensor_size_ok(&dims) {
+        return bad(format!("tensor type too large: more than 2^48 elements ({} at most)", crate::types::MAX_TENSOR_ELEMENTS));
     }
     Ok(Tok::Tensor((dims, elem.to_string())))
 }

@@ -73,6 +73,17 @@ pub enum Ty {
     Unit,
 }
 
+/// The most elements a tensor may have: the product of its static dimensions is at most
+/// 2^48 (docs/language.md, "Limits"), so every size, byte count and FLOP count later
+/// phases compute from a shape fits an `i64`.
+pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 48;
+
+/// Whether the static dimensions of a tensor multiply to at most [`MAX_TENSOR_ELEMENTS`]
+/// (dynamic ones count as 1, and are bounded when their size is known).
+pub fn tensor_size_ok(dims: &[Option<u64>]) -> bool {
+    dims.iter().flatten().try_fold(1u64, |acc, &d| acc.checked_mul(d).filter(|&n| n <= MAX_TENSOR_ELEMENTS)).is_some()
+}
+
 impl Ty {
     /// Whether the type is `int` or `float`.
     pub fn is_numeric(&self) -> bool {

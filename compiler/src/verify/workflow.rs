@@ -43,6 +43,11 @@ pub fn verify(module: Op) -> usize {
     let mut calls: BTreeMap<String, Vec<(String, Op)>> = BTreeMap::new();
     for (function_name, &function) in &functions {
         let is_tool = function.has_attribute(wf::TOOL_ATTR);
+        // Agents and tools are what the runtime interprets: the language's bounds hold there.
+        let interpreted = is_tool || function.has_attribute(wf::AGENT_ATTR);
+        if function_name == "main" && function.has_attribute(wf::AGENT_ATTR) && let Some(message) = main_signature_problem(function) {
+            report(function, message);
+        }
         for op in function.nested_ops() {
             let name = op.name();
             match name.as_str() {
@@ -104,6 +109,16 @@ pub fn verify(module: Op) -> usize {
                     let callee = wf::symbol_attr(&op.view(), "callee").unwrap_or_default();
                     calls.entry(function_name.clone()).or_default().push((callee, op));
                 }
+                "scf.while" if interpreted => match wf::int_attr(&op.view(), wf::MAX_ITERATIONS_ATTR) {
+                    Some(max) if max >= 1 => {}
+                    Some(max) => report(op, format!("`{}` is {max}; a loop runs at most a positive number of times", wf::MAX_ITERATIONS_ATTR)),
+                    None => report(op, format!("an agent's `scf.while` needs a positive `{}` (every loop is bounded)", wf::MAX_ITERATIONS_ATTR)),
+                },
+                "scf.for" if interpreted => {
+                    if let Some(message) = for_bounds_problem(op) {
+                        report(op, message);
+                    }
+                }
                 _ => {}
             }
         }
@@ -113,6 +128,43 @@ pub fn verify(module: Op) -> usize {
         report(cycle_call, format!("recursion: `{from}` calls itself through this call"));
     }
     errors
+}
+
+/// Why `main`'s signature is not the language's (`agent main()` or
+/// `agent main(args: list<text>)`, returning `text`), if it is not.
+fn main_signature_problem(main: Op) -> Option<String> {
+    let signature = main.attribute("function_type").map(|t| t.to_string()).unwrap_or_default();
+    let allowed = ["() -> !workflow.text", "(!workflow.list<!workflow.text>) -> !workflow.text"];
+    (!allowed.contains(&signature.as_str())).then(|| {
+        format!("`main` has type `{signature}`; it must take no parameters or one `!workflow.list<!workflow.text>` and return `!workflow.text`")
+    })
+}
+
+/// Why an agent's `scf.for` could iterate without the language's bound, if it could: a
+/// `map` runs from a constant ≥ 0 in constant steps ≥ 1 up to a list's length, or up to a
+/// constant of at most `MAX_CONSTANT_TRIPS` once folding has replaced the length.
+fn for_bounds_problem(op: Op) -> Option<String> {
+    use agentc_runtime::plan::MAX_CONSTANT_TRIPS;
+    let constant = |index: usize| {
+        (index < op.operand_count())
+            .then(|| op.operand(index).defining_op())
+            .flatten()
+            .filter(|d| d.name() == "arith.constant")
+            .and_then(|d| wf::int_attr(&d.view(), "value"))
+    };
+    if !constant(0).is_some_and(|lb| lb >= 0) {
+        return Some("the lower bound of an agent's `scf.for` must be a constant ≥ 0".into());
+    }
+    if !constant(2).is_some_and(|step| step >= 1) {
+        return Some("the step of an agent's `scf.for` must be a constant ≥ 1".into());
+    }
+    let from_list = op.operand(1).defining_op().is_some_and(|d| d.name() == wf::LIST_LEN);
+    if from_list || constant(1).is_some_and(|ub| ub <= MAX_CONSTANT_TRIPS) {
+        return None;
+    }
+    Some(format!(
+        "the upper bound of an agent's `scf.for` must be a list's `workflow.list_len` or a constant of at most {MAX_CONSTANT_TRIPS} (every iteration is bounded)"
+    ))
 }
 
 /// Calls that close a cycle, found by depth-first search in name order (deterministic).

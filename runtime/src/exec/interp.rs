@@ -291,6 +291,11 @@ impl<'p> Interpreter<'p> {
 
     fn run_loop(&self, function: &Function, op: &Op, env: &Env<'_>, mut carried: Vec<Value>) -> Result<Vec<Value>, RunError> {
         let [before, after] = op.regions.as_slice() else { return Err(error(op, "internal error: `loop` regions")) };
+        // The loader requires the bound; the loop ends normally after that many bodies even if
+        // its condition (crafted IR) would go on, as `loop (max: N)` does.
+        let Some(max_iterations) = op.attrs.get("max_iterations").and_then(serde_json::Value::as_i64) else {
+            return Err(error(op, "internal error: `loop` without `max_iterations`"));
+        };
         let mut iteration = 0i64;
         loop {
             let mut values = self.run_region(function, op, before, env, Some(iteration), carried)?;
@@ -298,7 +303,7 @@ impl<'p> Interpreter<'p> {
                 return Err(error(op, "internal error: `condition` without operands"));
             }
             let Value::Bool(go_on) = values.remove(0) else { return Err(error(op, "internal error: `condition` without a bool")) };
-            if !go_on {
+            if !go_on || iteration >= max_iterations {
                 return Ok(values);
             }
             carried = self.run_region(function, op, after, env, Some(iteration), values)?;

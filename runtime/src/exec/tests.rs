@@ -178,7 +178,7 @@ fn if_loop_and_for_compute_as_written() {
         let s3 = after.op("add", &[s2, i2], "int", json!({}));
         let i3 = after.op("add", &[i2, one], "int", json!({}));
         let after = json!({"params": [pi2, ps2], "body": after.end("yield", &[i3, s3])});
-        let r = b.full("loop", &[zero, zero], &["int", "int"], json!({}), vec![before, after], json!(null));
+        let r = b.full("loop", &[zero, zero], &["int", "int"], json!({"max_iterations": 100}), vec![before, after], json!(null));
         let three = b.int(3);
         let mut body = B::new(&b.ids);
         let (_j, pj) = body.param("int");

@@ -116,7 +116,18 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
         }
     }
     match functions.get("main") {
-        Some((FunctionKind::Agent, _, _)) => {}
+        Some((FunctionKind::Agent, params, results)) => {
+            // The language's rule for `main` (docs/language.md §8): the executable passes its
+            // command-line arguments and prints a text result.
+            let args_ok = params.is_empty() || *params == [Type::List(Box::new(Type::Text))];
+            if !args_ok || *results != [Type::Text] {
+                return Err(error(format!(
+                    "`main` is ({}) -> ({}); it must take no parameters or one `list<text>` and return `text`",
+                    list(params),
+                    list(results)
+                )));
+            }
+        }
         Some(_) => return Err(error("`main` must be an agent function")),
         None => return Err(error("the plan has no `main` function")),
     }
@@ -144,7 +155,15 @@ struct Scope<'p> {
     defined: HashSet<u32>,
     /// The ids visible here, with their types (block scoping of nested regions).
     visible: HashMap<u32, Type>,
+    /// The opcode that defined each op result, with its value for an int `const` (what a
+    /// `map`/`for` bound may be).
+    producers: HashMap<u32, (String, Option<i64>)>,
 }
+
+/// The largest constant upper bound of a `map` / `for` (2^24, the most elements a list
+/// literal in a source within agentc's 16 MiB input cap can have; after folding, a `map`
+/// over a literal list has a constant bound).
+pub const MAX_CONSTANT_TRIPS: i64 = 1 << 24;
 
 /// Every opcode the plan may hold.
 pub const OPCODES: &[&str] = &[
@@ -159,7 +178,7 @@ pub const OPCODES: &[&str] = &[
 ];
 
 fn check_function(globals: &Globals, function: &Function) -> Result<(), PlanError> {
-    let mut scope = Scope { globals, function, defined: HashSet::new(), visible: HashMap::new() };
+    let mut scope = Scope { globals, function, defined: HashSet::new(), visible: HashMap::new(), producers: HashMap::new() };
     let at = format!("function `{}`", function.name);
     for param in &function.params {
         scope.define(param, &at)?;
@@ -221,15 +240,51 @@ impl<'p> Scope<'p> {
             }
         }
         self.check_signature(op, &operands, &results).map_err(fail)?;
+        self.check_bounds(op).map_err(fail)?;
         // Regions see the values defined before the op; their own definitions stay inside.
         let region_types = self.region_shapes(op, &operands, &results).map_err(fail)?;
         for (region, (params, terminator, yields)) in op.regions.iter().zip(region_types) {
             self.check_region(region, &params, terminator, &yields, &at)?;
         }
+        let constant = if op.op == "const" { op.attrs.get("value").and_then(Json::as_i64) } else { None };
         for result in &op.results {
             self.define(result, &at)?;
+            self.producers.insert(result.id, (op.op.clone(), constant));
         }
         Ok(())
+    }
+
+    /// The language's bounds on iteration (docs/plan.md, "Bounded iteration"): a `loop`
+    /// carries its `max_iterations` (which the interpreter enforces); a `map` / `for` runs
+    /// from a constant `lb ≥ 0` in constant steps `≥ 1` up to a list's length or a constant of
+    /// at most [`MAX_CONSTANT_TRIPS`], so no plan iterates without a bound.
+    fn check_bounds(&self, op: &Op) -> Result<(), String> {
+        match op.op.as_str() {
+            "loop" => match op.attrs.get("max_iterations").and_then(Json::as_i64) {
+                Some(max) if max >= 1 => Ok(()),
+                Some(max) => Err(format!("`max_iterations` is {max}; a loop runs at most a positive number of times")),
+                None => Err("missing positive integer attribute `max_iterations` (every loop is bounded)".into()),
+            },
+            "map" | "for" => {
+                let constant = |index: usize| {
+                    op.operands.get(index).and_then(|id| self.producers.get(id)).and_then(|(_, value)| *value)
+                };
+                if !constant(0).is_some_and(|lb| lb >= 0) {
+                    return Err("the lower bound must be a `const` ≥ 0".into());
+                }
+                if !constant(2).is_some_and(|step| step >= 1) {
+                    return Err("the step must be a `const` ≥ 1".into());
+                }
+                match op.operands.get(1).and_then(|id| self.producers.get(id)) {
+                    Some((opcode, _)) if opcode == "list_len" => Ok(()),
+                    Some((_, Some(ub))) if *ub <= MAX_CONSTANT_TRIPS => Ok(()),
+                    _ => Err(format!(
+                        "the upper bound must be a list's `list_len` or a `const` of at most {MAX_CONSTANT_TRIPS} (every iteration is bounded)"
+                    )),
+                }
+            }
+            _ => Ok(()),
+        }
     }
 
     /// For each region of a structured op: its parameter types, its terminator and the types

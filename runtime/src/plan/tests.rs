@@ -303,3 +303,31 @@ fn mutated_plans_never_panic_the_loader() {
     // Some edits are harmless (a location, a placement time): the test sees both outcomes.
     assert!(accepted > 0 && accepted < 3000, "{accepted} of 3000 accepted");
 }
+
+/// The map of `valid()` is main's op 4; the loop is op 9.
+fn main_op(value: &mut serde_json::Value, index: usize) -> &mut serde_json::Value {
+    &mut main_body(value)[index]
+}
+
+#[test]
+fn iteration_is_bounded() {
+    rejects(|v| { main_op(v, 9)["attrs"].as_object_mut().unwrap().remove("max_iterations"); }, &["op 9 (`loop`)", "max_iterations"]);
+    rejects(|v| main_op(v, 9)["attrs"]["max_iterations"] = 0.into(), &["`max_iterations` is 0"]);
+    // A map up to a constant past the cap, from a run-time value, or in steps not constant.
+    rejects(|v| {
+        main_body(v)[2]["attrs"]["value"] = (MAX_CONSTANT_TRIPS + 1).into();
+        main_op(v, 4)["operands"] = serde_json::json!([2, 3, 3, 4]);
+    }, &["op 4 (`map`)", "upper bound"]);
+    rejects(|v| main_op(v, 4)["operands"] = serde_json::json!([1, 1, 3, 4]), &["lower bound"]);
+    rejects(|v| main_op(v, 4)["operands"] = serde_json::json!([2, 1, 1, 4]), &["step"]);
+    // A constant bound within the cap is what folding a map over a literal list leaves.
+    let mut value = valid();
+    main_op(&mut value, 4)["operands"] = serde_json::json!([2, 3, 3, 4]);
+    load_value(&value).expect("a constant bound of 1 loads");
+}
+
+#[test]
+fn main_has_the_language_signature() {
+    rejects(|v| v["functions"][1]["results"] = serde_json::json!(["int"]), &["`main` is (list<text>) -> (int)"]);
+    rejects(|v| v["functions"][1]["params"][0]["type"] = "text".into(), &["`main` is (text) -> (text)", "list<text>"]);
+}

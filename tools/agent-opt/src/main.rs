@@ -6,7 +6,6 @@
 
 mod verify_diagnostics;
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -130,7 +129,7 @@ fn main() -> ExitCode {
         if cli.verify_diagnostics {
             let problems = verify_diagnostics::check(chunk, *line_offset, &name, &diagnostics);
             for problem in &problems {
-                eprintln!("{problem}");
+                eprintln!("{}", agentc_frontend::diagnostic::escape_controls(&problem.to_string()));
             }
             failed |= !problems.is_empty();
             if let Ok(printed) = result {
@@ -138,7 +137,8 @@ fn main() -> ExitCode {
             }
         } else {
             for diagnostic in &diagnostics {
-                eprintln!("{}", diagnostic.to_plain());
+                // Never echo a control character of the input to the terminal.
+                eprintln!("{}", agentc_frontend::diagnostic::escape_controls(&diagnostic.to_plain()));
             }
             match result {
                 Ok(printed) => outputs.push(printed),
@@ -223,17 +223,14 @@ fn split_chunks(text: &str) -> Vec<(usize, String)> {
     chunks
 }
 
+/// Reads the input (at most `agentc_frontend::source::MAX_INPUT_BYTES`); returns its name
+/// for diagnostics and its text.
 fn read_input(path: Option<&PathBuf>) -> Result<(String, String), String> {
-    match path {
-        Some(path) if path.as_os_str() != "-" => {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-            let text = String::from_utf8(bytes).map_err(|e| format!("`{}` is not UTF-8: {e}", path.display()))?;
-            Ok((path.display().to_string(), text))
-        }
-        _ => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read stdin: {e}"))?;
-            Ok(("<stdin>".to_string(), text))
-        }
-    }
+    let bytes = agentc_frontend::source::read_input(path.map(PathBuf::as_path))?;
+    let name = match path.filter(|p| p.as_os_str() != "-") {
+        Some(path) => path.display().to_string(),
+        None => "<stdin>".to_string(),
+    };
+    let text = String::from_utf8(bytes).map_err(|e| format!("`{}` is not UTF-8: {e}", agentc_frontend::diagnostic::escape_controls(&name)))?;
+    Ok((name, text))
 }

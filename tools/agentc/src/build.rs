@@ -188,7 +188,7 @@ pub fn load_module<'c>(context: &'c Context, collector: &DiagnosticCollector, in
     let module = if input.is_mlir() {
         match agentc_compiler::parse_module(context, &input.source) {
             Some(module) => module,
-            None => return Err(fail_mlir(collector, &input.file, &input.source)),
+            None => return Err(fail_mlir_parse(collector, input)),
         }
     } else {
         let options = CheckOptions { mode: CheckMode::Build, base_dir: base_dir(&input.file) };
@@ -205,7 +205,7 @@ pub fn load_module<'c>(context: &'c Context, collector: &DiagnosticCollector, in
         }
     };
     if !agentc_compiler::verify_all(&module) {
-        return Err(fail_mlir(collector, &input.file, &input.source));
+        return Err(if input.is_mlir() { fail_mlir_parse(collector, input) } else { fail_mlir(collector, &input.file, &input.source) });
     }
     Ok(module)
 }
@@ -776,17 +776,33 @@ pub fn fail_mlir(collector: &DiagnosticCollector, file: &Path, source: &str) -> 
     ExitCode::from(1)
 }
 
+/// Renders the errors of parsing an .mlir input: MLIR names the parsed text `-`, which is
+/// this input, so they point into it.
+fn fail_mlir_parse(collector: &DiagnosticCollector, input: &Input) -> ExitCode {
+    let name = input.file.display().to_string();
+    let mut diagnostics = collector.take();
+    for position in diagnostics.iter_mut().filter_map(|d| d.position.as_mut()) {
+        if position.file == "-" {
+            position.file = name.clone();
+        }
+    }
+    let converted = to_source_diagnostics(&diagnostics, &name, &input.source);
+    report(&converted, &input.file, &input.source);
+    ExitCode::from(1)
+}
+
 fn report(diagnostics: &[Diagnostic], file: &Path, source: &str) {
     if !diagnostics.is_empty() {
         eprint!("{}", render(diagnostics, &file.display().to_string(), source));
     }
 }
 
+/// Reads an input file, at most `agentc_frontend::source::MAX_INPUT_BYTES` of it.
 fn read(file: &Path) -> Option<Vec<u8>> {
-    match std::fs::read(file) {
+    match agentc_frontend::source::read_input(Some(file)) {
         Ok(bytes) => Some(bytes),
         Err(error) => {
-            eprintln!("error: cannot read `{}`: {error}", file.display());
+            eprintln!("error: {error}");
             None
         }
     }

@@ -9,7 +9,7 @@ use crate::hir::ModelKind;
 use crate::span::Span;
 use crate::types::{DType, Ty};
 
-use super::scope::suggest;
+use super::scope::{SuggestionBudget, suggest};
 
 /// What kind of item a global name refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +77,8 @@ pub(crate) struct Globals {
     pub items: HashMap<String, Global>,
     /// Declared names in source order (for deterministic suggestions).
     pub order: Vec<String>,
+    /// The "did you mean" suggestions the program's unknown names may still get.
+    pub suggestions: SuggestionBudget,
 }
 
 impl Globals {

@@ -1,6 +1,7 @@
 //! Lexical scopes of a body: the locals table, nested name maps, and "did you mean"
 //! suggestions for unknown names.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use crate::hir::{Local, LocalId};
@@ -75,40 +76,79 @@ impl Scopes {
     }
 }
 
+/// How many unknown names of one program get a "did you mean" suggestion. Each suggestion
+/// compares the name with every visible candidate, so a program with thousands of unknown
+/// names and thousands of declarations would take quadratic time; past this many, unknown
+/// names are still reported, without a suggestion (docs/language.md, "Limits").
+pub(crate) const MAX_SUGGESTED_NAMES: u32 = 64;
+
+/// The suggestions one program may still make (see [`MAX_SUGGESTED_NAMES`]); shared by
+/// every body's checker through the globals.
+#[derive(Debug)]
+pub(crate) struct SuggestionBudget(Cell<u32>);
+
+impl Default for SuggestionBudget {
+    fn default() -> Self {
+        SuggestionBudget(Cell::new(MAX_SUGGESTED_NAMES))
+    }
+}
+
+impl SuggestionBudget {
+    /// Takes one suggestion from the budget; false once it is spent.
+    pub fn take(&self) -> bool {
+        let left = self.0.get();
+        self.0.set(left.saturating_sub(1));
+        left > 0
+    }
+}
+
 /// The closest candidate to `name` within edit distance 2 (and not a trivial guess for
 /// very short names), ties broken by the candidates' order.
 pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let len = name.chars().count();
+    let name: Vec<char> = name.chars().collect();
+    let limit = 2.min(name.len() / 2);
     let mut best: Option<(usize, &str)> = None;
+    let mut rows = (Vec::new(), Vec::new());
     for candidate in candidates {
-        if candidate == name {
-            continue;
-        }
-        let distance = edit_distance(name, candidate);
-        if distance <= 2 && distance < len / 2 + 1 && best.is_none_or(|(d, _)| distance < d) {
+        let bound = best.map_or(limit, |(d, _)| d.saturating_sub(1).min(limit));
+        if let Some(distance) = bounded_edit_distance(&name, candidate, bound, &mut rows)
+            && distance > 0
+            && best.is_none_or(|(d, _)| distance < d)
+        {
             best = Some((distance, candidate));
         }
     }
     best.map(|(_, candidate)| candidate.to_string())
 }
 
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > 2 {
-        return 3;
+/// The Levenshtein distance over characters between `a` and `b` when it is at most
+/// `bound`, else `None`; stops as soon as a row exceeds the bound (`rows` is scratch space
+/// reused across calls).
+fn bounded_edit_distance(a: &[char], b: &str, bound: usize, rows: &mut (Vec<usize>, Vec<usize>)) -> Option<usize> {
+    // Cheap rejection first: the lengths alone differ by more than the bound.
+    let b_len = b.chars().count();
+    if a.len().abs_diff(b_len) > bound {
+        return None;
     }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
+    let (previous, current) = rows;
+    previous.clear();
+    previous.extend(0..=b_len);
+    for (i, &ca) in a.iter().enumerate() {
+        current.clear();
+        current.push(i + 1);
+        let mut row_min = i + 1;
+        for (j, cb) in b.chars().enumerate() {
             let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+            let value = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            row_min = row_min.min(value);
+            current.push(value);
         }
-        previous = current;
+        if row_min > bound {
+            return None;
+        }
+        std::mem::swap(previous, current);
     }
-    previous[b.len()]
+    Some(previous[b_len]).filter(|&d| d <= bound)
 }
 
 #[cfg(test)]
@@ -120,5 +160,25 @@ mod tests {
         assert_eq!(suggest("serch", ["search", "fetch"]), Some("search".into()));
         assert_eq!(suggest("x", ["q"]), None);
         assert_eq!(suggest("completely", ["search"]), None);
+        // The closest wins; ties go to the first candidate; the name itself never does.
+        assert_eq!(suggest("lenght", ["length", "lengthy", "lenght"]), Some("length".into()));
+        assert_eq!(suggest("abcd", ["abxy", "abcx", "abcy"]), Some("abcx".into()));
+    }
+
+    #[test]
+    fn bounded_distance_matches_levenshtein() {
+        let mut rows = (Vec::new(), Vec::new());
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(bounded_edit_distance(&chars("kitten"), "sitting", 3, &mut rows), Some(3));
+        assert_eq!(bounded_edit_distance(&chars("kitten"), "sitting", 2, &mut rows), None);
+        assert_eq!(bounded_edit_distance(&chars("héllo"), "hello", 1, &mut rows), Some(1));
+        assert_eq!(bounded_edit_distance(&chars(""), "ab", 2, &mut rows), Some(2));
+    }
+
+    #[test]
+    fn budget_runs_out() {
+        let budget = SuggestionBudget::default();
+        assert!((0..MAX_SUGGESTED_NAMES).all(|_| budget.take()));
+        assert!(!budget.take());
     }
 }

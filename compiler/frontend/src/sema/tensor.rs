@@ -184,7 +184,23 @@ impl FnCx<'_> {
         Some(TBlock { stmts, value: Some(Box::new(value)), span: decl.body.span })
     }
 
+    /// Checks an expression; a tensor result beyond the size limit (broadcasting and
+    /// `matmul` can build one from written types within it) is an error here.
     fn expr(&mut self, expr: &Expr, hint: Option<DType>) -> Option<TExpr> {
+        let checked = self.expr_of_kind(expr, hint)?;
+        if let Ty::Tensor { dims, .. } = &checked.ty
+            && !crate::types::tensor_size_ok(dims)
+        {
+            self.error(Diagnostic::error(
+                format!("tensor `{}` is too large: more than 2^48 elements", checked.ty),
+                expr.span,
+            ));
+            return None;
+        }
+        Some(checked)
+    }
+
+    fn expr_of_kind(&mut self, expr: &Expr, hint: Option<DType>) -> Option<TExpr> {
         let span = expr.span;
         match &expr.kind {
             ExprKind::Int(v) => {
@@ -281,11 +297,13 @@ impl FnCx<'_> {
             );
             return;
         }
-        let visible = self.scopes.visible();
-        let candidates = visible.iter().map(String::as_str).chain(self.g.names()).chain(TENSOR_BUILTINS.iter().copied());
         let mut diagnostic = Diagnostic::error(format!("unknown name `{name}`"), span);
-        if let Some(s) = suggest(name, candidates) {
-            diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
+        if self.g.suggestions.take() {
+            let visible = self.scopes.visible();
+            let candidates = visible.iter().map(String::as_str).chain(self.g.names()).chain(TENSOR_BUILTINS.iter().copied());
+            if let Some(s) = suggest(name, candidates) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
+            }
         }
         self.error(diagnostic);
     }

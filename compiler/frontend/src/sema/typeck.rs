@@ -274,13 +274,15 @@ impl<'g> BodyCx<'g> {
         if let [arg] = args
             && arg.name.as_ref().is_some_and(|n| n.name == "max")
         {
+            // Positive, as docs/language.md §5.5 says: `max: 0` would be a body that never
+            // runs (and the IR verifier and the plan loader require max_iterations ≥ 1).
             if let ExprKind::Int(n) = arg.value.kind
-                && n >= 0
+                && n >= 1
             {
                 return Some(n as u64);
             }
             self.error(
-                Diagnostic::error("the loop bound must be a non-negative integer literal", arg.value.span)
+                Diagnostic::error("the loop bound must be a positive integer literal", arg.value.span)
                     .with_help("write `loop (max: 3) { … }`"),
             );
             return None;
@@ -444,17 +446,19 @@ impl<'g> BodyCx<'g> {
         None
     }
 
-    /// Reports an unknown name with a suggestion.
+    /// Reports an unknown name, with a suggestion while the program's budget lasts.
     pub fn unknown_name(&mut self, name: &str, span: Span) {
-        let visible = self.scopes.visible();
-        let candidates = visible
-            .iter()
-            .map(String::as_str)
-            .chain(self.g.names())
-            .chain(AGENT_BUILTINS.iter().copied());
         let mut diagnostic = Diagnostic::error(format!("unknown name `{name}`"), span);
-        if let Some(s) = suggest(name, candidates) {
-            diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
+        if self.g.suggestions.take() {
+            let visible = self.scopes.visible();
+            let candidates = visible
+                .iter()
+                .map(String::as_str)
+                .chain(self.g.names())
+                .chain(AGENT_BUILTINS.iter().copied());
+            if let Some(s) = suggest(name, candidates) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
+            }
         }
         self.error(diagnostic);
     }
