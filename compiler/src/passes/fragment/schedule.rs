@@ -281,6 +281,17 @@ fn producers_of(value: Val, index_of: &HashMap<usize, usize>, memo: &mut HashMap
                 out.insert(index);
             } else {
                 let result_index = op.results().iter().position(|r| r.0.ptr == value.0.ptr).unwrap_or(0);
+                if matches!(op.name().as_str(), "scf.if" | "scf.for" | "scf.while") {
+                    // A structured op's results exist once it has run to its end: after
+                    // every fragment inside it (a loop's last iteration, every `map` body,
+                    // the taken branch), not only those feeding the yielded value (the loop
+                    // body's yield is a back edge, left out below, so a tool after a loop
+                    // would otherwise be placed beside the loop).
+                    out.extend(op.nested_ops().into_iter().filter_map(|inner| index_of.get(&(inner.0.ptr as usize)).copied()));
+                    for operand in op.operands() {
+                        out.extend(producers_of(operand, index_of, memo, depth + 1));
+                    }
+                }
                 match op.name().as_str() {
                     "scf.if" | "scf.for" => {
                         // Which branch's value an `if` yields depends on its condition
