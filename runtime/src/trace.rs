@@ -3,11 +3,21 @@
 //! ui.perfetto.dev open.
 //!
 //! One process (`pid` 1, named after the program); one thread id (`tid`) per track, a track
-//! per device (`cpu`, `cuda:0`…), named by `thread_name` metadata and ordered by
-//! `thread_sort_index` (order of creation); one complete event (`"ph": "X"`, `ts` and `dur`
-//! in microseconds since the trace started) per slice: a fragment, a decode step. The file is
-//! written to a temporary file in the same folder and renamed, so a reader never sees half.
+//! per device and lane (`cpu`, `cpu lane 2`, `cuda:0`…), named by `thread_name` metadata and
+//! ordered by `thread_sort_index` (order of creation); one complete event (`"ph": "X"`, `ts`
+//! and `dur` in microseconds since the trace started) per slice: a fragment, a decode step.
+//! The file is written to a temporary file in the same folder and renamed, so a reader never
+//! sees half.
+//!
+//! Perfetto draws the slices of one track as a stack, so they must nest (never partially
+//! overlap). Slices recorded by one thread nest (a thread finishes an inner slice before its
+//! outer one), so concurrent work gets a **lane** per thread: a thread that runs `map` bodies
+//! or fragments beside others holds a [`Lane`] while it works ([`Trace::lane`]), and its
+//! slices go to its device's track of that lane. The first thread of a run records on lane 1
+//! (the plain device name); a lane is reused only after the thread holding it let it go.
 
+use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
@@ -29,6 +39,43 @@ struct Inner {
     events: Vec<Value>,
     /// Keys of the planned slices recorded (each planned fragment once).
     planned: std::collections::HashSet<String>,
+    /// The lanes held by threads other than the first (lane 0 is never handed out).
+    busy_lanes: BTreeSet<u32>,
+    /// Per planned track name, the slices of each of its lanes (to place a planned slice on
+    /// the first lane where it nests).
+    planned_lanes: std::collections::HashMap<String, Vec<Vec<(f64, f64)>>>,
+}
+
+thread_local! {
+    /// The lane of the current thread (0 unless it holds a [`Lane`]).
+    static LANE: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A lane held by the current thread (see the module doc); given back when dropped.
+#[derive(Debug)]
+pub struct Lane<'t> {
+    trace: &'t Trace,
+    lane: u32,
+    previous: u32,
+}
+
+impl Drop for Lane<'_> {
+    fn drop(&mut self) {
+        LANE.with(|l| l.set(self.previous));
+        self.trace.inner.lock().unwrap().busy_lanes.remove(&self.lane);
+    }
+}
+
+/// The name of lane `lane` (0-based) of the track `name`.
+fn lane_name(name: &str, lane: u32) -> String {
+    if lane == 0 { name.to_string() } else { format!("{name} lane {}", lane + 1) }
+}
+
+/// Whether the slices `a` and `b` (start, end in µs) nest or are disjoint, up to a rounding
+/// error of a nanosecond.
+fn nests(a: (f64, f64), b: (f64, f64)) -> bool {
+    const EPS: f64 = 1e-3;
+    a.1 <= b.0 + EPS || b.1 <= a.0 + EPS || (a.0 <= b.0 + EPS && b.1 <= a.1 + EPS) || (b.0 <= a.0 + EPS && a.1 <= b.1 + EPS)
 }
 
 /// A track (one `tid`) of a [`Trace`].
@@ -41,9 +88,29 @@ impl Trace {
         Trace { process: process.into(), start: Instant::now(), inner: Mutex::new(Inner::default()) }
     }
 
-    /// The track named `name`, created on first use (tids 1, 2, … in order of creation).
-    pub fn track(&self, name: &str) -> Track {
+    /// Takes the lowest free lane for the current thread until the guard is dropped: call it
+    /// on a thread started to run work beside others (a `map` body, a fragment).
+    pub fn lane(&self) -> Lane<'_> {
         let mut inner = self.inner.lock().unwrap();
+        let lane = (1..).find(|l| !inner.busy_lanes.contains(l)).unwrap_or(u32::MAX);
+        inner.busy_lanes.insert(lane);
+        let previous = LANE.with(|l| l.replace(lane));
+        Lane { trace: self, lane, previous }
+    }
+
+    /// The track of device (or activity) `name` on the current thread's lane, created on first
+    /// use (tids 1, 2, … in order of creation).
+    pub fn track(&self, name: &str) -> Track {
+        self.named_track(&lane_name(name, LANE.with(Cell::get)))
+    }
+
+    /// The track called exactly `name`.
+    fn named_track(&self, name: &str) -> Track {
+        let mut inner = self.inner.lock().unwrap();
+        Self::track_in(&mut inner, name)
+    }
+
+    fn track_in(inner: &mut Inner, name: &str) -> Track {
         if let Some(i) = inner.tracks.iter().position(|t| t == name) {
             return Track(i as u32 + 1);
         }
@@ -67,10 +134,11 @@ impl Trace {
         self.inner.lock().unwrap().events.push(event);
     }
 
-    /// Records, once per `key`, the slice the scheduler planned: `name` on `track` from
-    /// `start_s` to `finish_s` seconds after the trace began (category `planned`), so a
-    /// planned track can be read against the actual one.
-    pub fn planned(&self, track: Track, key: &str, name: &str, start_s: f64, finish_s: f64, args: &[(&str, String)]) {
+    /// Records, once per `key`, the slice the scheduler planned: `name` on the track named
+    /// `track` from `start_s` to `finish_s` seconds after the trace began (category
+    /// `planned`), so a planned track can be read against the actual one. Planned slices that
+    /// would partially overlap go to further lanes of the track (`… lane 2`).
+    pub fn planned(&self, track: &str, key: &str, name: &str, start_s: f64, finish_s: f64, args: &[(&str, String)]) {
         let mut inner = self.inner.lock().unwrap();
         if !inner.planned.insert(key.to_string()) {
             return;
@@ -79,6 +147,17 @@ impl Trace {
             args.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect();
         let ts = (start_s * 1e6).max(0.0);
         let dur = ((finish_s - start_s) * 1e6).max(0.0);
+        let span = (ts, ts + dur);
+        let lanes = inner.planned_lanes.entry(track.to_string()).or_default();
+        let lane = match lanes.iter().position(|slices| slices.iter().all(|&s| nests(s, span))) {
+            Some(lane) => lane,
+            None => {
+                lanes.push(Vec::new());
+                lanes.len() - 1
+            }
+        };
+        lanes[lane].push(span);
+        let track = Self::track_in(&mut inner, &lane_name(track, lane as u32));
         inner.events.push(json!({"name": name, "cat": "planned", "ph": "X", "ts": ts, "dur": dur,
                                  "pid": 1, "tid": track.0, "args": args}));
     }
@@ -194,6 +273,59 @@ mod tests {
         assert_eq!(prefill["args"]["planned_start_us"], "0");
         assert_eq!(by_name("decode step 0")["tid"], 2);
         assert_eq!(by_name("tool search")["args"]["attempt"], "1");
+    }
+
+    #[test]
+    fn concurrent_threads_record_on_lanes_of_their_own() {
+        let trace = Trace::new("app");
+        let t0 = trace.start;
+        let at = |us: u64| t0 + Duration::from_micros(us);
+        let both_hold_a_lane = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            for k in 0..2u64 {
+                let (trace, barrier) = (&trace, &both_hold_a_lane);
+                scope.spawn(move || {
+                    let _lane = trace.lane();
+                    barrier.wait();
+                    trace.slice(trace.track("cpu"), "body", "fragment", at(10 + k), at(100 + k), &[]);
+                });
+            }
+        });
+        trace.slice(trace.track("cpu"), "after", "fragment", at(200), at(210), &[]);
+        let v = trace.to_json();
+        let events = v["traceEvents"].as_array().unwrap();
+        let names: Vec<&str> = events.iter().filter(|e| e["name"] == "thread_name").map(|e| e["args"]["name"].as_str().unwrap()).collect();
+        let mut lanes = names.clone();
+        lanes.sort();
+        assert_eq!(lanes, ["cpu", "cpu lane 2", "cpu lane 3"], "the two bodies overlapped, so they held two lanes");
+        let tids: BTreeSet<u64> = events.iter().filter(|e| e["name"] == "body").map(|e| e["tid"].as_u64().unwrap()).collect();
+        assert_eq!(tids.len(), 2, "overlapping slices on different tracks");
+        // Lanes are given back: a later thread takes the lowest free one again.
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let _lane = trace.lane();
+                trace.slice(trace.track("cpu"), "later", "fragment", at(300), at(310), &[]);
+            });
+        });
+        let v = trace.to_json();
+        let later = v["traceEvents"].as_array().unwrap().iter().find(|e| e["name"] == "later").unwrap().clone();
+        let lane2 = v["traceEvents"].as_array().unwrap().iter().find(|e| e["args"]["name"] == "cpu lane 2").unwrap()["tid"].clone();
+        assert_eq!(later["tid"], lane2);
+    }
+
+    #[test]
+    fn overlapping_planned_slices_go_to_further_lanes() {
+        let trace = Trace::new("app");
+        trace.planned("cpu (planned)", "a", "a", 0.0, 2.0, &[]);
+        trace.planned("cpu (planned)", "b", "b", 0.5, 1.0, &[]);
+        trace.planned("cpu (planned)", "c", "c", 1.5, 3.0, &[]);
+        trace.planned("cpu (planned)", "c", "c", 1.5, 3.0, &[]);
+        let v = trace.to_json();
+        let events = v["traceEvents"].as_array().unwrap();
+        let tid = |n: &str| events.iter().find(|e| e["name"] == n && e["ph"] == "X").unwrap()["tid"].as_u64().unwrap();
+        assert_eq!(tid("a"), tid("b"), "b nests in a");
+        assert_ne!(tid("a"), tid("c"), "c partially overlaps a");
+        assert_eq!(events.iter().filter(|e| e["ph"] == "X").count(), 3);
     }
 
     #[test]

@@ -108,6 +108,19 @@ pub struct Edge {
     pub bytes: f64,
 }
 
+/// An `if` of the program: the fragments of each arm and how likely each arm is. Both
+/// arms are in the graph (their fragments' weights include the arm's probability); the
+/// per-path analysis ([`crate::paths`]) times each combination of arms on its own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Branch {
+    /// A readable name (`if (router.agent:12:5)`).
+    pub name: String,
+    /// The probabilities of the then and else arms (summing to 1).
+    pub probabilities: [f64; 2],
+    /// The fragments nested anywhere in the then and else arms (nested `if`s included).
+    pub arms: [Vec<usize>; 2],
+}
+
 /// A whole request's fragment graph (a DAG; edges go from lower to higher index is NOT
 /// required).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -118,4 +131,6 @@ pub struct Workload {
     pub edges: Vec<Edge>,
     /// The models fragments refer to.
     pub models: Vec<ModelNeeds>,
+    /// The program's `if`s, outer ones before the ones nested in them.
+    pub branches: Vec<Branch>,
 }

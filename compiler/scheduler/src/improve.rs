@@ -22,7 +22,13 @@ const MAX_PASSES: usize = 8;
 /// (seconds over the SLA, 0 when met or absent), then the objective, then the other
 /// measure as a tie-break.
 pub fn score(t: &Timing, objective: Objective, sla: Option<f64>) -> [f64; 3] {
-    let violation = sla.map_or(0.0, |s| (t.makespan - s).max(0.0));
+    score_judged(t, objective, sla, t.makespan)
+}
+
+/// [`score`] with the SLA judged on `sla_latency` (the worst path's or the expected
+/// latency over `if` branches, see [`crate::paths`]) rather than the makespan.
+pub fn score_judged(t: &Timing, objective: Objective, sla: Option<f64>, sla_latency: f64) -> [f64; 3] {
+    let violation = sla.map_or(0.0, |s| (sla_latency - s).max(0.0));
     match objective {
         Objective::Latency => [violation, t.makespan, t.cost],
         Objective::Cost => [violation, t.cost, t.makespan],
@@ -64,6 +70,22 @@ pub fn improve_counted(
     objective: Objective,
     sla: Option<f64>,
 ) -> (Timing, ImproveStats) {
+    improve_judged(p, start, objective, sla, &|t: &Timing| t.makespan)
+}
+
+/// [`improve_counted`] with the SLA judged on `sla_latency(timing)` (see [`score_judged`]).
+pub fn improve_judged(
+    p: &Problem,
+    start: Timing,
+    objective: Objective,
+    sla: Option<f64>,
+    sla_latency: &dyn Fn(&Timing) -> f64,
+) -> (Timing, ImproveStats) {
+    let score = |t: &Timing, objective: Objective, sla: Option<f64>| {
+        // Judging costs a re-timing per path: only when there is an SLA to judge.
+        let latency = if sla.is_some() { sla_latency(t) } else { t.makespan };
+        score_judged(t, objective, sla, latency)
+    };
     let n = p.len();
     let mut accepted = 0;
     let mut best = start;

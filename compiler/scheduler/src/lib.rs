@@ -13,6 +13,7 @@ pub mod heft;
 pub mod improve;
 pub mod llm;
 pub mod oracle;
+pub mod paths;
 pub mod presets;
 pub mod report;
 pub mod schedule;
@@ -21,8 +22,9 @@ pub mod target;
 pub mod timeline;
 
 pub use error::ScheduleError;
-pub use graph::{Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Pin, Profile, Workload};
+pub use graph::{Branch, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Pin, Profile, Workload};
 pub use oracle::{Optimum, optimal};
+pub use paths::{PathLatency, PathSummary, SlaBasis};
 pub use presets::{load, preset, preset_names, preset_toml};
 pub use schedule::{
     Baseline, Objective, Options, Placement, Schedule, Transfer, schedule, schedule_baseline,

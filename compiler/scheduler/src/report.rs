@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::graph::{FragmentKind, Workload};
+use crate::paths::SlaBasis;
 use crate::schedule::{Objective, Schedule};
 use crate::target::{Target, fragment_kind_name};
 
@@ -139,15 +140,60 @@ pub fn to_table(s: &Schedule, w: &Workload) -> String {
             );
         }
     }
-    if let Some(sla) = s.sla_seconds {
+    let branching = s.paths.paths.len() > 1;
+    if branching {
         let _ = writeln!(
             out,
-            "SLA {}: {}",
-            format_seconds(sla),
-            if s.sla_met { "met" } else { "NOT met" }
+            "paths through the ifs: {}{}; worst {} (probability {}), expected {}",
+            s.paths.paths.len(),
+            if s.paths.truncated { " (more not enumerated)" } else { "" },
+            format_seconds(s.paths.worst_latency),
+            format_probability(s.paths.worst_probability),
+            format_seconds(s.paths.expected_latency)
         );
+        for (i, path) in s.paths.paths.iter().enumerate() {
+        let if_name = |b: usize| w.branches.get(b).map_or_else(|| format!("if {}", b + 1), |br| br.name.clone());
+            let arms: Vec<String> = path
+                .arms
+                .iter()
+                .map(|&(b, arm)| format!("{} {}", if_name(b), if arm == 0 { "then" } else { "else" }))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  path {}: {} with probability {}: {}",
+                i + 1,
+                format_seconds(path.latency),
+                format_probability(path.probability),
+                arms.join(", ")
+            );
+        }
+    }
+    if let Some(sla) = s.sla_seconds {
+        let verdict = if s.sla_met { "met" } else { "NOT met" };
+        if branching {
+            let basis = match s.sla_basis {
+                SlaBasis::Worst => "the worst path",
+                SlaBasis::Expected => "the expected latency",
+            };
+            let _ = writeln!(
+                out,
+                "SLA {}: {verdict} on {basis} ({}); met with probability {}",
+                format_seconds(sla),
+                format_seconds(s.sla_latency),
+                format_probability(s.paths.probability_within(sla))
+            );
+        } else {
+            let _ = writeln!(out, "SLA {}: {verdict}", format_seconds(sla));
+        }
     }
     out
+}
+
+/// A probability with up to four decimals (`0.5`, `0.0625`).
+fn format_probability(p: f64) -> String {
+    let text = format!("{p:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() { "0".to_string() } else { text.to_string() }
 }
 
 #[derive(Serialize)]
@@ -173,6 +219,9 @@ struct JsonSchedule<'a> {
     critical_path: &'a [usize],
     placements: Vec<JsonFragment<'a>>,
     transfers: &'a [crate::schedule::Transfer],
+    sla_basis: SlaBasis,
+    sla_latency: f64,
+    paths: &'a crate::paths::PathSummary,
 }
 
 /// The schedule as pretty JSON with a fixed field order.
@@ -200,6 +249,9 @@ pub fn to_json(s: &Schedule, w: &Workload) -> String {
             })
             .collect(),
         transfers: &s.transfers,
+        sla_basis: s.sla_basis,
+        sla_latency: s.sla_latency,
+        paths: &s.paths,
     };
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }

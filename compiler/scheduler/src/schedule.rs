@@ -8,7 +8,8 @@ use crate::cost::Problem;
 use crate::error::ScheduleError;
 use crate::graph::{FragmentKind, Workload};
 use crate::heft::{Mode, Timing, critical_path, heft, list_schedule};
-use crate::improve::improve;
+use crate::improve::improve_judged;
+use crate::paths::{PathSummary, Paths, SlaBasis};
 use crate::target::Target;
 
 /// What the improvement phase minimises.
@@ -31,6 +32,9 @@ pub struct Options {
     pub sla_seconds: Option<f64>,
     /// Stop after HEFT (no improvement phase).
     pub heft_only: bool,
+    /// What the SLA is judged on over `if` branches: the worst path (default) or the
+    /// expected latency ([`crate::paths`]).
+    pub sla_basis: SlaBasis,
 }
 
 /// Where and when one fragment runs.
@@ -87,8 +91,15 @@ pub struct Schedule {
     pub critical_path: Vec<usize>,
     /// The SLA asked for, if any.
     pub sla_seconds: Option<f64>,
-    /// Whether the makespan meets the SLA (true without one).
+    /// Whether [`Schedule::sla_latency`] meets the SLA (true without one).
     pub sla_met: bool,
+    /// What the SLA is judged on.
+    pub sla_basis: SlaBasis,
+    /// The latency the SLA is judged on: the worst path's (the makespan when the program
+    /// has no `if`) or the expected latency.
+    pub sla_latency: f64,
+    /// The latency of each path through the `if`s with this placement.
+    pub paths: PathSummary,
     /// Tokens generated per request (decode tokens × weight).
     pub generated_tokens: f64,
 }
@@ -109,9 +120,11 @@ pub fn schedule(
     options: &Options,
 ) -> Result<Schedule, ScheduleError> {
     let p = Problem::new(workload, target)?;
+    let paths = Paths::new(workload);
     let mut t = heft(&p)?;
     if !options.heft_only {
-        t = improve(&p, t, options.objective, options.sla_seconds);
+        let judge = |t: &Timing| if paths.branching() { paths.summarize(&p, t).judged(options.sla_basis) } else { t.makespan };
+        t = improve_judged(&p, t, options.objective, options.sla_seconds, &judge).0;
     }
     Ok(to_schedule(&p, &t, options))
 }
@@ -169,6 +182,8 @@ pub fn schedule_baseline(
 /// Turns a timing into the output form.
 pub(crate) fn to_schedule(p: &Problem, t: &Timing, options: &Options) -> Schedule {
     let w = p.workload;
+    let paths = Paths::new(w).summarize(p, t);
+    let sla_latency = paths.judged(options.sla_basis);
     let placements = (0..p.len())
         .map(|f| Placement {
             fragment: f,
@@ -218,7 +233,10 @@ pub(crate) fn to_schedule(p: &Problem, t: &Timing, options: &Options) -> Schedul
         sla_seconds: options.sla_seconds,
         sla_met: options
             .sla_seconds
-            .is_none_or(|s| t.makespan <= s * (1.0 + 1e-12)),
+            .is_none_or(|s| sla_latency <= s * (1.0 + 1e-12)),
+        sla_basis: options.sla_basis,
+        sla_latency,
+        paths,
         generated_tokens,
     }
 }

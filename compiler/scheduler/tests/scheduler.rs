@@ -68,6 +68,7 @@ fn fork_join() -> Workload {
         fragments,
         edges: vec![e(0, 1), e(0, 2), e(0, 3), e(1, 4), e(2, 4), e(3, 4)],
         models: vec![],
+        ..Default::default()
     }
 }
 
@@ -157,6 +158,7 @@ memory_eff = 1.0
             bytes: 0.0,
         }],
         models: vec![],
+        ..Default::default()
     };
     let s = schedule(
         &w,
@@ -185,6 +187,7 @@ fn pins_are_honoured() {
         fragments: vec![compute("big", 1e4)],
         edges: vec![],
         models: vec![],
+        ..Default::default()
     };
     assert!(
         schedule(&w, &t, &Options::default()).unwrap().placements[0]
@@ -206,6 +209,7 @@ fn impossible_pins_are_rejected_with_a_reason() {
         fragments: vec![compute("k", 1.0)],
         edges: vec![],
         models: vec![],
+        ..Default::default()
     };
     w.fragments[0].pin = Some(Pin::Named("tpu_0".into()));
     let e = schedule(&w, &t, &Options::default()).unwrap_err();
@@ -368,6 +372,7 @@ fn an_sla_bounds_the_cost_objective() {
         objective: Objective::Cost,
         sla_seconds: Some(fast.makespan * 1.0001),
         heft_only: false,
+        ..Default::default()
     };
     let s = schedule(&w, &target, &sla).unwrap();
     assert!(s.sla_met && s.makespan <= fast.makespan * 1.0001);
@@ -550,4 +555,149 @@ fn bad_workloads_are_errors_not_panics() {
         (s.makespan, s.total_cost, s.placements.len()),
         (0.0, 0.0, 0)
     );
+}
+
+/// `route` (a host step) then `if`: the then arm is a 22.6 s tool, the else arm a 2 s tool,
+/// each at probability ½ (weight ½); `out` joins them.
+fn branching_request() -> Workload {
+    let tool = |name: &str, seconds: f64| {
+        let mut t = compute(name, 0.0);
+        t.kind = FragmentKind::Tool;
+        t.profile.fixed_seconds = seconds;
+        t.weight = 0.5;
+        t
+    };
+    let e = |from, to| Edge { from, to, bytes: 1.0 };
+    Workload {
+        fragments: vec![compute("route", 0.0), tool("slow", 22.6), tool("fast", 2.0), compute("out", 0.0)],
+        edges: vec![e(0, 1), e(0, 2), e(1, 3), e(2, 3)],
+        branches: vec![Branch { name: "if route".into(), probabilities: [0.5, 0.5], arms: [vec![1], vec![2]] }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_sla_is_judged_on_the_worst_path_not_the_averaged_graph() {
+    let w = branching_request();
+    let options = Options { sla_seconds: Some(20.0), ..Default::default() };
+    let s = schedule(&w, &two_cpus(), &options).unwrap();
+    // Both arms at half weight side by side: 11.3 s, which used to pass the 20 s SLA.
+    assert!((s.makespan - 11.3).abs() < 1e-9, "makespan {}", s.makespan);
+    assert_eq!(s.paths.paths.len(), 2);
+    let then = &s.paths.paths[0];
+    let other = &s.paths.paths[1];
+    assert_eq!((then.arms.clone(), then.probability), (vec![(0, 0)], 0.5));
+    assert_eq!((other.arms.clone(), other.probability), (vec![(0, 1)], 0.5));
+    assert!((then.latency - 22.6).abs() < 1e-9 && (other.latency - 2.0).abs() < 1e-9, "{:?}", s.paths);
+    assert!((s.paths.worst_latency - 22.6).abs() < 1e-9 && s.paths.worst_probability == 0.5);
+    assert!((s.paths.expected_latency - 12.3).abs() < 1e-9);
+    assert!((s.paths.probability_within(20.0) - 0.5).abs() < 1e-12);
+    assert!(!s.sla_met, "the then path takes 22.6 s > 20 s");
+    assert!((s.sla_latency - 22.6).abs() < 1e-9);
+    // Opting for the expected latency (12.3 s) meets it.
+    let expected = Options { sla_basis: SlaBasis::Expected, ..options };
+    let s = schedule(&w, &two_cpus(), &expected).unwrap();
+    assert!(s.sla_met && (s.sla_latency - 12.3).abs() < 1e-9);
+}
+
+#[test]
+fn nested_branches_give_one_path_per_reached_arm_combination() {
+    // if A { x; if B { y } else { z } } else { w }: paths x+y, x+z, w (B is not reached
+    // on the else path), probabilities 0.9·0.3, 0.9·0.7, 0.1.
+    let f = |name: &str, gflop: f64, weight: f64| {
+        let mut c = compute(name, gflop);
+        c.weight = weight;
+        c
+    };
+    let w = Workload {
+        fragments: vec![f("x", 1.0, 0.9), f("y", 4.0, 0.27), f("z", 2.0, 0.63), f("w", 8.0, 0.1)],
+        edges: vec![Edge { from: 0, to: 1, bytes: 0.0 }, Edge { from: 0, to: 2, bytes: 0.0 }],
+        branches: vec![
+            Branch { name: "if A".into(), probabilities: [0.9, 0.1], arms: [vec![0, 1, 2], vec![3]] },
+            Branch { name: "if B".into(), probabilities: [0.3, 0.7], arms: [vec![1], vec![2]] },
+        ],
+        ..Default::default()
+    };
+    let s = schedule(&w, &two_cpus(), &Options::default()).unwrap();
+    let got: Vec<(Vec<(usize, usize)>, f64, f64)> =
+        s.paths.paths.iter().map(|p| (p.arms.clone(), (p.probability * 1e9).round() / 1e9, (p.latency * 1e9).round() / 1e9)).collect();
+    assert_eq!(
+        got,
+        [
+            (vec![(0, 0), (1, 0)], 0.27, 5.0),
+            (vec![(0, 0), (1, 1)], 0.63, 3.0),
+            (vec![(0, 1)], 0.1, 8.0),
+        ]
+    );
+    assert_eq!(s.paths.worst_latency, 8.0);
+    let total: f64 = s.paths.paths.iter().map(|p| p.probability).sum();
+    assert!((total - 1.0).abs() < 1e-12);
+}
+
+
+#[test]
+fn reports_give_the_latency_per_path_and_the_sla_verdict_on_the_worst() {
+    let w = branching_request();
+    let s = schedule(&w, &two_cpus(), &Options { sla_seconds: Some(20.0), ..Default::default() }).unwrap();
+    let table = to_table(&s, &w);
+    assert!(table.contains("paths through the ifs: 2; worst 22.600 s (probability 0.5), expected 12.300 s"), "{table}");
+    assert!(table.contains("  path 1: 22.600 s with probability 0.5: if route then\n"), "{table}");
+    assert!(table.contains("  path 2: 2.000 s with probability 0.5: if route else\n"), "{table}");
+    assert!(table.contains("SLA 20.000 s: NOT met on the worst path (22.600 s); met with probability 0.5"), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&to_json(&s, &w)).unwrap();
+    assert_eq!(json["sla_met"], false);
+    assert_eq!(json["sla_basis"], "worst");
+    assert_eq!(json["paths"]["paths"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn cost_under_an_sla_honours_the_worst_path_unless_expected_is_asked_for() {
+    // A cheap 1 GFLOP/s CPU and a dear 10 GFLOP/s one. The then arm (20 GFLOP, probability
+    // ½) takes 20 s on the cheap CPU: 10 s at half weight, within a 15 s SLA on average,
+    // but not on its path; so cost under the SLA must pay for the fast CPU.
+    let text = r#"
+name = "cheap-and-fast"
+[[device]]
+name = "slow"
+kind = "cpu"
+peak_flops = { f32 = 1e9 }
+mem_bandwidth = 1e12
+mem_bytes = 1e12
+price_per_hour = 1.0
+launch_overhead_s = 0.0
+compute_eff = 1.0
+memory_eff = 1.0
+[[device]]
+name = "fast"
+kind = "cpu"
+peak_flops = { f32 = 1e10 }
+mem_bandwidth = 1e12
+mem_bytes = 1e12
+price_per_hour = 100.0
+launch_overhead_s = 0.0
+compute_eff = 1.0
+memory_eff = 1.0
+[[link]]
+between = ["slow", "fast"]
+bandwidth = 1e9
+latency = 0.0
+"#;
+    let t = Target::from_toml_str(text, "cheap-and-fast").unwrap();
+    let mut heavy = compute("heavy", 20.0);
+    heavy.weight = 0.5;
+    let mut light = compute("light", 0.0);
+    light.weight = 0.5;
+    let w = Workload {
+        fragments: vec![heavy, light],
+        branches: vec![Branch { name: "if".into(), probabilities: [0.5, 0.5], arms: [vec![0], vec![1]] }],
+        ..Default::default()
+    };
+    let worst = Options { objective: Objective::Cost, sla_seconds: Some(15.0), ..Default::default() };
+    let s = schedule(&w, &t, &worst).unwrap();
+    assert_eq!(s.placements[0].device, "fast", "{:?}", s.placements);
+    assert!(s.sla_met && s.sla_latency <= 15.0);
+    let expected = Options { sla_basis: SlaBasis::Expected, ..worst };
+    let s = schedule(&w, &t, &expected).unwrap();
+    assert_eq!(s.placements[0].device, "slow", "the expected 10 s meets the SLA on the cheap CPU");
+    assert!(s.sla_met && (s.sla_latency - 10.0).abs() < 1e-9 && (s.paths.worst_latency - 20.0).abs() < 1e-9);
 }

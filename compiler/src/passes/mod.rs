@@ -29,6 +29,9 @@ pub struct PassContext {
     pub objective: Option<String>,
     /// `--sla` override, in seconds.
     pub sla_seconds: Option<f64>,
+    /// `--sla-basis`: what the SLA is judged on when the program branches (default: the
+    /// worst path).
+    pub sla_basis: agentc_scheduler::SlaBasis,
 }
 
 /// One registered pass.

@@ -56,10 +56,13 @@ impl<'a> Env<'a> {
         Env { parent: None, values: RwLock::new(IdMap::default()), path: Vec::new() }
     }
 
-    fn child(parent: &'a Env<'a>, iteration: Option<i64>) -> Self {
+    /// A region's scope inside `parent`, sized for `capacity` values (its parameters and
+    /// results), so the map is not regrown while the region runs.
+    fn child(parent: &'a Env<'a>, iteration: Option<i64>, capacity: usize) -> Self {
         let mut path = parent.path.clone();
         path.extend(iteration);
-        Env { parent: Some(parent), values: RwLock::new(IdMap::default()), path }
+        let values = IdMap::with_capacity_and_hasher(capacity, Default::default());
+        Env { parent: Some(parent), values: RwLock::new(values), path }
     }
 
     pub(super) fn get(&self, id: u32) -> Option<Value> {
@@ -115,7 +118,7 @@ impl<'p> Interpreter<'p> {
         let main = self.plan.function("main").ok_or_else(|| RunError { loc: String::new(), message: "the plan has no `main`".into() })?;
         let args: Vec<Value> = match main.params.len() {
             0 => vec![],
-            _ => vec![Value::List(args.iter().cloned().map(Value::Text).collect())],
+            _ => vec![Value::list(args.iter().cloned().map(Value::Text).collect())],
         };
         let (finished, finished_wait) = std::sync::mpsc::channel::<()>();
         let mut results = std::thread::scope(|scope| {
@@ -135,7 +138,7 @@ impl<'p> Interpreter<'p> {
             drop(finished);
             results
         })?;
-        Ok(if results.len() == 1 { results.remove(0) } else { Value::List(results) })
+        Ok(if results.len() == 1 { results.remove(0) } else { Value::list(results) })
     }
 
     fn call_function(&self, function: &Function, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
@@ -169,9 +172,8 @@ impl<'p> Interpreter<'p> {
             trace.slice(trace.track(&placement.device), &name, "fragment", started, Instant::now(), &args);
             if let (Some(start), Some(finish)) = (placement.start, placement.finish) {
                 // The schedule, on a track of its own next to the device's actual one.
-                let track = trace.track(&format!("{} (planned)", placement.device));
                 let key = format!("{}|{}|{}", placement.device, name, op.loc);
-                trace.planned(track, &key, &name, start, finish, &[("loc", op.loc.clone())]);
+                trace.planned(&format!("{} (planned)", placement.device), &key, &name, start, finish, &[("loc", op.loc.clone())]);
             }
         }
         let results = results?;
@@ -189,7 +191,8 @@ impl<'p> Interpreter<'p> {
     }
 
     fn run_region(&self, function: &Function, op: &Op, region: &Region, parent: &Env<'_>, iteration: Option<i64>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
-        let env = Env::child(parent, iteration);
+        let capacity = region.params.len() + region.body.iter().map(|op| op.results.len()).sum::<usize>();
+        let env = Env::child(parent, iteration, capacity);
         if region.params.len() != args.len() {
             return Err(error(op, "internal error: region arity"));
         }
@@ -376,7 +379,7 @@ impl<'p> Interpreter<'p> {
                     break;
                 }
                 let mut params = vec![Value::Int(indices[k])];
-                params.extend(initial.iter().map(|_| Value::List(Vec::new())));
+                params.extend(initial.iter().map(|_| Value::list(Vec::new())));
                 match self.run_region(function, op, region, env, Some(indices[k]), params) {
                     Ok(values) => *outputs[k].lock().unwrap() = Some(values),
                     Err(e) => {
@@ -396,7 +399,11 @@ impl<'p> Interpreter<'p> {
         } else {
             std::thread::scope(|scope| {
                 for _ in 0..extra {
-                    scope.spawn(worker);
+                    scope.spawn(|| {
+                        // Bodies beside others: their slices on a trace lane of their own.
+                        let _lane = self.trace.map(Trace::lane);
+                        worker()
+                    });
                 }
                 worker();
             });
@@ -413,7 +420,12 @@ impl<'p> Interpreter<'p> {
             let values = output.into_inner().unwrap().ok_or_else(|| error(op, "internal error: a `map` body gave no result"))?;
             for (acc, value) in results.iter_mut().zip(values) {
                 match (acc, value) {
-                    (Value::List(acc), Value::List(items)) => acc.extend(items),
+                    // Moves the body's elements when it holds the only reference (the usual
+                    // case), so collecting is linear in the element count.
+                    (Value::List(acc), Value::List(items)) => {
+                        let items = std::sync::Arc::try_unwrap(items).unwrap_or_else(|shared| shared.as_ref().clone());
+                        std::sync::Arc::make_mut(acc).extend(items);
+                    }
                     _ => return Err(error(op, "internal error: a `map` body yielded a non-list")),
                 }
             }

@@ -11,13 +11,16 @@ pub(super) fn eval(op: &Op, args: &[&Value], results: &[Type]) -> Option<Result<
     let ty = results.first();
     Some(match op.op.as_str() {
         "const" => constant(op, ty?),
-        "list_literal" => Ok(Value::List(args.iter().map(|v| (*v).clone()).collect())),
+        "list_literal" => Ok(Value::list(args.iter().map(|v| (*v).clone()).collect())),
         "list_len" => list(args[0]).map(|l| Value::Int(l.len() as i64)),
         "list_get" => list_get(args[0], args[1]),
+        // Copies the list: operands are borrowed (the value stays visible to other ops).
+        // `map` accumulators are empty per body, so this is O(1) there.
         "list_append" => list(args[0]).map(|l| {
-            let mut l = l.to_vec();
-            l.push(args[1].clone());
-            Value::List(l)
+            let mut items = Vec::with_capacity(l.len() + 1);
+            items.extend_from_slice(l);
+            items.push(args[1].clone());
+            Value::list(items)
         }),
         "concat" => texts(args).map(|t| Value::Text(format!("{}{}", t[0], t[1]))),
         "text_eq" => texts(args).map(|t| Value::Bool(t[0] == t[1])),
@@ -63,7 +66,7 @@ fn texts<'v>(args: &[&'v Value]) -> Result<Vec<&'v str>, String> {
 }
 
 fn text_list(items: Vec<String>) -> Value {
-    Value::List(items.into_iter().map(Value::Text).collect())
+    Value::list(items.into_iter().map(Value::Text).collect())
 }
 
 fn constant(op: &Op, ty: &Type) -> Result<Value, String> {

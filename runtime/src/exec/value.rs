@@ -48,8 +48,11 @@ pub enum Value {
     Float(f64),
     /// `bool`.
     Bool(bool),
-    /// `list<T>`.
-    List(Vec<Value>),
+    /// `list<T>`: shared, so passing a list to an op or into a `map` body is O(1) rather
+    /// than a copy of its elements (a body that indexes a list of n items would otherwise
+    /// copy n values, and a `map` over it n² in all). Build a list as a `Vec` and wrap it
+    /// once ([`Value::list`]); `Arc::make_mut` copies only when the list is shared.
+    List(Arc<Vec<Value>>),
     /// A tensor.
     Tensor(Tensor),
     /// A KV cache after a prefill.
@@ -57,6 +60,11 @@ pub enum Value {
 }
 
 impl Value {
+    /// A list value owning `items`.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
     /// The value as `text(x)` writes it (text as it is; a list as `[a, b]`).
     pub fn to_text(&self) -> String {
         match self {

@@ -177,6 +177,7 @@ fn process_chunk(cli: &Cli, context: &melior::Context, steps: &[agentc_compiler:
         target: cli.target.clone(),
         objective: cli.objective.clone(),
         sla_seconds: cli.sla,
+        ..PassContext::default()
     };
     let mut runner = PassRunner::new(context, options, pass_context);
     let result = runner.run(&mut module, steps);

@@ -34,6 +34,10 @@ pub struct TargetArgs {
     /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
     #[arg(long, value_parser = agentc_compiler::parse_duration)]
     pub sla: Option<f64>,
+    /// What the SLA is judged on when the program branches: `worst` (the slowest path
+    /// through its ifs, the default) or `expected` (the paths weighted by probability).
+    #[arg(long, value_parser = ["worst", "expected"])]
+    pub sla_basis: Option<String>,
 }
 
 
@@ -179,6 +183,10 @@ impl Input {
             target: Some(target.target.clone()),
             objective: target.objective.clone(),
             sla_seconds: target.sla,
+            sla_basis: match target.sla_basis.as_deref() {
+                Some("expected") => agentc_scheduler::SlaBasis::Expected,
+                _ => agentc_scheduler::SlaBasis::Worst,
+            },
         }
     }
 }

@@ -108,7 +108,7 @@ pub fn run(args: &ScheduleArgs) -> ExitCode {
         eprintln!(
             "warning: the SLA of {} is not met: the best schedule found takes {}",
             report::format_seconds(schedule.sla_seconds.unwrap_or(0.0)),
-            report::format_seconds(schedule.makespan)
+            report::format_seconds(schedule.sla_latency)
         );
     }
     crate::build::finish(None, &text)

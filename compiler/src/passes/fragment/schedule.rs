@@ -17,11 +17,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use agentc_dialects::{fragment as fr, workflow as wf};
 use agentc_scheduler::{
-    self as sched, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Objective, Options, Pin, Profile, Schedule,
+    self as sched, Branch, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Objective, Options, Pin, Profile, Schedule,
     ScheduleError, Target, Workload,
 };
 use melior::ir::attribute::StringAttribute;
 
+use crate::conversion::workflow_to_fragment::branch_probability;
 use crate::diagnostics::position_of;
 use crate::ir::{self, Op, Val};
 use crate::passes::{PassContext, PassFailed};
@@ -78,7 +79,7 @@ fn options_for(main: Op, context: &PassContext) -> Result<Options, PassFailed> {
         }
     };
     let sla_seconds = context.sla_seconds.or_else(|| wf::int_attr(&main.view(), wf::SLA_ATTR).map(|ms| ms as f64 / 1000.0));
-    Ok(Options { objective, sla_seconds, heft_only: false })
+    Ok(Options { objective, sla_seconds, heft_only: false, sla_basis: context.sla_basis })
 }
 
 fn report_error(extracted: &Extracted, error: &ScheduleError, target: &Target) {
@@ -227,7 +228,31 @@ pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
             Edge { from, to, bytes: bytes.max(1.0) }
         })
         .collect();
-    Ok(Extracted { workload: Workload { fragments, edges, models }, ops, main, model_ops })
+    let branches = branches_of(main, &index_of);
+    Ok(Extracted { workload: Workload { fragments, edges, models, branches }, ops, main, model_ops })
+}
+
+/// The `scf.if`s of `main` (outer ones first) with the fragments of each arm and the arms'
+/// probabilities (`fragment.branch_weights`), for the per-path latency of the SLA verdict.
+fn branches_of(main: Op, index_of: &HashMap<usize, usize>) -> Vec<Branch> {
+    let fragments_in = |op: Op, region: usize| -> Vec<usize> {
+        let mut out = Vec::new();
+        for block in op.region_blocks(region) {
+            for inner in block.ops() {
+                out.extend(std::iter::once(inner).chain(inner.nested_ops()).filter_map(|o| index_of.get(&(o.0.ptr as usize)).copied()));
+            }
+        }
+        out
+    };
+    main.nested_ops()
+        .into_iter()
+        .filter(|op| op.name() == "scf.if" && op.region_count() == 2)
+        .map(|op| Branch {
+            name: fragment_name(op, FragmentKind::Host).replace("scf.if", "if"),
+            probabilities: [branch_probability(op, 0), branch_probability(op, 1)],
+            arms: [fragments_in(op, 0), fragments_in(op, 1)],
+        })
+        .collect()
 }
 
 /// `prefill planner (research.agent:5:16)`.
@@ -281,6 +306,17 @@ fn producers_of(value: Val, index_of: &HashMap<usize, usize>, memo: &mut HashMap
                 out.insert(index);
             } else {
                 let result_index = op.results().iter().position(|r| r.0.ptr == value.0.ptr).unwrap_or(0);
+                if matches!(op.name().as_str(), "scf.if" | "scf.for" | "scf.while") {
+                    // A structured op's results exist once it has run to its end: after
+                    // every fragment inside it (a loop's last iteration, every `map` body,
+                    // the taken branch), not only those feeding the yielded value (the loop
+                    // body's yield is a back edge, left out below, so a tool after a loop
+                    // would otherwise be placed beside the loop).
+                    out.extend(op.nested_ops().into_iter().filter_map(|inner| index_of.get(&(inner.0.ptr as usize)).copied()));
+                    for operand in op.operands() {
+                        out.extend(producers_of(operand, index_of, memo, depth + 1));
+                    }
+                }
                 match op.name().as_str() {
                     "scf.if" | "scf.for" => {
                         // Which branch's value an `if` yields depends on its condition
@@ -385,6 +421,12 @@ fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, optio
     }
     main.set_f64("fragment.total_cost", round(schedule.total_cost));
     main.set_attribute("fragment.sla_met", melior::ir::attribute::BoolAttribute::new(context, schedule.sla_met).into());
+    if schedule.paths.paths.len() > 1 {
+        // With `if`s the SLA is judged per path, not on the averaged graph's makespan.
+        main.set_f64("fragment.worst_path_latency", round(schedule.paths.worst_latency));
+        main.set_f64("fragment.expected_latency", round(schedule.paths.expected_latency));
+        main.set_f64("fragment.sla_latency", round(schedule.sla_latency));
+    }
 }
 
 /// Six significant digits: estimates print readably and identically everywhere.
@@ -406,7 +448,8 @@ pub fn sla_warning(module: Op) -> Option<String> {
         return None;
     }
     let sla = main.f64_attr("fragment.sla")?;
-    let makespan = main.f64_attr("fragment.makespan")?;
+    // The latency the verdict was judged on: the worst path's when the program branches.
+    let makespan = main.f64_attr("fragment.sla_latency").or_else(|| main.f64_attr("fragment.makespan"))?;
     Some(format!(
         "the SLA of {} is not met on target `{}`: the best schedule found takes {}",
         agentc_scheduler::report::format_seconds(sla),

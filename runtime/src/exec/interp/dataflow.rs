@@ -25,6 +25,12 @@ fn is_heavy(op: &Op) -> bool {
     op.placement.is_some() || !op.regions.is_empty() || matches!(op.op.as_str(), "tool" | "call" | "exec" | "http")
 }
 
+/// Whether `op` is a host op that only computes (no region, call, tool or model/compute
+/// fragment): such ops finish in microseconds, so a thread of their own never pays off.
+fn is_quick(op: &Op) -> bool {
+    op.regions.is_empty() && !matches!(op.op.as_str(), "tool" | "call" | "exec" | "http" | "prefill" | "decode" | "encode" | "compute")
+}
+
 /// Every value id `op` reads: its operands and, recursively, its regions' operands.
 fn reads(op: &Op, out: &mut Vec<u32>) {
     out.extend(&op.operands);
@@ -123,6 +129,9 @@ impl Interpreter<'_> {
         let Some((terminator, ops)) = body.split_last().filter(|(t, _)| matches!(t.op.as_str(), "return" | "yield" | "condition")) else {
             return Err(RunError { loc: function.loc.clone(), message: format!("internal error: a body of `{}` has no terminator", function.name) });
         };
+        if ops.iter().all(is_quick) {
+            return self.run_light_body(function, terminator, ops, env);
+        }
         let Graph { waiting, dependents } = graph(ops);
         let ready = (0..ops.len()).filter(|&j| waiting[j] == 0).map(|j| (priority(&ops[j], j), j)).collect();
         let mut state = State { ops, dependents, waiting, ready, first_error: None, done: 0 };
@@ -139,6 +148,8 @@ impl Interpreter<'_> {
                         let sender = sender.clone();
                         in_flight += 1;
                         scope.spawn(move || {
+                            // Beside the calling thread: its slices on a trace lane of its own.
+                            let _lane = self.trace.map(crate::trace::Trace::lane);
                             let result = self.run_traced(function, op, env);
                             self.spare_threads.fetch_add(1, Ordering::SeqCst);
                             let _ = sender.send((j, result));
@@ -169,6 +180,23 @@ impl Interpreter<'_> {
         }
         if done != ops.len() {
             return Err(error(terminator, format!("internal error: {} ops of `{}` never became ready", ops.len() - done, function.name)));
+        }
+        self.operands(terminator, env)
+    }
+
+    /// A body of quick host ops only ([`is_quick`]): they run in program order (a
+    /// topological order of the body) on the calling thread, without the dependency graph,
+    /// a channel or a thread scope, which would cost more than the ops. Their results do not
+    /// depend on the order (they are pure). Most `map` bodies over built-ins are such bodies.
+    fn run_light_body(&self, function: &Function, terminator: &Op, ops: &[Op], env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+        for op in ops {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(error(terminator, CANCELLED));
+            }
+            let values = self.run_traced(function, op, env).inspect_err(|_| self.cancel.store(true, Ordering::Relaxed))?;
+            for (value, result) in values.into_iter().zip(&op.results) {
+                env.insert(result.id, value);
+            }
         }
         self.operands(terminator, env)
     }
