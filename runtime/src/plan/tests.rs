@@ -7,7 +7,7 @@ use super::*;
 fn valid() -> serde_json::Value {
     serde_json::from_str(r#"{
         "format": "agentc-plan",
-        "format_version": 2,
+        "format_version": 3,
         "source": "t.agent",
         "target": {"name": "host", "objective": "latency", "makespan_seconds": 0.5,
                    "devices": [{"name": "cpu", "kind": "cpu"}, {"name": "gpu0", "kind": "gpu"}, {"name": "gpu1", "kind": "gpu"}]},
@@ -114,7 +114,7 @@ fn rejects_non_json_and_wrong_headers() {
     assert!(load("[]").unwrap_err().message.contains("not a JSON object"));
     rejects(|v| v["format"] = "other".into(), &["not an agentc plan"]);
     rejects(|v| { v.as_object_mut().unwrap().remove("format"); }, &["missing `format`"]);
-    rejects(|v| v["format_version"] = 1.into(), &["version 1 is not supported", "reads version 2"]);
+    rejects(|v| v["format_version"] = 1.into(), &["version 1 is not supported", "reads version 3"]);
     rejects(|v| v["format_version"] = "2".into(), &["format_version"]);
     rejects(|v| v["extra"] = 1.into(), &["unknown field `extra`"]);
     rejects(|v| { v.as_object_mut().unwrap().remove("functions"); }, &["missing field `functions`"]);
