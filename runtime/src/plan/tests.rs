@@ -186,6 +186,23 @@ fn rejects_tool_ops_outside_tools() {
     );
 }
 
+/// The attributes of the `exec` op of tool `echo`.
+fn exec(v: &mut serde_json::Value) -> &mut serde_json::Value {
+    &mut v["functions"][0]["body"][2]["attrs"]
+}
+
+#[test]
+fn tool_limits_are_in_range() {
+    let mut value = valid();
+    exec(&mut value)["retries"] = 100.into();
+    exec(&mut value)["max_output"] = (1u64 << 30).into();
+    load_value(&value).expect("the largest retries and max_output are accepted");
+    rejects(|v| exec(v)["retries"] = 101.into(), &["function `echo`, op 2 (`exec`)", "`retries` is above 100"]);
+    rejects(|v| exec(v)["max_output"] = 0.into(), &["`max_output` must be an integer from 1 to 1073741824, not 0"]);
+    rejects(|v| exec(v)["max_output"] = ((1u64 << 30) + 1).into(), &["not 1073741825"]);
+    rejects(|v| exec(v)["max_output"] = "16MiB".into(), &["not \"16MiB\""]);
+}
+
 #[test]
 fn placements_name_devices_of_the_target() {
     // A tensor-parallel group of two devices, and an unscheduled fragment.
