@@ -143,7 +143,8 @@ pub fn run(argv: &[String], program: &RawProgram) -> i32 {
     match execute(program, &command_line) {
         Ok(result) => {
             let mut out = std::io::stdout().lock();
-            if writeln!(out, "{result}").and_then(|_| out.flush()).is_err() {
+            if let Err(e) = writeln!(out, "{result}").and_then(|_| out.flush()) {
+                let _ = writeln!(std::io::stderr(), "error: cannot write the result to stdout: {e}");
                 return 1;
             }
             0
