@@ -256,6 +256,21 @@ pub struct Attempts {
     pub timeout_ms: i64,
     /// Extra attempts after a failure.
     pub retries: i64,
+    /// `max_output: N` (bytes of stdout / response body per attempt) when declared: the
+    /// optional attribute `max_output`; without it the runtime's default applies.
+    pub max_output: Option<i64>,
+}
+
+/// The attributes of [`Attempts`], `max_output` only when declared.
+fn attempt_attributes<'c>(context: &'c Context, attempts: &Attempts) -> Vec<(Identifier<'c>, Attribute<'c>)> {
+    let mut attributes = vec![
+        named(context, "timeout_ms", integer(context, attempts.timeout_ms)),
+        named(context, "retries", integer(context, attempts.retries)),
+    ];
+    if let Some(max_output) = attempts.max_output {
+        attributes.push(named(context, "max_output", integer(context, max_output)));
+    }
+    attributes
 }
 
 /// Builds `workflow.exec`.
@@ -271,11 +286,8 @@ pub fn exec<'c>(
     operands.extend(stdin);
     OperationBuilder::new(EXEC, location)
         .add_operands(&operands)
-        .add_attributes(&[
-            named(context, "program", string(context, program)),
-            named(context, "timeout_ms", integer(context, attempts.timeout_ms)),
-            named(context, "retries", integer(context, attempts.retries)),
-        ])
+        .add_attributes(&[named(context, "program", string(context, program))])
+        .add_attributes(&attempt_attributes(context, attempts))
         .add_results(&[text_type(context)])
         .build()
 }
@@ -312,11 +324,8 @@ pub fn http<'c>(
     operands.extend(body);
     OperationBuilder::new(HTTP, location)
         .add_operands(&operands)
-        .add_attributes(&[
-            named(context, "method", string(context, method)),
-            named(context, "timeout_ms", integer(context, attempts.timeout_ms)),
-            named(context, "retries", integer(context, attempts.retries)),
-        ])
+        .add_attributes(&[named(context, "method", string(context, method))])
+        .add_attributes(&attempt_attributes(context, attempts))
         .add_results(&[text_type(context)])
         .build()
 }

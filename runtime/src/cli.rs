@@ -40,7 +40,8 @@ Options (before the arguments; `--` ends them):
 
 stdout holds only main's result and a newline; everything else goes to stderr.
 Exit status: 0 success; 1 the workflow failed (one line on stderr naming the source
-location); 2 usage error.";
+location); 2 usage error; 128+N when signal N (HUP, INT, QUIT, USR1, USR2, ALRM, TERM)
+cancelled the run (running tools are stopped, the trace is written).";
 
 /// Parses the arguments after the program name.
 pub fn parse(argv: &[String]) -> Result<CommandLine, String> {

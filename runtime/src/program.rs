@@ -6,7 +6,7 @@
 use std::ffi::{CStr, c_char, c_int};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use crate::cli::{self, CommandLine};
 use crate::cuda::{self, OpenError};
@@ -117,8 +117,10 @@ fn help(program_name: &str, plan: Option<&Plan>) -> String {
 }
 
 /// Runs a program: parses the command line, loads the plan, models and kernels, runs `main`
-/// and prints its result. Returns the exit status (0, 1 failure, 2 usage).
+/// and prints its result. Returns the exit status (0, 1 failure, 2 usage, 128 + N after
+/// signal N).
 pub fn run(argv: &[String], program: &RawProgram) -> i32 {
+    ignore_sigpipe();
     let name = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_else(|| "app".into());
     let command_line = match cli::parse(argv.get(1..).unwrap_or(&[])) {
         Ok(c) => c,
@@ -141,15 +143,34 @@ pub fn run(argv: &[String], program: &RawProgram) -> i32 {
     match execute(program, &command_line) {
         Ok(result) => {
             let mut out = std::io::stdout().lock();
-            if writeln!(out, "{result}").and_then(|_| out.flush()).is_err() {
+            if let Err(e) = writeln!(out, "{result}").and_then(|_| out.flush()) {
+                let _ = writeln!(std::io::stderr(), "error: cannot write the result to stdout: {e}");
                 return 1;
             }
             0
         }
-        Err(message) => {
-            eprintln!("error: {message}");
-            if message == INTERRUPTED_MESSAGE { 130 } else { 1 }
+        Err(Failure::Message(message)) => {
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            1
         }
+        Err(Failure::Signal(signal)) => {
+            let _ = writeln!(std::io::stderr(), "error: interrupted by {} (running tools were stopped)", signal_name(signal));
+            128 + signal
+        }
+    }
+}
+
+/// Why a run did not give a result.
+enum Failure {
+    /// The workflow failed, or the program could not start it: one line, exit 1.
+    Message(String),
+    /// Signal N cancelled the run: exit 128 + N.
+    Signal(c_int),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Message(message)
     }
 }
 
@@ -189,7 +210,7 @@ fn open_gpu(plan: &Plan, kernels: &KernelTable, ptx: Option<&[u8]>, fallback_cpu
 }
 
 /// Everything after the command line: the GPU, models, the run, the trace.
-fn execute(program: Program<'_>, cl: &CommandLine) -> Result<String, String> {
+fn execute(program: Program<'_>, cl: &CommandLine) -> Result<String, Failure> {
     let Program { plan, kernels, ptx, model_base } = program;
     let plan = &plan;
     let gpu = open_gpu(plan, &kernels, ptx, cl.fallback_cpu)?;
@@ -212,35 +233,62 @@ fn execute(program: Program<'_>, cl: &CommandLine) -> Result<String, String> {
         trace.write(path).map_err(|e| format!("cannot write the trace {}: {e}", path.display()))?;
     }
     if INTERRUPTED.load(Ordering::Relaxed) {
-        return Err(INTERRUPTED_MESSAGE.to_string());
+        return Err(Failure::Signal(SIGNAL.load(Ordering::Relaxed)));
     }
-    result.map(|v| v.to_text()).map_err(|e| e.to_string())
+    result.map(|v| v.to_text()).map_err(|e| Failure::Message(e.to_string()))
 }
 
-/// Set by SIGINT / SIGTERM.
+/// Set by the terminating signals of [`CANCELLING_SIGNALS`].
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-const INTERRUPTED_MESSAGE: &str = "interrupted (running tools were stopped)";
+/// The first terminating signal received (its number), for the exit status 128 + N.
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// The signals whose default action ends the process and that a user or a supervisor
+/// sends to stop a program (SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,
+/// Linux numbering): each cancels the run like a failure and the executable exits 128 + N.
+pub const CANCELLING_SIGNALS: [(c_int, &str); 7] =
+    [(1, "SIGHUP"), (2, "SIGINT"), (3, "SIGQUIT"), (10, "SIGUSR1"), (12, "SIGUSR2"), (14, "SIGALRM"), (15, "SIGTERM")];
+
+const SIGPIPE: c_int = 13;
+const SIG_IGN: usize = 1;
+
+/// The name of signal `signal` (`SIGTERM`), or `signal N`.
+fn signal_name(signal: c_int) -> String {
+    CANCELLING_SIGNALS.iter().find(|(n, _)| *n == signal).map_or_else(|| format!("signal {signal}"), |(_, name)| name.to_string())
+}
 
 unsafe extern "C" {
     fn signal(signum: c_int, handler: usize) -> usize;
 }
 
-extern "C" fn interrupted(_signal: c_int) {
-    // Only an atomic store: async-signal-safe.
+extern "C" fn interrupted(signal: c_int) {
+    // Only atomic operations: async-signal-safe. The first signal decides the exit status.
+    let _ = SIGNAL.compare_exchange(0, signal, Ordering::Relaxed, Ordering::Relaxed);
     INTERRUPTED.store(true, Ordering::Relaxed);
 }
 
-/// Makes Ctrl-C and SIGTERM cancel the run instead of killing the process at once: tool
-/// processes run in process groups of their own (a terminal's Ctrl-C does not reach them),
-/// so the runtime kills them before it exits with status 130.
-fn on_interrupt_cancel() {
-    const SIGINT: c_int = 2;
-    const SIGTERM: c_int = 15;
-    // SAFETY: installs a handler that only stores to an atomic.
+/// Makes a write to a closed pipe an `EPIPE` error instead of a signal that ends the
+/// process: an `exec` tool that exits without reading its stdin fails its call (with a
+/// message, retried as declared), and a closed stdout fails the run with status 1. Tools
+/// start with SIGPIPE at its default (std's `Command` restores it in the child).
+fn ignore_sigpipe() {
+    // SAFETY: signal(2) with SIG_IGN.
     unsafe {
-        signal(SIGINT, interrupted as *const () as usize);
-        signal(SIGTERM, interrupted as *const () as usize);
+        signal(SIGPIPE, SIG_IGN);
+    }
+}
+
+/// Makes the terminating signals of [`CANCELLING_SIGNALS`] cancel the run instead of killing
+/// the process at once: tool processes run in process groups of their own (a terminal's
+/// Ctrl-C does not reach them), so the runtime kills them, writes the trace and exits with
+/// 128 + N.
+fn on_interrupt_cancel() {
+    // SAFETY: installs a handler that only stores to atomics.
+    unsafe {
+        for (signum, _) in CANCELLING_SIGNALS {
+            signal(signum, interrupted as *const () as usize);
+        }
     }
 }
 
@@ -265,7 +313,7 @@ pub unsafe extern "C" fn agentc_main(argc: c_int, argv: *const *const c_char, pr
     match std::panic::catch_unwind(|| run(&args, program)) {
         Ok(code) => code,
         Err(_) => {
-            eprintln!("error: internal error in the agentc runtime (a panic); please report it");
+            let _ = writeln!(std::io::stderr(), "error: internal error in the agentc runtime (a panic); please report it");
             1
         }
     }

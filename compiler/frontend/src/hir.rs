@@ -90,6 +90,9 @@ pub struct Tool {
     pub timeout_ms: Option<u64>,
     /// `retries: N`; 0 when absent.
     pub retries: u64,
+    /// `max_output: N` in bytes (stdout of `exec`, response body of `http`); `None` means the
+    /// runtime's default (16 MiB).
+    pub max_output: Option<u64>,
     /// The declaration.
     pub span: Span,
 }

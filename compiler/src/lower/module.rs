@@ -105,7 +105,11 @@ fn lower_tool(builder: &Builder, module_body: Blk, tool: &hir::Tool) -> Result<(
     let entry = func.region_entry(0).ok_or_else(|| LowerError("func.func without a body".into()))?;
     let mut lowerer = BodyLowerer::new(builder, Mode::Agent, &tool.locals);
     lowerer.bind_params(entry);
-    let attempts = Attempts { timeout_ms: tool.timeout_ms.unwrap_or(0) as i64, retries: tool.retries as i64 };
+    let attempts = Attempts {
+        timeout_ms: tool.timeout_ms.unwrap_or(0) as i64,
+        retries: tool.retries as i64,
+        max_output: tool.max_output.map(|n| n as i64),
+    };
     let location = builder.loc(tool.span);
     let result = match &tool.kind {
         ToolKind::Exec { program, args, stdin } => {

@@ -271,6 +271,8 @@ impl FunctionEmitter<'_> {
         let symbol = |key: &str| wf::symbol_attr(&view, key).map(Json::from);
         let int = |key: &str| wf::int_attr(&view, key).map(Json::from);
         let float = |key: &str| op.f64_attr(key).map(Json::from);
+        // A tool's `max_output` is explicit in the plan: declared, or the runtime's default.
+        let max_output = || int("max_output").unwrap_or_else(|| Json::from(agentc_runtime::tools::DEFAULT_MAX_OUTPUT));
         let (opcode, ok): (String, bool) = match name.as_str() {
             "workflow.text_constant" => ("const".into(), put("value", string("value"))),
             "arith.constant" => {
@@ -298,11 +300,11 @@ impl FunctionEmitter<'_> {
             }
             "workflow.exec" => {
                 let ok = put("program", string("program")) & put("timeout_ms", int("timeout_ms")) & put("retries", int("retries"));
-                ("exec".into(), ok)
+                ("exec".into(), ok & put("max_output", Some(max_output())))
             }
             "workflow.http" => {
                 let ok = put("method", string("method")) & put("timeout_ms", int("timeout_ms")) & put("retries", int("retries"));
-                ("http".into(), ok)
+                ("http".into(), ok & put("max_output", Some(max_output())))
             }
             "workflow.url_template" => {
                 let names = op.attribute("names").and_then(|a| ArrayAttribute::try_from(a).ok()).and_then(|array| {

@@ -246,9 +246,12 @@ impl<'p> Interpreter<'p> {
     fn attempts(op: &Op) -> Attempts {
         let timeout_ms = op.attrs.get("timeout_ms").and_then(|t| t.as_u64()).unwrap_or(0);
         let retries = op.attrs.get("retries").and_then(|r| r.as_u64()).unwrap_or(0);
+        let max_output = op.attrs.get("max_output").and_then(|m| m.as_u64()).unwrap_or(crate::tools::DEFAULT_MAX_OUTPUT);
         Attempts {
             timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms)),
+            // The loader bounds `retries` (at most MAX_RETRIES).
             retries: u32::try_from(retries).unwrap_or(u32::MAX),
+            max_output,
         }
     }
 
@@ -278,7 +281,7 @@ impl<'p> Interpreter<'p> {
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(AttemptError::Fatal(CANCELLED.into()));
             }
-            request_once_cancellable(method, &url, body.as_deref(), attempts.timeout, Some(&self.cancel))
+            request_once_cancellable(method, &url, body.as_deref(), &attempts, Some(&self.cancel))
         })
         .map(Value::Text)
         .map_err(|e| self.tool_error(op, e))

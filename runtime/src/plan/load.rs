@@ -559,6 +559,15 @@ impl<'p> Scope<'p> {
                         return Err(format!("missing non-negative integer attribute `{name}`"));
                     }
                 }
+                if op.attrs.get("retries").and_then(Json::as_u64).is_some_and(|r| r > crate::tools::MAX_RETRIES) {
+                    return Err(format!("`retries` is above {}", crate::tools::MAX_RETRIES));
+                }
+                // Absent in a hand-written plan: the default (16 MiB).
+                if let Some(max) = op.attrs.get("max_output")
+                    && !max.as_u64().is_some_and(|m| (1..=crate::tools::MAX_MAX_OUTPUT).contains(&m))
+                {
+                    return Err(format!("`max_output` must be an integer from 1 to {}, not {max}", crate::tools::MAX_MAX_OUTPUT));
+                }
                 if op.op == "exec" {
                     string_attr(op, "program")?;
                 } else {

@@ -26,8 +26,10 @@ pub const FORMAT: &str = "agentc-plan";
 ///
 /// Version 2: the target lists its devices with their kinds (`target.devices`), and the
 /// kernel symbols of the models are named once, in `models[].kernels` (no `kernel`
-/// attribute on the ops).
-pub const FORMAT_VERSION: u32 = 2;
+/// attribute on the ops). Version 3: `exec` and `http` ops carry `max_output` (bytes of
+/// stdout / response body per attempt; the compiler always writes it) and `retries` is at
+/// most 100.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A whole plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use super::*;
 fn valid() -> serde_json::Value {
     serde_json::from_str(r#"{
         "format": "agentc-plan",
-        "format_version": 2,
+        "format_version": 3,
         "source": "t.agent",
         "target": {"name": "host", "objective": "latency", "makespan_seconds": 0.5,
                    "devices": [{"name": "cpu", "kind": "cpu"}, {"name": "gpu0", "kind": "gpu"}, {"name": "gpu1", "kind": "gpu"}]},
@@ -114,7 +114,7 @@ fn rejects_non_json_and_wrong_headers() {
     assert!(load("[]").unwrap_err().message.contains("not a JSON object"));
     rejects(|v| v["format"] = "other".into(), &["not an agentc plan"]);
     rejects(|v| { v.as_object_mut().unwrap().remove("format"); }, &["missing `format`"]);
-    rejects(|v| v["format_version"] = 1.into(), &["version 1 is not supported", "reads version 2"]);
+    rejects(|v| v["format_version"] = 1.into(), &["version 1 is not supported", "reads version 3"]);
     rejects(|v| v["format_version"] = "2".into(), &["format_version"]);
     rejects(|v| v["extra"] = 1.into(), &["unknown field `extra`"]);
     rejects(|v| { v.as_object_mut().unwrap().remove("functions"); }, &["missing field `functions`"]);
@@ -184,6 +184,23 @@ fn rejects_tool_ops_outside_tools() {
         },
         &["`exec`", "only a tool function may hold it"],
     );
+}
+
+/// The attributes of the `exec` op of tool `echo`.
+fn exec(v: &mut serde_json::Value) -> &mut serde_json::Value {
+    &mut v["functions"][0]["body"][2]["attrs"]
+}
+
+#[test]
+fn tool_limits_are_in_range() {
+    let mut value = valid();
+    exec(&mut value)["retries"] = 100.into();
+    exec(&mut value)["max_output"] = (1u64 << 30).into();
+    load_value(&value).expect("the largest retries and max_output are accepted");
+    rejects(|v| exec(v)["retries"] = 101.into(), &["function `echo`, op 2 (`exec`)", "`retries` is above 100"]);
+    rejects(|v| exec(v)["max_output"] = 0.into(), &["`max_output` must be an integer from 1 to 1073741824, not 0"]);
+    rejects(|v| exec(v)["max_output"] = ((1u64 << 30) + 1).into(), &["not 1073741825"]);
+    rejects(|v| exec(v)["max_output"] = "16MiB".into(), &["not \"16MiB\""]);
 }
 
 #[test]

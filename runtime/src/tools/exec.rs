@@ -3,9 +3,11 @@
 //! The program runs in the current working directory with the inherited environment. Its
 //! standard output is the result (one trailing `\n` removed, invalid UTF-8 replaced by
 //! U+FFFD); its **standard error is passed through to ours** as it is written, and its last
-//! lines are also kept for the error message. Each attempt runs in its own process group: on
-//! a timeout the whole group is killed (`SIGKILL`) and the child is reaped, so no zombie and
-//! no stray grandchild is left.
+//! lines are also kept for the error message. Each attempt runs in its own process group:
+//! when the program exits, and on a timeout, the whole group is killed (`SIGKILL`) and the
+//! child is reaped, so no zombie and no stray grandchild is left. A program that exits
+//! without reading all of its stdin, or writes more than `max_output` bytes to stdout, fails
+//! the attempt.
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -15,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Attempts, AttemptError, ToolError, format_duration, with_retries};
+use super::{Attempts, AttemptError, ToolError, deadline_after, format_duration, too_much_output, with_retries};
 
 /// How many of the last non-empty stderr lines an error quotes.
 const STDERR_LINES: usize = 3;
@@ -39,7 +41,7 @@ impl ExecTool {
     /// (`None`: the program reads end-of-file at once). Retries as declared.
     pub fn call(&self, args: &[String], stdin: Option<&str>) -> Result<String, ToolError> {
         with_retries(&self.name, self.attempts.retries, |_| {
-            exec_once(&self.program, args, stdin, self.attempts.timeout)
+            exec_once(&self.program, args, stdin, &self.attempts)
         })
     }
 
@@ -51,7 +53,7 @@ impl ExecTool {
             if cancel.load(Ordering::Relaxed) {
                 return Err(AttemptError::Fatal("cancelled".into()));
             }
-            exec_once_cancellable(&self.program, args, stdin, self.attempts.timeout, Some(cancel))
+            exec_once_cancellable(&self.program, args, stdin, &self.attempts, Some(cancel))
         })
     }
 }
@@ -95,31 +97,42 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// Runs one attempt: `program` with `args` (each one argv entry, exactly), `stdin` written
-/// then closed, within `timeout`. Success is exit status 0; the result is stdout with one
+/// then closed, within `attempts.timeout`, its stdout bounded by `attempts.max_output`.
+/// Success is exit status 0 with all of `stdin` read; the result is stdout with one
 /// trailing `\n` removed.
-pub fn exec_once(
-    program: &str,
-    args: &[String],
-    stdin: Option<&str>,
-    timeout: Option<Duration>,
-) -> Result<String, AttemptError> {
-    exec_once_cancellable(program, args, stdin, timeout, None)
+pub fn exec_once(program: &str, args: &[String], stdin: Option<&str>, attempts: &Attempts) -> Result<String, AttemptError> {
+    exec_once_cancellable(program, args, stdin, attempts, None)
 }
 
 /// [`exec_once`] that also stops when `cancel` becomes true (polled every few milliseconds):
 /// the process group is killed, the child reaped, and the attempt fails (`Fatal`, `cancelled`).
+///
+/// The call ends when the program exits: its process group is killed then (`SIGKILL`), so a
+/// background grandchild never outlives the call, and what it still holds of the pipes
+/// closes.
 pub fn exec_once_cancellable(
     program: &str,
     args: &[String],
     stdin: Option<&str>,
-    timeout: Option<Duration>,
+    attempts: &Attempts,
     cancel: Option<&AtomicBool>,
 ) -> Result<String, AttemptError> {
     let resolved = resolve_program(program)?;
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let timeout = attempts.timeout;
+    let max_output = attempts.max_output;
+    let deadline = deadline_after(timeout);
     let mut cmd = Command::new(&resolved);
+    // The stdin pipe's read end is kept here too: what is left in it when the program has
+    // exited is what it did not read.
+    let (child_stdin, stdin_writer) = match stdin {
+        Some(text) => {
+            let (read, write, keep) = stdin_pipe().map_err(|e| AttemptError::Retry(format!("cannot make a pipe for `{program}`: {e}")))?;
+            (Stdio::from(read), Some((write, keep, text.to_owned())))
+        }
+        None => (Stdio::null(), None),
+    };
     cmd.args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(child_stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     #[cfg(unix)]
@@ -127,70 +140,73 @@ pub fn exec_once_cancellable(
         use std::os::unix::process::CommandExt;
         cmd.arg0(program).process_group(0);
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| AttemptError::Retry(format!("cannot start `{program}`: {e}")))?;
+    let spawned = cmd.spawn();
+    // The child has its copy of the read end; ours is `keep`.
+    drop(cmd);
+    let mut child = spawned.map_err(|e| AttemptError::Retry(format!("cannot start `{program}`: {e}")))?;
 
     let (tx, rx) = mpsc::channel::<Output>();
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        let text = text.to_owned();
-        // A program that exits without reading its input gives a broken pipe: not our failure.
+    let mut keep = None;
+    if let Some((mut pipe, kept, text)) = stdin_writer {
+        keep = Some(kept);
         std::thread::spawn(move || {
+            // Never a broken pipe while `keep` is open; once the attempt is given up and
+            // `keep` closed, EPIPE (the executable ignores SIGPIPE) ends the write.
             let _ = pipe.write_all(text.as_bytes());
         });
     }
-    let mut out_pipe = child.stdout.take().expect("stdout is piped");
+    let out_pipe = child.stdout.take().expect("stdout is piped");
     let tx_out = tx.clone();
     std::thread::spawn(move || {
         let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        let _ = tx_out.send(Output::Stdout(buf));
+        // One byte more than allowed tells "too much" from "exactly the limit".
+        let _ = out_pipe.take(max_output.saturating_add(1)).read_to_end(&mut buf);
+        let _ = tx_out.send(if buf.len() as u64 > max_output { Output::TooMuch } else { Output::Stdout(buf) });
     });
     let mut err_pipe = child.stderr.take().expect("stderr is piped");
     std::thread::spawn(move || {
         let _ = tx.send(Output::Stderr(tee_stderr(&mut err_pipe)));
     });
 
-    let timed_out = || {
-        AttemptError::Retry(format!("timed out after {}", format_duration(timeout.unwrap_or_default())))
-    };
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-    let status = match wait_until(&mut child, deadline, cancel) {
-        Some(status) => status,
-        None => {
-            kill(&mut child);
-            return Err(if cancelled() { AttemptError::Fatal("cancelled".into()) } else { timed_out() });
+    let (mut status, mut stdout, mut stderr_tail) = (None, None, None);
+    let mut pause = Duration::from_micros(500);
+    loop {
+        if status.is_none()
+            && let Ok(Some(exited)) = child.try_wait()
+        {
+            status = Some(exited);
+            // The call has ended: nothing the program started may outlive it.
+            kill_group(&child);
         }
-    };
-    // The pipes close when every process holding them exits (a grandchild may keep them
-    // open): the deadline covers that too.
-    let (mut stdout, mut stderr_tail) = (None, None);
-    while stdout.is_none() || stderr_tail.is_none() {
-        let msg = match (deadline, cancel) {
-            (None, None) => rx.recv().map_err(|_| true),
-            (Some(d), None) => rx.recv_timeout(d.saturating_duration_since(Instant::now())).map_err(|_| true),
-            (d, Some(_)) => {
-                // Poll so that a cancellation is seen while a grandchild holds the pipes.
-                let step = Duration::from_millis(10);
-                let wait = d.map_or(step, |d| d.saturating_duration_since(Instant::now()).min(step));
-                rx.recv_timeout(wait).map_err(|e| {
-                    matches!(e, mpsc::RecvTimeoutError::Disconnected)
-                        || cancelled()
-                        || d.is_some_and(|d| Instant::now() >= d)
-                })
+        if status.is_some() && stdout.is_some() && stderr_tail.is_some() {
+            break;
+        }
+        let now = Instant::now();
+        if cancelled() {
+            kill(&mut child);
+            return Err(AttemptError::Fatal("cancelled".into()));
+        }
+        // The deadline also covers the pipes closing (a grandchild may hold them open).
+        if deadline.is_some_and(|d| now >= d) {
+            kill(&mut child);
+            return Err(AttemptError::Retry(format!("timed out after {}", format_duration(timeout.unwrap_or_default()))));
+        }
+        let wait = deadline.map_or(pause, |d| pause.min(d - now));
+        let received = rx.recv_timeout(wait);
+        // Output closing usually means the program is exiting: look again soon.
+        pause = if received.is_ok() { Duration::from_micros(500) } else { (pause * 2).min(Duration::from_millis(20)) };
+        match received {
+            Ok(Output::Stdout(bytes)) => stdout = Some(bytes),
+            Ok(Output::Stderr(tail)) => stderr_tail = Some(tail),
+            Ok(Output::TooMuch) => {
+                kill(&mut child);
+                return Err(AttemptError::Retry(too_much_output("stdout", max_output)));
             }
-        };
-        match msg {
-            Ok(Output::Stdout(b)) => stdout = Some(b),
-            Ok(Output::Stderr(t)) => stderr_tail = Some(t),
-            Err(false) => continue,
-            Err(true) => {
-                kill_group(&child);
-                return Err(if cancelled() { AttemptError::Fatal("cancelled".into()) } else { timed_out() });
-            }
+            Err(_) => {}
         }
     }
-    let (stdout, stderr_tail) = (stdout.unwrap(), stderr_tail.unwrap());
+    let (status, stdout, stderr_tail) = (status.unwrap(), stdout.unwrap(), stderr_tail.unwrap());
     if !status.success() {
         let mut cause = describe_status(status);
         let last = last_lines(&stderr_tail, STDERR_LINES);
@@ -200,6 +216,15 @@ pub fn exec_once_cancellable(
         }
         return Err(AttemptError::Retry(cause));
     }
+    // Nothing else reads the pipe now: what is left (and what the writer still has to
+    // write) was not read. Reading it to its end also lets the writer finish.
+    if let Some(mut keep) = keep {
+        let unread = std::io::copy(&mut keep, &mut std::io::sink()).unwrap_or(0);
+        if unread > 0 {
+            let len = stdin.map_or(0, str::len);
+            return Err(AttemptError::Retry(format!("exited without reading all of its stdin ({unread} of {len} bytes unread)")));
+        }
+    }
     let mut text = String::from_utf8_lossy(&stdout).into_owned();
     if text.ends_with('\n') {
         text.pop();
@@ -207,9 +232,39 @@ pub fn exec_once_cancellable(
     Ok(text)
 }
 
+/// What the helper threads report.
 enum Output {
+    /// All of stdout, within the limit.
     Stdout(Vec<u8>),
+    /// stdout passed `max_output`.
+    TooMuch,
+    /// The last bytes of stderr, at its end.
     Stderr(Vec<u8>),
+}
+
+/// A pipe for a child's stdin: the read end (for the child), the write end, and a second
+/// read end the runtime keeps. All are close-on-exec, so no other child inherits them.
+#[cfg(unix)]
+fn stdin_pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::fs::File, std::fs::File)> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    unsafe extern "C" {
+        fn pipe2(fds: *mut i32, flags: i32) -> i32;
+    }
+    const O_CLOEXEC: i32 = 0o2000000;
+    let mut fds = [-1i32; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2(2) writes.
+    if unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded: both descriptors are open and owned by nothing else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let keep = read.try_clone()?;
+    Ok((read, std::fs::File::from(write), std::fs::File::from(keep)))
+}
+
+#[cfg(not(unix))]
+fn stdin_pipe() -> std::io::Result<(std::fs::File, std::fs::File, std::fs::File)> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "stdin pipes are built for Unix only"))
 }
 
 /// Copies the child's stderr to ours as it arrives and returns its last bytes.
@@ -261,27 +316,6 @@ fn describe_status(status: ExitStatus) -> String {
     format!("ended with {status}")
 }
 
-/// Waits for the child to exit, polling until `deadline`; `None` when the deadline passed.
-/// With `cancel`, also `None` as soon as it becomes true.
-fn wait_until(child: &mut Child, deadline: Option<Instant>, cancel: Option<&AtomicBool>) -> Option<ExitStatus> {
-    if deadline.is_none() && cancel.is_none() {
-        return child.wait().ok();
-    }
-    let mut pause = Duration::from_micros(500);
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return None;
-        }
-        let left = deadline.map_or(Duration::from_millis(20), |d| d - now);
-        std::thread::sleep(pause.min(left));
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
-}
-
 /// Kills the child's process group and reaps the child.
 fn kill(child: &mut Child) {
     kill_group(child);
@@ -313,7 +347,7 @@ mod tests {
         ExecTool {
             name: "t".into(),
             program: program.into(),
-            attempts: Attempts { timeout: timeout_ms.map(Duration::from_millis), retries },
+            attempts: Attempts { timeout: timeout_ms.map(Duration::from_millis), retries, ..Attempts::default() },
         }
     }
 
@@ -338,9 +372,64 @@ mod tests {
     fn stdin_is_written_then_closed() {
         assert_eq!(tool("cat", Some(5000), 0).call(&[], Some("x\ny\n")).unwrap(), "x\ny");
         assert_eq!(tool("wc", Some(5000), 0).call(&s(&["-c"]), None).unwrap().trim(), "0");
-        // A large input that the program never reads does not hang us.
+        // Read to the end, however large.
         let big = "z".repeat(1 << 20);
-        assert_eq!(tool("true", Some(5000), 0).call(&[], Some(&big)).unwrap(), "");
+        assert_eq!(tool("wc", Some(5000), 0).call(&s(&["-c"]), Some(&big)).unwrap().trim(), "1048576");
+    }
+
+    #[test]
+    fn a_program_that_does_not_read_its_stdin_fails() {
+        // More than a pipe holds, never read: a failure (retried), not a hang; the same for an
+        // input that fits in the pipe, whether the program exited before it was written or not.
+        let big = "z".repeat(200 * 1024);
+        let err = tool("true", Some(5000), 1).call(&[], Some(&big)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tool `t` failed (attempt 2 of 2): exited without reading all of its stdin (204800 of 204800 bytes unread)"
+        );
+        for _ in 0..20 {
+            let err = tool("true", Some(5000), 0).call(&[], Some("x")).unwrap_err();
+            assert_eq!(err.cause, "exited without reading all of its stdin (1 of 1 bytes unread)");
+        }
+        let err = tool("dd", Some(5000), 0).call(&s(&["bs=1", "count=3", "status=none"]), Some(&big)).unwrap_err();
+        assert_eq!(err.cause, "exited without reading all of its stdin (204797 of 204800 bytes unread)");
+        // A non-zero exit is the cause that matters.
+        let err = tool("sh", Some(5000), 0).call(&s(&["-c", "exit 4"]), Some(&big)).unwrap_err();
+        assert_eq!(err.cause, "exited with status 4");
+    }
+
+    #[test]
+    fn stdout_is_bounded_by_max_output() {
+        let mut t = tool("head", Some(5000), 0);
+        t.attempts.max_output = 10;
+        assert_eq!(t.call(&s(&["-c", "10", "/dev/zero"]), None).unwrap().len(), 10);
+        // One byte more fails; a program writing forever is killed, not read to the end.
+        let err = t.call(&s(&["-c", "11", "/dev/zero"]), None).unwrap_err();
+        assert_eq!(err.cause, "stdout is larger than max_output (10 bytes)");
+        let err = t.call(&[], Some(&"y\n".repeat(10))).unwrap_err();
+        assert_eq!(err.cause, "stdout is larger than max_output (10 bytes)");
+        let mut yes = tool("yes", Some(5000), 0);
+        yes.attempts.max_output = 1 << 20;
+        assert_eq!(yes.call(&[], None).unwrap_err().cause, "stdout is larger than max_output (1048576 bytes)");
+    }
+
+    #[test]
+    fn background_grandchildren_end_with_the_call() {
+        let pid_file = std::env::temp_dir().join(format!("agentc-exec-bg-{}", std::process::id()));
+        let script = format!("sleep 30 >/dev/null 2>&1 & echo $! > '{}'; echo done", pid_file.display());
+        assert_eq!(tool("sh", Some(5000), 0).call(&s(&["-c", &script]), None).unwrap(), "done");
+        let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+        let _ = std::fs::remove_file(&pid_file);
+        // The killed grandchild is reaped by init soon after; a zombie has state Z.
+        let start = Instant::now();
+        while let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            if stat.split_whitespace().nth(2) == Some("Z") || start.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"));
+        assert!(!alive, "the background `sleep` ({pid}) outlived the call");
     }
 
     #[test]

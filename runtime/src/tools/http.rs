@@ -13,7 +13,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Attempts, AttemptError, ToolError, format_duration, with_retries};
+use super::{Attempts, AttemptError, ToolError, deadline_after, format_duration, too_much_output, with_retries};
 
 /// The request method of an `http` tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl HttpTool {
     pub fn call(&self, params: &[(&str, &str)], body: Option<&str>) -> Result<String, ToolError> {
         with_retries(&self.name, self.attempts.retries, |_| {
             let url = expand_url(&self.url_template, params).map_err(AttemptError::Fatal)?;
-            request_once(self.method, &url, body, self.attempts.timeout)
+            request_once(self.method, &url, body, &self.attempts)
         })
     }
 }
@@ -75,9 +75,13 @@ pub fn percent_encode(text: &str) -> String {
 
 /// Fills a URL template: `{name}` becomes the percent-encoded value of parameter `name`,
 /// `{{` and `}}` become `{` and `}`; the rest is copied as it is. An unknown name, an
-/// unclosed `{` or a lone `}` is an error.
+/// unclosed `{` or a lone `}` is an error, and so is a parameter value that makes a whole
+/// path segment `.` or `..` (it would name the current or parent folder: percent-encoding
+/// cannot help, `%2E` is the same URL as `.`).
 pub fn expand_url(template: &str, params: &[(&str, &str)]) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
+    // Where each parameter's value went in `out`, to tell its dot segments from the template's.
+    let mut filled: Vec<(usize, usize, &str)> = Vec::new();
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {
         out.push_str(&rest[..i]);
@@ -95,12 +99,35 @@ pub fn expand_url(template: &str, params: &[(&str, &str)]) -> Result<String, Str
             let Some((_, value)) = params.iter().find(|(n, _)| *n == name) else {
                 return Err(format!("URL template `{template}` names `{{{name}}}`, which is not a parameter"));
             };
+            let start = out.len();
             out.push_str(&percent_encode(value));
+            filled.push((start, out.len(), &tail[1..close]));
             rest = &tail[close + 1..];
         }
     }
     out.push_str(rest);
+    check_dot_segments(&out, &filled)?;
     Ok(out)
+}
+
+/// Fails when a path segment of `url` is `.` or `..` and holds (part of) a parameter's value.
+fn check_dot_segments(url: &str, filled: &[(usize, usize, &str)]) -> Result<(), String> {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let Some(path_start) = url[after_scheme..].find(['/', '?', '#']).map(|i| i + after_scheme) else { return Ok(()) };
+    let path_end = url[path_start..].find(['?', '#']).map_or(url.len(), |i| i + path_start);
+    let mut start = path_start;
+    for segment in url[path_start..path_end].split('/') {
+        let end = start + segment.len();
+        if matches!(segment, "." | "..")
+            && let Some((_, _, name)) = filled.iter().find(|(s, e, _)| *s < end && *e > start && s != e)
+        {
+            return Err(format!(
+                "parameter `{name}` makes the URL path segment `{segment}` (in `{url}`): a parameter cannot name the current or parent folder"
+            ));
+        }
+        start = end + 1;
+    }
+    Ok(())
 }
 
 /// The parts of an `http://` URL the client needs.
@@ -117,6 +144,9 @@ pub struct Url {
 /// Parses an `http://host[:port][/path][?query][#fragment]` URL. `https://` is the error
 /// "https is not supported yet"; other schemes and user info are errors too.
 pub fn parse_url(url: &str) -> Result<Url, String> {
+    if let Some(c) = url.chars().find(|c| c.is_ascii_whitespace() || c.is_ascii_control()) {
+        return Err(format!("URL `{}` contains {}", url.escape_debug(), describe_char(c)));
+    }
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("https://") {
         return Err(format!("https is not supported yet (URL `{url}`)"));
@@ -160,15 +190,20 @@ pub fn parse_url(url: &str) -> Result<Url, String> {
     Ok(Url { host: host.to_string(), port, target })
 }
 
+/// How a character the URL may not hold is named in errors.
+fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        '\t' => "a tab".into(),
+        '\0' => "a NUL character".into(),
+        c => format!("the control character U+{:04X}", c as u32),
+    }
+}
+
 /// Sends one request and reads the response. A status in 200–299 gives the body; any other
 /// status fails the attempt with the status line (`HTTP/1.1 404 Not Found`).
-pub fn request_once(
-    method: Method,
-    url: &str,
-    body: Option<&str>,
-    timeout: Option<Duration>,
-) -> Result<String, AttemptError> {
-    request_once_cancellable(method, url, body, timeout, None)
+pub fn request_once(method: Method, url: &str, body: Option<&str>, attempts: &Attempts) -> Result<String, AttemptError> {
+    request_once_cancellable(method, url, body, attempts, None)
 }
 
 /// The cause of an attempt stopped by `cancel` (a fatal attempt error).
@@ -177,7 +212,7 @@ pub const CANCELLED: &str = "cancelled";
 /// How often a read or write waiting on the server looks at the cancel flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
 
-/// [`request_once`], stopped within about 50 ms of `cancel` becoming true while it sends or
+/// [`request_once`] (the timeout and `max_output` of `attempts` bound it), stopped within about 50 ms of `cancel` becoming true while it sends or
 /// waits for the response (the run's first failure cancels its siblings): the attempt then
 /// fails with [`AttemptError::Fatal`]`("cancelled")`. Connecting is bounded by the timeout
 /// only.
@@ -185,11 +220,12 @@ pub fn request_once_cancellable(
     method: Method,
     url: &str,
     body: Option<&str>,
-    timeout: Option<Duration>,
+    attempts: &Attempts,
     cancel: Option<&AtomicBool>,
 ) -> Result<String, AttemptError> {
     let parsed = parse_url(url).map_err(AttemptError::Fatal)?;
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let timeout = attempts.timeout;
+    let deadline = deadline_after(timeout);
     let timed_out = || AttemptError::Retry(format!("timed out after {}", format_duration(timeout.unwrap_or_default())));
     let io_err = |what: &str, e: std::io::Error| {
         if e.kind() == std::io::ErrorKind::Other && e.to_string() == CANCELLED {
@@ -235,8 +271,9 @@ pub fn request_once_cancellable(
     };
     send(&mut reader).map_err(|e| io_err("cannot send to", e))?;
     let mut reader = BufReader::new(reader);
-    let response = read_response(&mut reader).map_err(|e| match e {
+    let response = read_response(&mut reader, attempts.max_output).map_err(|e| match e {
         ReadError::Io(e) => io_err("reading the response from", e),
+        ReadError::TooMuch => AttemptError::Retry(too_much_output("the response body", attempts.max_output)),
         ReadError::Bad(m) => AttemptError::Retry(format!("bad response from {}:{}: {m}", parsed.host, parsed.port)),
     })?;
     if !(200..300).contains(&response.status) {
@@ -354,6 +391,8 @@ struct Response {
 enum ReadError {
     Io(std::io::Error),
     Bad(String),
+    /// The body is longer than `max_output`.
+    TooMuch,
 }
 
 impl From<std::io::Error> for ReadError {
@@ -372,7 +411,37 @@ fn read_line(r: &mut impl BufRead) -> Result<String, ReadError> {
     Ok(text.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn read_response(r: &mut impl BufRead) -> Result<Response, ReadError> {
+/// Reads a `Content-Length` header's value into `length`: a list of equal values (`5, 5`) is
+/// one length; a value different from one seen before is an error (RFC 9112 §6.3: a
+/// response framed two ways cannot be trusted).
+fn read_content_length(value: &str, length: &mut Option<u64>) -> Result<(), ReadError> {
+    for item in value.split(',') {
+        let item = item.trim();
+        if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ReadError::Bad(format!("bad Content-Length `{value}`")));
+        }
+        let n = item.parse::<u64>().map_err(|_| ReadError::Bad(format!("bad Content-Length `{value}`")))?;
+        match *length {
+            Some(seen) if seen != n => {
+                return Err(ReadError::Bad(format!("conflicting Content-Length headers ({seen} and {n})")));
+            }
+            _ => *length = Some(n),
+        }
+    }
+    Ok(())
+}
+
+/// Reads the rest of `r` into `body`, failing once it holds more than `max` bytes.
+fn read_bounded(r: &mut impl Read, body: &mut Vec<u8>, max: u64) -> Result<(), ReadError> {
+    let room = max.saturating_sub(body.len() as u64);
+    r.take(room.saturating_add(1)).read_to_end(body)?;
+    if body.len() as u64 > max {
+        return Err(ReadError::TooMuch);
+    }
+    Ok(())
+}
+
+fn read_response(r: &mut impl BufRead, max_output: u64) -> Result<Response, ReadError> {
     loop {
         let status_line = read_line(r)?;
         let mut parts = status_line.splitn(3, ' ');
@@ -396,9 +465,7 @@ fn read_response(r: &mut impl BufRead) -> Result<Response, ReadError> {
             };
             let value = value.trim();
             if name.eq_ignore_ascii_case("content-length") {
-                content_length = Some(
-                    value.parse::<u64>().map_err(|_| ReadError::Bad(format!("bad Content-Length `{value}`")))?,
-                );
+                read_content_length(value, &mut content_length)?;
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = value.split(',').any(|v| v.trim().eq_ignore_ascii_case("chunked"));
             }
@@ -409,8 +476,11 @@ fn read_response(r: &mut impl BufRead) -> Result<Response, ReadError> {
         let body = if status == 204 || status == 304 {
             Vec::new()
         } else if chunked {
-            read_chunked(r)?
+            read_chunked(r, max_output)?
         } else if let Some(n) = content_length {
+            if n > max_output {
+                return Err(ReadError::TooMuch);
+            }
             let mut body = Vec::with_capacity(n.min(1 << 20) as usize);
             r.by_ref().take(n).read_to_end(&mut body)?;
             if (body.len() as u64) < n {
@@ -419,14 +489,14 @@ fn read_response(r: &mut impl BufRead) -> Result<Response, ReadError> {
             body
         } else {
             let mut body = Vec::new();
-            r.read_to_end(&mut body)?;
+            read_bounded(r, &mut body, max_output)?;
             body
         };
         return Ok(Response { status, status_line, body });
     }
 }
 
-fn read_chunked(r: &mut impl BufRead) -> Result<Vec<u8>, ReadError> {
+fn read_chunked(r: &mut impl BufRead, max_output: u64) -> Result<Vec<u8>, ReadError> {
     let mut body = Vec::new();
     loop {
         let line = read_line(r)?;
@@ -437,6 +507,9 @@ fn read_chunked(r: &mut impl BufRead) -> Result<Vec<u8>, ReadError> {
             // Trailers, up to the blank line.
             while !read_line(r)?.is_empty() {}
             return Ok(body);
+        }
+        if (body.len() as u64).saturating_add(size) > max_output {
+            return Err(ReadError::TooMuch);
         }
         let before = body.len();
         r.by_ref().take(size).read_to_end(&mut body)?;
@@ -527,7 +600,7 @@ mod tests {
             name: "lookup".into(),
             method,
             url_template: url.into(),
-            attempts: Attempts { timeout: timeout_ms.map(Duration::from_millis), retries },
+            attempts: Attempts { timeout: timeout_ms.map(Duration::from_millis), retries, ..Attempts::default() },
         }
     }
 
@@ -546,6 +619,31 @@ mod tests {
         assert!(expand_url("http://h/{nope}", &p).unwrap_err().contains("`{nope}`"));
         assert!(expand_url("http://h/{term", &p).unwrap_err().contains("unclosed"));
         assert!(expand_url("http://h/}", &p).unwrap_err().contains("lone"));
+    }
+
+    #[test]
+    fn parameters_cannot_make_dot_segments() {
+        for value in [".", ".."] {
+            let err = expand_url("http://h/a/{p}/b?q={p}", &[("p", value)]).unwrap_err();
+            assert_eq!(
+                err,
+                format!("parameter `p` makes the URL path segment `{value}` (in `http://h/a/{value}/b?q={value}`): a parameter cannot name the current or parent folder")
+            );
+            assert!(expand_url("http://h/{p}", &[("p", value)]).is_err());
+        }
+        // Not a whole segment, in the query, or the template's own: allowed.
+        assert_eq!(expand_url("http://h/a/{p}.json", &[("p", ".")]).unwrap(), "http://h/a/..json");
+        assert_eq!(expand_url("http://h/a?q={p}", &[("p", "..")]).unwrap(), "http://h/a?q=..");
+        assert_eq!(expand_url("http://h/a/../{p}", &[("p", "...")]).unwrap(), "http://h/a/../...");
+        assert_eq!(expand_url("http://h/{p}", &[("p", "../x")]).unwrap(), "http://h/..%2Fx");
+    }
+
+    #[test]
+    fn urls_with_whitespace_or_control_characters_are_rejected() {
+        assert_eq!(parse_url("http://h/a b").unwrap_err(), "URL `http://h/a b` contains a space");
+        assert_eq!(parse_url("http://h/a\tb").unwrap_err(), "URL `http://h/a\\tb` contains a tab");
+        assert_eq!(parse_url("http://h/\0").unwrap_err(), "URL `http://h/\\0` contains a NUL character");
+        assert!(parse_url("http://h/\r\nX: y").is_err());
     }
 
     #[test]
@@ -642,6 +740,38 @@ mod tests {
     }
 
     #[test]
+    fn conflicting_content_lengths_are_a_failure() {
+        let twice = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde".to_vec();
+        let listed = b"HTTP/1.1 200 OK\r\nContent-Length: 3, 5\r\n\r\nabcde".to_vec();
+        let same = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3, 3\r\n\r\nabc".to_vec();
+        let server = Server::start(vec![twice, listed, same]);
+        let t = tool(Method::Get, &server.url("/"), Some(5000), 0);
+        for _ in 0..2 {
+            let err = t.call(&[], None).unwrap_err();
+            assert!(err.cause.ends_with("conflicting Content-Length headers (3 and 5)"), "{err}");
+        }
+        assert_eq!(t.call(&[], None).unwrap(), "abc");
+        server.join();
+    }
+
+    #[test]
+    fn bodies_are_bounded_by_max_output() {
+        let exact = ok("0123456789");
+        let long = ok("0123456789A");
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n".to_vec();
+        let to_close = b"HTTP/1.0 200 OK\r\n\r\n0123456789ABCDEF".to_vec();
+        let server = Server::start(vec![exact, long, chunked, to_close]);
+        let mut t = tool(Method::Get, &server.url("/"), Some(5000), 0);
+        t.attempts.max_output = 10;
+        assert_eq!(t.call(&[], None).unwrap(), "0123456789");
+        for _ in 0..3 {
+            let err = t.call(&[], None).unwrap_err();
+            assert_eq!(err.cause, "the response body is larger than max_output (10 bytes)");
+        }
+        server.join();
+    }
+
+    #[test]
     fn a_truncated_body_is_a_failure() {
         let server = Server::start(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec()]);
         let err = tool(Method::Get, &server.url("/"), Some(5000), 0).call(&[], None).unwrap_err();
@@ -659,7 +789,7 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(100));
                 cancel.store(true, Ordering::Relaxed);
             });
-            request_once_cancellable(Method::Get, &server.url("/"), None, None, Some(&cancel))
+            request_once_cancellable(Method::Get, &server.url("/"), None, &Attempts::default(), Some(&cancel))
         });
         // Not `Ok("late")`: the attempt stopped before the server answered.
         assert!(matches!(result, Err(AttemptError::Fatal(ref m)) if m == CANCELLED), "{result:?}");

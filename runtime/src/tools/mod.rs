@@ -7,13 +7,44 @@ pub mod http;
 use std::fmt;
 use std::time::Duration;
 
-/// How often a tool is tried and how long each attempt may take (`timeout:` / `retries:`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The default of `max_output:`: the most bytes of stdout (`exec`) or response body (`http`)
+/// one attempt may produce, 16 MiB.
+pub const DEFAULT_MAX_OUTPUT: u64 = 16 << 20;
+
+/// The largest `max_output:` the language accepts, 1 GiB (docs/language.md §9).
+pub const MAX_MAX_OUTPUT: u64 = 1 << 30;
+
+/// The largest `retries:` the language accepts (docs/language.md §9).
+pub const MAX_RETRIES: u64 = 100;
+
+/// How often a tool is tried and what bounds each attempt (`timeout:` / `retries:` /
+/// `max_output:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attempts {
     /// Limit for **each** attempt; `None` waits indefinitely.
     pub timeout: Option<Duration>,
     /// Extra attempts after a failure: `retries: 2` means at most 3 attempts.
     pub retries: u32,
+    /// The most bytes of stdout / response body one attempt may produce; more fails the
+    /// attempt (the program is killed, the connection closed).
+    pub max_output: u64,
+}
+
+impl Default for Attempts {
+    fn default() -> Self {
+        Attempts { timeout: None, retries: 0, max_output: DEFAULT_MAX_OUTPUT }
+    }
+}
+
+/// The moment `timeout` after now, or `None` without a timeout or when it is too far away to
+/// be represented (then no deadline applies: it could never be reached).
+pub fn deadline_after(timeout: Option<Duration>) -> Option<std::time::Instant> {
+    timeout.and_then(|t| std::time::Instant::now().checked_add(t))
+}
+
+/// The cause of an attempt whose output passed `max_output`.
+pub fn too_much_output(what: &str, max_output: u64) -> String {
+    format!("{what} is larger than max_output ({max_output} bytes)")
 }
 
 /// A tool call whose every attempt failed. Its `Display` is one line:

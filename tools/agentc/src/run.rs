@@ -9,7 +9,8 @@
 //!
 //! While the program runs, agentc ignores the terminal's SIGINT and SIGQUIT (as `system(3)`
 //! does: the terminal sends them to the program too, which cancels its run and chooses its
-//! exit code) and forwards SIGTERM and SIGHUP sent to agentc alone to the program.
+//! exit code) and forwards SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM sent to agentc
+//! alone to the program (which cancels its run and exits 128 + N for each).
 
 use std::ffi::{OsString, c_int};
 use std::os::unix::process::ExitStatusExt;
@@ -96,9 +97,10 @@ const SIG_IGN: usize = 1;
 const SIGHUP: c_int = 1;
 const SIGINT: c_int = 2;
 const SIGQUIT: c_int = 3;
-const SIGTERM: c_int = 15;
+/// The signals forwarded to the program: SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM.
+const FORWARDED: [c_int; 5] = [SIGHUP, 10, 12, 14, 15];
 
-/// The handler of SIGTERM and SIGHUP: sends the signal on to the program.
+/// The handler of the [`FORWARDED`] signals: sends the signal on to the program.
 extern "C" fn forward(signum: c_int) {
     let pid = CHILD.load(Ordering::Relaxed);
     if pid > 0 {
@@ -115,7 +117,8 @@ fn relay_signals_to(pid: u32) {
     unsafe {
         signal(SIGINT, SIG_IGN);
         signal(SIGQUIT, SIG_IGN);
-        signal(SIGTERM, forward as *const () as usize);
-        signal(SIGHUP, forward as *const () as usize);
+        for signum in FORWARDED {
+            signal(signum, forward as *const () as usize);
+        }
     }
 }

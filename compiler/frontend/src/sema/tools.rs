@@ -1,5 +1,8 @@
-//! Tool declarations: `exec(PROGRAM, [ARGS], stdin:, timeout:, retries:)` and
-//! `http(get|post, "URL {param}", body:, timeout:, retries:)`, with URL template checks.
+//! Tool declarations: `exec(PROGRAM, [ARGS], stdin:, timeout:, retries:, max_output:)` and
+//! `http(get|post, "URL {param}", body:, timeout:, retries:, max_output:)`, with URL template
+//! checks (parameters only in the path and query; no whitespace or control characters).
+
+use agentc_runtime::tools::{MAX_MAX_OUTPUT, MAX_RETRIES};
 
 use crate::ast::{Arg, Expr, ExprKind, ToolDecl};
 use crate::diagnostic::Diagnostic;
@@ -34,7 +37,7 @@ pub(crate) fn check_tool(
         }
     };
     let locals = cx.scopes.locals.clone();
-    let (kind, timeout_ms, retries) = parsed?;
+    let (kind, limits) = parsed?;
     let params = params
         .iter()
         .zip(&decl.params)
@@ -46,8 +49,9 @@ pub(crate) fn check_tool(
         locals,
         ret: ret?.clone(),
         kind,
-        timeout_ms,
-        retries,
+        timeout_ms: limits.timeout_ms,
+        retries: limits.retries,
+        max_output: limits.max_output,
         span: decl.span,
     })
 }
@@ -58,15 +62,22 @@ fn shape_error(span: Span) -> Diagnostic {
     )
 }
 
-/// The named options common to both kinds; `allowed` lists the kind's own named argument.
+/// The named options common to both kinds, and the kind's own named argument.
 struct Options<'a> {
     own: Option<&'a Expr>,
+    limits: Limits,
+}
+
+/// `timeout:`, `retries:` and `max_output:` as checked.
+#[derive(Default)]
+struct Limits {
     timeout_ms: Option<u64>,
     retries: u64,
+    max_output: Option<u64>,
 }
 
 fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg]) -> Option<Options<'a>> {
-    let mut out = Options { own: None, timeout_ms: None, retries: 0 };
+    let mut out = Options { own: None, limits: Limits::default() };
     let mut ok = true;
     let mut seen: Vec<&str> = Vec::new();
     for arg in named {
@@ -80,7 +91,14 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
         seen.push(&name.name);
         match name.name.as_str() {
             "timeout" => match arg.value.kind {
-                ExprKind::Duration(ms) => out.timeout_ms = Some(ms),
+                ExprKind::Duration(0) => {
+                    cx.error(
+                        Diagnostic::error("`timeout` must be at least 1ms", arg.value.span)
+                            .with_help("leave `timeout:` out to wait without a limit"),
+                    );
+                    ok = false;
+                }
+                ExprKind::Duration(ms) => out.limits.timeout_ms = Some(ms),
                 _ => {
                     cx.error(
                         Diagnostic::error("`timeout` must be a duration literal", arg.value.span)
@@ -90,17 +108,39 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
                 }
             },
             "retries" => match arg.value.kind {
-                ExprKind::Int(n) if n >= 0 => out.retries = n as u64,
+                ExprKind::Int(n) if n >= 0 && n as u64 <= MAX_RETRIES => out.limits.retries = n as u64,
+                ExprKind::Int(n) if n >= 0 => {
+                    cx.error(
+                        Diagnostic::error(format!("`retries` must be at most {MAX_RETRIES}, not {n}"), arg.value.span)
+                            .with_help("attempts follow one another with no pause: more of them rarely helps"),
+                    );
+                    ok = false;
+                }
                 _ => {
                     cx.error(Diagnostic::error("`retries` must be a non-negative integer literal", arg.value.span));
+                    ok = false;
+                }
+            },
+            "max_output" => match arg.value.kind {
+                ExprKind::Int(n) if n >= 1 && n as u64 <= MAX_MAX_OUTPUT => out.limits.max_output = Some(n as u64),
+                _ => {
+                    let what = if tool_kind == "exec" { "stdout" } else { "the response body" };
+                    cx.error(
+                        Diagnostic::error(
+                            format!("`max_output` must be an integer literal from 1 to {MAX_MAX_OUTPUT} (bytes)"),
+                            arg.value.span,
+                        )
+                        .with_help(format!("the most bytes of {what} one attempt may give; without it, 16 MiB (16777216)")),
+                    );
                     ok = false;
                 }
             },
             other if other == own => out.own = Some(&arg.value),
             other => {
                 cx.error(
-                    Diagnostic::error(format!("unknown argument `{other}` of `{tool_kind}`"), name.span)
-                        .with_help(format!("the named arguments of `{tool_kind}` are `{own}`, `timeout` and `retries`")),
+                    Diagnostic::error(format!("unknown argument `{other}` of `{tool_kind}`"), name.span).with_help(format!(
+                        "the named arguments of `{tool_kind}` are `{own}`, `timeout`, `retries` and `max_output`"
+                    )),
                 );
                 ok = false;
             }
@@ -109,7 +149,7 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
     ok.then_some(out)
 }
 
-fn exec(cx: &mut BodyCx<'_>, args: &[Arg], span: Span) -> Option<(ToolKind, Option<u64>, u64)> {
+fn exec(cx: &mut BodyCx<'_>, args: &[Arg], span: Span) -> Option<(ToolKind, Limits)> {
     let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
     let named: Vec<&Arg> = args.iter().filter(|a| a.name.is_some()).collect();
     let options = options(cx, "exec", "stdin", &named);
@@ -162,10 +202,10 @@ fn exec(cx: &mut BodyCx<'_>, args: &[Arg], span: Span) -> Option<(ToolKind, Opti
         None => Some(None),
     };
     let kind = ToolKind::Exec { program: program?, args: argv?, stdin: stdin? };
-    Some((kind, options.timeout_ms, options.retries))
+    Some((kind, options.limits))
 }
 
-fn http(cx: &mut BodyCx<'_>, args: &[Arg], decl: &ToolDecl, span: Span) -> Option<(ToolKind, Option<u64>, u64)> {
+fn http(cx: &mut BodyCx<'_>, args: &[Arg], decl: &ToolDecl, span: Span) -> Option<(ToolKind, Limits)> {
     let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
     let named: Vec<&Arg> = args.iter().filter(|a| a.name.is_some()).collect();
     let options = options(cx, "http", "body", &named);
@@ -225,11 +265,13 @@ fn http(cx: &mut BodyCx<'_>, args: &[Arg], decl: &ToolDecl, span: Span) -> Optio
     };
     let (url_template, url_params) = template?;
     let kind = ToolKind::Http { method: method?, url_template, url_params, body: body? };
-    Some((kind, options.timeout_ms, options.retries))
+    Some((kind, options.limits))
 }
 
-/// Finds `{name}` placeholders; each must name a parameter. Spans point inside the literal
-/// when it has no escapes (otherwise at the whole literal).
+/// Finds `{name}` placeholders; each must name a parameter and stand after the host and port
+/// (the server is fixed by the declaration). The template may not hold whitespace or control
+/// characters (a space, a tab, NUL, CR, LF… would change the request line or headers). Spans
+/// point inside the literal when it has no escapes (otherwise at the whole literal).
 fn url_params(url: &str, literal: Span, params: &[&str]) -> Result<Vec<usize>, Diagnostic> {
     let exact = (literal.end - literal.start) as usize == url.len() + 2;
     let at = |start: usize, end: usize| {
@@ -240,6 +282,7 @@ fn url_params(url: &str, literal: Span, params: &[&str]) -> Result<Vec<usize>, D
         }
     };
     let mut out = Vec::new();
+    let mut placeholders = Vec::new();
     let mut rest = 0;
     while let Some(open) = url[rest..].find(['{', '}']).map(|i| i + rest) {
         // `{{` and `}}` are literal braces; a lone `}` is just a character.
@@ -256,7 +299,10 @@ fn url_params(url: &str, literal: Span, params: &[&str]) -> Result<Vec<usize>, D
         };
         let name = &url[open + 1..close];
         match params.iter().position(|p| *p == name) {
-            Some(i) => out.push(i),
+            Some(i) => {
+                out.push(i);
+                placeholders.push((open, close + 1));
+            }
             None => {
                 let listed: Vec<String> = params.iter().map(|p| format!("`{p}`")).collect();
                 let help = if listed.is_empty() {
@@ -272,6 +318,25 @@ fn url_params(url: &str, literal: Span, params: &[&str]) -> Result<Vec<usize>, D
             }
         }
         rest = close + 1;
+    }
+    if let Some((i, c)) = url.char_indices().find(|(_, c)| c.is_ascii_whitespace() || c.is_ascii_control()) {
+        let (what, encoded) = match c {
+            ' ' => ("a space".to_string(), "%20".to_string()),
+            '\t' => ("a tab".to_string(), "%09".to_string()),
+            '\0' => ("a NUL character".to_string(), "%00".to_string()),
+            c => (format!("the control character U+{:04X}", c as u32), format!("%{:02X}", c as u32)),
+        };
+        return Err(Diagnostic::error(format!("the URL template contains {what}"), at(i, i + 1))
+            .with_help(format!("write it percent-encoded (`{encoded}`), or pass it in a parameter")));
+    }
+    // The scheme, host and port end at the first `/`, `?` or `#` after `://`.
+    let authority_end = url.find("://").map_or(url.len(), |i| url[i + 3..].find(['/', '?', '#']).map_or(url.len(), |j| i + 3 + j));
+    if let Some(&(open, close)) = placeholders.iter().find(|(open, _)| *open < authority_end) {
+        return Err(Diagnostic::error(
+            format!("`{}` is in the scheme, host or port of the URL template", &url[open..close]),
+            at(open, close),
+        )
+        .with_help("only the path and the query may hold parameters: a tool's server is fixed where it is declared"));
     }
     Ok(out)
 }
