@@ -15,6 +15,6 @@ module {
 
 // CHECK: t.agent:3:7: error: `workflow.generate` cannot be expressed in a plan: plan it into fragments first (convert-workflow-to-fragment)
 
-// VERSION: plan-check: {{.*}}bad-version.json: plan format version 99 is not supported: this runtime reads version 2
+// VERSION: plan-check: {{.*}}bad-version.json: plan format version 99 is not supported: this runtime reads version 3
 
 // UNDEF: plan-check: {{.*}}use-before-def.json: t.agent:2:3: function `main`, op 0 (`trim`): operand %7 is used before it is defined
