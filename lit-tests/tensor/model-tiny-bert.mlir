@@ -7,7 +7,7 @@
 // sentence-transformers computes it. Token type 0 throughout (one sentence).
 
 // CHECK: "fragment.encode"({{.*}}fragment.kernel = @encoder_encode
-// CHECK-LABEL: func.func @encoder_encode(%arg0: tensor<?xi64>, %arg1: tensor<?xf32>) -> tensor<64xf32> attributes {tgraph.entry = "encode", tgraph.model = @encoder}
+// CHECK-LABEL: func.func @encoder_encode(%arg0: tensor<?xi64>, %arg1: tensor<?xf32>) -> tensor<64xf32> attributes {tgraph.config = {head_dim = 16 : i64, hidden_size = 64 : i64, intermediate_size = 128 : i64, max_position_embeddings = 128 : i64, num_attention_heads = 4 : i64, num_hidden_layers = 2 : i64, num_key_value_heads = 4 : i64, type_vocab_size = 2 : i64, vocab_size = 320 : i64}, tgraph.entry = "encode", tgraph.model = @encoder}
 // CHECK: %[[POS:.*]] = "tgraph.arange"(%arg0, %{{.*}}) : (tensor<?xi64>, tensor<i64>) -> tensor<?xi64>
 // CHECK: "tgraph.weight"() {model = @encoder, name = "embeddings.word_embeddings.weight"} : () -> tensor<320x64xf32>
 // CHECK: "tgraph.embedding"(%{{.*}}, %arg0)

@@ -14,7 +14,7 @@
 // CHECK: "fragment.decode"({{.*}}fragment.kernel = @writer_decode_step
 
 // Prefill: ids [T] → logits of the last position [384], K and V caches [2, 512, 2, 16].
-// PREFILL-LABEL: func.func @writer_prefill(%arg0: tensor<?xi64>) -> (tensor<384xf32>, tensor<2x512x2x16xf32>, tensor<2x512x2x16xf32>) attributes {tgraph.entry = "prefill", tgraph.model = @writer}
+// PREFILL-LABEL: func.func @writer_prefill(%arg0: tensor<?xi64>) -> (tensor<384xf32>, tensor<2x512x2x16xf32>, tensor<2x512x2x16xf32>) attributes {tgraph.config = {head_dim = 16 : i64, hidden_size = 64 : i64, intermediate_size = 128 : i64, max_position_embeddings = 512 : i64, num_attention_heads = 4 : i64, num_hidden_layers = 2 : i64, num_key_value_heads = 2 : i64, vocab_size = 384 : i64}, tgraph.entry = "prefill", tgraph.model = @writer}
 // PREFILL: %[[ZERO:.*]] = arith.constant dense<0> : tensor<i64>
 // PREFILL: "tgraph.arange"(%arg0, %[[ZERO]]) : (tensor<?xi64>, tensor<i64>) -> tensor<?xi64>
 // PREFILL: "tgraph.weight"() {model = @writer, name = "model.embed_tokens.weight"} : () -> tensor<384x64xf32>
@@ -74,7 +74,7 @@
 
 // Decode step: the token and its position (0-d), the caches in, logits and caches out.
 // The step writes its own K/V at `position` (kv_write) and attends over slots 0..=position.
-// DECODE-LABEL: func.func @writer_decode_step(%arg0: tensor<i64>, %arg1: tensor<i64>, %arg2: tensor<2x512x2x16xf32>, %arg3: tensor<2x512x2x16xf32>) -> (tensor<384xf32>, tensor<2x512x2x16xf32>, tensor<2x512x2x16xf32>) attributes {tgraph.entry = "decode_step", tgraph.model = @writer}
+// DECODE-LABEL: func.func @writer_decode_step(%arg0: tensor<i64>, %arg1: tensor<i64>, %arg2: tensor<2x512x2x16xf32>, %arg3: tensor<2x512x2x16xf32>) -> (tensor<384xf32>, tensor<2x512x2x16xf32>, tensor<2x512x2x16xf32>) attributes {tgraph.config = {head_dim = 16 : i64, hidden_size = 64 : i64, intermediate_size = 128 : i64, max_position_embeddings = 512 : i64, num_attention_heads = 4 : i64, num_hidden_layers = 2 : i64, num_key_value_heads = 2 : i64, vocab_size = 384 : i64}, tgraph.entry = "decode_step", tgraph.model = @writer}
 // DECODE: "tgraph.reshape"(%arg0) : (tensor<i64>) -> tensor<1xi64>
 // DECODE: "tgraph.arange"(%{{.*}}, %arg1) : (tensor<1xi64>, tensor<i64>) -> tensor<1xi64>
 // DECODE: "tgraph.weight"() {model = @writer, name = "model.embed_tokens.weight"} : () -> tensor<384x64xf32>

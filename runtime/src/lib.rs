@@ -7,7 +7,8 @@
 //! ([`weights`]); the KV cache of a generate call ([`kv_cache`]); the CPU thread pool that
 //! spreads a kernel's workgroups ([`pool`]); and the Chrome/Perfetto trace writer
 //! ([`trace`]); the plan format with its loader ([`plan`]); compiled kernels and memref
-//! descriptors ([`kernels`]) and the models they implement ([`models`]). The plan
+//! descriptors ([`kernels`]) and the models they implement ([`models`]), whose folders are
+//! checked against what the kernels were compiled for ([`model_folder`]). The plan
 //! interpreter ([`exec`]) runs a plan's workflow; [`program`] is the entry point of the
 //! executables `agentc build` links ([`cli`]: their command line; [`cuda`]: the CUDA driver API, loaded at run time).
 //! See `docs/runtime.md` and `docs/executables.md`.
@@ -26,6 +27,7 @@ pub mod plan;
 pub mod exec;
 pub mod kernels;
 pub mod models;
+pub mod model_folder;
 pub mod cli;
 pub mod cuda;
 pub mod program;

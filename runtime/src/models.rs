@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use crate::kernels::{Executor, Kernel, KernelTable, Memref};
 use crate::kv_cache::{KvCache, KvShape};
-use crate::plan::Plan;
+use crate::model_folder;
+use crate::plan::{Model as PlanModel, Plan, WeightSpec};
 use crate::sampling::{GenerateOptions, Generation, Pcg32, Step};
 use crate::tokenizer::Tokenizer;
 use crate::weights::Weights;
@@ -39,7 +40,9 @@ pub struct Model {
     kv_shape: Option<KvShape>,
     vocab: usize,
     hidden: usize,
-    max_seq_length: Option<usize>,
+    /// An encoder's input limit in tokens: the smaller of `max_seq_length` and
+    /// `max_position_embeddings`.
+    max_input: Option<usize>,
     prefill: Option<Bound>,
     decode: Option<Bound>,
     encode: Option<Bound>,
@@ -72,14 +75,14 @@ impl ModelPaths {
     }
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
-}
-
-fn bind(weights: &Weights, kernel: &Kernel, model: &str) -> Result<Bound, String> {
+fn bind(weights: &Weights, kernel: &Kernel, model: &str, compiled_for: &[WeightSpec]) -> Result<Bound, String> {
     let mut descriptors = Vec::with_capacity(kernel.weights.len());
     for name in &kernel.weights {
+        // Every weight a kernel reads was checked against the plan's record
+        // (`model_folder::check_weights`); one the record lacks was not.
+        if !compiled_for.iter().any(|w| &w.name == name) {
+            return Err(format!("model `{model}`: internal error: kernel `{}` reads weight `{name}`, which the plan does not record", kernel.name));
+        }
         let view = weights.tensor(name).map_err(|e| format!("model `{model}`: {}", e.0))?;
         descriptors.push(Memref::new(view.data.as_ptr(), view.shape).weight());
     }
@@ -87,27 +90,42 @@ fn bind(weights: &Weights, kernel: &Kernel, model: &str) -> Result<Bound, String
 }
 
 impl Model {
-    /// Loads the model `name` from `dir` and binds the kernels the plan names for it.
-    pub fn load(name: &str, dir: &Path, kernels: &BTreeMap<String, String>, table: &KernelTable) -> Result<Model, String> {
+    /// Loads the model `declared` from `dir` and binds the kernels the plan names for it.
+    /// The folder is untrusted: its `config.json` and the header of its `model.safetensors`
+    /// are checked against what the kernels were compiled for (`declared.config`,
+    /// `declared.weights`; [`crate::model_folder`]) before anything is bound or allocated.
+    pub fn load(declared: &PlanModel, dir: &Path, table: &KernelTable) -> Result<Model, String> {
+        let name = declared.name.as_str();
+        let fail = |e: String| format!("model `{name}`: {e}");
         if !dir.is_dir() {
             return Err(format!("model `{name}`: folder {} not found (give the folder that holds it with --models DIR)", dir.display()));
         }
-        let config = read_json(&dir.join("config.json")).map_err(|e| format!("model `{name}`: {e}"))?;
-        let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| format!("model `{name}`: {}", e.0))?;
-        let tokenizer = Tokenizer::from_model_dir(dir).map_err(|e| format!("model `{name}`: {}", e.0))?.with_eos_ids(eos);
-        let weights = Weights::open(&dir.join("model.safetensors")).map_err(|e| format!("model `{name}`: {}", e.0))?;
-        let number = |key: &str| config.get(key).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-        let max_seq_length = read_json(&dir.join("sentence_bert_config.json"))
-            .ok()
-            .and_then(|c| c.get("max_seq_length").and_then(|v| v.as_u64()))
-            .map(|n| n as usize);
+        let config_path = dir.join("config.json");
+        let config = model_folder::read_json(&config_path).map_err(fail)?;
+        model_folder::check_config(&config, &config_path, &declared.config).map_err(fail)?;
+        let weights = Weights::open(&dir.join("model.safetensors")).map_err(|e| fail(e.0))?;
+        model_folder::check_weights(&weights, &declared.weights).map_err(fail)?;
+        let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
+        let tokenizer = Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos);
+        let size = |key: &str| declared.config.get(key).map(|&n| usize::try_from(n).unwrap_or(usize::MAX));
+        let vocab = size("vocab_size").ok_or_else(|| fail("internal error: the plan records no `vocab_size`".into()))?;
+        let hidden = size("hidden_size").ok_or_else(|| fail("internal error: the plan records no `hidden_size`".into()))?;
+        let max_positions = size("max_position_embeddings").unwrap_or(usize::MAX);
         let mut bound = BTreeMap::new();
-        for (role, symbol) in kernels {
-            let kernel = table.get(symbol).ok_or_else(|| format!("model `{name}`: the executable has no kernel `{symbol}` for `{role}`"))?;
-            bound.insert(role.as_str(), bind(&weights, kernel, name)?);
+        for (role, symbol) in &declared.kernels {
+            let kernel = table.get(symbol).ok_or_else(|| fail(format!("the executable has no kernel `{symbol}` for `{role}`")))?;
+            bound.insert(role.as_str(), bind(&weights, kernel, name, &declared.weights)?);
         }
         let kv_shape = if bound.contains_key("prefill") {
-            Some(KvShape::from_config(&config).map_err(|e| format!("model `{name}`: {}", e.0))?)
+            Some(KvShape::from_config(&config).map_err(|e| fail(e.0))?)
+        } else {
+            None
+        };
+        // An encoder reads one position row per token: cut its input at the smaller of
+        // sentence-transformers' `max_seq_length` and the position table.
+        let max_input = if bound.contains_key("encode") {
+            let sentence = model_folder::max_seq_length(dir).map_err(fail)?;
+            Some(sentence.map_or(max_positions, |m| m.min(max_positions)))
         } else {
             None
         };
@@ -116,9 +134,9 @@ impl Model {
             dir: dir.to_path_buf(),
             tokenizer,
             kv_shape,
-            vocab: number("vocab_size"),
-            hidden: number("hidden_size"),
-            max_seq_length,
+            vocab,
+            hidden,
+            max_input,
             prefill: bound.remove("prefill"),
             decode: bound.remove("decode"),
             encode: bound.remove("encode"),
@@ -126,12 +144,26 @@ impl Model {
         })
     }
 
+    /// The token ids of `text`, each checked to be inside the vocabulary the kernels were
+    /// compiled for (an id beyond it would index past the embedding table): a
+    /// `tokenizer.json` that does not match the model is an error naming the call.
+    fn token_ids(&self, text: &str, call: &str) -> Result<Vec<i64>, String> {
+        let ids = self.tokenizer.encode(text).map_err(|e| format!("{call}: {}", e.0))?;
+        if let Some(bad) = ids.iter().find(|&&id| id as usize >= self.vocab) {
+            return Err(format!(
+                "{call}: token id {bad} of the input is outside the model's vocabulary of {} (the folder's tokenizer.json does not match its config.json)",
+                self.vocab
+            ));
+        }
+        Ok(ids.into_iter().map(i64::from).collect())
+    }
+
     /// Tokenizes `prompt`, runs the compiled prefill and keeps the cache and the logits of
     /// the last position. `call` names the call in errors (`llm.generate`).
     pub fn prefill(self: &Arc<Self>, prompt: &str, call: &str, on: Executor) -> Result<Prefilled, String> {
         let bound = self.prefill.as_ref().ok_or_else(|| format!("model `{}` has no compiled prefill", self.name))?;
         let shape = self.kv_shape.ok_or_else(|| format!("model `{}` has no KV cache shape", self.name))?;
-        let ids: Vec<i64> = self.tokenizer.encode(prompt).map_err(|e| e.0)?.into_iter().map(i64::from).collect();
+        let ids = self.token_ids(prompt, call)?;
         let mut cache = KvCache::new(shape, call);
         let mut logits = vec![0f32; self.vocab];
         {
@@ -151,16 +183,24 @@ impl Model {
     }
 
     /// `embed(text)`: the sentence embedding (`[hidden]` f32) of the compiled encoder, the
-    /// input cut to `max_seq_length` tokens (sentence_bert_config.json) as
-    /// sentence-transformers does.
-    pub fn encode(&self, text: &str, on: Executor) -> Result<Vec<f32>, String> {
+    /// input cut as sentence-transformers does, at `max_seq_length` tokens
+    /// (sentence_bert_config.json) or at `max_position_embeddings` when that is smaller or
+    /// the file is absent: the encoder has no position row past it.
+    /// `call` names the call in errors (`enc.embed`).
+    pub fn encode(&self, text: &str, call: &str, on: Executor) -> Result<Vec<f32>, String> {
         let bound = self.encode.as_ref().ok_or_else(|| format!("model `{}` has no compiled encoder", self.name))?;
-        let mut ids: Vec<i64> = self.tokenizer.encode(text).map_err(|e| e.0)?.into_iter().map(i64::from).collect();
-        if let Some(max) = self.max_seq_length.filter(|m| *m >= 2 && ids.len() > *m) {
+        let mut ids = self.token_ids(text, call)?;
+        let max = self.max_input.unwrap_or(usize::MAX);
+        if ids.len() > max {
             // Keep the post-processor's last special token ([SEP]) as truncation does.
             let last = *ids.last().unwrap_or(&0);
-            ids.truncate(max - 1);
-            ids.push(last);
+            ids.truncate(max.saturating_sub(1).max(1));
+            if max >= 2 {
+                ids.push(last);
+            }
+        }
+        if ids.is_empty() {
+            return Err(format!("{call}: the input has no tokens"));
         }
         let mask = vec![1f32; ids.len()];
         let mut out = vec![0f32; self.hidden];
@@ -197,6 +237,7 @@ impl Prefilled {
         let model = self.model.clone();
         let bound = model.decode.as_ref().ok_or_else(|| format!("model `{}` has no compiled decode step", model.name))?;
         let dims = self.cache.shape().dims();
+        let max_tokens = options.max_tokens;
         let mut generation = Generation::new(&model.tokenizer, options, rng);
         let mut index = 0;
         let mut shown = 0;
@@ -210,7 +251,11 @@ impl Prefilled {
             let Step::Continue(token) = step else { break };
             let started = Instant::now();
             {
-                let (position, buffers) = self.cache.decode_step().map_err(|e| e.0)?;
+                // The context is full before `max_tokens` or a stop: the error keeps the
+                // text generated so far (escaped, on the error's one line).
+                let (position, buffers) = self.cache.decode_step().map_err(|e| {
+                    format!("{} before `max_tokens: {}`; the text generated so far: {:?}", e.0, max_tokens, generation.text())
+                })?;
                 let token = [i64::from(token)];
                 let position = [position as i64];
                 let token_d = Memref::new(token.as_ptr(), &[]).read_only();
@@ -251,7 +296,7 @@ impl Models {
                 continue;
             }
             let dir = paths.resolve(&model.path);
-            models.insert(model.name.clone(), Arc::new(Model::load(&model.name, &dir, &model.kernels, table)?));
+            models.insert(model.name.clone(), Arc::new(Model::load(model, &dir, table)?));
         }
         Ok(Models { models })
     }

@@ -42,6 +42,10 @@ impl Tokenizer {
 
     /// Loads a `tokenizer.json` file, with no EOS ids.
     pub fn from_file(path: &Path) -> Result<Self, TokenizerError> {
+        // A FIFO or a device would block the read: refuse it first.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(TokenizerError(format!("cannot load tokenizer {}: not a regular file", path.display())));
+        }
         let inner = tokenizers::Tokenizer::from_file(path)
             .map_err(|e| TokenizerError(format!("cannot load tokenizer {}: {e}", path.display())))?;
         Self::from_inner(inner)
@@ -122,7 +126,10 @@ impl Tokenizer {
 pub fn eos_token_ids(dir: &Path) -> Result<Vec<u32>, TokenizerError> {
     for name in ["generation_config.json", "config.json"] {
         let path: PathBuf = dir.join(name);
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        if std::fs::symlink_metadata(&path).is_err() {
+            continue;
+        }
+        let text = crate::model_folder::read_text(&path).map_err(TokenizerError)?;
         let json: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| TokenizerError(format!("{} is not valid JSON: {e}", path.display())))?;
         let ids = match json.get("eos_token_id") {

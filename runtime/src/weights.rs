@@ -70,6 +70,12 @@ impl Weights {
     /// elements × dtype size, range inside the file).
     pub fn open(path: &Path) -> Result<Self, WeightsError> {
         let err = |m: String| WeightsError(format!("{}: {m}", path.display()));
+        // A FIFO or a device would block the open or the mapping: refuse it first.
+        if let Ok(metadata) = std::fs::metadata(path)
+            && !metadata.is_file()
+        {
+            return Err(err("is not a regular file".into()));
+        }
         let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
         // SAFETY: the mapping is read-only; like every reader of safetensors we assume the
         // file is not truncated or rewritten while the program runs.

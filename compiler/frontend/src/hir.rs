@@ -42,6 +42,8 @@ pub struct ModelConfig {
     pub kind: ModelKind,
     /// `hidden_size`: the width of `embed`'s result.
     pub hidden_size: u64,
+    /// `max_position_embeddings` (the context in tokens), when the config gives it.
+    pub max_positions: Option<u64>,
 }
 
 /// `model NAME = hf("folder")`.

@@ -115,6 +115,7 @@ impl Config {
             .or_else(|| json["rope_parameters"]["rope_theta"].as_f64())
             .unwrap_or(10000.0);
         let norm_eps = json[eps_key].as_f64().unwrap_or(if spec.family == Family::Llama { 1e-6 } else { 1e-12 });
+        check_sizes(&spec).map_err(|e| format!("`{shown}`: {e}"))?;
         Ok(Config {
             family: spec.family,
             hidden: spec.hidden as i64,
@@ -133,14 +134,95 @@ impl Config {
     }
 }
 
+/// Discardable attribute on each model function: the `config.json` sizes it was compiled
+/// for, a dictionary of i64 (`{hidden_size = 64 : i64, ...}`); the plan records it as
+/// `models[].config` and the executable checks the folder it loads against it.
+pub const CONFIG_ATTR: &str = "tgraph.config";
+
+impl Config {
+    /// The sizes the compiled functions depend on, by `config.json` key (defaults applied).
+    pub fn recorded(&self) -> Vec<(&'static str, i64)> {
+        let mut keys = vec![
+            ("head_dim", self.head_dim),
+            ("hidden_size", self.hidden),
+            ("intermediate_size", self.intermediate),
+            ("max_position_embeddings", self.max_positions),
+            ("num_attention_heads", self.heads),
+            ("num_hidden_layers", self.layers),
+            ("num_key_value_heads", self.kv_heads),
+        ];
+        if self.family == Family::Bert {
+            keys.push(("type_vocab_size", self.type_vocab));
+        }
+        keys.push(("vocab_size", self.vocab));
+        keys
+    }
+
+    /// The [`CONFIG_ATTR`] entry of a function's attribute dictionary, as MLIR text.
+    pub fn attribute_text(&self) -> String {
+        let entries: Vec<String> = self.recorded().iter().map(|(k, v)| format!("{k} = {v} : i64")).collect();
+        format!("{CONFIG_ATTR} = {{{}}}", entries.join(", "))
+    }
+}
+
+/// The largest size of one dimension the compiled functions take (MLIR shapes and the
+/// kernels' index arithmetic stay far from overflow below it).
+pub const MAX_DIM: f64 = (1u64 << 31) as f64;
+
+/// The most f32 elements of one buffer a compiled model function allocates or reads
+/// (the KV cache, a weight): 2^36, 256 GiB.
+pub const MAX_ELEMENTS: f64 = (1u64 << 36) as f64;
+
+/// Refuses sizes no kernel can be compiled for: a dimension of 2^31 or more, or a KV cache
+/// or weight of more than [`MAX_ELEMENTS`] elements (a `max_position_embeddings` of 2^40
+/// is this error, not an allocation abort).
+fn check_sizes(spec: &ModelSpec) -> Result<(), String> {
+    let dims = [
+        ("hidden_size", spec.hidden),
+        ("num_hidden_layers", spec.layers),
+        ("num_attention_heads", spec.heads),
+        ("num_key_value_heads", spec.kv_heads),
+        ("head_dim", spec.head_dim),
+        ("intermediate_size", spec.intermediate),
+        ("vocab_size", spec.vocab),
+        ("max_position_embeddings", spec.max_positions),
+        ("type_vocab_size", spec.type_vocab),
+    ];
+    for (key, value) in dims {
+        if value >= MAX_DIM {
+            return Err(format!("`{key}` is {value}, more than the {} agentc compiles for", MAX_DIM - 1.0));
+        }
+    }
+    let cache = spec.layers * spec.max_positions * spec.kv_heads * spec.head_dim;
+    let largest_weight = [spec.vocab * spec.hidden, spec.intermediate * spec.hidden, spec.max_positions * spec.hidden]
+        .into_iter()
+        .fold(0.0, f64::max);
+    for (what, elements) in [("the KV cache", if spec.family == Family::Llama { cache } else { 0.0 }), ("a weight", largest_weight)] {
+        if elements > MAX_ELEMENTS {
+            return Err(format!("{what} would hold {elements} f32 elements, more than the {MAX_ELEMENTS} agentc compiles for"));
+        }
+    }
+    Ok(())
+}
+
 /// The functions of one model, as MLIR text.
 fn model_functions(symbol: &str, folder: &std::path::Path) -> Result<String, String> {
     let config = Config::load(folder)?;
     let header = Header::read(&folder.join("model.safetensors")).map_err(|e| e.0)?;
-    match config.family {
-        Family::Llama => Ok(llama::prefill(symbol, &config, &header)? + &llama::decode_step(symbol, &config, &header)?),
-        Family::Bert => bert::encode(symbol, &config, &header),
+    let functions = match config.family {
+        Family::Llama => llama::prefill(symbol, &config, &header)? + &llama::decode_step(symbol, &config, &header)?,
+        Family::Bert => bert::encode(symbol, &config, &header)?,
+    };
+    // The executable loads the tokenizer at start-up: a folder without one is refused
+    // here, where the model is compiled, rather than at the first run. (Planning alone
+    // needs only config.json: `--emit=fragment` plans a 70B model from its config.)
+    let tokenizer = folder.join("tokenizer.json");
+    match std::fs::metadata(&tokenizer) {
+        Ok(metadata) if metadata.is_file() => {}
+        Ok(_) => return Err(format!("`{}` is not a regular file", tokenizer.display())),
+        Err(error) => return Err(format!("the folder has no `tokenizer.json`, which the executable loads ({error})")),
     }
+    Ok(functions)
 }
 
 /// Runs the conversion on a module.

@@ -245,7 +245,10 @@ fn convert_generate(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Re
     let spec = &model.spec;
     let prompt_tokens = TokenEstimator::new(&model.counter).estimate(op.operand(0)) + model.counter.special_tokens();
     let prompt_tokens = prompt_tokens.min(spec.max_positions);
-    let new_tokens = wf::int_attr(&op.view(), "max_tokens").unwrap_or(128) as f64;
+    // The KV cache has max_position_embeddings slots: no run generates past them (it
+    // stops with an error), so neither does the plan (a `max_tokens` of 10^8 is planned as
+    // the rest of the context, not as a cache of 10^8 tokens).
+    let new_tokens = (wf::int_attr(&op.view(), "max_tokens").unwrap_or(128) as f64).min((spec.max_positions - prompt_tokens).max(1.0));
     let kv = spec.kv_bytes_per_token();
     let context_ref = op.context();
     // SAFETY: `context_ref` outlives every use of `context` in this function.

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use agentc_dialects::workflow as wf;
-use agentc_runtime::plan::{self, ComputeFn, Device, Function, FunctionKind, Model, Placement, Plan, Region, Target, Type, Value};
+use agentc_runtime::plan::{self, ComputeFn, Device, Function, FunctionKind, Model, Placement, Plan, Region, Target, Type, Value, WeightSpec};
 use melior::ir::attribute::{ArrayAttribute, StringAttribute};
 use serde_json::Value as Json;
 
@@ -48,6 +48,7 @@ pub fn emit_plan(module: Op, scheduled_on: Option<&agentc_scheduler::Target>) ->
     // Which functions are tensor fns (their calls are `compute`).
     let fn_names: Vec<String> = ops.iter().filter(|op| op.has_attribute(wf::FN_ATTR)).filter_map(|op| symbol_name(*op)).collect();
     let mut kernels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut compiled: BTreeMap<String, CompiledFor> = BTreeMap::new();
     for op in &ops {
         match op.name().as_str() {
             "workflow.model" => plan.models.push(model(*op)),
@@ -65,7 +66,11 @@ pub fn emit_plan(module: Op, scheduled_on: Option<&agentc_scheduler::Target>) ->
                     continue;
                 } else {
                     // Model kernels written by convert-fragment-to-tensor: compiled code, named
-                    // by the models' `kernels`, not interpreted.
+                    // by the models' `kernels`, not interpreted; what they were compiled for
+                    // is recorded with the model.
+                    if let Some(model) = wf::symbol_attr(&op.view(), "tgraph.model") {
+                        failed |= compiled_for(*op, compiled.entry(model).or_default()).is_err();
+                    }
                     continue;
                 };
                 let mut emitter = FunctionEmitter { values: HashMap::new(), next: 0, fn_names: &fn_names, kernels: &mut kernels, failed: false };
@@ -90,6 +95,9 @@ pub fn emit_plan(module: Op, scheduled_on: Option<&agentc_scheduler::Target>) ->
     for model in &mut plan.models {
         if let Some(found) = kernels.remove(&model.name) {
             model.kernels = found;
+            let record = compiled.remove(&model.name).unwrap_or_default();
+            model.config = record.config;
+            model.weights = record.weights.into_values().collect();
         }
     }
     if failed {
@@ -114,7 +122,66 @@ fn model(op: Op) -> Model {
         dtype: wf::string_attr(&view, "fragment.dtype").filter(|d| !d.is_empty()).unwrap_or(declared),
         hidden_size: wf::int_attr(&view, "hidden_size").unwrap_or(0).max(0) as u64,
         kernels: BTreeMap::new(),
+        config: BTreeMap::new(),
+        weights: Vec::new(),
     }
+}
+
+/// What a model's functions were compiled for: the `tgraph.config` sizes and the weights.
+#[derive(Default)]
+struct CompiledFor {
+    config: BTreeMap<String, u64>,
+    weights: BTreeMap<String, WeightSpec>,
+}
+
+/// Adds a model function's `tgraph.config` and `tgraph.weight`s to `record`; an error at
+/// the function when they are missing or disagree with the model's other functions.
+fn compiled_for(func: Op, record: &mut CompiledFor) -> Result<(), ()> {
+    use melior::ir::attribute::AttributeLike;
+    let attr_name = crate::conversion::fragment_to_tensor::CONFIG_ATTR;
+    let Some(config) = func.attribute(attr_name) else {
+        func.emit_error(&format!("a model function without `{attr_name}` cannot be expressed in a plan"));
+        return Err(());
+    };
+    // SAFETY: reads a dictionary attribute of the live module through the C API.
+    unsafe {
+        let raw = config.to_raw();
+        if !mlir_sys::mlirAttributeIsADictionary(raw) {
+            func.emit_error(&format!("`{attr_name}` must be a dictionary"));
+            return Err(());
+        }
+        for i in 0..mlir_sys::mlirDictionaryAttrGetNumElements(raw) {
+            let named = mlir_sys::mlirDictionaryAttrGetElement(raw, i);
+            let key = mlir_sys::mlirIdentifierStr(named.name);
+            let key = String::from_utf8_lossy(std::slice::from_raw_parts(key.data as *const u8, key.length)).into_owned();
+            let value = mlir_sys::mlirAttributeIsAInteger(named.attribute).then(|| mlir_sys::mlirIntegerAttrGetValueInt(named.attribute));
+            let Some(value) = value.and_then(|v| u64::try_from(v).ok()) else {
+                func.emit_error(&format!("`{attr_name}`: `{key}` is not a non-negative integer"));
+                return Err(());
+            };
+            if *record.config.entry(key.clone()).or_insert(value) != value {
+                func.emit_error(&format!("`{attr_name}`: `{key}` differs between the functions of one model"));
+                return Err(());
+            }
+        }
+    }
+    for op in func.nested_ops().into_iter().filter(|op| op.name() == "tgraph.weight") {
+        let name = wf::string_attr(&op.view(), "name").unwrap_or_default();
+        let (shape, dtype) = match plan_type(op.result(0).ty()) {
+            Ok(Type::Tensor { shape, dtype }) => (shape.into_iter().collect::<Option<Vec<u64>>>(), dtype),
+            _ => (None, String::new()),
+        };
+        let Some(shape) = shape else {
+            op.emit_error(&format!("weight `{name}` has no static tensor type, which a plan cannot record"));
+            return Err(());
+        };
+        let spec = WeightSpec { name: name.clone(), dtype: dtype.to_uppercase(), shape };
+        if *record.weights.entry(name.clone()).or_insert_with(|| spec.clone()) != spec {
+            op.emit_error(&format!("weight `{name}` is bound with two different shapes"));
+            return Err(());
+        }
+    }
+    Ok(())
 }
 
 /// The plan's target: `None` when `main` was not scheduled; an error at `main` when the

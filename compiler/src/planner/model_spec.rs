@@ -81,10 +81,36 @@ impl ModelSpec {
             "BertModel" => Family::Bert,
             other => return Err(SpecError(format!("the planner does not know architecture `{other}`"))),
         };
-        let number = |key: &str| json[key].as_f64();
-        let need = |key: &str| number(key).ok_or_else(|| SpecError(format!("config.json has no numeric `{key}`")));
+        // Sizes are positive integers: a 0, a fraction or a negative size is an error here,
+        // not a kernel of zero width or an out-of-bounds read later.
+        let number = |key: &str| -> Result<Option<f64>, SpecError> {
+            match &json[key] {
+                Value::Null => Ok(None),
+                v => v
+                    .as_u64()
+                    .filter(|&n| n > 0)
+                    .map(|n| Some(n as f64))
+                    .ok_or_else(|| SpecError(format!("config.json: `{key}` must be a positive integer, not {v}"))),
+            }
+        };
+        let need = |key: &str| number(key)?.ok_or_else(|| SpecError(format!("config.json has no numeric `{key}`")));
         let hidden = need("hidden_size")?;
         let heads = need("num_attention_heads")?;
+        let kv_heads = number("num_key_value_heads")?.unwrap_or(heads);
+        let head_dim = match number("head_dim")? {
+            Some(d) => d,
+            None if hidden % heads == 0.0 => hidden / heads,
+            None => {
+                return Err(SpecError(format!(
+                    "config.json: `num_attention_heads` ({heads}) does not divide `hidden_size` ({hidden}) and there is no `head_dim`"
+                )))
+            }
+        };
+        if heads % kv_heads != 0.0 {
+            return Err(SpecError(format!(
+                "config.json: `num_key_value_heads` ({kv_heads}) does not divide `num_attention_heads` ({heads})"
+            )));
+        }
         let stored = json["torch_dtype"].as_str().or(json["dtype"].as_str()).unwrap_or("float32");
         let chosen = dtype.unwrap_or(stored);
         let (dtype, dtype_bytes) = dtype_of(chosen).ok_or_else(|| SpecError(format!("unknown weight dtype `{chosen}`")))?;
@@ -93,15 +119,15 @@ impl ModelSpec {
             hidden,
             layers: need("num_hidden_layers")?,
             heads,
-            kv_heads: number("num_key_value_heads").unwrap_or(heads),
-            head_dim: number("head_dim").unwrap_or(hidden / heads),
+            kv_heads,
+            head_dim,
             intermediate: need("intermediate_size")?,
             vocab: need("vocab_size")?,
-            max_positions: number("max_position_embeddings").unwrap_or(2048.0),
+            max_positions: number("max_position_embeddings")?.unwrap_or(2048.0),
             dtype_bytes,
             dtype,
             tied_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
-            type_vocab: number("type_vocab_size").unwrap_or(2.0),
+            type_vocab: number("type_vocab_size")?.unwrap_or(2.0),
         })
     }
 
@@ -228,6 +254,29 @@ mod tests {
         assert_eq!(ModelSpec::from_config(&json, Some("bf16")).unwrap().dtype_name(), "bf16");
         assert_eq!(ModelSpec::from_config(&json, Some("f32")).unwrap().dtype_bytes, 4.0);
         assert_eq!(llama_70b().dtype_name(), "bf16");
+    }
+
+    #[test]
+    fn malformed_sizes_are_errors() {
+        let base = serde_json::json!({
+            "architectures": ["BertModel"], "hidden_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 320
+        });
+        assert!(ModelSpec::from_config(&base, None).is_ok());
+        let cases: &[(&str, Value, &str)] = &[
+            ("hidden_size", 0.into(), "`hidden_size` must be a positive integer, not 0"),
+            ("hidden_size", Value::Null, "no numeric `hidden_size`"),
+            ("hidden_size", 64.5.into(), "`hidden_size` must be a positive integer"),
+            ("num_attention_heads", 3.into(), "`num_attention_heads` (3) does not divide `hidden_size` (64)"),
+            ("num_key_value_heads", 3.into(), "`num_key_value_heads` (3) does not divide `num_attention_heads` (4)"),
+            ("vocab_size", (-10).into(), "`vocab_size` must be a positive integer"),
+        ];
+        for (key, value, want) in cases {
+            let mut json = base.clone();
+            json[*key] = value.clone();
+            let err = ModelSpec::from_config(&json, None).unwrap_err().0;
+            assert!(err.contains(want), "{key}: {err}");
+        }
     }
 
     #[test]

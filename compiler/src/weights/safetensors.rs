@@ -71,6 +71,12 @@ impl Header {
     /// Reads the header of `path` (only its first 8 + N bytes).
     pub fn read(path: &Path) -> Result<Header, HeaderError> {
         let shown = path.display();
+        // A FIFO or a device would block the open or the read: refuse it first.
+        if let Ok(metadata) = std::fs::metadata(path)
+            && !metadata.is_file()
+        {
+            return Err(HeaderError(format!("`{shown}` is not a regular file")));
+        }
         let mut file = std::fs::File::open(path).map_err(|e| HeaderError(format!("cannot open `{shown}`: {e}")))?;
         let file_len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
         let mut length = [0u8; 8];

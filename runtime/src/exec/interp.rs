@@ -238,7 +238,7 @@ impl<'p> Interpreter<'p> {
                 expand_url(template, &params).map(|u| vec![Value::Text(u)]).map_err(|m| error(op, format!("tool `{}`: {m}", function.name)))
             }
             "kv_transfer" => Ok(args),
-            "prefill" | "decode" | "encode" | "compute" => self.run_compiled(op, env, args),
+            "prefill" | "decode" | "encode" | "compute" => self.run_compiled(&function.name, op, env, args),
             other => Err(error(op, format!("internal error: opcode `{other}` cannot run here"))),
         }
     }

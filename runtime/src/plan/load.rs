@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
-use super::{Function, FunctionKind, Op, Plan, Region, Type, Value, DEVICE_KINDS, FORMAT, FORMAT_VERSION, KERNEL_ROLES};
+use super::{Function, FunctionKind, Op, Plan, Region, Type, Value, CONFIG_KEYS, DEVICE_KINDS, FORMAT, FORMAT_VERSION, KERNEL_ROLES};
 
 /// Why a plan was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +101,7 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
                 return Err(error(format!("model `{}`: the `{role}` kernel has an empty symbol", model.name)));
             }
         }
+        check_compiled_for(model).map_err(|m| error(format!("model `{}`: {m}", model.name)))?;
     }
     let mut fns = HashMap::new();
     for f in &plan.fns {
@@ -134,6 +135,29 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
     let globals = Globals { devices, models, fns, functions };
     for function in &plan.functions {
         check_function(&globals, function)?;
+    }
+    Ok(())
+}
+
+/// A model's `config` and `weights` record: present exactly when it has kernels, known
+/// keys, weights sorted by name without repeats, sizes that fit an address.
+fn check_compiled_for(model: &super::Model) -> Result<(), String> {
+    if model.kernels.is_empty() != model.config.is_empty() || model.kernels.is_empty() != model.weights.is_empty() {
+        return Err("`config` and `weights` must be given exactly when `kernels` is".into());
+    }
+    if let Some(key) = model.config.keys().find(|k| !CONFIG_KEYS.contains(&k.as_str())) {
+        return Err(format!("unknown config key `{key}`"));
+    }
+    for pair in model.weights.windows(2) {
+        if pair[0].name >= pair[1].name {
+            return Err(format!("weight `{}` is out of order or repeated", pair[1].name));
+        }
+    }
+    for weight in &model.weights {
+        let elements = weight.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).filter(|&n| n <= isize::MAX as u64 / 8);
+        if weight.name.is_empty() || weight.dtype.is_empty() || elements.is_none() {
+            return Err(format!("weight `{}` has an empty name or dtype, or a shape too large", weight.name));
+        }
     }
     Ok(())
 }

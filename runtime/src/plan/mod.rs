@@ -26,9 +26,13 @@ pub const FORMAT: &str = "agentc-plan";
 ///
 /// Version 2: the target lists its devices with their kinds (`target.devices`), and the
 /// kernel symbols of the models are named once, in `models[].kernels` (no `kernel`
-/// attribute on the ops). Version 3: `exec` and `http` ops carry `max_output` (bytes of
-/// stdout / response body per attempt; the compiler always writes it) and `retries` is at
-/// most 100.
+/// attribute on the ops).
+///
+/// Version 3: `exec` and `http` ops carry `max_output` (bytes of stdout / response body per
+/// attempt; the compiler always writes it) and `retries` is at most 100; each model with
+/// kernels records what they were compiled for (`models[].config`: the `config.json` sizes;
+/// `models[].weights`: name, dtype and shape of every weight), which the executable checks
+/// the folder it loads against.
 pub const FORMAT_VERSION: u32 = 3;
 
 /// A whole plan.
@@ -116,6 +120,42 @@ pub struct Model {
     /// does for `--emit=plan` and executables).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub kernels: BTreeMap<String, String>,
+    /// The `config.json` sizes the kernels were compiled for ([`CONFIG_KEYS`]: `vocab_size`,
+    /// `hidden_size`, …; defaults already applied): the runtime refuses a folder whose
+    /// config gives another value. Present exactly when `kernels` is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, u64>,
+    /// Every weight the kernels read, sorted by name: the runtime refuses a folder whose
+    /// `model.safetensors` lacks one or gives it another dtype or shape. Present exactly
+    /// when `kernels` is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<WeightSpec>,
+}
+
+/// The `config.json` keys a model's compiled kernels depend on (the keys of
+/// `models[].config`; an architecture records the ones it reads).
+pub const CONFIG_KEYS: &[&str] = &[
+    "head_dim",
+    "hidden_size",
+    "intermediate_size",
+    "max_position_embeddings",
+    "num_attention_heads",
+    "num_hidden_layers",
+    "num_key_value_heads",
+    "type_vocab_size",
+    "vocab_size",
+];
+
+/// A weight a model's kernels were compiled to read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightSpec {
+    /// The safetensors name (`model.embed_tokens.weight`).
+    pub name: String,
+    /// The safetensors dtype (`F32`).
+    pub dtype: String,
+    /// The shape, row-major.
+    pub shape: Vec<u64>,
 }
 
 /// A compiled tensor function: its symbol and signature.

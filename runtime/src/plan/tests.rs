@@ -12,7 +12,10 @@ fn valid() -> serde_json::Value {
         "target": {"name": "host", "objective": "latency", "makespan_seconds": 0.5,
                    "devices": [{"name": "cpu", "kind": "cpu"}, {"name": "gpu0", "kind": "gpu"}, {"name": "gpu1", "kind": "gpu"}]},
         "models": [{"name": "llm", "path": "models/tiny-llama", "kind": "decoder", "dtype": "f32", "hidden_size": 64,
-                    "kernels": {"decode": "llm_decode_step", "prefill": "llm_prefill"}}],
+                    "kernels": {"decode": "llm_decode_step", "prefill": "llm_prefill"},
+                    "config": {"hidden_size": 64, "vocab_size": 384},
+                    "weights": [{"name": "lm_head.weight", "dtype": "F32", "shape": [384, 64]},
+                                {"name": "model.embed_tokens.weight", "dtype": "F32", "shape": [384, 64]}]}],
         "functions": [
             {"name": "echo", "kind": "tool", "params": [{"id": 0, "type": "text"}], "results": ["text"], "body": [
                 {"op": "const", "results": [{"id": 1, "type": "text"}], "attrs": {"value": "hi"}},
@@ -231,6 +234,11 @@ fn rejects_bad_devices_and_kernels() {
     rejects(|v| v["target"]["devices"][2]["name"] = "a+b".into(), &["`a+b` is not a device name"]);
     rejects(|v| v["models"][0]["kernels"]["generate"] = "x".into(), &["kernel role `generate`"]);
     rejects(|v| v["models"][0]["kernels"]["prefill"] = "".into(), &["empty symbol"]);
+    rejects(|v| v["models"][0]["config"] = serde_json::json!({}), &["model `llm`: `config` and `weights` must be given exactly when `kernels` is"]);
+    rejects(|v| v["models"][0]["weights"] = serde_json::json!([]), &["exactly when `kernels` is"]);
+    rejects(|v| v["models"][0]["config"]["colour"] = 3.into(), &["unknown config key `colour`"]);
+    rejects(|v| v["models"][0]["weights"][1]["name"] = "a".into(), &["weight `a` is out of order or repeated"]);
+    rejects(|v| v["models"][0]["weights"][0]["shape"] = serde_json::json!([1u64 << 40, 1u64 << 40]), &["a shape too large"]);
 }
 
 /// Randomized inputs (fixed seed, so a failure reproduces): the loader must answer every

@@ -224,7 +224,10 @@ impl BodyCx<'_> {
                     );
                     return None;
                 }
-                self.generate(model, args, span, device)
+                let context = global.max_positions;
+                let generate = self.generate(model, args, span, device)?;
+                self.warn_past_context(&generate, args, context);
+                Some(generate)
             }
             "embed" => {
                 if global.model_kind == Some(ModelKind::Decoder) {
@@ -336,6 +339,30 @@ impl BodyCx<'_> {
             },
             span,
         })
+    }
+}
+
+impl BodyCx<'_> {
+    /// Warns when a `generate` call's `max_tokens` plus a lower bound of its prompt's tokens
+    /// (1 for the BOS, and a quarter of the characters of a literal prompt) exceeds the
+    /// model's context: the run would stop with an error when the context is full.
+    fn warn_past_context(&mut self, generate: &TExpr, args: &[Arg], context: Option<u64>) {
+        let (Some(context), TExprKind::Generate { model, max_tokens, .. }) = (context, &generate.kind) else { return };
+        let prompt = match args.iter().find(|a| a.name.is_none()).map(|a| &a.value.kind) {
+            Some(ExprKind::Str(text)) => 1 + (text.chars().count() as u64).div_ceil(4),
+            _ => 1,
+        };
+        if max_tokens.saturating_add(prompt) > context {
+            self.diags.push(
+                Diagnostic::warning(
+                    format!(
+                        "`max_tokens: {max_tokens}` and the prompt (at least {prompt} tokens) exceed the context of model `{model}` ({context} tokens)"
+                    ),
+                    generate.span,
+                )
+                .with_help("the run stops with an error when the prompt and the generated tokens fill the context; lower `max_tokens`"),
+            );
+        }
     }
 }
 

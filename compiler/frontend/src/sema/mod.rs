@@ -42,6 +42,7 @@ pub(crate) fn check(program: &ast::Program, options: &CheckOptions) -> Checked {
                 {
                     global.model_kind = Some(config.kind);
                     global.hidden_size = Some(config.hidden_size);
+                    global.max_positions = config.max_positions;
                     global.architecture = Some(config.architecture.clone());
                 }
                 models.push(model);

@@ -127,7 +127,12 @@ fn read_config(
     let unreadable = |reason: String| {
         Diagnostic::error(format!("model folder `{path}` has no readable config.json: {reason}"), span)
     };
-    let text = match std::fs::read_to_string(folder.join("config.json")) {
+    let config_path = folder.join("config.json");
+    if let Err(reason) = regular_file(&config_path) {
+        diags.push(unreadable(reason));
+        return None;
+    }
+    let text = match std::fs::read_to_string(&config_path) {
         Ok(text) => text,
         Err(error) => {
             diags.push(unreadable(error.to_string()));
@@ -160,5 +165,15 @@ fn read_config(
         diags.push(unreadable("`hidden_size` is missing or not a positive integer".into()));
         return None;
     };
-    Some(Some(ModelConfig { architecture, kind, hidden_size }))
+    let max_positions = json.get("max_position_embeddings").and_then(|n| n.as_u64());
+    Some(Some(ModelConfig { architecture, kind, hidden_size, max_positions }))
+}
+
+/// Errors unless `path` is a regular file: reading a FIFO or a device would block.
+fn regular_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => Ok(()),
+        Ok(_) => Err("not a regular file".into()),
+        Err(error) => Err(error.to_string()),
+    }
 }

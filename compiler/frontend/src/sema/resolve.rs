@@ -46,6 +46,8 @@ pub(crate) struct Global {
     pub model_kind: Option<ModelKind>,
     /// For models: `hidden_size`, when known.
     pub hidden_size: Option<u64>,
+    /// For models: `max_position_embeddings` (the context), when known.
+    pub max_positions: Option<u64>,
     /// For models: the architecture name, when known.
     pub architecture: Option<String>,
 }
@@ -158,6 +160,7 @@ pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (G
                 ret: ret.clone(),
                 model_kind: None,
                 hidden_size: None,
+                max_positions: None,
                 architecture: None,
             },
         );

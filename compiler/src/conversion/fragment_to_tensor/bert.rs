@@ -65,6 +65,6 @@ pub fn encode(model: &str, c: &Config, header: &Header) -> Result<String, String
     if let Some(error) = e.error.take() {
         return Err(error);
     }
-    let attrs = format!("tgraph.entry = \"encode\", tgraph.model = @{model}");
+    let attrs = format!("tgraph.entry = \"encode\", tgraph.model = @{model}, {}", c.attribute_text());
     Ok(e.finish(&format!("{model}_encode"), &[("ids", ids.shape.clone()), ("mask", mask.shape.clone())], &[&embedding], &attrs))
 }

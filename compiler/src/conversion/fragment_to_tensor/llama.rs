@@ -80,8 +80,8 @@ fn logits(e: &mut Emitter, c: &Config, last: &V) -> V {
     e.reshape(&logits, &[Some(c.vocab)])
 }
 
-fn attributes(model: &str, entry: &str) -> String {
-    format!("tgraph.entry = \"{entry}\", tgraph.model = @{model}")
+fn attributes(model: &str, entry: &str, c: &Config) -> String {
+    format!("tgraph.entry = \"{entry}\", tgraph.model = @{model}, {}", c.attribute_text())
 }
 
 /// `@<model>_prefill(%ids: tensor<?xi64>) -> (logits [V], k cache, v cache)`.
@@ -102,7 +102,7 @@ pub fn prefill(model: &str, c: &Config, header: &Header) -> Result<String, Strin
     if let Some(error) = e.error.take() {
         return Err(error);
     }
-    Ok(e.finish(&format!("{model}_prefill"), &[("ids", ids.shape.clone())], &[&logits, &k_cache, &v_cache], &attributes(model, "prefill")))
+    Ok(e.finish(&format!("{model}_prefill"), &[("ids", ids.shape.clone())], &[&logits, &k_cache, &v_cache], &attributes(model, "prefill", c)))
 }
 
 /// `@<model>_decode_step(%token: tensor<i64>, %position: tensor<i64>, %k_cache, %v_cache)
@@ -131,5 +131,5 @@ pub fn decode_step(model: &str, c: &Config, header: &Header) -> Result<String, S
         ("k_cache", cache_shape(c)),
         ("v_cache", cache_shape(c)),
     ];
-    Ok(e.finish(&format!("{model}_decode_step"), &args, &[&logits, &k_cache, &v_cache], &attributes(model, "decode_step")))
+    Ok(e.finish(&format!("{model}_decode_step"), &args, &[&logits, &k_cache, &v_cache], &attributes(model, "decode_step", c)))
 }

@@ -34,6 +34,17 @@ fn stream_of(loc: &str, path: &[i64]) -> u64 {
     hash
 }
 
+/// How a model call is named in its errors: `llm.generate (in agent `main`, iteration 3)`;
+/// nested bodies give every iteration number, outermost first (`iterations 1, 3`).
+fn call_name(model: &str, method: &str, caller: &str, path: &[i64]) -> String {
+    let iterations = match path {
+        [] => String::new(),
+        [one] => format!(", iteration {one}"),
+        many => format!(", iterations {}", many.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
+    };
+    format!("{model}.{method} (in agent `{caller}`{iterations})")
+}
+
 /// Streams new text to stderr and records decode steps on the trace.
 struct Observer<'a> {
     stream: bool,
@@ -144,7 +155,7 @@ impl Interpreter<'_> {
     }
 
     /// Runs a model or tensor fragment.
-    pub(super) fn run_compiled(&self, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
+    pub(super) fn run_compiled(&self, caller: &str, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
         let attr = |name: &str| op.attrs.get(name).and_then(|v| v.as_str()).unwrap_or("");
         let Some(compiled) = self.compiled else {
             let what = match op.op.as_str() {
@@ -165,8 +176,9 @@ impl Interpreter<'_> {
         match op.op.as_str() {
             "prefill" => {
                 let model = model()?;
-                // The executor prefixes the call's location.
-                let call = format!("{}.generate", model.name);
+                // The executor prefixes the call's location; the call names the agent it runs
+                // in and the iteration of the enclosing map / for / loop bodies.
+                let call = call_name(&model.name, "generate", caller, &env.path);
                 let prefilled = model.prefill(&text(0)?, &call, on).map_err(|m| error(op, m))?;
                 Ok(vec![Value::Kv(KvValue(Arc::new(Mutex::new(Some(prefilled)))))])
             }
@@ -191,7 +203,9 @@ impl Interpreter<'_> {
                 Ok(vec![Value::Text(text)])
             }
             "encode" => {
-                let embedding = model()?.encode(&text(0)?, on).map_err(|m| error(op, m))?;
+                let model = model()?;
+                let call = call_name(&model.name, "embed", caller, &env.path);
+                let embedding = model.encode(&text(0)?, &call, on).map_err(|m| error(op, m))?;
                 let shape = vec![embedding.len()];
                 Ok(vec![Value::Tensor(Tensor { shape, data: TensorData::F32(embedding.into()) })])
             }
