@@ -80,6 +80,9 @@ pub const SLA_ATTR: &str = "workflow.sla_ms";
 pub const OBJECTIVE_ATTR: &str = "workflow.objective";
 /// Unit attribute on the scf.for of a `map`.
 pub const PARALLEL_ATTR: &str = "workflow.parallel";
+/// i64 attribute on the scf.for of a `map`: `@max_parallel(N)`, at most N of its bodies at
+/// once (overrides the executable's `--max-parallel` for that map; docs/runtime.md).
+pub const MAX_PARALLEL_ATTR: &str = "workflow.max_parallel";
 /// i64 attribute on a loop's scf.while: the `loop (max: N)` bound.
 pub const MAX_ITERATIONS_ATTR: &str = "workflow.max_iterations";
 /// i64 attribute on a loop or map: `@expect(iterations: K)`.

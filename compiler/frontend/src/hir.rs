@@ -397,6 +397,8 @@ pub enum TExprKind {
         list: Box<TExpr>,
         /// `@expect(iterations: K)`, if given.
         expect: Option<u64>,
+        /// `@max_parallel(N)`, if given: at most N bodies of this map at once.
+        max_parallel: Option<u64>,
         /// The body.
         body: TBlock,
     },
@@ -466,4 +468,46 @@ pub enum TensorOp {
     Transpose,
     /// `reshape(x, [dims])`; the target shape is the result type
     Reshape,
+}
+
+impl TBlock {
+    /// The span of the first `return` in this block that is not its last statement, or
+    /// that sits in a nested `if` or `loop` (map bodies cannot return); `None` when there is
+    /// none. An agent body with one is lowered with a "returned" flag (lower/body.rs).
+    pub fn early_return(&self) -> Option<Span> {
+        let last = self.stmts.len().checked_sub(1).filter(|_| self.value.is_none());
+        for (index, stmt) in self.stmts.iter().enumerate() {
+            let found = match stmt {
+                TStmt::Return { span, .. } => (Some(index) != last).then_some(*span),
+                other => returns_in_stmt(other),
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        self.value.as_deref().and_then(returns_in_expr)
+    }
+}
+
+/// The first `return` anywhere in `block`.
+fn returns_in(block: &TBlock) -> Option<Span> {
+    block.stmts.iter().find_map(returns_in_stmt).or_else(|| block.value.as_deref().and_then(returns_in_expr))
+}
+
+fn returns_in_stmt(stmt: &TStmt) -> Option<Span> {
+    match stmt {
+        TStmt::Return { span, .. } => Some(*span),
+        TStmt::Expr(expr) => returns_in_expr(expr),
+        TStmt::Loop { body, .. } => returns_in(body),
+        _ => None,
+    }
+}
+
+/// A `return` inside an `if`'s branches (the only expressions that hold statements that
+/// may return).
+fn returns_in_expr(expr: &TExpr) -> Option<Span> {
+    match &expr.kind {
+        TExprKind::If { then_block, else_block, .. } => returns_in(then_block).or_else(|| else_block.as_ref().and_then(returns_in)),
+        _ => None,
+    }
 }

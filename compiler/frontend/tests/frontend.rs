@@ -147,9 +147,14 @@ fn break_outside_loop_and_map_rules() {
         (4, 31),
     );
     assert_error(
-        "agent a(c: bool) -> int {\n    if c { return 1 }\n    2\n}",
-        "early `return` is not supported: `return` must be the last statement of the agent",
-        (2, 12),
+        "agent a(c: bool) -> int {\n    return 1\n    2\n}",
+        "unreachable code after `return`",
+        (3, 5),
+    );
+    assert_error(
+        "agent a(c: bool) -> int {\n    let x = if c {\n        if c { return 1 }\n        5\n    } else { 2 }\n    x\n}",
+        "`return` inside an `if` that gives a value is not supported",
+        (3, 16),
     );
     assert_error("agent a(p: int) -> int {\n    p = 2\n    p\n}", "cannot assign to parameter `p`", (2, 5));
 }

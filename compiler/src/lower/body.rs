@@ -5,6 +5,13 @@
 //! return the new values as extra results, which become the locals' values after the op.
 //! `break` is structured too: statements after an `if` that may break run under an
 //! `scf.if` on "not broken", and the loop's `scf.while` carries a `go` flag.
+//!
+//! Early `return` reuses that scheme: an agent with a `return` before its end gets two
+//! hidden locals, "returned" (i1, false at entry) and the result (a zero value of the
+//! result type at entry). A `return` assigns both and leaves like a `break` (out of every
+//! enclosing loop too); the two locals are carried through `scf.if` / `scf.while` results as
+//! any re-assigned local is, the statements after anything that may return run under an
+//! `scf.if` on "not returned", and `func.return` returns the result local.
 
 use std::collections::BTreeSet;
 
@@ -36,12 +43,21 @@ pub struct BodyLowerer<'b, 'c> {
     b: &'b Builder<'c>,
     mode: Mode,
     locals: Vec<Option<Val>>,
+    /// The hidden "returned" and result locals of an agent with an early `return`.
+    ret: Option<RetSlots>,
+}
+
+/// The hidden locals that carry an early `return` (indices past the body's own locals).
+#[derive(Clone, Copy)]
+struct RetSlots {
+    returned: LocalId,
+    value: LocalId,
 }
 
 impl<'b, 'c> BodyLowerer<'b, 'c> {
     /// A lowerer for a body whose locals table is `locals`.
     pub fn new(b: &'b Builder<'c>, mode: Mode, locals: &[hir::Local]) -> Self {
-        BodyLowerer { b, mode, locals: vec![None; locals.len()] }
+        BodyLowerer { b, mode, locals: vec![None; locals.len()], ret: None }
     }
 
     /// Binds the entry block's arguments to locals `0..n` (the parameters).
@@ -56,6 +72,9 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
     /// Lowers an agent body and its `func.return`.
     pub fn lower_agent_body(&mut self, entry: Blk, agent: &hir::Agent) -> R<()> {
         self.bind_params(entry);
+        if agent.body.early_return().is_some() {
+            return self.lower_returning_body(entry, agent);
+        }
         let (stmts, tail_return) = match agent.body.stmts.split_last() {
             Some((TStmt::Return { value, span }, rest)) if agent.body.value.is_none() => (rest, Some((value, *span))),
             _ => (&agent.body.stmts[..], None),
@@ -70,6 +89,41 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
         };
         self.b.emit(entry, "func.return", &[value], &[], &[], self.b.loc(span))?;
         Ok(())
+    }
+
+    /// Lowers an agent body with an early `return` (see the module comment).
+    fn lower_returning_body(&mut self, entry: Blk, agent: &hir::Agent) -> R<()> {
+        let location = self.b.loc(agent.span);
+        let base = self.locals.len() as u32;
+        let slots = RetSlots { returned: LocalId(base), value: LocalId(base + 1) };
+        let unset = self.b.bool_const(entry, false, location)?;
+        let zero = self.zero_value(entry, &agent.ret, location)?;
+        self.locals.extend([Some(unset), Some(zero)]);
+        self.ret = Some(slots);
+        let mut stmts = agent.body.stmts.clone();
+        if let Some(value) = &agent.body.value {
+            stmts.push(TStmt::Return { value: (**value).clone(), span: value.span });
+        }
+        self.loop_stmts(entry, &stmts)?;
+        let value = self.local(slots.value)?;
+        self.b.emit(entry, "func.return", &[value], &[], &[], location)?;
+        Ok(())
+    }
+
+    /// The result local's value before any `return`: never returned (every path through
+    /// the body ends in one), but `scf.if` branches that do not return must yield something.
+    fn zero_value(&self, block: Blk, ty: &Ty, location: Location<'c>) -> R<Val> {
+        match ty {
+            Ty::Int => self.b.int_const(block, 0, location),
+            Ty::Float => self.b.float_const(block, 0.0, location),
+            Ty::Bool => self.b.bool_const(block, false, location),
+            Ty::Text => self.b.append1(block, wf::text_constant(self.b.context, "", location)),
+            Ty::List(_) => {
+                let list = self.ty(ty)?;
+                self.b.emit1(block, wf::LIST_LITERAL, &[], list, &[], location)
+            }
+            other => Err(LowerError(format!("early `return` from an agent whose result is `{other}`"))),
+        }
     }
 
     /// Lowers a tensor-function body: scalar parameters become 0-d tensors, a scalar
@@ -126,7 +180,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
             }
             TStmt::Loop { max, expect, body, span } => self.lower_loop(block, *max, *expect, body, *span)?,
             TStmt::Break { .. } => return Err(LowerError("`break` outside of a loop body reached lowering".into())),
-            TStmt::Return { .. } => return Err(LowerError("`return` before the end of an agent reached lowering".into())),
+            TStmt::Return { .. } => return Err(LowerError("`return` outside a statement list reached lowering".into())),
         }
         Ok(())
     }
@@ -210,11 +264,32 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
         Ok(())
     }
 
-    /// Lowers statements of a loop body; returns the "broke" flag if a break may happen.
+    /// Lowers statements of a loop body (or of an agent body with an early `return`);
+    /// returns the "left" flag if a `break` or `return` may happen.
     fn loop_stmts(&mut self, block: Blk, stmts: &[TStmt]) -> R<Option<Val>> {
         for (index, stmt) in stmts.iter().enumerate() {
             match stmt {
                 TStmt::Break { span } => return Ok(Some(self.b.bool_const(block, true, self.b.loc(*span))?)),
+                TStmt::Return { value, span } => {
+                    let slots = self.ret.ok_or_else(|| LowerError("`return` without a result local".into()))?;
+                    let location = self.b.loc(*span);
+                    let value = self.value(block, value)?;
+                    self.locals[slots.value.0 as usize] = Some(value);
+                    let returned = self.b.bool_const(block, true, location)?;
+                    self.locals[slots.returned.0 as usize] = Some(returned);
+                    return Ok(Some(returned));
+                }
+                TStmt::Loop { body, span, .. } if self.ret.is_some() && block_may_return(body) => {
+                    // A `return` in the loop left it; so does everything around it.
+                    self.stmt(block, stmt)?;
+                    let slots = self.ret.ok_or_else(|| LowerError("a returning loop without a result local".into()))?;
+                    let returned = self.local(slots.returned)?;
+                    let rest = &stmts[index + 1..];
+                    if rest.is_empty() {
+                        return Ok(Some(returned));
+                    }
+                    return Ok(Some(self.guard_rest(block, returned, rest, *span)?));
+                }
                 TStmt::Expr(expr) if if_may_break(expr) => {
                     let flag = self.if_with_break(block, expr)?;
                     let rest = &stmts[index + 1..];
@@ -315,7 +390,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
     fn carried(&self, blocks: &[&TBlock]) -> Vec<LocalId> {
         let mut assigned = BTreeSet::new();
         for block in blocks {
-            assigned_in_block(block, &mut assigned);
+            assigned_in_block(block, self.ret, &mut assigned);
         }
         assigned.into_iter().filter(|l| self.locals.get(l.0 as usize).copied().flatten().is_some()).collect()
     }
@@ -323,7 +398,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
     fn carried_stmts(&self, stmts: &[TStmt]) -> Vec<LocalId> {
         let mut assigned = BTreeSet::new();
         for stmt in stmts {
-            assigned_in_stmt(stmt, &mut assigned);
+            assigned_in_stmt(stmt, self.ret, &mut assigned);
         }
         assigned.into_iter().filter(|l| self.locals.get(l.0 as usize).copied().flatten().is_some()).collect()
     }
@@ -418,7 +493,9 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
             TExprKind::If { cond, likely, then_block, else_block } => {
                 return self.lower_if(block, expr, cond, *likely, then_block, else_block.as_ref());
             }
-            TExprKind::Map { var, list, expect, body } => self.lower_map(block, expr, *var, list, *expect, body)?,
+            TExprKind::Map { var, list, expect, max_parallel, body } => {
+                self.lower_map(block, expr, *var, list, (*expect, *max_parallel), body)?
+            }
         };
         Ok(Some(value))
     }
@@ -491,7 +568,9 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
         Ok(has_value.then(|| op.result(0)))
     }
 
-    fn lower_map(&mut self, block: Blk, expr: &TExpr, var: LocalId, list: &TExpr, expect: Option<u64>, body: &TBlock) -> R<Val> {
+    /// `hints` are `@expect(iterations: K)` and `@max_parallel(N)`.
+    fn lower_map(&mut self, block: Blk, expr: &TExpr, var: LocalId, list: &TExpr, hints: (Option<u64>, Option<u64>), body: &TBlock) -> R<Val> {
+        let (expect, max_parallel) = hints;
         let location = self.b.loc(expr.span);
         let list = self.value(block, list)?;
         let i64t = self.b.agent_type(&Ty::Int)?;
@@ -503,6 +582,9 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
         let mut attributes = vec![(wf::PARALLEL_ATTR, self.b.unit())];
         if let Some(expect) = expect {
             attributes.push((wf::EXPECTED_ITERATIONS_ATTR, self.b.i64_attr(expect as i64)));
+        }
+        if let Some(max_parallel) = max_parallel {
+            attributes.push((wf::MAX_PARALLEL_ATTR, self.b.i64_attr(max_parallel as i64)));
         }
         let op = self.b.emit_with_regions(
             block,
@@ -802,41 +884,67 @@ fn if_may_break(expr: &TExpr) -> bool {
 
 fn block_may_break(block: &TBlock) -> bool {
     block.stmts.iter().any(|stmt| match stmt {
-        TStmt::Break { .. } => true,
+        TStmt::Break { .. } | TStmt::Return { .. } => true,
         TStmt::Expr(expr) => if_may_break(expr),
+        TStmt::Loop { body, .. } => block_may_return(body),
         _ => false,
     }) || block.value.as_ref().is_some_and(|v| if_may_break(v))
 }
 
-fn assigned_in_block(block: &TBlock, out: &mut BTreeSet<LocalId>) {
-    for stmt in &block.stmts {
-        assigned_in_stmt(stmt, out);
-    }
-    if let Some(value) = &block.value {
-        assigned_in_expr(value, out);
+/// Whether a `return` may run in `block` (anywhere: it leaves every enclosing loop).
+fn block_may_return(block: &TBlock) -> bool {
+    block.stmts.iter().any(|stmt| match stmt {
+        TStmt::Return { .. } => true,
+        TStmt::Expr(expr) => expr_may_return(expr),
+        TStmt::Loop { body, .. } => block_may_return(body),
+        _ => false,
+    }) || block.value.as_ref().is_some_and(|v| expr_may_return(v))
+}
+
+fn expr_may_return(expr: &TExpr) -> bool {
+    match &expr.kind {
+        TExprKind::If { then_block, else_block, .. } => block_may_return(then_block) || else_block.as_ref().is_some_and(block_may_return),
+        _ => false,
     }
 }
 
-fn assigned_in_stmt(stmt: &TStmt, out: &mut BTreeSet<LocalId>) {
+fn assigned_in_block(block: &TBlock, ret: Option<RetSlots>, out: &mut BTreeSet<LocalId>) {
+    for stmt in &block.stmts {
+        assigned_in_stmt(stmt, ret, out);
+    }
+    if let Some(value) = &block.value {
+        assigned_in_expr(value, ret, out);
+    }
+}
+
+/// Locals `stmt` may assign; a `return` assigns the hidden "returned" and result locals.
+fn assigned_in_stmt(stmt: &TStmt, ret: Option<RetSlots>, out: &mut BTreeSet<LocalId>) {
     match stmt {
         TStmt::Assign { local, value, .. } => {
             out.insert(*local);
-            assigned_in_expr(value, out);
+            assigned_in_expr(value, ret, out);
         }
-        TStmt::Let { value, .. } | TStmt::Return { value, .. } => assigned_in_expr(value, out),
-        TStmt::Expr(expr) => assigned_in_expr(expr, out),
-        TStmt::Loop { body, .. } => assigned_in_block(body, out),
+        TStmt::Return { value, .. } => {
+            if let Some(slots) = ret {
+                out.insert(slots.returned);
+                out.insert(slots.value);
+            }
+            assigned_in_expr(value, ret, out);
+        }
+        TStmt::Let { value, .. } => assigned_in_expr(value, ret, out),
+        TStmt::Expr(expr) => assigned_in_expr(expr, ret, out),
+        TStmt::Loop { body, .. } => assigned_in_block(body, ret, out),
         TStmt::Break { .. } => {}
     }
 }
 
 /// Assignments can only hide in nested blocks (`if` branches; map bodies cannot assign
 /// outer names, the checker ensures it).
-fn assigned_in_expr(expr: &TExpr, out: &mut BTreeSet<LocalId>) {
+fn assigned_in_expr(expr: &TExpr, ret: Option<RetSlots>, out: &mut BTreeSet<LocalId>) {
     if let TExprKind::If { then_block, else_block, .. } = &expr.kind {
-        assigned_in_block(then_block, out);
+        assigned_in_block(then_block, ret, out);
         if let Some(else_block) = else_block {
-            assigned_in_block(else_block, out);
+            assigned_in_block(else_block, ret, out);
         }
     }
 }

@@ -415,7 +415,12 @@ impl FunctionEmitter<'_> {
             }
             "scf.if" => ("if".into(), true),
             "scf.while" => ("loop".into(), put("max_iterations", int(wf::MAX_ITERATIONS_ATTR)) || true),
-            "scf.for" => (if op.has_attribute(wf::PARALLEL_ATTR) { "map" } else { "for" }.into(), true),
+            "scf.for" if op.has_attribute(wf::PARALLEL_ATTR) => {
+                // `@max_parallel(N)`: absent unless the source gave it.
+                let max_parallel = wf::int_attr(&view, wf::MAX_PARALLEL_ATTR);
+                ("map".into(), max_parallel.is_none() || put("max_parallel", max_parallel.map(Json::from)))
+            }
+            "scf.for" => ("for".into(), true),
             "scf.yield" => ("yield".into(), true),
             "scf.condition" => ("condition".into(), true),
             "func.return" => ("return".into(), true),

@@ -361,6 +361,11 @@ impl<'p> Interpreter<'p> {
     /// `map`: every body gets empty accumulators and appends its elements; the results are
     /// the initial lists followed by each body's elements, in input order. Bodies run on up to
     /// `max_parallel` threads; the first failure cancels the rest.
+    ///
+    /// A map with its own `max_parallel` (the source's `@max_parallel(N)`) runs up to N bodies
+    /// at once on threads of its own, whatever the run's `--max-parallel`: the per-map value
+    /// overrides it for that map (I/O-bound tools want more than the cores). Maps and
+    /// fragments inside its bodies still share the run's spare threads.
     fn run_map(&self, function: &Function, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
         let initial = args[3.min(args.len())..].to_vec();
         if !initial.iter().all(|v| matches!(v, Value::List(_))) {
@@ -396,7 +401,11 @@ impl<'p> Interpreter<'p> {
                 }
             }
         };
-        let extra = self.take_threads(n.saturating_sub(1));
+        let own = op.attrs.get("max_parallel").and_then(serde_json::Value::as_u64);
+        let extra = match own {
+            Some(max) => (max.saturating_sub(1) as usize).min(n.saturating_sub(1)),
+            None => self.take_threads(n.saturating_sub(1)),
+        };
         if extra == 0 {
             worker();
         } else {
@@ -410,7 +419,9 @@ impl<'p> Interpreter<'p> {
                 }
                 worker();
             });
-            self.spare_threads.fetch_add(extra, Ordering::SeqCst);
+            if own.is_none() {
+                self.spare_threads.fetch_add(extra, Ordering::SeqCst);
+            }
         }
         if let Some(e) = first_error.into_inner().unwrap() {
             return Err(e);

@@ -189,6 +189,10 @@ struct Scope<'p> {
 /// over a literal list has a constant bound).
 pub const MAX_CONSTANT_TRIPS: i64 = 1 << 24;
 
+/// The largest `max_parallel` of a `map` (the language's `@max_parallel(N)` bound): each
+/// body beyond the first runs on a thread of its own.
+pub const MAX_PARALLEL: u64 = 1024;
+
 /// Every opcode the plan may hold.
 pub const OPCODES: &[&str] = &[
     // literals and built-ins
@@ -290,6 +294,11 @@ impl<'p> Scope<'p> {
                 None => Err("missing positive integer attribute `max_iterations` (every loop is bounded)".into()),
             },
             "map" | "for" => {
+                if let Some(max) = op.attrs.get("max_parallel")
+                    && !(op.op == "map" && max.as_u64().is_some_and(|n| (1..=MAX_PARALLEL).contains(&n)))
+                {
+                    return Err(format!("`max_parallel` must be an integer from 1 to {MAX_PARALLEL} on a `map`, not {max}"));
+                }
                 let constant = |index: usize| {
                     op.operands.get(index).and_then(|id| self.producers.get(id)).and_then(|(_, value)| *value)
                 };

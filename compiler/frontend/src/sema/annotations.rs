@@ -8,7 +8,7 @@ use crate::diagnostic::Diagnostic;
 use crate::hir::{DevicePin, Objective};
 
 /// Every annotation name the language knows.
-const KNOWN: &[&str] = &["sla", "objective", "device", "expect", "likely", "unlikely"];
+const KNOWN: &[&str] = &["sla", "objective", "device", "expect", "max_parallel", "likely", "unlikely"];
 
 /// Where an annotation goes, for help lines.
 fn place_of(name: &str) -> &'static str {
@@ -17,6 +17,7 @@ fn place_of(name: &str) -> &'static str {
         "objective" => "`@objective(cost)` goes after an agent's signature: `agent a() -> text @objective(cost) { … }`",
         "device" => "`@device` goes right after a model call or a fn call: `m.generate(p) @device(gpu)`; inside a larger expression, put the call and its annotation in parentheses",
         "expect" => "`@expect(iterations: N)` goes after a loop header or a map's list: `loop (max: 3) @expect(iterations: 2) { … }`",
+        "max_parallel" => "`@max_parallel(N)` goes after a map's list: `map x in xs @max_parallel(16) { … }`",
         _ => "`@likely` and `@unlikely` go after an if condition: `if c @likely { … }`",
     }
 }
@@ -29,7 +30,7 @@ pub(crate) fn misplaced(annotation: &Annotation) -> Diagnostic {
             .with_help(place_of(name))
     } else {
         Diagnostic::error(format!("unknown annotation `@{name}`"), annotation.name.span).with_help(
-            "the annotations are `@sla`, `@objective`, `@device`, `@expect`, `@likely` and `@unlikely`",
+            "the annotations are `@sla`, `@objective`, `@device`, `@expect`, `@max_parallel`, `@likely` and `@unlikely`",
         )
     }
 }
@@ -97,6 +98,25 @@ pub(crate) fn expect(annotation: &Annotation, diags: &mut Vec<Diagnostic>) -> Op
         return Some(n as u64);
     }
     diags.push(malformed(annotation, "@expect(iterations: 2)"));
+    None
+}
+
+/// The largest `@max_parallel(N)`: each body beyond the first runs on a thread of its own,
+/// so the bound keeps a typo from asking for millions of threads (the plan loader keeps it
+/// too).
+pub(crate) const MAX_PARALLEL_LIMIT: u64 = 1024;
+
+/// `@max_parallel(N)` on a map's list, `N` an integer literal in `1..=1024`: how many bodies
+/// of that map may run at once.
+pub(crate) fn max_parallel(annotation: &Annotation, diags: &mut Vec<Diagnostic>) -> Option<u64> {
+    if let [arg] = annotation.args.as_slice()
+        && arg.name.is_none()
+        && let ExprKind::Int(n) = arg.value.kind
+        && (1..=MAX_PARALLEL_LIMIT as i64).contains(&n)
+    {
+        return Some(n as u64);
+    }
+    diags.push(malformed(annotation, "@max_parallel(16)").with_note(format!("N is an integer literal from 1 to {MAX_PARALLEL_LIMIT}")));
     None
 }
 

@@ -102,10 +102,19 @@ impl<'g> BodyCx<'g> {
     /// Checks an agent's body against its declared result.
     pub fn agent_body(&mut self, body: &Block, ret: Option<&Ty>) -> Option<TBlock> {
         // The body shares the parameters' scope: re-declaring a parameter is a duplicate.
-        let block = self.block_in_scope(body, true, ret);
+        let block = self.block_in_scope(body, ret);
         let block = block?;
         let ret = ret?;
-        let returns = matches!(block.stmts.last(), Some(TStmt::Return { .. }));
+        let returns = always_returns(&block.stmts);
+        if matches!(ret, Ty::Tensor { .. })
+            && let Some(span) = block.early_return()
+        {
+            self.error(
+                Diagnostic::error("early `return` from an agent whose result is a tensor is not supported", span)
+                    .with_help("use an if/else expression to choose the result"),
+            );
+            return None;
+        }
         match &block.value {
             Some(value) => {
                 let value = self.coerce(*value.clone(), ret)?;
@@ -127,18 +136,28 @@ impl<'g> BodyCx<'g> {
     /// Checks a block in a new scope.
     pub fn block(&mut self, block: &Block, expected: Option<&Ty>) -> Option<TBlock> {
         self.scopes.push();
-        let result = self.block_in_scope(block, false, expected);
+        let result = self.block_in_scope(block, expected);
         self.scopes.pop();
         result
     }
 
-    fn block_in_scope(&mut self, block: &Block, agent_top: bool, expected: Option<&Ty>) -> Option<TBlock> {
+    fn block_in_scope(&mut self, block: &Block, expected: Option<&Ty>) -> Option<TBlock> {
         let mut ok = true;
         let mut stmts = Vec::with_capacity(block.stmts.len());
         let mut value = None;
         let count = block.stmts.len();
+        let mut returned = false;
         for (i, stmt) in block.stmts.iter().enumerate() {
             let last = i + 1 == count;
+            if returned {
+                // Reported once per block, at the first statement that can never run.
+                self.error(
+                    Diagnostic::error("unreachable code after `return`", stmt_span(stmt))
+                        .with_help("remove it, or put the `return` in an `if`"),
+                );
+                return None;
+            }
+            returned = matches!(stmt, Stmt::Return { .. });
             if last && let Stmt::Expr(expr) = stmt {
                 match self.expr(expr, expected) {
                     Some(texpr) if texpr.ty == Ty::Unit => stmts.push(TStmt::Expr(texpr)),
@@ -147,7 +166,7 @@ impl<'g> BodyCx<'g> {
                 }
                 continue;
             }
-            match self.stmt(stmt, agent_top && last) {
+            match self.stmt(stmt) {
                 Some(tstmt) => stmts.push(tstmt),
                 None => ok = false,
             }
@@ -155,7 +174,7 @@ impl<'g> BodyCx<'g> {
         ok.then_some(TBlock { stmts, value, span: block.span })
     }
 
-    fn stmt(&mut self, stmt: &Stmt, final_of_agent: bool) -> Option<TStmt> {
+    fn stmt(&mut self, stmt: &Stmt) -> Option<TStmt> {
         match stmt {
             Stmt::Let { name, ty, value, span } => {
                 let declared = match ty {
@@ -231,26 +250,17 @@ impl<'g> BodyCx<'g> {
                 }
                 None
             }
-            Stmt::Return { value, span } => self.return_stmt(value.as_ref(), *span, final_of_agent),
+            Stmt::Return { value, span } => self.return_stmt(value.as_ref(), *span),
             Stmt::Expr(expr) => self.expr(expr, None).map(TStmt::Expr),
         }
     }
 
-    fn return_stmt(&mut self, value: Option<&Expr>, span: Span, final_of_agent: bool) -> Option<TStmt> {
+    /// `return` anywhere in an agent body (early return included), except in a map body.
+    fn return_stmt(&mut self, value: Option<&Expr>, span: Span) -> Option<TStmt> {
         if self.map_level > 0 {
             self.error(
                 Diagnostic::error("`return` is not allowed inside a map body", span)
                     .with_help("a map body's last expression is its element of the result"),
-            );
-            return None;
-        }
-        if !final_of_agent {
-            self.error(
-                Diagnostic::error(
-                    "early `return` is not supported: `return` must be the last statement of the agent",
-                    span,
-                )
-                .with_help("use an if/else expression to choose the result"),
             );
             return None;
         }
@@ -695,6 +705,17 @@ impl<'g> BodyCx<'g> {
             }
             _ => Ty::Unit,
         };
+        if ty != Ty::Unit
+            && let Some(at) = then_t.early_return().or_else(|| else_t.early_return())
+        {
+            // Lowering guards the statements after an `if` that returns; an `if` whose value
+            // is used sits inside an expression, where there is no "rest" to guard.
+            self.error(
+                Diagnostic::error("`return` inside an `if` that gives a value is not supported", at)
+                    .with_help("write the `if` as a statement: `if c { return x }`, then the rest"),
+            );
+            return None;
+        }
         Some(TExpr {
             ty,
             kind: TExprKind::If { cond: Box::new(cond), likely, then_block: then_t, else_block: Some(else_t) },
@@ -741,6 +762,7 @@ impl<'g> BodyCx<'g> {
 
     fn map(&mut self, var: &ast::Ident, list: &Expr, body: &Block, span: Span) -> Option<TExpr> {
         let mut expect = None;
+        let mut max_parallel = None;
         let mut ok = true;
         let list_expr = match &list.kind {
             ExprKind::Annotated { inner, annotations: anns } => {
@@ -753,6 +775,14 @@ impl<'g> BodyCx<'g> {
                         } else {
                             expect = annotations::expect(annotation, self.diags);
                             ok &= expect.is_some();
+                        }
+                    } else if annotation.name.name == "max_parallel" {
+                        if max_parallel.is_some() {
+                            self.error(annotations::duplicate(annotation));
+                            ok = false;
+                        } else {
+                            max_parallel = annotations::max_parallel(annotation, self.diags);
+                            ok &= max_parallel.is_some();
                         }
                     } else {
                         rest.push(annotation.clone());
@@ -810,7 +840,7 @@ impl<'g> BodyCx<'g> {
         }
         Some(TExpr {
             ty,
-            kind: TExprKind::Map { var: var_id?, list: Box::new(list_t?), expect, body: body_t },
+            kind: TExprKind::Map { var: var_id?, list: Box::new(list_t?), expect, max_parallel, body: body_t },
             span,
         })
     }
@@ -825,5 +855,25 @@ pub(crate) fn promote(l: TExpr, r: TExpr) -> (TExpr, TExpr, Ty) {
             let ty = l.ty.clone();
             (l, r, ty)
         }
+    }
+}
+
+/// Whether every path through `stmts` reaches a `return`: a `return`, or an `if`/`else`
+/// both of whose branches always return (a loop may run no iteration, a map cannot return).
+pub(crate) fn always_returns(stmts: &[TStmt]) -> bool {
+    stmts.iter().any(|stmt| match stmt {
+        TStmt::Return { .. } => true,
+        TStmt::Expr(TExpr { kind: TExprKind::If { then_block, else_block: Some(else_block), .. }, .. }) => {
+            then_block.value.is_none() && else_block.value.is_none() && always_returns(&then_block.stmts) && always_returns(&else_block.stmts)
+        }
+        _ => false,
+    })
+}
+
+/// Where a statement is, for diagnostics about it.
+fn stmt_span(stmt: &Stmt) -> Span {
+    match stmt {
+        Stmt::Let { span, .. } | Stmt::Assign { span, .. } | Stmt::Loop { span, .. } | Stmt::Break { span } | Stmt::Return { span, .. } => *span,
+        Stmt::Expr(expr) => expr.span,
     }
 }
