@@ -1,7 +1,7 @@
 // RUN: %agentc check %examples/router.agent 2>&1 | count 0
 // RUN: %agentc build %examples/router.agent | FileCheck %s
 
-// router.agent: a classifier, then if/else edges to one of three inlined sub-agents.
+// router.agent: a classifier, then early-return edges to one of three inlined sub-agents.
 
 // CHECK: "workflow.model"() {{{.*}}sym_name = "llm"}
 // CHECK-LABEL: func.func private @calc(
@@ -17,15 +17,19 @@
 // ... `||` short-circuits ...
 // CHECK: %[[MATHY:.*]] = scf.if %{{.*}} -> (i1) {
 // CHECK: %[[ROUTE:.*]] = scf.if %[[MATHY]] -> (!workflow.text) {
-// ... and the edges: chat (likely), math, weather.
+// ... and the edges as early returns: chat (likely) returns; otherwise (the guard, weighted
+// unlikely) math returns; otherwise weather. The result local is what main returns.
 // CHECK: %[[IS_CHAT:.*]] = "workflow.text_eq"(%[[ROUTE]], %{{.*}})
-// CHECK: %[[R:.*]] = scf.if %[[IS_CHAT]] -> (!workflow.text) {
+// CHECK: %[[CHAT:.*]]:3 = scf.if %[[IS_CHAT]] -> (i1, i1, !workflow.text) {
 // CHECK:   "workflow.generate"({{.*}}max_tokens = 64 : i64
-// CHECK: } else {
+// CHECK: } {workflow.likely = true}
+// CHECK: %[[NOT_CHAT:.*]] = arith.xori %[[IS_CHAT]], %{{.*}} : i1
+// CHECK: %[[R:.*]]:3 = scf.if %[[NOT_CHAT]] -> (i1, i1, !workflow.text) {
 // CHECK:   scf.if
 // CHECK:     "workflow.tool_call"(%{{.*}}) {callee = @calc}
-// CHECK:   } else {
+// CHECK:   scf.if
 // CHECK:     "workflow.tool_call"(%{{.*}}) {callee = @weather}
-// CHECK:   }
-// CHECK: } {workflow.likely = true}
-// CHECK: return %[[R]]
+// CHECK: } else {
+// CHECK:   scf.yield %{{.*}}, %[[IS_CHAT]], %[[CHAT]]#2 : i1, i1, !workflow.text
+// CHECK: } {workflow.likely = false}
+// CHECK: return %[[R]]#2

@@ -352,6 +352,16 @@ fn iteration_is_bounded() {
 }
 
 #[test]
+fn map_max_parallel_is_bounded() {
+    let mut value = valid();
+    main_op(&mut value, 4)["attrs"] = serde_json::json!({"max_parallel": 16});
+    load_value(&value).expect("a map with max_parallel 16 loads");
+    rejects(|v| main_op(v, 4)["attrs"] = serde_json::json!({"max_parallel": 0}), &["op 4 (`map`)", "`max_parallel` must be an integer from 1 to 1024"]);
+    rejects(|v| main_op(v, 4)["attrs"] = serde_json::json!({"max_parallel": 1025}), &["`max_parallel`"]);
+    rejects(|v| main_op(v, 4)["attrs"] = serde_json::json!({"max_parallel": "8"}), &["`max_parallel`"]);
+}
+
+#[test]
 fn main_has_the_language_signature() {
     rejects(|v| v["functions"][1]["results"] = serde_json::json!(["int"]), &["`main` is (list<text>) -> (int)"]);
     rejects(|v| v["functions"][1]["params"][0]["type"] = "text".into(), &["`main` is (text) -> (text)", "list<text>"]);
