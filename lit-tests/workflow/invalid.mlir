@@ -323,3 +323,22 @@ func.func private @softmax_changes_shape(%a: tensor<2x3xf32>) -> tensor<3x2xf32>
   %0 = "tgraph.softmax"(%a) : (tensor<2x3xf32>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
 }
+
+// -----
+
+// `workflow.max_parallel` (the source's `@max_parallel(N)`) is for maps, from 1 to 1024.
+func.func @max_parallel(%xs: !workflow.list<!workflow.text>) -> !workflow.list<!workflow.text> attributes {workflow.agent} {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %n = "workflow.list_len"(%xs) : (!workflow.list<!workflow.text>) -> i64
+  %empty = "workflow.list_literal"() : () -> !workflow.list<!workflow.text>
+  // expected-error @+1 {{`workflow.max_parallel` must be an integer from 1 to 1024}}
+  %a = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %empty) -> (!workflow.list<!workflow.text>) : i64 {
+    scf.yield %acc : !workflow.list<!workflow.text>
+  } {workflow.parallel, workflow.max_parallel = 0 : i64}
+  // expected-error @+1 {{`workflow.max_parallel` belongs on a map's `scf.for` (marked `workflow.parallel`)}}
+  %b = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %a) -> (!workflow.list<!workflow.text>) : i64 {
+    scf.yield %acc : !workflow.list<!workflow.text>
+  } {workflow.max_parallel = 4 : i64}
+  return %b : !workflow.list<!workflow.text>
+}

@@ -118,6 +118,9 @@ pub fn verify(module: Op) -> usize {
                     if let Some(message) = for_bounds_problem(op) {
                         report(op, message);
                     }
+                    if let Some(message) = max_parallel_problem(op) {
+                        report(op, message);
+                    }
                 }
                 _ => {}
             }
@@ -143,6 +146,20 @@ fn main_signature_problem(main: Op) -> Option<String> {
 /// Why an agent's `scf.for` could iterate without the language's bound, if it could: a
 /// `map` runs from a constant ≥ 0 in constant steps ≥ 1 up to a list's length, or up to a
 /// constant of at most `MAX_CONSTANT_TRIPS` once folding has replaced the length.
+/// Why a `workflow.max_parallel` on an `scf.for` is not one the runtime honours, if it is
+/// not: it belongs on a map (`workflow.parallel`) and is an integer from 1 to the plan's
+/// bound (the language's `@max_parallel(N)`).
+fn max_parallel_problem(op: Op) -> Option<String> {
+    use agentc_runtime::plan::MAX_PARALLEL;
+    op.attribute(wf::MAX_PARALLEL_ATTR)?;
+    let value = wf::int_attr(&op.view(), wf::MAX_PARALLEL_ATTR);
+    let in_range = value.is_some_and(|n| n >= 1 && n as u64 <= MAX_PARALLEL);
+    if !op.has_attribute(wf::PARALLEL_ATTR) {
+        return Some(format!("`{}` belongs on a map's `scf.for` (marked `{}`)", wf::MAX_PARALLEL_ATTR, wf::PARALLEL_ATTR));
+    }
+    (!in_range).then(|| format!("`{}` must be an integer from 1 to {MAX_PARALLEL}", wf::MAX_PARALLEL_ATTR))
+}
+
 fn for_bounds_problem(op: Op) -> Option<String> {
     use agentc_runtime::plan::MAX_CONSTANT_TRIPS;
     let constant = |index: usize| {

@@ -120,6 +120,11 @@ fn sh_tool(name: &str, script: &str, retries: u64) -> Json {
 
 /// `map a in args { tool(a) }` joined with `,`.
 fn map_tool(b: &mut B, args: u32, tool: &str) -> u32 {
+    map_tool_with(b, args, tool, json!({}))
+}
+
+/// [`map_tool`] with the map op's `attrs` (e.g. its own `max_parallel`).
+fn map_tool_with(b: &mut B, args: u32, tool: &str, attrs: serde_json::Value) -> u32 {
     let n = b.op("list_len", &[args], "int", json!({}));
     let empty = b.op("list_literal", &[], "list<text>", json!({}));
     let zero = b.int(0);
@@ -131,7 +136,7 @@ fn map_tool(b: &mut B, args: u32, tool: &str) -> u32 {
     let r = body.full("tool", &[a], &["text"], json!({"callee": tool}), vec![], json!({"placement": {"device": "cpu", "start": 0.0, "finish": 0.5}}))[0];
     let appended = body.op("list_append", &[acc, r], "list<text>", json!({}));
     let region = json!({"params": [pi, pacc], "body": body.end("yield", &[appended])});
-    let mapped = b.full("map", &[zero, n, one, empty], &["list<text>"], json!({}), vec![region], json!(null))[0];
+    let mapped = b.full("map", &[zero, n, one, empty], &["list<text>"], attrs, vec![region], json!(null))[0];
     let sep = b.text(",");
     b.op("join", &[mapped, sep], "text", json!({}))
 }
@@ -292,6 +297,20 @@ fn map_keeps_input_order_and_runs_in_parallel() {
     );
     let p = main_plan(vec![sh_tool("meet", &script, 0)], |b, args| map_tool(b, args, "meet"));
     assert_eq!(run_with(&p, &["a", "b", "c", "d"], 4).unwrap(), "a:4!,b:4!,c:4!,d:4!");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_maps_own_max_parallel_overrides_the_runs() {
+    // The run allows one body at a time, the map's own `max_parallel` six: all six bodies
+    // meet (each sees 6) although the run's cap is 1.
+    let dir = scratch("own-cap");
+    let script = format!(
+        "touch {d}/$1; i=0; while [ $(ls {d} | wc -l) -lt 6 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; printf '%s:%s!' \"$1\" $(ls {d} | wc -l)",
+        d = dir.display()
+    );
+    let p = main_plan(vec![sh_tool("meet", &script, 0)], |b, args| map_tool_with(b, args, "meet", json!({"max_parallel": 6})));
+    assert_eq!(run_with(&p, &["a", "b", "c", "d", "e", "f"], 1).unwrap(), "a:6!,b:6!,c:6!,d:6!,e:6!,f:6!");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

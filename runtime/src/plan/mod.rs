@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use load::{load, validate, PlanError, MAX_CONSTANT_TRIPS};
+pub use load::{load, validate, PlanError, MAX_CONSTANT_TRIPS, MAX_PARALLEL};
 
 /// The value of the `format` field: what this file is.
 pub const FORMAT: &str = "agentc-plan";
