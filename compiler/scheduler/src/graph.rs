@@ -119,6 +119,10 @@ pub struct Branch {
     pub probabilities: [f64; 2],
     /// The fragments nested anywhere in the then and else arms (nested `if`s included).
     pub arms: [Vec<usize>; 2],
+    /// `Some((b, negated))` when this `if` tests the same condition as the earlier branch
+    /// `b` (its negation when `negated`), as the guard after an early `return` does: on a
+    /// path that reached `b`, this `if`'s arm is decided (`b`'s arm, or the other one).
+    pub follows: Option<(usize, bool)>,
 }
 
 /// A whole request's fragment graph (a DAG; edges go from lower to higher index is NOT

@@ -13,6 +13,9 @@
 //!
 //! An `if` inside a loop is one choice for all its iterations: the worst path takes its
 //! worst arm every time (the conservative bound); its probability is the arm's.
+//! An `if` that tests an earlier `if`'s condition or its negation ([`crate::graph::Branch::follows`],
+//! e.g. the "not returned" guard lowering puts after an early `return`) is not a choice of
+//! its own: on a path through the earlier `if` its arm is decided, with probability 1.
 //! At most [`MAX_PATHS`] paths are enumerated; beyond that the analysis is marked
 //! `truncated` and the remaining `if`s keep their expected weights.
 
@@ -107,8 +110,15 @@ impl Paths {
                     next.push((*probability, excluded.clone(), arms.clone()));
                     continue;
                 }
+                // An `if` on the condition of a branch this path already took: one arm, certain.
+                let decided = branch.follows.and_then(|(earlier, negated)| {
+                    arms.iter().find(|&&(taken, _)| taken == earlier).map(|&(_, arm)| if negated { 1 - arm } else { arm })
+                });
                 for arm in 0..2 {
-                    let p = probability * branch.probabilities[arm];
+                    if decided.is_some_and(|d| d != arm) {
+                        continue;
+                    }
+                    let p = if decided.is_some() { *probability } else { probability * branch.probabilities[arm] };
                     if p <= 0.0 {
                         continue;
                     }

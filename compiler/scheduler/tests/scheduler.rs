@@ -571,7 +571,7 @@ fn branching_request() -> Workload {
     Workload {
         fragments: vec![compute("route", 0.0), tool("slow", 22.6), tool("fast", 2.0), compute("out", 0.0)],
         edges: vec![e(0, 1), e(0, 2), e(1, 3), e(2, 3)],
-        branches: vec![Branch { name: "if route".into(), probabilities: [0.5, 0.5], arms: [vec![1], vec![2]] }],
+        branches: vec![Branch { name: "if route".into(), probabilities: [0.5, 0.5], arms: [vec![1], vec![2]], follows: None }],
         ..Default::default()
     }
 }
@@ -613,8 +613,8 @@ fn nested_branches_give_one_path_per_reached_arm_combination() {
         fragments: vec![f("x", 1.0, 0.9), f("y", 4.0, 0.27), f("z", 2.0, 0.63), f("w", 8.0, 0.1)],
         edges: vec![Edge { from: 0, to: 1, bytes: 0.0 }, Edge { from: 0, to: 2, bytes: 0.0 }],
         branches: vec![
-            Branch { name: "if A".into(), probabilities: [0.9, 0.1], arms: [vec![0, 1, 2], vec![3]] },
-            Branch { name: "if B".into(), probabilities: [0.3, 0.7], arms: [vec![1], vec![2]] },
+            Branch { name: "if A".into(), probabilities: [0.9, 0.1], arms: [vec![0, 1, 2], vec![3]], follows: None },
+            Branch { name: "if B".into(), probabilities: [0.3, 0.7], arms: [vec![1], vec![2]], follows: None },
         ],
         ..Default::default()
     };
@@ -634,6 +634,30 @@ fn nested_branches_give_one_path_per_reached_arm_combination() {
     assert!((total - 1.0).abs() < 1e-12);
 }
 
+
+#[test]
+fn an_if_on_an_earlier_condition_follows_that_ifs_arm() {
+    // `if c { return a() }` then `b()` under the guard `if !c`: two paths (a, b), not four
+    // (a+b and neither are impossible), each with c's probability.
+    let f = |name: &str, gflop: f64, weight: f64| {
+        let mut c = compute(name, gflop);
+        c.weight = weight;
+        c
+    };
+    let w = Workload {
+        fragments: vec![f("a", 4.0, 0.8), f("b", 2.0, 0.2)],
+        branches: vec![
+            Branch { name: "if c".into(), probabilities: [0.8, 0.2], arms: [vec![0], vec![]], follows: None },
+            Branch { name: "if !c".into(), probabilities: [0.2, 0.8], arms: [vec![1], vec![]], follows: Some((0, true)) },
+        ],
+        ..Default::default()
+    };
+    let s = schedule(&w, &two_cpus(), &Options::default()).unwrap();
+    let got: Vec<(Vec<(usize, usize)>, f64, f64)> =
+        s.paths.paths.iter().map(|p| (p.arms.clone(), (p.probability * 1e9).round() / 1e9, (p.latency * 1e9).round() / 1e9)).collect();
+    assert_eq!(got, [(vec![(0, 0), (1, 1)], 0.8, 4.0), (vec![(0, 1), (1, 0)], 0.2, 2.0)]);
+    assert!((s.paths.expected_latency - 3.6).abs() < 1e-9, "{:?}", s.paths);
+}
 
 #[test]
 fn reports_give_the_latency_per_path_and_the_sla_verdict_on_the_worst() {
@@ -689,7 +713,7 @@ latency = 0.0
     light.weight = 0.5;
     let w = Workload {
         fragments: vec![heavy, light],
-        branches: vec![Branch { name: "if".into(), probabilities: [0.5, 0.5], arms: [vec![0], vec![1]] }],
+        branches: vec![Branch { name: "if".into(), probabilities: [0.5, 0.5], arms: [vec![0], vec![1]], follows: None }],
         ..Default::default()
     };
     let worst = Options { objective: Objective::Cost, sla_seconds: Some(15.0), ..Default::default() };

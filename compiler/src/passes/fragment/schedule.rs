@@ -244,15 +244,45 @@ fn branches_of(main: Op, index_of: &HashMap<usize, usize>) -> Vec<Branch> {
         }
         out
     };
-    main.nested_ops()
-        .into_iter()
-        .filter(|op| op.name() == "scf.if" && op.region_count() == 2)
-        .map(|op| Branch {
-            name: fragment_name(op, FragmentKind::Host).replace("scf.if", "if"),
-            probabilities: [branch_probability(op, 0), branch_probability(op, 1)],
-            arms: [fragments_in(op, 0), fragments_in(op, 1)],
+    let ifs: Vec<Op> = main.nested_ops().into_iter().filter(|op| op.name() == "scf.if" && op.region_count() == 2).collect();
+    ifs.iter()
+        .enumerate()
+        .map(|(index, &op)| {
+            // The guard lowering puts after an early `return` tests `!c` where an earlier
+            // `if` tested `c`: its arm follows that `if`'s (paths.rs).
+            let (condition, negated) = condition_of(op);
+            let follows = ifs[..index]
+                .iter()
+                .position(|&earlier| condition_of(earlier).0.0.ptr == condition.0.ptr)
+                .map(|earlier| (earlier, negated != condition_of(ifs[earlier]).1));
+            Branch {
+                name: fragment_name(op, FragmentKind::Host).replace("scf.if", "if"),
+                probabilities: [branch_probability(op, 0), branch_probability(op, 1)],
+                arms: [fragments_in(op, 0), fragments_in(op, 1)],
+                follows,
+            }
         })
         .collect()
+}
+
+/// The value an `scf.if` tests, looking through one `arith.xori` with `true` (then `negated`).
+fn condition_of(op: Op) -> (Val, bool) {
+    let condition = op.operand(0);
+    let is_true = |value: Val| {
+        value.defining_op().is_some_and(|d| d.name() == "arith.constant" && wf::int_attr(&d.view(), "value").is_some_and(|v| v != 0))
+    };
+    match condition.defining_op() {
+        Some(not) if not.name() == "arith.xori" && not.operand_count() == 2 => {
+            if is_true(not.operand(1)) {
+                (not.operand(0), true)
+            } else if is_true(not.operand(0)) {
+                (not.operand(1), true)
+            } else {
+                (condition, false)
+            }
+        }
+        _ => (condition, false),
+    }
 }
 
 /// `prefill planner (research.agent:5:16)`.
