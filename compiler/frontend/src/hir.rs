@@ -92,6 +92,9 @@ pub struct Tool {
     pub timeout_ms: Option<u64>,
     /// `retries: N`; 0 when absent.
     pub retries: u64,
+    /// `backoff: D` in milliseconds: the wait before the first retry, doubled before each
+    /// later one (capped); `None` retries at once.
+    pub backoff_ms: Option<u64>,
     /// `max_output: N` in bytes (stdout of `exec`, response body of `http`); `None` means the
     /// runtime's default (16 MiB).
     pub max_output: Option<u64>,

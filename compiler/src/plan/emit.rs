@@ -367,10 +367,12 @@ impl FunctionEmitter<'_> {
             }
             "workflow.exec" => {
                 let ok = put("program", string("program")) & put("timeout_ms", int("timeout_ms")) & put("retries", int("retries"));
+                let _ = put("backoff_ms", int("backoff_ms"));
                 ("exec".into(), ok & put("max_output", Some(max_output())))
             }
             "workflow.http" => {
                 let ok = put("method", string("method")) & put("timeout_ms", int("timeout_ms")) & put("retries", int("retries"));
+                let _ = put("backoff_ms", int("backoff_ms"));
                 ("http".into(), ok & put("max_output", Some(max_output())))
             }
             "workflow.url_template" => {

@@ -11,7 +11,7 @@ use super::{Compiled, Options, RunError, Value, ops};
 use crate::plan::{Function, Op, Plan, Region};
 use crate::tools::exec::ExecTool;
 use crate::tools::http::{Method, expand_url, request_once_cancellable};
-use crate::tools::{AttemptError, Attempts, with_retries};
+use crate::tools::{AttemptError, Attempts, wait_before_attempt, with_retries};
 use crate::trace::Trace;
 
 pub(super) const CANCELLED: &str = "cancelled";
@@ -247,7 +247,10 @@ impl<'p> Interpreter<'p> {
         let timeout_ms = op.attrs.get("timeout_ms").and_then(|t| t.as_u64()).unwrap_or(0);
         let retries = op.attrs.get("retries").and_then(|r| r.as_u64()).unwrap_or(0);
         let max_output = op.attrs.get("max_output").and_then(|m| m.as_u64()).unwrap_or(crate::tools::DEFAULT_MAX_OUTPUT);
+        // The loader bounds `backoff_ms` (1 to MAX_BACKOFF_MS); absent: retries follow at once.
+        let backoff = op.attrs.get("backoff_ms").and_then(|b| b.as_u64()).map(Duration::from_millis);
         Attempts {
+            backoff,
             timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms)),
             // The loader bounds `retries` (at most MAX_RETRIES).
             retries: u32::try_from(retries).unwrap_or(u32::MAX),
@@ -277,7 +280,8 @@ impl<'p> Interpreter<'p> {
         let attempts = Self::attempts(op);
         let url = args.first().map(Value::to_text).unwrap_or_default();
         let body = args.get(1).map(Value::to_text);
-        with_retries(&function.name, attempts.retries, |_| {
+        with_retries(&function.name, attempts.retries, |n| {
+            wait_before_attempt(&attempts, n, Some(&self.cancel))?;
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(AttemptError::Fatal(CANCELLED.into()));
             }

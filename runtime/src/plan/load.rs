@@ -586,6 +586,12 @@ impl<'p> Scope<'p> {
                 if op.attrs.get("retries").and_then(Json::as_u64).is_some_and(|r| r > crate::tools::MAX_RETRIES) {
                     return Err(format!("`retries` is above {}", crate::tools::MAX_RETRIES));
                 }
+                // Absent: retries follow one another at once.
+                if let Some(backoff) = op.attrs.get("backoff_ms")
+                    && !backoff.as_u64().is_some_and(|b| (1..=crate::tools::MAX_BACKOFF_MS).contains(&b))
+                {
+                    return Err(format!("`backoff_ms` must be an integer from 1 to {}, not {backoff}", crate::tools::MAX_BACKOFF_MS));
+                }
                 // Absent in a hand-written plan: the default (16 MiB).
                 if let Some(max) = op.attrs.get("max_output")
                     && !max.as_u64().is_some_and(|m| (1..=crate::tools::MAX_MAX_OUTPUT).contains(&m))

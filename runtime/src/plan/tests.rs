@@ -204,6 +204,10 @@ fn tool_limits_are_in_range() {
     rejects(|v| exec(v)["max_output"] = 0.into(), &["`max_output` must be an integer from 1 to 1073741824, not 0"]);
     rejects(|v| exec(v)["max_output"] = ((1u64 << 30) + 1).into(), &["not 1073741825"]);
     rejects(|v| exec(v)["max_output"] = "16MiB".into(), &["not \"16MiB\""]);
+    exec(&mut value)["backoff_ms"] = 60_000.into();
+    load_value(&value).expect("the longest backoff is accepted");
+    rejects(|v| exec(v)["backoff_ms"] = 0.into(), &["`backoff_ms` must be an integer from 1 to 60000, not 0"]);
+    rejects(|v| exec(v)["backoff_ms"] = 60_001.into(), &["not 60001"]);
 }
 
 #[test]
