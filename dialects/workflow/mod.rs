@@ -86,6 +86,11 @@ pub const MAX_ITERATIONS_ATTR: &str = "workflow.max_iterations";
 pub const EXPECTED_ITERATIONS_ATTR: &str = "workflow.expected_iterations";
 /// Bool attribute on an scf.if: `@likely` (true) or `@unlikely` (false).
 pub const LIKELY_ATTR: &str = "workflow.likely";
+/// Unit attribute marking the `scf.execute_region` of `try { … } catch e { … }`: its entry
+/// block is the body, its second block `^catch(%e: !workflow.text)` the catch arm, reached
+/// only when the body fails at run time (no branch leads to it). IRDL ops cannot hold
+/// terminated regions, hence the upstream op (dialects/workflow/README.md).
+pub const TRY_ATTR: &str = "workflow.try";
 
 /// `!workflow.text`.
 pub fn text_type(context: &Context) -> Type<'_> {

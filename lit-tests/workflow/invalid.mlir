@@ -323,3 +323,40 @@ func.func private @softmax_changes_shape(%a: tensor<2x3xf32>) -> tensor<3x2xf32>
   %0 = "tgraph.softmax"(%a) : (tensor<2x3xf32>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
 }
+
+// -----
+
+// An agent runs an scf.execute_region only as a `try`.
+func.func @unmarked_execute_region() -> !workflow.text attributes {workflow.agent} {
+  // expected-error @+1 {{an agent's `scf.execute_region` must be a `try` (marked `workflow.try`)}}
+  %0 = scf.execute_region -> !workflow.text {
+    %t = "workflow.text_constant"() {value = "a"} : () -> !workflow.text
+    scf.yield %t : !workflow.text
+  }
+  return %0 : !workflow.text
+}
+
+// -----
+
+func.func @try_without_catch_block() -> !workflow.text attributes {workflow.agent} {
+  // expected-error @+1 {{a `try` has two blocks: the body (no arguments), then the catch arm `^catch(%error: !workflow.text)`}}
+  %0 = scf.execute_region -> !workflow.text {
+    %t = "workflow.text_constant"() {value = "a"} : () -> !workflow.text
+    scf.yield %t : !workflow.text
+  } {workflow.try}
+  return %0 : !workflow.text
+}
+
+// -----
+
+func.func @try_catch_takes_an_int() -> !workflow.text attributes {workflow.agent} {
+  // expected-error @+1 {{a `try` has two blocks: the body (no arguments), then the catch arm `^catch(%error: !workflow.text)`}}
+  %0 = scf.execute_region -> !workflow.text {
+    %t = "workflow.text_constant"() {value = "a"} : () -> !workflow.text
+    scf.yield %t : !workflow.text
+  ^bb1(%e: i64):
+    %u = "workflow.text_constant"() {value = "b"} : () -> !workflow.text
+    scf.yield %u : !workflow.text
+  } {workflow.try}
+  return %0 : !workflow.text
+}

@@ -392,6 +392,17 @@ pub enum TExprKind {
         /// The else block, if any.
         else_block: Option<TBlock>,
     },
+    /// `try { BODY } catch ERROR { HANDLER }` (an expression when both arms have a value of
+    /// one type; `Unit` otherwise): the handler runs, with `error` bound to the failure's
+    /// one-line message, when the body fails at run time.
+    Try {
+        /// The guarded block.
+        body: TBlock,
+        /// The local holding the error message (text) inside the handler.
+        error: LocalId,
+        /// The catch arm.
+        handler: TBlock,
+    },
     /// `map VAR in LIST { BODY }`: a `list` of the body's values, in input order.
     Map {
         /// The element variable.

@@ -416,6 +416,7 @@ impl FunctionEmitter<'_> {
                 ("cmp".into(), put("predicate", Some(predicate.into())))
             }
             "scf.if" => ("if".into(), true),
+            "scf.execute_region" if op.has_attribute(wf::TRY_ATTR) && op.region_blocks(0).len() == 2 => ("try".into(), true),
             "scf.while" => ("loop".into(), put("max_iterations", int(wf::MAX_ITERATIONS_ATTR)) || true),
             "scf.for" => (if op.has_attribute(wf::PARALLEL_ATTR) { "map" } else { "for" }.into(), true),
             "scf.yield" => ("yield".into(), true),
@@ -451,8 +452,16 @@ impl FunctionEmitter<'_> {
         }
         // Regions first (their values get ids before the op's results, in program order).
         let mut regions = Vec::new();
-        for index in 0..op.region_count() {
-            regions.push(self.region(op, index)?);
+        if opcode == "try" {
+            // The body block and the catch block (one region each in the plan).
+            for block in op.region_blocks(0) {
+                let params = self.define_all(op, block.arguments())?;
+                regions.push(Region { params, body: self.block(block) });
+            }
+        } else {
+            for index in 0..op.region_count() {
+                regions.push(self.region(op, index)?);
+            }
         }
         let results = self.define_all(op, op.results())?;
         Some(plan::Op { op: opcode, operands, results, attrs, placement, loc: loc(op), regions })

@@ -198,7 +198,7 @@ pub const OPCODES: &[&str] = &[
     "prefill", "decode", "kv_transfer", "encode", "tool", "compute", "call", // inside tools
     "exec", "http", "url_template", // arithmetic
     "add", "sub", "mul", "neg", "abs", "min", "max", "and", "or", "xor", "cmp", "convert", // control
-    "if", "loop", "map", "for", "yield", "condition", "return",
+    "if", "try", "loop", "map", "for", "yield", "condition", "return",
 ];
 
 fn check_function(globals: &Globals, function: &Function) -> Result<(), PlanError> {
@@ -322,6 +322,11 @@ impl<'p> Scope<'p> {
             "if" => {
                 count(2)?;
                 Ok(vec![(vec![], "yield", results.to_vec()), (vec![], "yield", results.to_vec())])
+            }
+            "try" => {
+                // The body, then the catch arm, which receives the error message.
+                count(2)?;
+                Ok(vec![(vec![], "yield", results.to_vec()), (vec![Type::Text], "yield", results.to_vec())])
             }
             "loop" => {
                 count(2)?;
@@ -620,6 +625,11 @@ impl<'p> Scope<'p> {
             "if" => {
                 if operands != [Bool] {
                     return Err(format!("expected one bool operand, got ({})", list(operands)));
+                }
+            }
+            "try" => {
+                if !operands.is_empty() {
+                    return Err(format!("expected no operands, got ({})", list(operands)));
                 }
             }
             "loop" => {}

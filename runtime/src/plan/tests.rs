@@ -360,3 +360,24 @@ fn main_has_the_language_signature() {
     rejects(|v| v["functions"][1]["results"] = serde_json::json!(["int"]), &["`main` is (list<text>) -> (int)"]);
     rejects(|v| v["functions"][1]["params"][0]["type"] = "text".into(), &["`main` is (text) -> (text)", "list<text>"]);
 }
+
+/// Replaces main's `if` (op 8) with a `try` whose catch arm yields its error message.
+fn with_try(v: &mut serde_json::Value) {
+    main_body(v)[8] = serde_json::json!(
+        {"op": "try", "results": [{"id": 14, "type": "text"}], "regions": [
+            {"body": [{"op": "yield", "operands": [12]}]},
+            {"params": [{"id": 30, "type": "text"}], "body": [{"op": "yield", "operands": [30]}]}
+        ]}
+    );
+}
+
+#[test]
+fn try_has_a_body_and_a_catch_arm_taking_the_error() {
+    let mut value = valid();
+    with_try(&mut value);
+    load_value(&value).expect("a try loads");
+    rejects(|v| { with_try(v); main_body(v)[8]["operands"] = serde_json::json!([13]); }, &["`try`", "expected no operands"]);
+    rejects(|v| { with_try(v); main_body(v)[8]["regions"].as_array_mut().unwrap().pop(); }, &["`try`", "has 1 regions, expected 2"]);
+    rejects(|v| { with_try(v); main_body(v)[8]["regions"][1]["params"][0]["type"] = "int".into(); }, &["`try`"]);
+    rejects(|v| { with_try(v); main_body(v)[8]["regions"][1]["params"] = serde_json::json!([]); }, &["`try`"]);
+}

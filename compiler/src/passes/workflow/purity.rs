@@ -51,7 +51,7 @@ pub fn is_pure_leaf(op: Op) -> bool {
 pub fn is_removable(op: Op, callee_pure: &dyn Fn(&str) -> bool) -> bool {
     let name = op.name();
     match name.as_str() {
-        "scf.if" | "scf.for" | "scf.while" => op.nested_ops().iter().all(|inner| {
+        "scf.if" | "scf.for" | "scf.while" | "scf.execute_region" => op.nested_ops().iter().all(|inner| {
             let inner_name = inner.name();
             matches!(inner_name.as_str(), "scf.yield" | "scf.condition") || is_removable(*inner, callee_pure)
         }),
