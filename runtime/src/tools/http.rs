@@ -606,6 +606,20 @@ mod tests {
     }
 
     #[test]
+    fn retries_wait_out_the_backoff_between_attempts() {
+        // Two 503s, then a 200: the second attempt starts 40 ms after the first failed, the
+        // third 80 ms after the second.
+        let unavailable = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_vec();
+        let server = Server::start(vec![unavailable.clone(), unavailable, ok("up")]);
+        let mut t = tool(Method::Get, &server.url("/"), Some(5000), 2);
+        t.attempts.backoff = Some(Duration::from_millis(40));
+        let started = std::time::Instant::now();
+        assert_eq!(t.call(&[], None).unwrap(), "up");
+        assert!(started.elapsed() >= Duration::from_millis(120), "waited only {:?}", started.elapsed());
+        assert_eq!(server.join().len(), 3);
+    }
+
+    #[test]
     fn percent_encoding_keeps_only_unreserved() {
         assert_eq!(percent_encode("a b/c"), "a%20b%2Fc");
         assert_eq!(percent_encode("AZaz09-._~"), "AZaz09-._~");
