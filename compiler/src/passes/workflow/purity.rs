@@ -1,8 +1,8 @@
 //! The purity table: which ops may be removed when their results are unused, or folded.
 //!
 //! Pure: constants, arithmetic, text and list built-ins, greedy `generate` (deterministic),
-//! `embed`, tensor ops, calls of tensor functions, and structured control whose bodies are
-//! pure. Effects: tool calls (and exec/http inside tools), sampled `generate` (it draws
+//! `embed`, tensor ops, calls of tensor functions, and structured control (`if`, loops,
+//! `map`, `try`) whose bodies are pure. Effects: tool calls (and exec/http inside tools), sampled `generate` (it draws
 //! from the run's random stream), `workflow.div`/`rem`/`list_get`/`parse_*`/`argmax`
 //! (they can fail at run time, and a failure is observable), and calls of agents whose
 //! bodies have effects.
