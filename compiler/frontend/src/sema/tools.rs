@@ -161,6 +161,15 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
             }
         }
     }
+    if out.limits.backoff_ms.is_some()
+        && out.limits.retries == 0
+        && let Some(arg) = named.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == "backoff"))
+    {
+        cx.error(
+            Diagnostic::warning("`backoff` has no effect without `retries`", arg.value.span)
+                .with_help("the backoff is the wait between attempts: add `retries: N`"),
+        );
+    }
     ok.then_some(out)
 }
 
