@@ -101,6 +101,21 @@ impl Op {
         blocks
     }
 
+    /// Appends a new block with arguments of `types` to region `i` and returns it.
+    pub fn append_block(self, i: usize, types: &[Type], location: Location) -> Blk {
+        use melior::ir::r#type::TypeLike;
+        let raw_types: Vec<MlirType> = types.iter().map(|t| t.to_raw()).collect();
+        let raw_locations: Vec<MlirLocation> = types.iter().map(|_| location.to_raw()).collect();
+        // SAFETY: the op is live and has region `i` (callers create it with that many); the
+        // region takes ownership of the new block.
+        unsafe {
+            let region = mlirOperationGetRegion(self.0, i as isize);
+            let block = mlirBlockCreate(raw_types.len() as isize, raw_types.as_ptr(), raw_locations.as_ptr());
+            mlirRegionAppendOwnedBlock(region, block);
+            Blk(block)
+        }
+    }
+
     /// The first block of region `i`, if the region has one.
     pub fn region_entry(self, i: usize) -> Option<Blk> {
         self.region_blocks(i).first().copied()

@@ -89,6 +89,11 @@ pub const MAX_ITERATIONS_ATTR: &str = "workflow.max_iterations";
 pub const EXPECTED_ITERATIONS_ATTR: &str = "workflow.expected_iterations";
 /// Bool attribute on an scf.if: `@likely` (true) or `@unlikely` (false).
 pub const LIKELY_ATTR: &str = "workflow.likely";
+/// Unit attribute marking the `scf.execute_region` of `try { … } catch e { … }`: its entry
+/// block is the body, its second block `^catch(%e: !workflow.text)` the catch arm, reached
+/// only when the body fails at run time (no branch leads to it). IRDL ops cannot hold
+/// terminated regions, hence the upstream op (dialects/workflow/README.md).
+pub const TRY_ATTR: &str = "workflow.try";
 
 /// `!workflow.text`.
 pub fn text_type(context: &Context) -> Type<'_> {
@@ -259,17 +264,24 @@ pub struct Attempts {
     pub timeout_ms: i64,
     /// Extra attempts after a failure.
     pub retries: i64,
+    /// `backoff: D` in milliseconds when declared: the optional attribute `backoff_ms` (the
+    /// wait before the first retry, doubled before each later one); without it retries
+    /// follow at once.
+    pub backoff_ms: Option<i64>,
     /// `max_output: N` (bytes of stdout / response body per attempt) when declared: the
     /// optional attribute `max_output`; without it the runtime's default applies.
     pub max_output: Option<i64>,
 }
 
-/// The attributes of [`Attempts`], `max_output` only when declared.
+/// The attributes of [`Attempts`], `backoff_ms` and `max_output` only when declared.
 fn attempt_attributes<'c>(context: &'c Context, attempts: &Attempts) -> Vec<(Identifier<'c>, Attribute<'c>)> {
     let mut attributes = vec![
         named(context, "timeout_ms", integer(context, attempts.timeout_ms)),
         named(context, "retries", integer(context, attempts.retries)),
     ];
+    if let Some(backoff_ms) = attempts.backoff_ms {
+        attributes.push(named(context, "backoff_ms", integer(context, backoff_ms)));
+    }
     if let Some(max_output) = attempts.max_output {
         attributes.push(named(context, "max_output", integer(context, max_output)));
     }

@@ -8,7 +8,7 @@
 // CHECK: "workflow.model"() {architecture = "BertModel", {{.*}}hidden_size = 384 : i64, kind = "encoder", path = "models/minilm", sym_name = "embedder"}
 // CHECK-LABEL: func.func private @search(
 // CHECK-SAME: attributes {workflow.tool}
-// CHECK: "workflow.exec"(%{{.*}}, %arg0) {program = "python3", retries = 0 : i64, timeout_ms = 0 : i64}
+// CHECK: "workflow.exec"(%{{.*}}, %arg0) {backoff_ms = 200 : i64, program = "python3", retries = 2 : i64, timeout_ms = 0 : i64}
 // `fetch` is declared but never called: removed.
 // CHECK-NOT: @fetch
 // CHECK-LABEL: func.func private @cosine(
@@ -21,10 +21,13 @@
 // `answer`'s @sla(latency: 3s) stays on its inlined work.
 // CHECK: %[[PLAN:.*]] = "workflow.generate"({{.*}}) {device = "", max_tokens = 48 : i64, model = @planner, temperature = 0.000000e+00 : f64, workflow.sla_ms = 3000 : i64}
 // CHECK: %[[QUERIES:.*]] = "workflow.lines"(%[[PLAN]])
-// The parallel fan-out over the plan's lines ...
+// The parallel fan-out over the plan's lines, each search in a try ...
 // CHECK: %[[HITS:.*]] = scf.for {{.*}} -> (!workflow.list<!workflow.text>) : i64 {
 // CHECK:   "workflow.list_get"(%[[QUERIES]],
+// CHECK:   scf.execute_region -> !workflow.text {
 // CHECK:   "workflow.tool_call"(%{{.*}}) {callee = @search, workflow.sla_ms = 3000 : i64}
+// CHECK:   ^bb1(%{{.*}}: !workflow.text):
+// CHECK:   } {workflow.try}
 // CHECK: } {workflow.parallel}
 // CHECK: %[[Q:.*]] = "workflow.embed"(%{{.*}}) {device = "", model = @embedder, workflow.sla_ms = 3000 : i64} : (!workflow.text) -> tensor<384xf32>
 // ... and the parallel scoring of the hits.

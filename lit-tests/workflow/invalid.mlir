@@ -342,3 +342,40 @@ func.func @max_parallel(%xs: !workflow.list<!workflow.text>) -> !workflow.list<!
   } {workflow.max_parallel = 4 : i64}
   return %b : !workflow.list<!workflow.text>
 }
+
+// -----
+
+// An agent runs an scf.execute_region only as a `try`.
+func.func @unmarked_execute_region() -> !workflow.text attributes {workflow.agent} {
+  // expected-error @+1 {{an agent's `scf.execute_region` must be a `try` (marked `workflow.try`)}}
+  %0 = scf.execute_region -> !workflow.text {
+    %t = "workflow.text_constant"() {value = "a"} : () -> !workflow.text
+    scf.yield %t : !workflow.text
+  }
+  return %0 : !workflow.text
+}
+
+// -----
+
+func.func @try_without_catch_block() -> !workflow.text attributes {workflow.agent} {
+  // expected-error @+1 {{a `try` has two blocks: the body (no arguments), then the catch arm `^catch(%error: !workflow.text)`}}
+  %0 = scf.execute_region -> !workflow.text {
+    %t = "workflow.text_constant"() {value = "a"} : () -> !workflow.text
+    scf.yield %t : !workflow.text
+  } {workflow.try}
+  return %0 : !workflow.text
+}
+
+// -----
+
+func.func @try_catch_takes_an_int() -> !workflow.text attributes {workflow.agent} {
+  // expected-error @+1 {{a `try` has two blocks: the body (no arguments), then the catch arm `^catch(%error: !workflow.text)`}}
+  %0 = scf.execute_region -> !workflow.text {
+    %t = "workflow.text_constant"() {value = "a"} : () -> !workflow.text
+    scf.yield %t : !workflow.text
+  ^bb1(%e: i64):
+    %u = "workflow.text_constant"() {value = "b"} : () -> !workflow.text
+    scf.yield %u : !workflow.text
+  } {workflow.try}
+  return %0 : !workflow.text
+}

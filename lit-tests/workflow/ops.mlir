@@ -185,3 +185,19 @@ func.func @main(%args: !workflow.list<!workflow.text>) -> !workflow.text attribu
   %j = "workflow.join"(%all, %r) : (!workflow.list<!workflow.text>, !workflow.text) -> !workflow.text
   return %j : !workflow.text
 }
+
+// A `try`: the body block, then the catch block taking the error message.
+// CHECK-LABEL: func.func @try_catch(
+// CHECK: scf.execute_region -> !workflow.text {
+// CHECK: ^bb1(%{{.*}}: !workflow.text):
+// CHECK: } {workflow.try}
+func.func @try_catch(%q: !workflow.text) -> !workflow.text attributes {workflow.agent} {
+  %0 = scf.execute_region -> !workflow.text {
+    %n = "workflow.parse_int"(%q) : (!workflow.text) -> i64
+    %t = "workflow.to_text"(%n) : (i64) -> !workflow.text
+    scf.yield %t : !workflow.text
+  ^bb1(%e: !workflow.text):
+    scf.yield %e : !workflow.text
+  } {workflow.try}
+  return %0 : !workflow.text
+}

@@ -156,3 +156,36 @@ func.func private @lib_fn(%x: tensor<4xf32>) -> tensor<4xf32> attributes {workfl
 func.func private @lib_agent(%q: !workflow.text) -> !workflow.text attributes {workflow.agent} {
   return %q : !workflow.text
 }
+
+// -----
+
+// An unused `try` is removed only when neither arm has an effect: the one whose body calls
+// a tool stays (the call is an effect), the pure one goes.
+func.func private @note(%q: !workflow.text) -> !workflow.text attributes {workflow.tool} {
+  %argv = "workflow.list_literal"(%q) : (!workflow.text) -> !workflow.list<!workflow.text>
+  %r = "workflow.exec"(%argv) {program = "logger", retries = 0 : i64, timeout_ms = 0 : i64} : (!workflow.list<!workflow.text>) -> !workflow.text
+  return %r : !workflow.text
+}
+// CHECK-LABEL: func.func @main(
+// CHECK: scf.execute_region -> !workflow.text {
+// CHECK-NEXT: "workflow.tool_call"
+// CHECK: } {workflow.try}
+// CHECK-NOT: scf.execute_region
+// CHECK: return
+func.func @main(%args: !workflow.list<!workflow.text>) -> !workflow.text attributes {workflow.agent} {
+  %sep = "workflow.text_constant"() {value = " "} : () -> !workflow.text
+  %q = "workflow.join"(%args, %sep) : (!workflow.list<!workflow.text>, !workflow.text) -> !workflow.text
+  %kept = scf.execute_region -> !workflow.text {
+    %n = "workflow.tool_call"(%q) {callee = @note} : (!workflow.text) -> !workflow.text
+    scf.yield %n : !workflow.text
+  ^bb1(%e: !workflow.text):
+    scf.yield %e : !workflow.text
+  } {workflow.try}
+  %gone = scf.execute_region -> !workflow.text {
+    %t = "workflow.trim"(%q) : (!workflow.text) -> !workflow.text
+    scf.yield %t : !workflow.text
+  ^bb1(%e: !workflow.text):
+    scf.yield %e : !workflow.text
+  } {workflow.try}
+  return %q : !workflow.text
+}

@@ -291,6 +291,16 @@ pub enum ExprKind {
         /// The else block, if any.
         else_block: Option<Block>,
     },
+    /// `try { BODY } catch ERROR { HANDLER }`: the body's value, or, when the body fails at
+    /// run time, the handler's, with `ERROR` bound to the failure's message (text).
+    Try {
+        /// The guarded block.
+        body: Block,
+        /// The name of the error message inside the handler.
+        error: Ident,
+        /// The catch arm.
+        handler: Block,
+    },
     /// `map VAR in LIST @expect(iterations: N) { BODY }`
     Map {
         /// The element variable.

@@ -92,6 +92,9 @@ pub struct Tool {
     pub timeout_ms: Option<u64>,
     /// `retries: N`; 0 when absent.
     pub retries: u64,
+    /// `backoff: D` in milliseconds: the wait before the first retry, doubled before each
+    /// later one (capped); `None` retries at once.
+    pub backoff_ms: Option<u64>,
     /// `max_output: N` in bytes (stdout of `exec`, response body of `http`); `None` means the
     /// runtime's default (16 MiB).
     pub max_output: Option<u64>,
@@ -388,6 +391,17 @@ pub enum TExprKind {
         then_block: TBlock,
         /// The else block, if any.
         else_block: Option<TBlock>,
+    },
+    /// `try { BODY } catch ERROR { HANDLER }` (an expression when both arms have a value of
+    /// one type; `Unit` otherwise): the handler runs, with `error` bound to the failure's
+    /// one-line message, when the body fails at run time.
+    Try {
+        /// The guarded block.
+        body: TBlock,
+        /// The local holding the error message (text) inside the handler.
+        error: LocalId,
+        /// The catch arm.
+        handler: TBlock,
     },
     /// `map VAR in LIST { BODY }`: a `list` of the body's values, in input order.
     Map {

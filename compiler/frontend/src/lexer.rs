@@ -115,7 +115,7 @@ impl Layout {
             let keep = match self.out.last() {
                 None => false,
                 Some((_, prev, _)) => !continues_line(prev),
-            } && !matches!(tok, Tok::RBrace | Tok::Else);
+            } && !matches!(tok, Tok::RBrace | Tok::Else | Tok::Catch);
             if keep {
                 self.out.push((nl_start, Tok::Newline, nl_end));
             }
@@ -211,6 +211,7 @@ fn continues_line(tok: &Tok) -> bool {
             | Tok::At
             | Tok::In
             | Tok::Else
+            | Tok::Catch
     )
 }
 

@@ -134,7 +134,7 @@ fn diagnostic_of(error: Failure, source_len: usize) -> Diagnostic {
 
 /// Terminals that start an expression; several of them together read "an expression".
 const EXPRESSION_START: &[&str] = &[
-    "identifier", "integer", "float", "duration", "string", "(", "[", "if", "map", "-", "!",
+    "identifier", "integer", "float", "duration", "string", "(", "[", "if", "try", "map", "-", "!",
     "true", "false",
 ];
 

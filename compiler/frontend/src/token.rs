@@ -67,6 +67,12 @@ pub enum Tok {
     /// `else`
     #[token("else")]
     Else,
+    /// `try`
+    #[token("try")]
+    Try,
+    /// `catch`
+    #[token("catch")]
+    Catch,
     /// `break`
     #[token("break")]
     Break,
@@ -211,6 +217,8 @@ impl fmt::Display for Tok {
             Tok::In => "in",
             Tok::If => "if",
             Tok::Else => "else",
+            Tok::Try => "try",
+            Tok::Catch => "catch",
             Tok::Break => "break",
             Tok::Return => "return",
             Tok::True => "true",

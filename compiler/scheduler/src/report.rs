@@ -156,7 +156,12 @@ pub fn to_table(s: &Schedule, w: &Workload) -> String {
             let arms: Vec<String> = path
                 .arms
                 .iter()
-                .map(|&(b, arm)| format!("{} {}", if_name(b), if arm == 0 { "then" } else { "else" }))
+                .map(|&(b, arm)| {
+                    let name = if_name(b);
+                    // A `try` is a branch between its body succeeding and failing (the catch arm).
+                    let words = if name.starts_with("try ") { ["succeeds", "fails"] } else { ["then", "else"] };
+                    format!("{name} {}", words[arm.min(1)])
+                })
                 .collect();
             let _ = writeln!(
                 out,

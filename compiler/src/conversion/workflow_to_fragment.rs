@@ -105,8 +105,11 @@ fn annotate_control(function: Op) {
                     .map_or(DEFAULT_MAP_ITERATIONS, |n| n as f64);
                 op.set_f64(fr::TRIP_COUNT_ATTR, trip);
             }
-            "scf.if" => {
+            "scf.if" | "scf.execute_region" => {
+                // A `try` is an `if` whose catch arm is unlikely: [body succeeds, body fails].
+                let is_try = op.has_attribute(wf::TRY_ATTR);
                 let (then, otherwise) = match op.attribute(wf::LIKELY_ATTR).and_then(|a| melior::ir::attribute::BoolAttribute::try_from(a).ok()) {
+                    _ if is_try => (LIKELY_PROBABILITY, UNLIKELY_PROBABILITY),
                     Some(likely) if likely.value() => (LIKELY_PROBABILITY, UNLIKELY_PROBABILITY),
                     Some(_) => (UNLIKELY_PROBABILITY, LIKELY_PROBABILITY),
                     None => (DEFAULT_THEN_PROBABILITY, DEFAULT_THEN_PROBABILITY),
@@ -141,6 +144,7 @@ pub fn expected_executions(op: Op, function: Op) -> f64 {
                 let region = current.block().and_then(|b| parent.region_index_of(b));
                 weight *= branch_probability(parent, if region == Some(0) { 0 } else { 1 });
             }
+            "scf.execute_region" if in_catch(parent, current) => weight *= branch_probability(parent, 1),
             _ => {}
         }
         current = parent;
@@ -148,7 +152,17 @@ pub fn expected_executions(op: Op, function: Op) -> f64 {
     weight
 }
 
-/// The probability of branch `index` (0: then, 1: else) of an annotated `scf.if`.
+/// Whether `op` sits in the catch arm (the second block) of the `try` `parent`, not its body.
+pub fn in_catch(parent: Op, op: Op) -> bool {
+    parent.has_attribute(wf::TRY_ATTR)
+        && match (op.block(), parent.region_entry(0)) {
+            (Some(block), Some(body)) => block.0.ptr != body.0.ptr,
+            _ => false,
+        }
+}
+
+/// The probability of branch `index` (0: then, 1: else) of an annotated `scf.if`; of a
+/// `try`, 0: the body succeeds, 1: it fails and the catch arm runs.
 pub fn branch_probability(op: Op, index: usize) -> f64 {
     op.attribute(fr::BRANCH_WEIGHTS_ATTR)
         .and_then(|a| ArrayAttribute::try_from(a).ok())

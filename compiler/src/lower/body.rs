@@ -496,6 +496,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
             TExprKind::Map { var, list, expect, max_parallel, body } => {
                 self.lower_map(block, expr, *var, list, (*expect, *max_parallel), body)?
             }
+            TExprKind::Try { body, error, handler } => return self.lower_try(block, expr, body, *error, handler),
         };
         Ok(Some(value))
     }
@@ -554,6 +555,50 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                     let from = branch.value.as_ref().map(|v| v.ty.clone()).unwrap_or(Ty::Unit);
                     yielded.push(self.coerce_from(inner, value, &from, &expr.ty, branch.span)?);
                 }
+            }
+            for &local in &carried {
+                yielded.push(self.local(local)?);
+            }
+            self.b.emit(inner, "scf.yield", &yielded, &[], &[], location)?;
+            self.locals = saved;
+        }
+        let offset = usize::from(has_value);
+        for (index, &local) in carried.iter().enumerate() {
+            self.locals[local.0 as usize] = Some(op.result(index + offset));
+        }
+        Ok(has_value.then(|| op.result(0)))
+    }
+
+    /// `try { body } catch error { handler }`: an `scf.execute_region {workflow.try}` whose
+    /// entry block is the body and whose second block, `^catch(%error: !workflow.text)`, is
+    /// the handler. Outer locals assigned in either arm are carried out as extra results;
+    /// the handler sees their values from before the `try`.
+    fn lower_try(&mut self, block: Blk, expr: &TExpr, body: &TBlock, error: LocalId, handler: &TBlock) -> R<Option<Val>> {
+        let location = self.b.loc(expr.span);
+        let carried = self.carried(&[body, handler]);
+        let has_value = expr.ty != Ty::Unit;
+        let mut types = Vec::new();
+        if has_value {
+            types.push(self.ty(&expr.ty)?);
+        }
+        for &local in &carried {
+            types.push(self.local(local)?.ty());
+        }
+        let op = self.b.emit_with_regions(block, "scf.execute_region", &[], &types, &[(wf::TRY_ATTR, self.b.unit())], &[Some(vec![])], location)?;
+        let entry = op.region_entry(0).ok_or_else(|| LowerError("scf.execute_region without a block".into()))?;
+        let text = self.b.agent_type(&Ty::Text)?;
+        let catch = op.append_block(0, &[text], location);
+        for (inner, arm, is_handler) in [(entry, body, false), (catch, handler, true)] {
+            let saved = self.locals.clone();
+            if is_handler {
+                self.locals[error.0 as usize] = Some(catch.arguments()[0]);
+            }
+            let value = self.block(inner, arm)?;
+            let mut yielded = Vec::new();
+            if has_value {
+                let value = value.ok_or_else(|| LowerError("a try arm without a value".into()))?;
+                let from = arm.value.as_ref().map(|v| v.ty.clone()).unwrap_or(Ty::Unit);
+                yielded.push(self.coerce_from(inner, value, &from, &expr.ty, arm.span)?);
             }
             for &local in &carried {
                 yielded.push(self.local(local)?);
@@ -938,13 +983,20 @@ fn assigned_in_stmt(stmt: &TStmt, ret: Option<RetSlots>, out: &mut BTreeSet<Loca
     }
 }
 
-/// Assignments can only hide in nested blocks (`if` branches; map bodies cannot assign
-/// outer names, the checker ensures it).
+/// Assignments can only hide in nested blocks (`if` branches, `try` arms; map bodies cannot
+/// assign outer names, the checker ensures it).
 fn assigned_in_expr(expr: &TExpr, ret: Option<RetSlots>, out: &mut BTreeSet<LocalId>) {
-    if let TExprKind::If { then_block, else_block, .. } = &expr.kind {
-        assigned_in_block(then_block, ret, out);
-        if let Some(else_block) = else_block {
-            assigned_in_block(else_block, ret, out);
+    match &expr.kind {
+        TExprKind::If { then_block, else_block, .. } => {
+            assigned_in_block(then_block, ret, out);
+            if let Some(else_block) = else_block {
+                assigned_in_block(else_block, ret, out);
+            }
         }
+        TExprKind::Try { body, handler, .. } => {
+            assigned_in_block(body, ret, out);
+            assigned_in_block(handler, ret, out);
+        }
+        _ => {}
     }
 }

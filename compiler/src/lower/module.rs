@@ -108,6 +108,7 @@ fn lower_tool(builder: &Builder, module_body: Blk, tool: &hir::Tool) -> Result<(
     let attempts = Attempts {
         timeout_ms: tool.timeout_ms.unwrap_or(0) as i64,
         retries: tool.retries as i64,
+        backoff_ms: tool.backoff_ms.map(|n| n as i64),
         max_output: tool.max_output.map(|n| n as i64),
     };
     let location = builder.loc(tool.span);

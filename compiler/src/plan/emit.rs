@@ -367,10 +367,12 @@ impl FunctionEmitter<'_> {
             }
             "workflow.exec" => {
                 let ok = put("program", string("program")) & put("timeout_ms", int("timeout_ms")) & put("retries", int("retries"));
+                let _ = put("backoff_ms", int("backoff_ms"));
                 ("exec".into(), ok & put("max_output", Some(max_output())))
             }
             "workflow.http" => {
                 let ok = put("method", string("method")) & put("timeout_ms", int("timeout_ms")) & put("retries", int("retries"));
+                let _ = put("backoff_ms", int("backoff_ms"));
                 ("http".into(), ok & put("max_output", Some(max_output())))
             }
             "workflow.url_template" => {
@@ -414,6 +416,7 @@ impl FunctionEmitter<'_> {
                 ("cmp".into(), put("predicate", Some(predicate.into())))
             }
             "scf.if" => ("if".into(), true),
+            "scf.execute_region" if op.has_attribute(wf::TRY_ATTR) && op.region_blocks(0).len() == 2 => ("try".into(), true),
             "scf.while" => ("loop".into(), put("max_iterations", int(wf::MAX_ITERATIONS_ATTR)) || true),
             "scf.for" if op.has_attribute(wf::PARALLEL_ATTR) => {
                 // `@max_parallel(N)`: absent unless the source gave it.
@@ -454,8 +457,16 @@ impl FunctionEmitter<'_> {
         }
         // Regions first (their values get ids before the op's results, in program order).
         let mut regions = Vec::new();
-        for index in 0..op.region_count() {
-            regions.push(self.region(op, index)?);
+        if opcode == "try" {
+            // The body block and the catch block (one region each in the plan).
+            for block in op.region_blocks(0) {
+                let params = self.define_all(op, block.arguments())?;
+                regions.push(Region { params, body: self.block(block) });
+            }
+        } else {
+            for index in 0..op.region_count() {
+                regions.push(self.region(op, index)?);
+            }
         }
         let results = self.define_all(op, op.results())?;
         Some(plan::Op { op: opcode, operands, results, attrs, placement, loc: loc(op), regions })

@@ -122,6 +122,11 @@ pub fn verify(module: Op) -> usize {
                         report(op, message);
                     }
                 }
+                "scf.execute_region" if interpreted => {
+                    if let Some(message) = try_shape_problem(op) {
+                        report(op, message);
+                    }
+                }
                 _ => {}
             }
         }
@@ -143,9 +148,6 @@ fn main_signature_problem(main: Op) -> Option<String> {
     })
 }
 
-/// Why an agent's `scf.for` could iterate without the language's bound, if it could: a
-/// `map` runs from a constant ≥ 0 in constant steps ≥ 1 up to a list's length, or up to a
-/// constant of at most `MAX_CONSTANT_TRIPS` once folding has replaced the length.
 /// Why a `workflow.max_parallel` on an `scf.for` is not one the runtime honours, if it is
 /// not: it belongs on a map (`workflow.parallel`) and is an integer from 1 to the plan's
 /// bound (the language's `@max_parallel(N)`).
@@ -160,6 +162,27 @@ fn max_parallel_problem(op: Op) -> Option<String> {
     (!in_range).then(|| format!("`{}` must be an integer from 1 to {MAX_PARALLEL}", wf::MAX_PARALLEL_ATTR))
 }
 
+/// What is wrong with an agent's `scf.execute_region`, which the runtime runs only as a
+/// `try`: marked `workflow.try`, its body block without arguments, then one catch block
+/// taking the error message (`!workflow.text`).
+fn try_shape_problem(op: Op) -> Option<String> {
+    if !op.has_attribute(wf::TRY_ATTR) {
+        return Some(format!("an agent's `scf.execute_region` must be a `try` (marked `{}`)", wf::TRY_ATTR));
+    }
+    let blocks = op.region_blocks(0);
+    let catch_takes_text = |b: &crate::ir::Blk| {
+        let args = b.arguments();
+        args.len() == 1 && args[0].ty().to_string() == "!workflow.text"
+    };
+    match blocks.as_slice() {
+        [body, catch] if body.arguments().is_empty() && catch_takes_text(catch) => None,
+        _ => Some("a `try` has two blocks: the body (no arguments), then the catch arm `^catch(%error: !workflow.text)`".into()),
+    }
+}
+
+/// Why an agent's `scf.for` could iterate without the language's bound, if it could: a
+/// `map` runs from a constant ≥ 0 in constant steps ≥ 1 up to a list's length, or up to a
+/// constant of at most `MAX_CONSTANT_TRIPS` once folding has replaced the length.
 fn for_bounds_problem(op: Op) -> Option<String> {
     use agentc_runtime::plan::MAX_CONSTANT_TRIPS;
     let constant = |index: usize| {

@@ -11,7 +11,7 @@ use super::{Compiled, Options, RunError, Value, ops};
 use crate::plan::{Function, Op, Plan, Region};
 use crate::tools::exec::ExecTool;
 use crate::tools::http::{Method, expand_url, request_once_cancellable};
-use crate::tools::{AttemptError, Attempts, with_retries};
+use crate::tools::{AttemptError, Attempts, Cancel, wait_before_attempt, with_retries};
 use crate::trace::Trace;
 
 pub(super) const CANCELLED: &str = "cancelled";
@@ -41,28 +41,65 @@ impl std::hash::Hasher for IdHasher {
 /// A map keyed by value id.
 pub(super) type IdMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<IdHasher>>;
 
+/// A cancellation scope: the run's, or a `try` body's inside the scope around it. The first
+/// failure cancels the innermost scope (the ops still running beside it stop); a scope is
+/// cancelled when it or any enclosing one is, so an interrupt stops everything, while a
+/// failure inside a `try` body stops that body only.
+pub(super) struct CancelScope<'a> {
+    flag: AtomicBool,
+    parent: Option<&'a CancelScope<'a>>,
+}
+
+impl<'a> CancelScope<'a> {
+    fn root() -> Self {
+        CancelScope { flag: AtomicBool::new(false), parent: None }
+    }
+
+    fn inside(parent: &'a CancelScope<'a>) -> Self {
+        CancelScope { flag: AtomicBool::new(false), parent: Some(parent) }
+    }
+
+    /// Cancels this scope (and the scopes inside it).
+    pub(super) fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Cancel for CancelScope<'_> {
+    fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed) || self.parent.is_some_and(|p| p.is_cancelled())
+    }
+}
+
 /// The values visible at a point: this region's, then the enclosing ones'. Ops of one body
 /// may finish on different threads, so the map is locked.
 pub(super) struct Env<'a> {
     parent: Option<&'a Env<'a>>,
     values: RwLock<IdMap<Value>>,
+    /// The cancellation scope the ops of this region run in.
+    pub(super) cancel: &'a CancelScope<'a>,
     /// The iteration numbers of the enclosing `map` / `for` / `loop` bodies, outermost first:
     /// with the call site, it picks a generate call's random stream.
     pub(super) path: Vec<i64>,
 }
 
 impl<'a> Env<'a> {
-    fn root() -> Self {
-        Env { parent: None, values: RwLock::new(IdMap::default()), path: Vec::new() }
+    fn root(cancel: &'a CancelScope<'a>) -> Self {
+        Env { parent: None, values: RwLock::new(IdMap::default()), cancel, path: Vec::new() }
     }
 
     /// A region's scope inside `parent`, sized for `capacity` values (its parameters and
     /// results), so the map is not regrown while the region runs.
     fn child(parent: &'a Env<'a>, iteration: Option<i64>, capacity: usize) -> Self {
+        Self::child_in(parent, parent.cancel, iteration, capacity)
+    }
+
+    /// [`Env::child`] whose ops run in the cancellation scope `cancel` (a `try` body's).
+    fn child_in(parent: &'a Env<'a>, cancel: &'a CancelScope<'a>, iteration: Option<i64>, capacity: usize) -> Self {
         let mut path = parent.path.clone();
         path.extend(iteration);
         let values = IdMap::with_capacity_and_hasher(capacity, Default::default());
-        Env { parent: Some(parent), values: RwLock::new(values), path }
+        Env { parent: Some(parent), values: RwLock::new(values), cancel, path }
     }
 
     pub(super) fn get(&self, id: u32) -> Option<Value> {
@@ -85,12 +122,19 @@ pub(super) struct Interpreter<'p> {
     /// most `max_parallel` bodies or fragments run at once in the whole run.
     spare_threads: AtomicUsize,
     trace: Option<&'p Trace>,
-    /// Set by the first failure: every op still running stops.
-    cancel: AtomicBool,
+    /// The run's cancellation scope: set by an interrupt, or by the first failure outside
+    /// any `try` body; every op still running stops.
+    cancel: CancelScope<'static>,
     compiled: Option<&'p Compiled>,
     interrupt: Option<&'p AtomicBool>,
     seed: u64,
     stream: bool,
+}
+
+/// Whether a `try` may catch `e`: any failure of the program's work (a tool, a model, a
+/// built-in, a sub-agent), but not a cancellation or an internal error (a bug of agentc).
+fn is_catchable(e: &RunError) -> bool {
+    e.message != CANCELLED && !e.message.starts_with("internal error")
 }
 
 pub(super) fn error(op: &Op, message: impl Into<String>) -> RunError {
@@ -106,7 +150,7 @@ impl<'p> Interpreter<'p> {
             functions,
             spare_threads: AtomicUsize::new(max_parallel.max(1) - 1),
             trace: options.trace,
-            cancel: AtomicBool::new(false),
+            cancel: CancelScope::root(),
             compiled: options.compiled,
             interrupt: options.interrupt,
             seed: options.seed,
@@ -128,21 +172,21 @@ impl<'p> Interpreter<'p> {
                 scope.spawn(move || {
                     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished_wait.recv_timeout(Duration::from_millis(20)) {
                         if interrupt.load(Ordering::Relaxed) {
-                            self.cancel.store(true, Ordering::Relaxed);
+                            self.cancel.cancel();
                             break;
                         }
                     }
                 });
             }
-            let results = self.call_function(main, args);
+            let results = self.call_function(main, args, &self.cancel);
             drop(finished);
             results
         })?;
         Ok(if results.len() == 1 { results.remove(0) } else { Value::list(results) })
     }
 
-    fn call_function(&self, function: &Function, args: Vec<Value>) -> Result<Vec<Value>, RunError> {
-        let env = Env::root();
+    fn call_function(&self, function: &Function, args: Vec<Value>, cancel: &CancelScope<'_>) -> Result<Vec<Value>, RunError> {
+        let env = Env::root(cancel);
         for (param, arg) in function.params.iter().zip(args) {
             env.insert(param.id, arg);
         }
@@ -215,13 +259,14 @@ impl<'p> Interpreter<'p> {
                 let region = op.regions.get(if *condition { 0 } else { 1 }).ok_or_else(|| error(op, "internal error: `if` regions"))?;
                 self.run_region(function, op, region, env, None, vec![])
             }
+            "try" => self.run_try(function, op, env),
             "loop" => self.run_loop(function, op, env, args),
             "for" => self.run_for(function, op, env, args),
             "map" => self.run_map(function, op, env, args),
             "call" | "tool" => {
                 let callee = op.attrs.get("callee").and_then(|c| c.as_str()).unwrap_or("");
                 let target = self.functions.get(callee).ok_or_else(|| error(op, format!("internal error: no function `{callee}`")))?;
-                let result = self.call_function(target, args);
+                let result = self.call_function(target, args, env.cancel);
                 if op.op == "tool" {
                     // A tool's failure is reported at the call.
                     result.map_err(|e| RunError { loc: op.loc.clone(), message: e.message })
@@ -229,8 +274,8 @@ impl<'p> Interpreter<'p> {
                     result
                 }
             }
-            "exec" => self.run_exec(function, op, args).map(|v| vec![v]),
-            "http" => self.run_http(function, op, args).map(|v| vec![v]),
+            "exec" => self.run_exec(function, op, env, args).map(|v| vec![v]),
+            "http" => self.run_http(function, op, env, args).map(|v| vec![v]),
             "url_template" => {
                 let template = op.attrs.get("template").and_then(|t| t.as_str()).unwrap_or("");
                 let names: Vec<&str> = op.attrs.get("names").and_then(|n| n.as_array()).map(|a| a.iter().filter_map(|n| n.as_str()).collect()).unwrap_or_default();
@@ -247,7 +292,10 @@ impl<'p> Interpreter<'p> {
         let timeout_ms = op.attrs.get("timeout_ms").and_then(|t| t.as_u64()).unwrap_or(0);
         let retries = op.attrs.get("retries").and_then(|r| r.as_u64()).unwrap_or(0);
         let max_output = op.attrs.get("max_output").and_then(|m| m.as_u64()).unwrap_or(crate::tools::DEFAULT_MAX_OUTPUT);
+        // The loader bounds `backoff_ms` (1 to MAX_BACKOFF_MS); absent: retries follow at once.
+        let backoff = op.attrs.get("backoff_ms").and_then(|b| b.as_u64()).map(Duration::from_millis);
         Attempts {
+            backoff,
             timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms)),
             // The loader bounds `retries` (at most MAX_RETRIES).
             retries: u32::try_from(retries).unwrap_or(u32::MAX),
@@ -255,7 +303,7 @@ impl<'p> Interpreter<'p> {
         }
     }
 
-    fn run_exec(&self, function: &Function, op: &Op, args: Vec<Value>) -> Result<Value, RunError> {
+    fn run_exec(&self, function: &Function, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Value, RunError> {
         let program = op.attrs.get("program").and_then(|p| p.as_str()).unwrap_or("").to_string();
         let tool = ExecTool { name: function.name.clone(), program, attempts: Self::attempts(op) };
         let argv: Vec<String> = match args.first() {
@@ -266,10 +314,10 @@ impl<'p> Interpreter<'p> {
             Some(Value::Text(t)) => Some(t.as_str()),
             _ => None,
         };
-        tool.call_cancellable(&argv, stdin, &self.cancel).map(Value::Text).map_err(|e| self.tool_error(op, e))
+        tool.call_cancellable(&argv, stdin, env.cancel).map(Value::Text).map_err(|e| Self::tool_error(op, env, e))
     }
 
-    fn run_http(&self, function: &Function, op: &Op, args: Vec<Value>) -> Result<Value, RunError> {
+    fn run_http(&self, function: &Function, op: &Op, env: &Env<'_>, args: Vec<Value>) -> Result<Value, RunError> {
         let method = match op.attrs.get("method").and_then(|m| m.as_str()) {
             Some("post") => Method::Post,
             _ => Method::Get,
@@ -277,21 +325,40 @@ impl<'p> Interpreter<'p> {
         let attempts = Self::attempts(op);
         let url = args.first().map(Value::to_text).unwrap_or_default();
         let body = args.get(1).map(Value::to_text);
-        with_retries(&function.name, attempts.retries, |_| {
-            if self.cancel.load(Ordering::Relaxed) {
+        with_retries(&function.name, attempts.retries, |n| {
+            wait_before_attempt(&attempts, n, Some(env.cancel))?;
+            if env.cancel.is_cancelled() {
                 return Err(AttemptError::Fatal(CANCELLED.into()));
             }
-            request_once_cancellable(method, &url, body.as_deref(), &attempts, Some(&self.cancel))
+            request_once_cancellable(method, &url, body.as_deref(), &attempts, Some(env.cancel))
         })
         .map(Value::Text)
-        .map_err(|e| self.tool_error(op, e))
+        .map_err(|e| Self::tool_error(op, env, e))
     }
 
-    fn tool_error(&self, op: &Op, e: crate::tools::ToolError) -> RunError {
-        if e.cause == CANCELLED && self.cancel.load(Ordering::Relaxed) {
+    fn tool_error(op: &Op, env: &Env<'_>, e: crate::tools::ToolError) -> RunError {
+        if e.cause == CANCELLED && env.cancel.is_cancelled() {
             error(op, CANCELLED)
         } else {
             error(op, e.to_string())
+        }
+    }
+
+    /// `try`: runs the body (region 0) in a cancellation scope of its own; when it fails
+    /// with a failure the program may handle, runs the catch arm (region 1) with the
+    /// failure's one-line message. Cancellation (an interrupt, or a failure outside this
+    /// `try` that cancels the scope around it) and internal errors are never caught.
+    fn run_try(&self, function: &Function, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+        let [body, handler] = op.regions.as_slice() else { return Err(error(op, "internal error: `try` regions")) };
+        let scope = CancelScope::inside(env.cancel);
+        let capacity = body.body.iter().map(|op| op.results.len()).sum::<usize>();
+        let body_env = Env::child_in(env, &scope, None, capacity);
+        match self.run_body(function, &body.body, &body_env) {
+            Ok(values) => Ok(values),
+            Err(e) if is_catchable(&e) && !env.cancel.is_cancelled() => {
+                self.run_region(function, op, handler, env, None, vec![Value::Text(e.message)])
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -379,7 +446,7 @@ impl<'p> Interpreter<'p> {
         let next = AtomicUsize::new(0);
         let worker = || {
             loop {
-                if self.cancel.load(Ordering::Relaxed) {
+                if env.cancel.is_cancelled() {
                     break;
                 }
                 let k = next.fetch_add(1, Ordering::Relaxed);
@@ -395,7 +462,7 @@ impl<'p> Interpreter<'p> {
                         if first.is_none() && e.message != CANCELLED {
                             *first = Some(e);
                         }
-                        self.cancel.store(true, Ordering::Relaxed);
+                        env.cancel.cancel();
                         break;
                     }
                 }
@@ -426,7 +493,7 @@ impl<'p> Interpreter<'p> {
         if let Some(e) = first_error.into_inner().unwrap() {
             return Err(e);
         }
-        if self.cancel.load(Ordering::Relaxed) {
+        if env.cancel.is_cancelled() {
             return Err(error(op, CANCELLED));
         }
         let mut results = initial;

@@ -202,7 +202,7 @@ pub const OPCODES: &[&str] = &[
     "prefill", "decode", "kv_transfer", "encode", "tool", "compute", "call", // inside tools
     "exec", "http", "url_template", // arithmetic
     "add", "sub", "mul", "neg", "abs", "min", "max", "and", "or", "xor", "cmp", "convert", // control
-    "if", "loop", "map", "for", "yield", "condition", "return",
+    "if", "try", "loop", "map", "for", "yield", "condition", "return",
 ];
 
 fn check_function(globals: &Globals, function: &Function) -> Result<(), PlanError> {
@@ -331,6 +331,11 @@ impl<'p> Scope<'p> {
             "if" => {
                 count(2)?;
                 Ok(vec![(vec![], "yield", results.to_vec()), (vec![], "yield", results.to_vec())])
+            }
+            "try" => {
+                // The body, then the catch arm, which receives the error message.
+                count(2)?;
+                Ok(vec![(vec![], "yield", results.to_vec()), (vec![Type::Text], "yield", results.to_vec())])
             }
             "loop" => {
                 count(2)?;
@@ -595,6 +600,12 @@ impl<'p> Scope<'p> {
                 if op.attrs.get("retries").and_then(Json::as_u64).is_some_and(|r| r > crate::tools::MAX_RETRIES) {
                     return Err(format!("`retries` is above {}", crate::tools::MAX_RETRIES));
                 }
+                // Absent: retries follow one another at once.
+                if let Some(backoff) = op.attrs.get("backoff_ms")
+                    && !backoff.as_u64().is_some_and(|b| (1..=crate::tools::MAX_BACKOFF_MS).contains(&b))
+                {
+                    return Err(format!("`backoff_ms` must be an integer from 1 to {}, not {backoff}", crate::tools::MAX_BACKOFF_MS));
+                }
                 // Absent in a hand-written plan: the default (16 MiB).
                 if let Some(max) = op.attrs.get("max_output")
                     && !max.as_u64().is_some_and(|m| (1..=crate::tools::MAX_MAX_OUTPUT).contains(&m))
@@ -623,6 +634,11 @@ impl<'p> Scope<'p> {
             "if" => {
                 if operands != [Bool] {
                     return Err(format!("expected one bool operand, got ({})", list(operands)));
+                }
+            }
+            "try" => {
+                if !operands.is_empty() {
+                    return Err(format!("expected no operands, got ({})", list(operands)));
                 }
             }
             "loop" => {}

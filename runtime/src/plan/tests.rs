@@ -204,6 +204,10 @@ fn tool_limits_are_in_range() {
     rejects(|v| exec(v)["max_output"] = 0.into(), &["`max_output` must be an integer from 1 to 1073741824, not 0"]);
     rejects(|v| exec(v)["max_output"] = ((1u64 << 30) + 1).into(), &["not 1073741825"]);
     rejects(|v| exec(v)["max_output"] = "16MiB".into(), &["not \"16MiB\""]);
+    exec(&mut value)["backoff_ms"] = 60_000.into();
+    load_value(&value).expect("the longest backoff is accepted");
+    rejects(|v| exec(v)["backoff_ms"] = 0.into(), &["`backoff_ms` must be an integer from 1 to 60000, not 0"]);
+    rejects(|v| exec(v)["backoff_ms"] = 60_001.into(), &["not 60001"]);
 }
 
 #[test]
@@ -365,4 +369,25 @@ fn map_max_parallel_is_bounded() {
 fn main_has_the_language_signature() {
     rejects(|v| v["functions"][1]["results"] = serde_json::json!(["int"]), &["`main` is (list<text>) -> (int)"]);
     rejects(|v| v["functions"][1]["params"][0]["type"] = "text".into(), &["`main` is (text) -> (text)", "list<text>"]);
+}
+
+/// Replaces main's `if` (op 8) with a `try` whose catch arm yields its error message.
+fn with_try(v: &mut serde_json::Value) {
+    main_body(v)[8] = serde_json::json!(
+        {"op": "try", "results": [{"id": 14, "type": "text"}], "regions": [
+            {"body": [{"op": "yield", "operands": [12]}]},
+            {"params": [{"id": 30, "type": "text"}], "body": [{"op": "yield", "operands": [30]}]}
+        ]}
+    );
+}
+
+#[test]
+fn try_has_a_body_and_a_catch_arm_taking_the_error() {
+    let mut value = valid();
+    with_try(&mut value);
+    load_value(&value).expect("a try loads");
+    rejects(|v| { with_try(v); main_body(v)[8]["operands"] = serde_json::json!([13]); }, &["`try`", "expected no operands"]);
+    rejects(|v| { with_try(v); main_body(v)[8]["regions"].as_array_mut().unwrap().pop(); }, &["`try`", "has 1 regions, expected 2"]);
+    rejects(|v| { with_try(v); main_body(v)[8]["regions"][1]["params"][0]["type"] = "int".into(); }, &["`try`"]);
+    rejects(|v| { with_try(v); main_body(v)[8]["regions"][1]["params"] = serde_json::json!([]); }, &["`try`"]);
 }

@@ -13,11 +13,10 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Attempts, AttemptError, ToolError, deadline_after, format_duration, too_much_output, with_retries};
+use super::{Attempts, AttemptError, Cancel, ToolError, deadline_after, format_duration, too_much_output, wait_before_attempt, with_retries};
 
 /// How many of the last non-empty stderr lines an error quotes.
 const STDERR_LINES: usize = 3;
@@ -40,7 +39,8 @@ impl ExecTool {
     /// Calls the tool with its evaluated argv (without the program) and optional stdin text
     /// (`None`: the program reads end-of-file at once). Retries as declared.
     pub fn call(&self, args: &[String], stdin: Option<&str>) -> Result<String, ToolError> {
-        with_retries(&self.name, self.attempts.retries, |_| {
+        with_retries(&self.name, self.attempts.retries, |n| {
+            wait_before_attempt(&self.attempts, n, None)?;
             exec_once(&self.program, args, stdin, &self.attempts)
         })
     }
@@ -48,9 +48,10 @@ impl ExecTool {
     /// As [`ExecTool::call`], but a running attempt is stopped (its process group killed,
     /// the child reaped) as soon as `cancel` becomes true; the call then fails at once with
     /// the cause `cancelled`. The executor uses it to cancel `map` siblings.
-    pub fn call_cancellable(&self, args: &[String], stdin: Option<&str>, cancel: &AtomicBool) -> Result<String, ToolError> {
-        with_retries(&self.name, self.attempts.retries, |_| {
-            if cancel.load(Ordering::Relaxed) {
+    pub fn call_cancellable(&self, args: &[String], stdin: Option<&str>, cancel: &dyn Cancel) -> Result<String, ToolError> {
+        with_retries(&self.name, self.attempts.retries, |n| {
+            wait_before_attempt(&self.attempts, n, Some(cancel))?;
+            if cancel.is_cancelled() {
                 return Err(AttemptError::Fatal("cancelled".into()));
             }
             exec_once_cancellable(&self.program, args, stdin, &self.attempts, Some(cancel))
@@ -115,7 +116,7 @@ pub fn exec_once_cancellable(
     args: &[String],
     stdin: Option<&str>,
     attempts: &Attempts,
-    cancel: Option<&AtomicBool>,
+    cancel: Option<&dyn Cancel>,
 ) -> Result<String, AttemptError> {
     let resolved = resolve_program(program)?;
     let timeout = attempts.timeout;
@@ -168,7 +169,7 @@ pub fn exec_once_cancellable(
         let _ = tx.send(Output::Stderr(tee_stderr(&mut err_pipe)));
     });
 
-    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let cancelled = || cancel.is_some_and(|c| c.is_cancelled());
     let (mut status, mut stdout, mut stderr_tail) = (None, None, None);
     let mut pause = Duration::from_micros(500);
     loop {
@@ -353,6 +354,17 @@ mod tests {
 
     fn s(args: &[&str]) -> Vec<String> {
         args.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn retries_wait_out_the_backoff_between_attempts() {
+        // `false` fails at once: three attempts with 40 ms then 80 ms of backoff between them.
+        let mut t = tool("false", None, 2);
+        t.attempts.backoff = Some(Duration::from_millis(40));
+        let started = std::time::Instant::now();
+        let err = t.call(&[], None).unwrap_err();
+        assert_eq!((err.attempt, err.attempts), (3, 3));
+        assert!(started.elapsed() >= Duration::from_millis(120), "waited only {:?}", started.elapsed());
     }
 
     #[test]

@@ -10,10 +10,9 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Attempts, AttemptError, ToolError, deadline_after, format_duration, too_much_output, with_retries};
+use super::{Attempts, AttemptError, Cancel, ToolError, deadline_after, format_duration, too_much_output, wait_before_attempt, with_retries};
 
 /// The request method of an `http` tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +51,8 @@ impl HttpTool {
     /// body as text (invalid UTF-8 replaced by U+FFFD). A template error or an `https` URL
     /// fails at once (no retry can cure it); every other failure is retried as declared.
     pub fn call(&self, params: &[(&str, &str)], body: Option<&str>) -> Result<String, ToolError> {
-        with_retries(&self.name, self.attempts.retries, |_| {
+        with_retries(&self.name, self.attempts.retries, |n| {
+            wait_before_attempt(&self.attempts, n, None)?;
             let url = expand_url(&self.url_template, params).map_err(AttemptError::Fatal)?;
             request_once(self.method, &url, body, &self.attempts)
         })
@@ -221,7 +221,7 @@ pub fn request_once_cancellable(
     url: &str,
     body: Option<&str>,
     attempts: &Attempts,
-    cancel: Option<&AtomicBool>,
+    cancel: Option<&dyn Cancel>,
 ) -> Result<String, AttemptError> {
     let parsed = parse_url(url).map_err(AttemptError::Fatal)?;
     let timeout = attempts.timeout;
@@ -321,7 +321,7 @@ fn connect(url: &Url, deadline: Option<Instant>) -> Result<TcpStream, ConnectErr
 struct DeadlineStream<'c> {
     stream: TcpStream,
     deadline: Option<Instant>,
-    cancel: Option<&'c AtomicBool>,
+    cancel: Option<&'c dyn Cancel>,
 }
 
 impl DeadlineStream<'_> {
@@ -329,7 +329,7 @@ impl DeadlineStream<'_> {
     /// slices of [`CANCEL_POLL`] when a cancel flag is watched.
     fn waiting<T>(&mut self, mut call: impl FnMut(&mut TcpStream, Option<Duration>) -> std::io::Result<T>) -> std::io::Result<T> {
         loop {
-            if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            if self.cancel.is_some_and(|c| c.is_cancelled()) {
                 // Not `Interrupted`: std's readers retry those.
                 return Err(std::io::Error::other(CANCELLED));
             }
@@ -525,6 +525,7 @@ fn read_chunked(r: &mut impl BufRead, max_output: u64) -> Result<Vec<u8>, ReadEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::net::TcpListener;
     use std::sync::mpsc;
     use std::thread::JoinHandle;
@@ -602,6 +603,20 @@ mod tests {
             url_template: url.into(),
             attempts: Attempts { timeout: timeout_ms.map(Duration::from_millis), retries, ..Attempts::default() },
         }
+    }
+
+    #[test]
+    fn retries_wait_out_the_backoff_between_attempts() {
+        // Two 503s, then a 200: the second attempt starts 40 ms after the first failed, the
+        // third 80 ms after the second.
+        let unavailable = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_vec();
+        let server = Server::start(vec![unavailable.clone(), unavailable, ok("up")]);
+        let mut t = tool(Method::Get, &server.url("/"), Some(5000), 2);
+        t.attempts.backoff = Some(Duration::from_millis(40));
+        let started = std::time::Instant::now();
+        assert_eq!(t.call(&[], None).unwrap(), "up");
+        assert!(started.elapsed() >= Duration::from_millis(120), "waited only {:?}", started.elapsed());
+        assert_eq!(server.join().len(), 3);
     }
 
     #[test]

@@ -5,7 +5,8 @@ pub mod exec;
 pub mod http;
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// The default of `max_output:`: the most bytes of stdout (`exec`) or response body (`http`)
 /// one attempt may produce, 16 MiB.
@@ -16,6 +17,20 @@ pub const MAX_MAX_OUTPUT: u64 = 1 << 30;
 
 /// The largest `retries:` the language accepts (docs/language.md §9).
 pub const MAX_RETRIES: u64 = 100;
+
+/// The largest `backoff:` the language accepts, in milliseconds (1 minute): also the cap of
+/// every wait between two attempts (docs/language.md §9).
+pub const MAX_BACKOFF_MS: u64 = 60_000;
+
+/// The wait before attempt `next` (2, 3, …) of a tool whose `backoff:` is `backoff`: the
+/// backoff doubled after each failed attempt (`backoff`, 2×, 4×, …), capped at
+/// [`MAX_BACKOFF_MS`]; no wait without a backoff.
+pub fn backoff_before(backoff: Option<Duration>, next: u32) -> Duration {
+    let Some(backoff) = backoff else { return Duration::ZERO };
+    let cap = Duration::from_millis(MAX_BACKOFF_MS);
+    let doublings = next.saturating_sub(2).min(31);
+    backoff.checked_mul(1u32 << doublings).map_or(cap, |d| d.min(cap))
+}
 
 /// How often a tool is tried and what bounds each attempt (`timeout:` / `retries:` /
 /// `max_output:`).
@@ -28,11 +43,47 @@ pub struct Attempts {
     /// The most bytes of stdout / response body one attempt may produce; more fails the
     /// attempt (the program is killed, the connection closed).
     pub max_output: u64,
+    /// `backoff:`: the wait before the second attempt, doubled before each later one
+    /// ([`backoff_before`]); `None` retries at once.
+    pub backoff: Option<Duration>,
 }
 
 impl Default for Attempts {
     fn default() -> Self {
-        Attempts { timeout: None, retries: 0, max_output: DEFAULT_MAX_OUTPUT }
+        Attempts { timeout: None, retries: 0, max_output: DEFAULT_MAX_OUTPUT, backoff: None }
+    }
+}
+
+/// What a running tool call polls to learn that it must stop (the run was cancelled, or a
+/// sibling inside the same `try` body failed).
+pub trait Cancel: Sync {
+    /// Whether the call must stop now.
+    fn is_cancelled(&self) -> bool;
+}
+
+impl Cancel for AtomicBool {
+    fn is_cancelled(&self) -> bool {
+        self.load(Ordering::Relaxed)
+    }
+}
+
+/// How often a backoff wait looks at the cancel flag.
+const BACKOFF_POLL: Duration = Duration::from_millis(10);
+
+/// Waits [`backoff_before`] attempt `next` of `attempts`, giving up (a fatal `cancelled`
+/// attempt) within about 10 ms of `cancel` becoming true.
+pub fn wait_before_attempt(attempts: &Attempts, next: u32, cancel: Option<&dyn Cancel>) -> Result<(), AttemptError> {
+    let wait = backoff_before(attempts.backoff, next);
+    let Some(until) = Instant::now().checked_add(wait) else { return Ok(()) };
+    loop {
+        if cancel.is_some_and(|c| c.is_cancelled()) {
+            return Err(AttemptError::Fatal("cancelled".into()));
+        }
+        let now = Instant::now();
+        if now >= until {
+            return Ok(());
+        }
+        std::thread::sleep((until - now).min(BACKOFF_POLL));
     }
 }
 
@@ -74,8 +125,8 @@ impl fmt::Display for ToolError {
 
 impl std::error::Error for ToolError {}
 
-/// Runs `attempt` (given the 1-based attempt number) up to `retries + 1` times, immediately
-/// one after the other, and returns the first success or the last failure as a [`ToolError`].
+/// Runs `attempt` (given the 1-based attempt number) up to `retries + 1` times, one after
+/// the other (the attempt itself waits out any backoff: [`wait_before_attempt`]), and returns the first success or the last failure as a [`ToolError`].
 /// A failure the retry cannot cure (`Fatal`) ends the loop at once.
 pub fn with_retries(
     tool: &str,
@@ -143,6 +194,22 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(60)), "1m");
         assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
         assert_eq!(format_duration(Duration::from_micros(20)), "20us");
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let ms = |n| backoff_before(Some(Duration::from_millis(200)), n).as_millis();
+        assert_eq!([ms(1), ms(2), ms(3), ms(4), ms(5)], [200, 200, 400, 800, 1600]);
+        assert_eq!(backoff_before(Some(Duration::from_millis(200)), 20), Duration::from_millis(MAX_BACKOFF_MS));
+        assert_eq!(backoff_before(Some(Duration::from_millis(MAX_BACKOFF_MS)), 101), Duration::from_millis(MAX_BACKOFF_MS));
+        assert_eq!(backoff_before(None, 3), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_backoff_wait_stops_when_cancelled() {
+        let attempts = Attempts { backoff: Some(Duration::from_secs(30)), ..Attempts::default() };
+        let cancel = AtomicBool::new(true);
+        assert_eq!(wait_before_attempt(&attempts, 2, Some(&cancel)), Err(AttemptError::Fatal("cancelled".into())));
     }
 
     #[test]

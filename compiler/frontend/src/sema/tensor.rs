@@ -268,6 +268,7 @@ impl FnCx<'_> {
                     ExprKind::Index { .. } => "indexing",
                     ExprKind::If { .. } => "`if`",
                     ExprKind::Map { .. } => "`map`",
+                    ExprKind::Try { .. } => "`try`",
                     ExprKind::Unary { .. } => "`!`",
                     _ => "this expression",
                 };

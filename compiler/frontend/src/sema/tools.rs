@@ -1,8 +1,8 @@
-//! Tool declarations: `exec(PROGRAM, [ARGS], stdin:, timeout:, retries:, max_output:)` and
-//! `http(get|post, "URL {param}", body:, timeout:, retries:, max_output:)`, with URL template
+//! Tool declarations: `exec(PROGRAM, [ARGS], stdin:, timeout:, retries:, backoff:, max_output:)`
+//! and `http(get|post, "URL {param}", body:, timeout:, retries:, backoff:, max_output:)`, with URL template
 //! checks (parameters only in the path and query; no whitespace or control characters).
 
-use agentc_runtime::tools::{MAX_MAX_OUTPUT, MAX_RETRIES};
+use agentc_runtime::tools::{MAX_BACKOFF_MS, MAX_MAX_OUTPUT, MAX_RETRIES};
 
 use crate::ast::{Arg, Expr, ExprKind, ToolDecl};
 use crate::diagnostic::Diagnostic;
@@ -51,6 +51,7 @@ pub(crate) fn check_tool(
         kind,
         timeout_ms: limits.timeout_ms,
         retries: limits.retries,
+        backoff_ms: limits.backoff_ms,
         max_output: limits.max_output,
         span: decl.span,
     })
@@ -68,11 +69,12 @@ struct Options<'a> {
     limits: Limits,
 }
 
-/// `timeout:`, `retries:` and `max_output:` as checked.
+/// `timeout:`, `retries:`, `backoff:` and `max_output:` as checked.
 #[derive(Default)]
 struct Limits {
     timeout_ms: Option<u64>,
     retries: u64,
+    backoff_ms: Option<u64>,
     max_output: Option<u64>,
 }
 
@@ -112,12 +114,25 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
                 ExprKind::Int(n) if n >= 0 => {
                     cx.error(
                         Diagnostic::error(format!("`retries` must be at most {MAX_RETRIES}, not {n}"), arg.value.span)
-                            .with_help("attempts follow one another with no pause: more of them rarely helps"),
+                            .with_help("more attempts rarely help; `backoff:` spaces them out"),
                     );
                     ok = false;
                 }
                 _ => {
                     cx.error(Diagnostic::error("`retries` must be a non-negative integer literal", arg.value.span));
+                    ok = false;
+                }
+            },
+            "backoff" => match arg.value.kind {
+                ExprKind::Duration(ms) if (1..=MAX_BACKOFF_MS).contains(&ms) => out.limits.backoff_ms = Some(ms),
+                _ => {
+                    cx.error(
+                        Diagnostic::error(
+                            format!("`backoff` must be a duration literal from 1ms to {}", agentc_runtime::tools::format_duration(std::time::Duration::from_millis(MAX_BACKOFF_MS))),
+                            arg.value.span,
+                        )
+                        .with_help("the wait before the first retry, doubled before each later one (at most 1m each)"),
+                    );
                     ok = false;
                 }
             },
@@ -139,12 +154,21 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
             other => {
                 cx.error(
                     Diagnostic::error(format!("unknown argument `{other}` of `{tool_kind}`"), name.span).with_help(format!(
-                        "the named arguments of `{tool_kind}` are `{own}`, `timeout`, `retries` and `max_output`"
+                        "the named arguments of `{tool_kind}` are `{own}`, `timeout`, `retries`, `backoff` and `max_output`"
                     )),
                 );
                 ok = false;
             }
         }
+    }
+    if out.limits.backoff_ms.is_some()
+        && out.limits.retries == 0
+        && let Some(arg) = named.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == "backoff"))
+    {
+        cx.error(
+            Diagnostic::warning("`backoff` has no effect without `retries`", arg.value.span)
+                .with_help("the backoff is the wait between attempts: add `retries: N`"),
+        );
     }
     ok.then_some(out)
 }

@@ -19,6 +19,7 @@ use super::scope::{LocalInfo, Scopes, suggest};
 pub(crate) enum Ctl {
     Loop,
     Map,
+    Try,
 }
 
 /// The checker of one agent body (or one tool's argument expressions).
@@ -246,6 +247,10 @@ impl<'g> BodyCx<'g> {
                         Diagnostic::error("`break` is not allowed inside a map body", *span)
                             .with_help("map bodies are independent: every element is computed"),
                     ),
+                    Some(Ctl::Try) => self.error(
+                        Diagnostic::error("`break` cannot leave a `try` body or `catch` arm", *span)
+                            .with_help("give the `try` a value and test it after the `try`: `if failed { break }`"),
+                    ),
                     Some(Ctl::Loop) => return Some(TStmt::Break { span: *span }),
                 }
                 None
@@ -257,6 +262,13 @@ impl<'g> BodyCx<'g> {
 
     /// `return` anywhere in an agent body (early return included), except in a map body.
     fn return_stmt(&mut self, value: Option<&Expr>, span: Span) -> Option<TStmt> {
+        if self.ctl.iter().any(|c| matches!(c, Ctl::Try)) {
+            self.error(
+                Diagnostic::error("`return` cannot leave a `try` body or `catch` arm", span)
+                    .with_help("give the `try` a value and return it after the `try`"),
+            );
+            return None;
+        }
         if self.map_level > 0 {
             self.error(
                 Diagnostic::error("`return` is not allowed inside a map body", span)
@@ -352,6 +364,7 @@ impl<'g> BodyCx<'g> {
             let message = match &expr.kind {
                 ExprKind::If { else_block: None, .. } => "`if` without `else` has no value",
                 ExprKind::If { .. } => "this `if` has no value: a branch does not end with an expression",
+                ExprKind::Try { .. } => "this `try` has no value: an arm does not end with an expression",
                 _ => "this expression has no value",
             };
             self.error(Diagnostic::error(message, expr.span));
@@ -421,6 +434,7 @@ impl<'g> BodyCx<'g> {
                 self.if_expr(cond, then_block, else_block.as_ref(), expected, span)
             }
             ExprKind::Map { var, list, body } => self.map(var, list, body, span),
+            ExprKind::Try { body, error, handler } => self.try_expr(body, error, handler, expected, span),
         }
     }
 
@@ -721,6 +735,46 @@ impl<'g> BodyCx<'g> {
             kind: TExprKind::If { cond: Box::new(cond), likely, then_block: then_t, else_block: Some(else_t) },
             span,
         })
+    }
+
+    /// `try { BODY } catch ERROR { HANDLER }`: `ERROR` is a text local of the handler; the
+    /// arms' values must have one type (ints promote to float), or the `try` has no value.
+    fn try_expr(&mut self, body: &Block, error: &ast::Ident, handler: &Block, expected: Option<&Ty>, span: Span) -> Option<TExpr> {
+        self.ctl.push(Ctl::Try);
+        let body_t = self.block(body, expected);
+        self.scopes.push();
+        let info = LocalInfo { is_param: false, map_level: self.map_level };
+        let error_id = self.scopes.declare(&error.name, Ty::Text, error.span, info).ok();
+        let handler_t = self.block(handler, expected);
+        self.scopes.pop();
+        self.ctl.pop();
+        let (mut body_t, mut handler_t, error) = (body_t?, handler_t?, error_id?);
+        let ty = match (&mut body_t.value, &mut handler_t.value) {
+            (Some(a), Some(b)) => {
+                if compatible(&a.ty, &b.ty) {
+                    a.ty.clone()
+                } else if a.ty.is_numeric() && b.ty.is_numeric() {
+                    let (x, y) = ((**a).clone(), (**b).clone());
+                    if x.ty == Ty::Int {
+                        **a = convert(x, Ty::Float);
+                    } else {
+                        **b = convert(y, Ty::Float);
+                    }
+                    Ty::Float
+                } else {
+                    self.error(
+                        Diagnostic::error(
+                            format!("`try` and `catch` have incompatible types: `{}` and `{}`", a.ty, b.ty),
+                            b.span,
+                        )
+                        .with_secondary(a.span, format!("this is `{}`", a.ty)),
+                    );
+                    return None;
+                }
+            }
+            _ => Ty::Unit,
+        };
+        Some(TExpr { ty, kind: TExprKind::Try { body: body_t, error, handler: handler_t }, span })
     }
 
     /// An if condition with its optional `@likely` / `@unlikely`.

@@ -22,7 +22,7 @@ use agentc_scheduler::{
 };
 use melior::ir::attribute::StringAttribute;
 
-use crate::conversion::workflow_to_fragment::branch_probability;
+use crate::conversion::workflow_to_fragment::{branch_probability, in_catch};
 use crate::diagnostics::position_of;
 use crate::ir::{self, Op, Val};
 use crate::passes::{PassContext, PassFailed};
@@ -192,11 +192,19 @@ pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
             producers.extend(producers_of(operand, &index_of, &mut memo, 0));
         }
         // Control dependencies: a fragment inside an `if` waits for its condition, one
-        // inside a `map` for the list's length.
+        // inside a `map` for the list's length, one in a `try`'s catch arm for every fragment
+        // of the body (the arm runs once the body has failed).
         let mut current = *op;
         while let Some(parent) = current.parent() {
             if parent == main {
                 break;
+            }
+            if in_catch(parent, current)
+                && let Some(body) = parent.region_entry(0)
+            {
+                for inner in body.ops() {
+                    producers.extend(std::iter::once(inner).chain(inner.nested_ops()).filter_map(|o| index_of.get(&(o.0.ptr as usize)).copied()));
+                }
             }
             let controlling = match parent.name().as_str() {
                 "scf.if" => Some(parent.operand(0)),
@@ -232,7 +240,7 @@ pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
     Ok(Extracted { workload: Workload { fragments, edges, models, branches }, ops, main, model_ops })
 }
 
-/// The `scf.if`s of `main` (outer ones first) with the fragments of each arm and the arms'
+/// The `scf.if`s and `try`s of `main` (outer ones first) with the fragments of each arm and the arms'
 /// probabilities (`fragment.branch_weights`), for the per-path latency of the SLA verdict.
 fn branches_of(main: Op, index_of: &HashMap<usize, usize>) -> Vec<Branch> {
     let fragments_in = |op: Op, region: usize| -> Vec<usize> {
@@ -244,17 +252,39 @@ fn branches_of(main: Op, index_of: &HashMap<usize, usize>) -> Vec<Branch> {
         }
         out
     };
-    let ifs: Vec<Op> = main.nested_ops().into_iter().filter(|op| op.name() == "scf.if" && op.region_count() == 2).collect();
-    ifs.iter()
+    // A `try` is an `if` whose arms are "the body succeeds" (nothing more runs) and "it
+    // fails" (the catch arm runs, after the body).
+    let catch_fragments = |op: Op| -> Vec<usize> {
+        let blocks = op.region_blocks(0);
+        blocks[1.min(blocks.len())..]
+            .iter()
+            .flat_map(|block| block.ops())
+            .flat_map(|inner| std::iter::once(inner).chain(inner.nested_ops()))
+            .filter_map(|o| index_of.get(&(o.0.ptr as usize)).copied())
+            .collect()
+    };
+    let is_if = |op: Op| op.name() == "scf.if" && op.region_count() == 2;
+    let is_try = |op: Op| op.name() == "scf.execute_region" && op.has_attribute(wf::TRY_ATTR);
+    let branches: Vec<Op> = main.nested_ops().into_iter().filter(|&op| is_if(op) || is_try(op)).collect();
+    branches
+        .iter()
         .enumerate()
         .map(|(index, &op)| {
+            if is_try(op) {
+                return Branch {
+                    name: fragment_name(op, FragmentKind::Host).replace("scf.execute_region", "try"),
+                    probabilities: [branch_probability(op, 0), branch_probability(op, 1)],
+                    arms: [Vec::new(), catch_fragments(op)],
+                    follows: None,
+                };
+            }
             // The guard lowering puts after an early `return` tests `!c` where an earlier
             // `if` tested `c`: its arm follows that `if`'s (paths.rs).
             let (condition, negated) = condition_of(op);
-            let follows = ifs[..index]
+            let follows = branches[..index]
                 .iter()
-                .position(|&earlier| condition_of(earlier).0.0.ptr == condition.0.ptr)
-                .map(|earlier| (earlier, negated != condition_of(ifs[earlier]).1));
+                .position(|&earlier| is_if(earlier) && condition_of(earlier).0.0.ptr == condition.0.ptr)
+                .map(|earlier| (earlier, negated != condition_of(branches[earlier]).1));
             Branch {
                 name: fragment_name(op, FragmentKind::Host).replace("scf.if", "if"),
                 probabilities: [branch_probability(op, 0), branch_probability(op, 1)],
@@ -336,7 +366,7 @@ fn producers_of(value: Val, index_of: &HashMap<usize, usize>, memo: &mut HashMap
                 out.insert(index);
             } else {
                 let result_index = op.results().iter().position(|r| r.0.ptr == value.0.ptr).unwrap_or(0);
-                if matches!(op.name().as_str(), "scf.if" | "scf.for" | "scf.while") {
+                if matches!(op.name().as_str(), "scf.if" | "scf.for" | "scf.while" | "scf.execute_region") {
                     // A structured op's results exist once it has run to its end: after
                     // every fragment inside it (a loop's last iteration, every `map` body,
                     // the taken branch), not only those feeding the yielded value (the loop

@@ -52,7 +52,7 @@ fn pure_functions(functions: &BTreeMap<String, Op>) -> BTreeSet<String> {
         pure.retain(|name| {
             functions[name].nested_ops().iter().all(|op| {
                 let op_name = op.name();
-                matches!(op_name.as_str(), "func.return" | "scf.yield" | "scf.condition" | "scf.if" | "scf.for" | "scf.while")
+                matches!(op_name.as_str(), "func.return" | "scf.yield" | "scf.condition" | "scf.if" | "scf.for" | "scf.while" | "scf.execute_region")
                     || purity::is_removable(*op, &|callee: &str| snapshot.contains(callee))
             })
         });

@@ -1,8 +1,8 @@
 //! The purity table: which ops may be removed when their results are unused, or folded.
 //!
 //! Pure: constants, arithmetic, text and list built-ins, greedy `generate` (deterministic),
-//! `embed`, tensor ops, calls of tensor functions, and structured control whose bodies are
-//! pure. Effects: tool calls (and exec/http inside tools), sampled `generate` (it draws
+//! `embed`, tensor ops, calls of tensor functions, and structured control (`if`, loops,
+//! `map`, `try`) whose bodies are pure. Effects: tool calls (and exec/http inside tools), sampled `generate` (it draws
 //! from the run's random stream), `workflow.div`/`rem`/`list_get`/`parse_*`/`argmax`
 //! (they can fail at run time, and a failure is observable), and calls of agents whose
 //! bodies have effects.
@@ -51,7 +51,7 @@ pub fn is_pure_leaf(op: Op) -> bool {
 pub fn is_removable(op: Op, callee_pure: &dyn Fn(&str) -> bool) -> bool {
     let name = op.name();
     match name.as_str() {
-        "scf.if" | "scf.for" | "scf.while" => op.nested_ops().iter().all(|inner| {
+        "scf.if" | "scf.for" | "scf.while" | "scf.execute_region" => op.nested_ops().iter().all(|inner| {
             let inner_name = inner.name();
             matches!(inner_name.as_str(), "scf.yield" | "scf.condition") || is_removable(*inner, callee_pure)
         }),

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use super::{CANCELLED, Env, IdMap, Interpreter, error};
 use crate::exec::{RunError, Value};
 use crate::plan::{Function, Op};
+use crate::tools::Cancel;
 
 /// Whether running `op` may have an effect the program can observe (a tool or agent call,
 /// or a region that makes one).
@@ -96,8 +97,9 @@ struct State<'o> {
 
 impl State<'_> {
     /// Records that op `j` finished: its results become visible and its dependents may be
-    /// ready; a failure becomes the body's error (the first real one) and cancels the run.
-    fn finish(&mut self, interp: &Interpreter<'_>, env: &Env<'_>, j: usize, result: Result<Vec<Value>, RunError>) {
+    /// ready; a failure becomes the body's error (the first real one) and cancels the body's
+    /// cancellation scope (the run's, or the enclosing `try` body's).
+    fn finish(&mut self, env: &Env<'_>, j: usize, result: Result<Vec<Value>, RunError>) {
         self.done += 1;
         match result {
             Ok(values) => {
@@ -116,7 +118,7 @@ impl State<'_> {
                 if self.first_error.as_ref().is_none_or(|f| f.message == CANCELLED && e.message != CANCELLED) {
                     self.first_error = Some(e);
                 }
-                interp.cancel.store(true, Ordering::Relaxed);
+                env.cancel.cancel();
             }
         }
     }
@@ -139,7 +141,7 @@ impl Interpreter<'_> {
             let (sender, receiver) = mpsc::channel::<(usize, Result<Vec<Value>, RunError>)>();
             let mut in_flight = 0usize;
             loop {
-                while state.first_error.is_none() && !self.cancel.load(Ordering::Relaxed) {
+                while state.first_error.is_none() && !env.cancel.is_cancelled() {
                     let Some((_, j)) = state.ready.pop_first() else { break };
                     let op = &ops[j];
                     // The calling thread counts as one of `max_parallel`: it runs the last
@@ -156,7 +158,7 @@ impl Interpreter<'_> {
                         });
                     } else {
                         let result = self.run_traced(function, op, env);
-                        state.finish(self, env, j, result);
+                        state.finish(env, j, result);
                     }
                 }
                 if in_flight == 0 {
@@ -165,7 +167,7 @@ impl Interpreter<'_> {
                 match receiver.recv() {
                     Ok((j, result)) => {
                         in_flight -= 1;
-                        state.finish(self, env, j, result);
+                        state.finish(env, j, result);
                     }
                     Err(_) => break,
                 }
@@ -175,7 +177,7 @@ impl Interpreter<'_> {
         if let Some(e) = first_error {
             return Err(e);
         }
-        if self.cancel.load(Ordering::Relaxed) {
+        if env.cancel.is_cancelled() {
             return Err(error(terminator, CANCELLED));
         }
         if done != ops.len() {
@@ -190,10 +192,10 @@ impl Interpreter<'_> {
     /// depend on the order (they are pure). Most `map` bodies over built-ins are such bodies.
     fn run_light_body(&self, function: &Function, terminator: &Op, ops: &[Op], env: &Env<'_>) -> Result<Vec<Value>, RunError> {
         for op in ops {
-            if self.cancel.load(Ordering::Relaxed) {
+            if env.cancel.is_cancelled() {
                 return Err(error(terminator, CANCELLED));
             }
-            let values = self.run_traced(function, op, env).inspect_err(|_| self.cancel.store(true, Ordering::Relaxed))?;
+            let values = self.run_traced(function, op, env).inspect_err(|_| env.cancel.cancel())?;
             for (value, result) in values.into_iter().zip(&op.results) {
                 env.insert(result.id, value);
             }
