@@ -358,7 +358,9 @@ fn tensor_function_cost(function: Op) -> (f64, f64) {
     (flops, bytes)
 }
 
-/// Inserts a built op before `at`; returns it.
+/// Inserts a built op before `at`; returns it. It keeps `at`'s `workflow.objective` /
+/// `workflow.sla_ms` (an inlined sub-agent's annotations): the scheduler places the
+/// fragment for that objective.
 fn insert(at: Op, op: Result<melior::ir::Operation, melior::Error>) -> Result<Op, PassFailed> {
     let Ok(op) = op else {
         at.emit_error("internal error: cannot build the fragment op");
@@ -367,7 +369,13 @@ fn insert(at: Op, op: Result<melior::ir::Operation, melior::Error>) -> Result<Op
     let raw = op.into_raw();
     let block = at.block().ok_or(PassFailed)?;
     unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(block.0, at.0, raw) };
-    Ok(Op(raw))
+    let new = Op(raw);
+    for name in [wf::OBJECTIVE_ATTR, wf::SLA_ATTR] {
+        if let Some(value) = at.attribute(name) {
+            new.set_attribute(name, value);
+        }
+    }
+    Ok(new)
 }
 
 /// Replaces `at` by a built op with the same results; returns it.
