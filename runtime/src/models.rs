@@ -54,6 +54,8 @@ pub struct Prefilled {
     model: Arc<Model>,
     cache: KvCache,
     logits: Vec<f32>,
+    /// The prompt's token ids (`repetition_penalty` counts them as seen).
+    prompt_ids: Vec<u32>,
 }
 
 /// Where `--models DIR` and the build-time folder put a model's files.
@@ -179,7 +181,8 @@ impl Model {
             on.launch(&bound.kernel, &args)?;
         }
         cache.commit(ids.len());
-        Ok(Prefilled { model: self.clone(), cache, logits })
+        let prompt_ids = ids.iter().map(|&id| id as u32).collect();
+        Ok(Prefilled { model: self.clone(), cache, logits, prompt_ids })
     }
 
     /// `embed(text)`: the sentence embedding (`[hidden]` f32) of the compiled encoder, the
@@ -238,7 +241,8 @@ impl Prefilled {
         let bound = model.decode.as_ref().ok_or_else(|| format!("model `{}` has no compiled decode step", model.name))?;
         let dims = self.cache.shape().dims();
         let max_tokens = options.max_tokens;
-        let mut generation = Generation::new(&model.tokenizer, options, rng);
+        let prompt_ids = std::mem::take(&mut self.prompt_ids);
+        let mut generation = Generation::new(&model.tokenizer, options, rng).with_prompt_ids(prompt_ids);
         let mut index = 0;
         let mut shown = 0;
         loop {

@@ -274,7 +274,12 @@ fn convert_generate(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Re
     };
     let options = fr::DecodeOptions { model: &model_name, max_tokens, temperature, device: &device };
     let decode = fr::decode(context, prefill.result(0).view(), op.operand(1).view(), &options, op.result(0).ty(), op.location());
+    // The sampling options go to the decode unchanged (only the ones the call gave).
+    let sampling: Vec<_> = wf::SAMPLING_ATTRS.iter().filter_map(|&name| op.attribute(name).map(|value| (name, value))).collect();
     let decode = replace_with(op, decode)?;
+    for (name, value) in sampling {
+        decode.set_attribute(name, value);
+    }
     set_profile(
         decode,
         &Profile {
