@@ -247,7 +247,13 @@ impl Prefilled {
         let mut shown = 0;
         loop {
             let step = generation.step(&self.logits)?;
-            let text = generation.text();
+            // A trailing U+FFFD may be the first bytes of a character that the next token
+            // completes: it is held back until then, or until the end, so the streamed text
+            // is the result and not a replacement character in its place.
+            let text = match step {
+                Step::Continue(_) => generation.text().trim_end_matches('\u{FFFD}'),
+                Step::Done(_) => generation.text(),
+            };
             if text.len() > shown && text.is_char_boundary(shown) {
                 observer.text(&text[shown..]);
                 shown = text.len();
