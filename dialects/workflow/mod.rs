@@ -203,7 +203,21 @@ pub struct GenerateOptions<'a> {
     pub temperature: f64,
     /// The device pin ("" when free).
     pub device: &'a str,
+    /// `top_k` (absent: off).
+    pub top_k: Option<i64>,
+    /// `top_p`, `min_p`, `repetition_penalty` (each absent: off).
+    pub top_p: Option<f64>,
+    /// `min_p`.
+    pub min_p: Option<f64>,
+    /// `repetition_penalty`.
+    pub repetition_penalty: Option<f64>,
+    /// The call's own `seed` (absent: the executable's `--seed`).
+    pub seed: Option<i64>,
 }
+
+/// The optional sampling attributes of `workflow.generate`, carried unchanged to
+/// `fragment.decode` and the plan's `decode` (integers: `top_k`, `seed`; floats: the rest).
+pub const SAMPLING_ATTRS: [&str; 5] = ["top_k", "top_p", "min_p", "repetition_penalty", "seed"];
 
 /// Builds `workflow.generate`.
 pub fn generate<'c>(
@@ -213,14 +227,25 @@ pub fn generate<'c>(
     options: &GenerateOptions,
     location: Location<'c>,
 ) -> Result<Operation<'c>, Error> {
+    let mut attributes = vec![
+        named(context, "model", FlatSymbolRefAttribute::new(context, options.model).into()),
+        named(context, "max_tokens", integer(context, options.max_tokens)),
+        named(context, "temperature", FloatAttribute::new(context, f64(context), options.temperature).into()),
+        named(context, "device", string(context, options.device)),
+    ];
+    for (name, value) in [("top_k", options.top_k), ("seed", options.seed)] {
+        if let Some(value) = value {
+            attributes.push(named(context, name, integer(context, value)));
+        }
+    }
+    for (name, value) in [("top_p", options.top_p), ("min_p", options.min_p), ("repetition_penalty", options.repetition_penalty)] {
+        if let Some(value) = value {
+            attributes.push(named(context, name, FloatAttribute::new(context, f64(context), value).into()));
+        }
+    }
     OperationBuilder::new(GENERATE, location)
         .add_operands(&[prompt, stop])
-        .add_attributes(&[
-            named(context, "model", FlatSymbolRefAttribute::new(context, options.model).into()),
-            named(context, "max_tokens", integer(context, options.max_tokens)),
-            named(context, "temperature", FloatAttribute::new(context, f64(context), options.temperature).into()),
-            named(context, "device", string(context, options.device)),
-        ])
+        .add_attributes(&attributes)
         .add_results(&[text_type(context)])
         .build()
 }

@@ -161,6 +161,24 @@ func.func @negative_temperature(%t: !workflow.text, %s: !workflow.list<!workflow
 // -----
 
 "workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "d", sym_name = "llm"} : () -> ()
+func.func @zero_top_k(%t: !workflow.text, %s: !workflow.list<!workflow.text>) -> !workflow.text {
+  // expected-error @+1 {{top_k must be ≥ 1, not 0}}
+  %0 = "workflow.generate"(%t, %s) {device = "", max_tokens = 4 : i64, model = @llm, temperature = 1.0 : f64, top_k = 0 : i64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "d", sym_name = "llm"} : () -> ()
+func.func @min_p_above_one(%t: !workflow.text, %s: !workflow.list<!workflow.text>) -> !workflow.text {
+  // expected-error @+1 {{min_p 2 is not in [0, 1]}}
+  %0 = "workflow.generate"(%t, %s) {device = "", max_tokens = 4 : i64, model = @llm, temperature = 1.0 : f64, min_p = 2.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "d", sym_name = "llm"} : () -> ()
 func.func @bad_device_pin(%t: !workflow.text, %s: !workflow.list<!workflow.text>) -> !workflow.text {
   // expected-error @+1 {{device pin `tpu` is neither a device kind (cpu, gpu) nor `name:DEVICE`}}
   %0 = "workflow.generate"(%t, %s) {device = "tpu", max_tokens = 4 : i64, model = @llm, temperature = 0.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text

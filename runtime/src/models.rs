@@ -54,6 +54,8 @@ pub struct Prefilled {
     model: Arc<Model>,
     cache: KvCache,
     logits: Vec<f32>,
+    /// The prompt's token ids (`repetition_penalty` counts them as seen).
+    prompt_ids: Vec<u32>,
 }
 
 /// Where `--models DIR` and the build-time folder put a model's files.
@@ -179,7 +181,8 @@ impl Model {
             on.launch(&bound.kernel, &args)?;
         }
         cache.commit(ids.len());
-        Ok(Prefilled { model: self.clone(), cache, logits })
+        let prompt_ids = ids.iter().map(|&id| id as u32).collect();
+        Ok(Prefilled { model: self.clone(), cache, logits, prompt_ids })
     }
 
     /// `embed(text)`: the sentence embedding (`[hidden]` f32) of the compiled encoder, the
@@ -238,12 +241,19 @@ impl Prefilled {
         let bound = model.decode.as_ref().ok_or_else(|| format!("model `{}` has no compiled decode step", model.name))?;
         let dims = self.cache.shape().dims();
         let max_tokens = options.max_tokens;
-        let mut generation = Generation::new(&model.tokenizer, options, rng);
+        let prompt_ids = std::mem::take(&mut self.prompt_ids);
+        let mut generation = Generation::new(&model.tokenizer, options, rng).with_prompt_ids(prompt_ids);
         let mut index = 0;
         let mut shown = 0;
         loop {
             let step = generation.step(&self.logits)?;
-            let text = generation.text();
+            // A trailing U+FFFD may be the first bytes of a character that the next token
+            // completes: it is held back until then, or until the end, so the streamed text
+            // is the result and not a replacement character in its place.
+            let text = match step {
+                Step::Continue(_) => generation.text().trim_end_matches('\u{FFFD}'),
+                Step::Done(_) => generation.text(),
+            };
             if text.len() > shown && text.is_char_boundary(shown) {
                 observer.text(&text[shown..]);
                 shown = text.len();

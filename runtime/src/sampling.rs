@@ -1,5 +1,6 @@
 //! Token selection and the stop rules of `generate` (docs/language.md §8.1): greedy argmax,
-//! temperature sampling with a seeded PCG32, stop texts, `max_tokens` and EOS.
+//! temperature sampling with a seeded PCG32, the `top_k` / `top_p` / `min_p` /
+//! `repetition_penalty` processors, stop texts, `max_tokens` and EOS.
 //!
 //! The decode loop a runtime drives:
 //!
@@ -90,20 +91,183 @@ pub fn sample(logits: &[f32], temperature: f32, rng: &mut Pcg32) -> Option<usize
     let t = temperature as f64;
     let weights: Vec<f64> =
         logits.iter().map(|&x| if x.is_nan() { 0.0 } else { ((x as f64 - max) / t).exp() }).collect();
+    Some(draw(&weights, rng, first))
+}
+
+/// The logits processors of one `generate` call besides `temperature` (docs/language.md
+/// §8.1), with the semantics of Hugging Face transformers' processors of the same names.
+/// `None` (or the neutral value) leaves a processor out.
+///
+/// Order, as transformers' `generate` applies them: `repetition_penalty` (also when greedy),
+/// then `temperature`, then `top_k`, `top_p` and `min_p`; the draw is from the softmax of
+/// what is left. Where transformers keeps every token tied with the k-th (top_k) or sorts
+/// ties arbitrarily (top_p), the ranking here is by logit, then by **lower index first**,
+/// so `top_k: 1` always keeps exactly the greedy token.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampling {
+    /// Keep the `k` most likely tokens (`top_k:`, ≥ 1).
+    pub top_k: Option<usize>,
+    /// Keep the smallest set of most likely tokens whose probabilities sum to more than
+    /// `top_p` (`top_p:`, in (0, 1]; 1 keeps all).
+    pub top_p: Option<f64>,
+    /// Keep the tokens whose probability is at least `min_p` times the most likely
+    /// token's (`min_p:`, in [0, 1]; 0 keeps all).
+    pub min_p: Option<f64>,
+    /// For every token already in the prompt or the generated text: positive logits are
+    /// divided by it, negative ones multiplied (`repetition_penalty:`, > 0; 1 is neutral).
+    pub repetition_penalty: Option<f64>,
+    /// This call's own seed (`seed:`): its draws do not depend on the executable's `--seed`.
+    pub seed: Option<u64>,
+}
+
+impl Sampling {
+    /// The `top_k`, `top_p`, `min_p`, `repetition_penalty` and `seed` attributes of a
+    /// plan's `decode` op (each absent when the call does not give it).
+    pub fn of_attrs(attrs: &std::collections::BTreeMap<String, serde_json::Value>) -> Self {
+        let float = |name: &str| attrs.get(name).and_then(|v| v.as_f64());
+        let int = |name: &str| attrs.get(name).and_then(|v| v.as_u64());
+        Sampling {
+            top_k: int("top_k").map(|k| k as usize),
+            top_p: float("top_p"),
+            min_p: float("min_p"),
+            repetition_penalty: float("repetition_penalty"),
+            seed: int("seed"),
+        }
+    }
+
+    /// Why these options are out of range, if they are (the plan loader's check; the
+    /// compiler rejects the same at check time).
+    pub fn check(&self) -> Result<(), String> {
+        if self.top_k == Some(0) {
+            return Err("top_k 0 is not positive".into());
+        }
+        if let Some(p) = self.top_p.filter(|p| !(*p > 0.0 && *p <= 1.0)) {
+            return Err(format!("top_p {p} is not in (0, 1]"));
+        }
+        if let Some(p) = self.min_p.filter(|p| !(*p >= 0.0 && *p <= 1.0)) {
+            return Err(format!("min_p {p} is not in [0, 1]"));
+        }
+        if let Some(p) = self.repetition_penalty.filter(|p| !(*p > 0.0 && p.is_finite())) {
+            return Err(format!("repetition_penalty {p} is not a positive number"));
+        }
+        Ok(())
+    }
+}
+
+/// Applies `repetition_penalty` to `scores` for every distinct id of `seen` (ids outside
+/// the vocabulary are ignored): `s / penalty` when `s > 0`, `s * penalty` otherwise.
+pub fn apply_repetition_penalty(scores: &mut [f64], seen: &[u32], penalty: f64) {
+    let mut done = vec![false; scores.len()];
+    for &id in seen {
+        let i = id as usize;
+        if i < scores.len() && !std::mem::replace(&mut done[i], true) {
+            let s = scores[i];
+            scores[i] = if s > 0.0 { s / penalty } else { s * penalty };
+        }
+    }
+}
+
+/// The sampling weights `exp((s - max) / temperature)` of `scores` (NaN and -inf: 0) after
+/// the `top_k`, `top_p` and `min_p` filters of `sampling` (a filtered token's weight is 0;
+/// the most likely token is never filtered). `temperature` must be > 0.
+pub fn filtered_weights(scores: &[f64], temperature: f64, sampling: &Sampling) -> Vec<f64> {
+    let max = scores.iter().copied().filter(|s| !s.is_nan()).fold(f64::NEG_INFINITY, f64::max);
+    let mut weights: Vec<f64> =
+        scores.iter().map(|&s| if s.is_nan() || s == f64::NEG_INFINITY { 0.0 } else { ((s - max) / temperature).exp() }).collect();
+    // Most likely first; ties: lower index first.
+    let mut ranked: Vec<usize> = (0..scores.len()).filter(|&i| weights[i] > 0.0).collect();
+    ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    if let Some(k) = sampling.top_k {
+        for &i in ranked.iter().skip(k.max(1)) {
+            weights[i] = 0.0;
+        }
+        ranked.truncate(k.max(1));
+    }
+    if let Some(top_p) = sampling.top_p.filter(|&p| p < 1.0) {
+        // transformers: drop the least likely tokens while their cumulative probability
+        // (from the least likely up) stays ≤ 1 - top_p; the most likely always stays.
+        let total: f64 = ranked.iter().map(|&i| weights[i]).sum();
+        let mut tail = 0.0;
+        for &i in ranked.iter().skip(1).rev() {
+            tail += weights[i] / total;
+            if tail > 1.0 - top_p {
+                break;
+            }
+            weights[i] = 0.0;
+        }
+        ranked.retain(|&i| weights[i] > 0.0);
+    }
+    if let Some(min_p) = sampling.min_p.filter(|&p| p > 0.0) {
+        // Probabilities relative to the most likely token's: the common normaliser cancels.
+        if let Some(&top) = ranked.first() {
+            let bar = min_p * weights[top];
+            for &i in &ranked[1..] {
+                if weights[i] < bar {
+                    weights[i] = 0.0;
+                }
+            }
+        }
+    }
+    weights
+}
+
+/// Draws an index with probability proportional to `weights`: one `u = rng.next_f64()`,
+/// then the first index whose running sum exceeds `u × total` (weight-0 indices are never
+/// drawn; rounding that leaves the sum just short gives the last positive index, or
+/// `fallback` when none is).
+fn draw(weights: &[f64], rng: &mut Pcg32, fallback: usize) -> usize {
     let total: f64 = weights.iter().sum();
     let target = rng.next_f64() * total;
     let mut running = 0.0;
-    let mut last_positive = first;
+    let mut last_positive = fallback;
     for (i, &w) in weights.iter().enumerate() {
         if w > 0.0 {
             running += w;
             last_positive = i;
             if running > target {
-                return Some(i);
+                return i;
             }
         }
     }
-    Some(last_positive) // rounding: the sum fell just short of `target`
+    last_positive // rounding: the sum fell just short of `target`
+}
+
+/// Selects the next token: `logits` through the processors of `sampling` (`seen`: the
+/// prompt's and the generated ids, for `repetition_penalty`), then greedy [`argmax`] when
+/// `temperature <= 0` (draws nothing from `rng`) or one draw from what is left. `None`
+/// when the logits are empty or all NaN. With no processor it is exactly [`sample`].
+pub fn select(logits: &[f32], temperature: f32, sampling: &Sampling, seen: &[u32], rng: &mut Pcg32) -> Option<usize> {
+    let penalty = sampling.repetition_penalty.filter(|&p| p != 1.0);
+    let filtering = sampling.top_k.is_some() || sampling.top_p.is_some_and(|p| p < 1.0) || sampling.min_p.is_some_and(|p| p > 0.0);
+    if penalty.is_none() && !filtering {
+        return sample(logits, temperature, rng);
+    }
+    argmax(logits)?;
+    let mut scores: Vec<f64> = logits.iter().map(|&x| x as f64).collect();
+    if let Some(penalty) = penalty {
+        apply_repetition_penalty(&mut scores, seen, penalty);
+    }
+    let first = argmax_f64(&scores)?;
+    if temperature.is_nan() || temperature <= 0.0 {
+        return Some(first);
+    }
+    let weights = filtered_weights(&scores, temperature as f64, sampling);
+    Some(draw(&weights, rng, first))
+}
+
+/// [`argmax`] over f64 scores.
+fn argmax_f64(scores: &[f64]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &x) in scores.iter().enumerate() {
+        if x.is_nan() {
+            continue;
+        }
+        match best {
+            Some((_, b)) if x <= b => {}
+            _ => best = Some((i, x)),
+        }
+    }
+    best.map(|(i, _)| i)
 }
 
 /// The options of one `generate` call.
@@ -115,11 +279,13 @@ pub struct GenerateOptions {
     pub temperature: f32,
     /// Stop texts (`stop:`); empty ones are ignored.
     pub stop: Vec<String>,
+    /// `top_k`, `top_p`, `min_p`, `repetition_penalty` and `seed`.
+    pub sampling: Sampling,
 }
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { max_tokens: 128, temperature: 0.0, stop: Vec::new() }
+        GenerateOptions { max_tokens: 128, temperature: 0.0, stop: Vec::new(), sampling: Sampling::default() }
     }
 }
 
@@ -155,6 +321,8 @@ pub struct Generation<'t, D: Detokenizer + ?Sized> {
     detok: &'t D,
     options: GenerateOptions,
     rng: Pcg32,
+    /// The prompt's and the kept new ids (for `repetition_penalty`).
+    seen: Vec<u32>,
     ids: Vec<u32>,
     text: String,
     done: Option<StopReason>,
@@ -164,7 +332,13 @@ impl<'t, D: Detokenizer + ?Sized> Generation<'t, D> {
     /// A new generation; `rng` is used only when `options.temperature > 0`.
     pub fn new(detok: &'t D, options: GenerateOptions, rng: Pcg32) -> Self {
         let done = (options.max_tokens == 0).then_some(StopReason::MaxTokens);
-        Generation { detok, options, rng, ids: Vec::new(), text: String::new(), done }
+        Generation { detok, options, rng, seen: Vec::new(), ids: Vec::new(), text: String::new(), done }
+    }
+
+    /// The same, with the prompt's token ids (`repetition_penalty` counts them as seen).
+    pub fn with_prompt_ids(mut self, ids: Vec<u32>) -> Self {
+        self.seen = ids;
+        self
     }
 
     /// Selects the next token from `logits` (of the last position) and applies the stop rules.
@@ -173,12 +347,13 @@ impl<'t, D: Detokenizer + ?Sized> Generation<'t, D> {
         if let Some(reason) = self.done {
             return Ok(Step::Done(reason));
         }
-        let token = sample(logits, self.options.temperature, &mut self.rng)
+        let token = select(logits, self.options.temperature, &self.options.sampling, &self.seen, &mut self.rng)
             .ok_or_else(|| "the model gave no usable logits (empty or all NaN)".to_string())? as u32;
         if self.detok.is_eos(token) {
             return Ok(self.finish(StopReason::Eos));
         }
         self.ids.push(token);
+        self.seen.push(token);
         self.text = self.detok.decode(&self.ids)?;
         if let Some(cut) = earliest_stop(&self.text, &self.options.stop) {
             self.text.truncate(cut);
@@ -280,6 +455,123 @@ mod tests {
         assert_ne!(draw(9), draw(10));
     }
 
+    /// Probabilities 0.5, 0.25, 0.15, 0.1 as logits (temperature 1).
+    fn four() -> Vec<f64> {
+        [0.5f64, 0.25, 0.15, 0.1].iter().map(|p| p.ln()).collect()
+    }
+
+    /// The indices `filtered_weights` keeps.
+    fn kept(scores: &[f64], temperature: f64, sampling: Sampling) -> Vec<usize> {
+        let w = filtered_weights(scores, temperature, &sampling);
+        (0..w.len()).filter(|&i| w[i] > 0.0).collect()
+    }
+
+    #[test]
+    fn repetition_penalty_divides_positive_and_multiplies_negative_seen_logits() {
+        // By hand, as transformers' RepetitionPenaltyLogitsProcessor: ids 0 and 1 seen
+        // (1 twice, penalised once), penalty 2.
+        let mut scores = vec![2.0, -1.0, 0.5, 3.0];
+        apply_repetition_penalty(&mut scores, &[0, 1, 1, 99], 2.0);
+        assert_eq!(scores, [1.0, -2.0, 0.5, 3.0]);
+    }
+
+    #[test]
+    fn top_k_top_p_min_p_filter_as_computed_by_hand() {
+        let s = four();
+        let keep = |sampling| kept(&s, 1.0, sampling);
+        assert_eq!(keep(Sampling::default()), [0, 1, 2, 3]);
+        assert_eq!(keep(Sampling { top_k: Some(2), ..Default::default() }), [0, 1]);
+        // top_p 0.7: from the least likely up, 0.1 and 0.25 are ≤ 0.3 and go; 0.5 is not.
+        assert_eq!(keep(Sampling { top_p: Some(0.7), ..Default::default() }), [0, 1]);
+        // top_p 0.8: 0.1 ≤ 0.2 goes, 0.25 stays.
+        assert_eq!(keep(Sampling { top_p: Some(0.8), ..Default::default() }), [0, 1, 2]);
+        assert_eq!(keep(Sampling { top_p: Some(1.0), ..Default::default() }), [0, 1, 2, 3]);
+        // top_k before top_p: after top_k 3 the probabilities are 5/9, 2.5/9, 1.5/9, and
+        // 1/6 ≤ 0.2 goes too.
+        assert_eq!(keep(Sampling { top_k: Some(3), top_p: Some(0.8), ..Default::default() }), [0, 1]);
+        // min_p 0.4: below 0.4 × 0.5 = 0.2 goes; 0.25: below 0.125 goes.
+        assert_eq!(keep(Sampling { min_p: Some(0.4), ..Default::default() }), [0, 1]);
+        assert_eq!(keep(Sampling { min_p: Some(0.25), ..Default::default() }), [0, 1, 2]);
+        // The most likely token always stays.
+        assert_eq!(keep(Sampling { top_p: Some(0.01), min_p: Some(1.0), ..Default::default() }), [0]);
+        // Temperature comes first: at T = 2 the probabilities ∝ √p are .370, .262, .203,
+        // .166, and top_p 0.7 drops only the last.
+        assert_eq!(kept(&s, 2.0, Sampling { top_p: Some(0.7), ..Default::default() }), [0, 1, 2]);
+        // The kept weights are unchanged (renormalised by the draw).
+        let w = filtered_weights(&s, 1.0, &Sampling { top_k: Some(2), ..Default::default() });
+        assert!((w[0] - 1.0).abs() < 1e-12 && (w[1] - 0.5).abs() < 1e-12, "{w:?}");
+    }
+
+    #[test]
+    fn draws_follow_the_filtered_distribution() {
+        // top_p 0.7 keeps 0.5 and 0.25: renormalised 2/3 and 1/3; nothing else is drawn.
+        let logits: Vec<f32> = four().iter().map(|&x| x as f32).collect();
+        let sampling = Sampling { top_p: Some(0.7), ..Default::default() };
+        let mut rng = Pcg32::new(11, 0);
+        let n = 20000;
+        let mut counts = [0usize; 4];
+        for _ in 0..n {
+            counts[select(&logits, 1.0, &sampling, &[], &mut rng).unwrap()] += 1;
+        }
+        assert_eq!(counts[2] + counts[3], 0, "{counts:?}");
+        let p = counts[0] as f64 / n as f64;
+        assert!((p - 2.0 / 3.0).abs() < 0.02, "p = {p}");
+    }
+
+    #[test]
+    fn top_k_one_is_greedy_and_no_processor_is_plain_sampling() {
+        let top1 = Sampling { top_k: Some(1), ..Default::default() };
+        let mut rng = Pcg32::new(3, 0);
+        let mut plain_rng = Pcg32::new(3, 0);
+        let mut twin = Pcg32::new(3, 0);
+        for round in 0..200 {
+            let logits: Vec<f32> = (0..16).map(|_| (rng.next_f64() * 4.0) as f32).collect();
+            assert_eq!(select(&logits, 1.5, &top1, &[], &mut rng), argmax(&logits), "round {round}");
+            assert_eq!(select(&logits, 1.5, &Sampling::default(), &[], &mut plain_rng), sample(&logits, 1.5, &mut twin));
+        }
+        // Ties: the first maximum, as argmax.
+        assert_eq!(select(&[1.0, 3.0, 3.0, 2.0], 1.0, &top1, &[], &mut rng), Some(1));
+    }
+
+    #[test]
+    fn repetition_penalty_applies_when_greedy_to_prompt_and_generated_ids() {
+        // Toy ids 2 ("a") and 3 ("b"): logits 2.0 and 1.5. "a" is in the prompt: 1.0 < 1.5,
+        // so "b"; then both are seen: 1.0 > 0.75, so "a".
+        let mut logits = vec![f32::NEG_INFINITY; PIECES.len()];
+        logits[2] = 2.0;
+        logits[3] = 1.5;
+        let options = GenerateOptions {
+            max_tokens: 3,
+            sampling: Sampling { repetition_penalty: Some(2.0), ..Default::default() },
+            ..GenerateOptions::default()
+        };
+        let mut g = Generation::new(&Toy, options, Pcg32::new(0, 0)).with_prompt_ids(vec![2]);
+        let steps: Vec<Step> = (0..2).map(|_| g.step(&logits).unwrap()).collect();
+        assert_eq!(steps, [Step::Continue(3), Step::Continue(2)]);
+        assert_eq!(g.text(), "ba");
+        // Without the penalty, greedy repeats "a".
+        let mut g = Generation::new(&Toy, opts(2, &[]), Pcg32::new(0, 0)).with_prompt_ids(vec![2]);
+        g.step(&logits).unwrap();
+        g.step(&logits).unwrap();
+        assert_eq!(g.text(), "aa");
+    }
+
+    #[test]
+    fn out_of_range_options_are_rejected() {
+        assert!(Sampling::default().check().is_ok());
+        assert!(Sampling { top_k: Some(1), top_p: Some(1.0), min_p: Some(0.0), repetition_penalty: Some(1.3), seed: Some(0) }.check().is_ok());
+        for bad in [
+            Sampling { top_k: Some(0), ..Default::default() },
+            Sampling { top_p: Some(0.0), ..Default::default() },
+            Sampling { top_p: Some(1.5), ..Default::default() },
+            Sampling { min_p: Some(-0.1), ..Default::default() },
+            Sampling { repetition_penalty: Some(0.0), ..Default::default() },
+            Sampling { repetition_penalty: Some(f64::NAN), ..Default::default() },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+
     /// A toy vocabulary: id i decodes to PIECES[i]; id 0 is EOS, id 1 is a special token.
     struct Toy;
     const PIECES: &[&str] = &["</s>", "<s>", "a", "b", ".", "c.d", " x", "\n"];
@@ -305,7 +597,7 @@ mod tests {
     }
 
     fn opts(max_tokens: usize, stop: &[&str]) -> GenerateOptions {
-        GenerateOptions { max_tokens, temperature: 0.0, stop: stop.iter().map(|s| s.to_string()).collect() }
+        GenerateOptions { max_tokens, stop: stop.iter().map(|s| s.to_string()).collect(), ..GenerateOptions::default() }
     }
 
     #[test]

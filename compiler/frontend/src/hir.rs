@@ -350,7 +350,7 @@ pub enum TExprKind {
         /// Its arguments.
         args: Vec<TExpr>,
     },
-    /// `MODEL.generate(prompt, max_tokens: N, temperature: F, stop: [...])`.
+    /// `MODEL.generate(prompt, max_tokens: N, temperature: F, stop: [...], top_k: K, ...)`.
     Generate {
         /// The model's name.
         model: String,
@@ -360,6 +360,8 @@ pub enum TExprKind {
         max_tokens: u64,
         /// `temperature` (default 0: greedy).
         temperature: f64,
+        /// `top_k`, `top_p`, `min_p`, `repetition_penalty`, `seed` (each absent: off).
+        sampling: Sampling,
         /// `stop` (a `list<text>`; an empty list literal when absent).
         stop: Box<TExpr>,
         /// A `@device` pin, if any.
@@ -524,4 +526,20 @@ fn returns_in_expr(expr: &TExpr) -> Option<Span> {
         TExprKind::If { then_block, else_block, .. } => returns_in(then_block).or_else(|| else_block.as_ref().and_then(returns_in)),
         _ => None,
     }
+}
+
+/// The sampling options of a `generate` call besides `temperature` (docs/language.md
+/// §8.1); each is `None` when the call does not give it. Ranges are checked by sema.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sampling {
+    /// `top_k:` (≥ 1).
+    pub top_k: Option<u64>,
+    /// `top_p:` (in (0, 1]).
+    pub top_p: Option<f64>,
+    /// `min_p:` (in [0, 1]).
+    pub min_p: Option<f64>,
+    /// `repetition_penalty:` (> 0).
+    pub repetition_penalty: Option<f64>,
+    /// `seed:` (≥ 0): the call's own seed, replacing the executable's `--seed`.
+    pub seed: Option<u64>,
 }

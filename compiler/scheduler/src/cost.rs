@@ -692,6 +692,7 @@ mod tests {
             model: None,
             pin: None,
             weight: 1.0,
+            objective: None,
         }
     }
 

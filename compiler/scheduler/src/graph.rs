@@ -80,6 +80,11 @@ pub struct Fragment {
     /// Expected executions per request (trip counts × branch probabilities); time and
     /// money scale with it.
     pub weight: f64,
+    /// The fragment's own objective (a sub-agent's `@objective`, kept on its inlined
+    /// fragments), when it differs from the program's: the improvement phase minimises it
+    /// for this fragment before the program's objective, still subject to the SLA
+    /// ([`crate::improve::score_with_overrides`]). `None`: the program's objective.
+    pub objective: Option<crate::schedule::Objective>,
 }
 
 /// A model's memory needs.

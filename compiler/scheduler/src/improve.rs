@@ -35,9 +35,37 @@ pub fn score_judged(t: &Timing, objective: Objective, sla: Option<f64>, sla_late
     }
 }
 
-/// Whether score `a` beats `b` by more than rounding noise.
-pub fn better(a: &[f64; 3], b: &[f64; 3]) -> bool {
-    for i in 0..3 {
+/// The measures of the fragments whose own objective differs from the program's
+/// ([`crate::graph::Fragment::objective`]): the total cost of the cost-objective ones, and
+/// the last finish of the latency-objective ones. Both are 0 when there are none.
+pub fn override_terms(p: &Problem, t: &Timing, objective: Objective) -> [f64; 2] {
+    let mut terms = [0.0, 0.0];
+    for (f, frag) in p.workload.fragments.iter().enumerate() {
+        match frag.objective.filter(|&own| own != objective) {
+            Some(Objective::Cost) => terms[0] += p.cost(f, t.unit[f]),
+            Some(Objective::Latency) => terms[1] = f64::max(terms[1], t.finish[f]),
+            None => {}
+        }
+    }
+    terms
+}
+
+/// The score the improvement phase judges by, with per-fragment objectives, compared
+/// lexicographically: SLA violation first, then the cost of the fragments with their own
+/// cost objective, then the last finish of those with their own latency objective
+/// ([`override_terms`]), then the program's objective and the other measure. So a
+/// `@objective(cost)` sub-agent's fragments are placed for cost as long as the program's
+/// SLA holds, whatever the program's objective. Without such fragments it orders
+/// schedules as [`score_judged`] does.
+pub fn score_with_overrides(p: &Problem, t: &Timing, objective: Objective, sla: Option<f64>, sla_latency: f64) -> [f64; 5] {
+    let [violation, first, second] = score_judged(t, objective, sla, sla_latency);
+    let [own_cost, own_latency] = override_terms(p, t, objective);
+    [violation, own_cost, own_latency, first, second]
+}
+
+/// Whether score `a` beats `b` by more than rounding noise (equal lengths).
+pub fn better(a: &[f64], b: &[f64]) -> bool {
+    for i in 0..a.len().min(b.len()) {
         let tol = 1e-9 * a[i].abs().max(b[i].abs()) + 1e-15;
         if a[i] < b[i] - tol {
             return true;
@@ -84,29 +112,36 @@ pub fn improve_judged(
     let score = |t: &Timing, objective: Objective, sla: Option<f64>| {
         // Judging costs a re-timing per path: only when there is an SLA to judge.
         let latency = if sla.is_some() { sla_latency(t) } else { t.makespan };
-        score_judged(t, objective, sla, latency)
+        score_with_overrides(p, t, objective, sla, latency)
     };
+    // The objective each fragment is placed for: its own, or the program's.
+    let own = |f: usize| p.workload.fragments[f].objective.unwrap_or(objective);
     let n = p.len();
     let mut accepted = 0;
     let mut best = start;
     let mut best_score = score(&best, objective, sla);
     let mut evals = 0;
-    if objective == Objective::Cost {
-        // The cheapest unit per fragment is cost-optimal when memory allows; a good start.
-        let cheapest: Vec<Vec<usize>> = (0..n)
+    if (0..n).any(|f| own(f) == Objective::Cost) {
+        // The cheapest unit per cost-objective fragment is cost-optimal when memory
+        // allows; a good start. The other fragments keep HEFT's unit first.
+        let ranked: Vec<Vec<usize>> = (0..n)
             .map(|f| {
                 let mut units = p.feasible[f].clone();
-                units.sort_by(|&a, &b| {
-                    p.cost(f, a)
-                        .total_cmp(&p.cost(f, b))
-                        .then(p.duration(f, a).total_cmp(&p.duration(f, b)))
-                        .then(a.cmp(&b))
-                });
+                if own(f) == Objective::Cost {
+                    units.sort_by(|&a, &b| {
+                        p.cost(f, a)
+                            .total_cmp(&p.cost(f, b))
+                            .then(p.duration(f, a).total_cmp(&p.duration(f, b)))
+                            .then(a.cmp(&b))
+                    });
+                } else {
+                    units.sort_by_key(|&u| (u != best.unit[f], u));
+                }
                 units
             })
             .collect();
         evals += 1;
-        if let Ok(t) = list_schedule(p, Mode::Ranked(&cheapest)) {
+        if let Ok(t) = list_schedule(p, Mode::Ranked(&ranked)) {
             let s = score(&t, objective, sla);
             if better(&s, &best_score) {
                 best = t;
@@ -153,7 +188,7 @@ pub fn improve_judged(
 }
 
 /// The moves of one pass, in a fixed order: group moves first, then single moves of the
-/// fragments that matter most (critical-path fragments by duration for latency; the
+/// fragments with their own objective, then of the fragments that matter most (critical-path fragments by duration for latency; the
 /// costliest fragments for cost). Each move targets, per unit class, the least-busy
 /// feasible unit of the class (ties: lowest index).
 fn candidates(
@@ -203,7 +238,12 @@ fn candidates(
         kb.total_cmp(&ka).then(a.cmp(&b))
     });
     singles.truncate(SINGLES);
-    for f in singles {
+    // Fragments with their own objective are always candidates, first.
+    let mut own: Vec<usize> = (0..p.len()).filter(|&f| p.workload.fragments[f].objective.is_some_and(|o| o != objective)).collect();
+    own.truncate(SINGLES);
+    singles.retain(|f| !own.contains(f));
+    own.extend(singles);
+    for f in own {
         let allowed = |u: usize| p.duration(f, u).is_finite();
         for u in pick(&allowed, Some(t.unit[f])) {
             out.push((vec![f], u));

@@ -58,6 +58,7 @@ impl Builder {
             model,
             pin: None,
             weight: 1.0,
+            objective: None,
         });
         self.w.fragments.len() - 1
     }

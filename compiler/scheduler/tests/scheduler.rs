@@ -48,6 +48,7 @@ fn compute(name: &str, gflop: f64) -> Fragment {
         model: None,
         pin: None,
         weight: 1.0,
+        objective: None,
     }
 }
 
@@ -724,4 +725,61 @@ latency = 0.0
     let s = schedule(&w, &t, &expected).unwrap();
     assert_eq!(s.placements[0].device, "slow", "the expected 10 s meets the SLA on the cheap CPU");
     assert!(s.sla_met && (s.sla_latency - 10.0).abs() < 1e-9 && (s.paths.worst_latency - 20.0).abs() < 1e-9);
+}
+
+/// A slow cheap CPU and a 100x faster, 1000x pricier GPU (compute fragments run on both).
+fn cheap_cpu_dear_gpu() -> Target {
+    let text = r#"
+name = "cheap-cpu-dear-gpu"
+[[device]]
+name = "cpu"
+kind = "cpu"
+peak_flops = { f32 = 1e9 }
+mem_bandwidth = 1e12
+mem_bytes = 1e12
+price_per_hour = 1.0
+launch_overhead_s = 0.0
+compute_eff = 1.0
+memory_eff = 1.0
+[[device]]
+name = "gpu"
+kind = "gpu"
+peak_flops = { f32 = 1e11 }
+mem_bandwidth = 1e12
+mem_bytes = 1e12
+price_per_hour = 1000.0
+launch_overhead_s = 0.0
+compute_eff = 1.0
+memory_eff = 1.0
+[[link]]
+between = ["cpu", "gpu"]
+bandwidth = 1e12
+latency = 0.0
+"#;
+    Target::from_toml_str(text, "cheap-cpu-dear-gpu").unwrap()
+}
+
+#[test]
+fn a_fragment_with_its_own_cost_objective_is_placed_for_cost_under_the_sla() {
+    // A -> B, 1 GFLOP each: 1 s on the CPU at $1/h, 10 ms on the GPU at $1000/h
+    // ($2.8e-4 vs $2.8e-3). For latency both go to the GPU.
+    let target = cheap_cpu_dear_gpu();
+    let mut w = Workload { fragments: vec![compute("A", 1.0), compute("B", 1.0)], edges: vec![Edge { from: 0, to: 1, bytes: 0.0 }], ..Default::default() };
+    let device = |s: &Schedule, f: usize| s.placements[f].device.clone();
+    let latency = Options { objective: Objective::Latency, ..Default::default() };
+    let plain = schedule(&w, &target, &latency).unwrap();
+    assert_eq!((device(&plain, 0), device(&plain, 1)), ("gpu".to_string(), "gpu".to_string()));
+    // B's own cost objective moves B (only) to the cheap CPU: 1.01 s instead of 20 ms.
+    w.fragments[1].objective = Some(Objective::Cost);
+    let own = schedule(&w, &target, &latency).unwrap();
+    assert_eq!((device(&own, 0), device(&own, 1)), ("gpu".to_string(), "cpu".to_string()));
+    assert!((own.makespan - 1.01).abs() < 1e-9, "{}", own.makespan);
+    // The program's SLA still comes first: 0.5 s cannot be met with B on the CPU.
+    let sla = Options { objective: Objective::Latency, sla_seconds: Some(0.5), ..Default::default() };
+    let bound = schedule(&w, &target, &sla).unwrap();
+    assert_eq!(device(&bound, 1), "gpu");
+    assert!(bound.sla_met);
+    // A fragment whose own objective is the program's changes nothing.
+    w.fragments[1].objective = Some(Objective::Latency);
+    assert_eq!(schedule(&w, &target, &latency).unwrap(), plain);
 }

@@ -288,7 +288,12 @@ fn convert_generate(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Re
     };
     let options = fr::DecodeOptions { model: &model_name, max_tokens, temperature, device: &device };
     let decode = fr::decode(context, prefill.result(0).view(), op.operand(1).view(), &options, op.result(0).ty(), op.location());
+    // The sampling options go to the decode unchanged (only the ones the call gave).
+    let sampling: Vec<_> = wf::SAMPLING_ATTRS.iter().filter_map(|&name| op.attribute(name).map(|value| (name, value))).collect();
     let decode = replace_with(op, decode)?;
+    for (name, value) in sampling {
+        decode.set_attribute(name, value);
+    }
     set_profile(
         decode,
         &Profile {
@@ -372,7 +377,9 @@ fn tensor_function_cost(function: Op) -> (f64, f64) {
     (flops, bytes)
 }
 
-/// Inserts a built op before `at`; returns it.
+/// Inserts a built op before `at`; returns it. It keeps `at`'s `workflow.objective` /
+/// `workflow.sla_ms` (an inlined sub-agent's annotations): the scheduler places the
+/// fragment for that objective.
 fn insert(at: Op, op: Result<melior::ir::Operation, melior::Error>) -> Result<Op, PassFailed> {
     let Ok(op) = op else {
         at.emit_error("internal error: cannot build the fragment op");
@@ -381,7 +388,13 @@ fn insert(at: Op, op: Result<melior::ir::Operation, melior::Error>) -> Result<Op
     let raw = op.into_raw();
     let block = at.block().ok_or(PassFailed)?;
     unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(block.0, at.0, raw) };
-    Ok(Op(raw))
+    let new = Op(raw);
+    for name in [wf::OBJECTIVE_ATTR, wf::SLA_ATTR] {
+        if let Some(value) = at.attribute(name) {
+            new.set_attribute(name, value);
+        }
+    }
+    Ok(new)
 }
 
 /// Replaces `at` by a built op with the same results; returns it.

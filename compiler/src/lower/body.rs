@@ -466,7 +466,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
             }
             TExprKind::Builtin { builtin, args } => self.builtin(block, *builtin, args, &expr.ty, location)?,
             TExprKind::Tensor { op, args } => self.tensor_op(block, *op, args, &expr.ty, location)?,
-            TExprKind::Generate { model, prompt, max_tokens, temperature, stop, device } => {
+            TExprKind::Generate { model, prompt, max_tokens, temperature, sampling, stop, device } => {
                 let prompt = self.value(block, prompt)?;
                 let stop = self.value(block, stop)?;
                 let pin = device.as_ref().map(pin_text).unwrap_or_default();
@@ -475,6 +475,11 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                     max_tokens: *max_tokens as i64,
                     temperature: *temperature,
                     device: &pin,
+                    top_k: sampling.top_k.map(|k| k as i64),
+                    top_p: sampling.top_p,
+                    min_p: sampling.min_p,
+                    repetition_penalty: sampling.repetition_penalty,
+                    seed: sampling.seed.map(|seed| seed as i64),
                 };
                 self.b.append1(block, wf::generate(context, prompt.view(), stop.view(), &options, location))?
             }

@@ -353,6 +353,13 @@ impl FunctionEmitter<'_> {
             "fragment.prefill" | "fragment.encode" => (name["fragment.".len()..].into(), put("model", symbol("model"))),
             "fragment.decode" => {
                 let ok = put("model", symbol("model")) & put("max_tokens", int("max_tokens")) & put("temperature", float("temperature"));
+                // The sampling options the call gave (plan format 3; absent: off).
+                for name in ["top_k", "seed"] {
+                    put(name, int(name));
+                }
+                for name in ["top_p", "min_p", "repetition_penalty"] {
+                    put(name, float(name));
+                }
                 ("decode".into(), ok)
             }
             "fragment.kv_transfer" => {

@@ -68,6 +68,9 @@ pub fn verify(module: Op) -> usize {
                         if !(temperature >= 0.0 && temperature.is_finite()) {
                             report(op, format!("temperature must be a finite number ≥ 0, not {temperature}"));
                         }
+                        if let Some(message) = check_sampling(op) {
+                            report(op, message);
+                        }
                     } else {
                         if model.kind == "decoder" {
                             report(op, format!("`embed` needs an encoder, but model `{symbol}` is a decoder"));
@@ -249,4 +252,26 @@ fn check_embedding_type(op: Op, hidden_size: i64) -> Option<String> {
         },
         _ => Some(format!("embed must return a 1-D tensor of f32, not `{ty}`")),
     }
+}
+
+/// Why a `workflow.generate`'s sampling attributes are out of range, if they are (the same
+/// ranges the front end checks and the runtime's plan loader checks again).
+fn check_sampling(op: Op) -> Option<String> {
+    let view = op.view();
+    let float = |name: &str| wf::float_attr(&view, name);
+    let int = |name: &str| wf::int_attr(&view, name);
+    let sampling = agentc_runtime::sampling::Sampling {
+        top_k: match int("top_k") {
+            Some(k) if k < 1 => return Some(format!("top_k must be ≥ 1, not {k}")),
+            k => k.map(|k| k as usize),
+        },
+        top_p: float("top_p"),
+        min_p: float("min_p"),
+        repetition_penalty: float("repetition_penalty"),
+        seed: match int("seed") {
+            Some(seed) if seed < 0 => return Some(format!("seed must be ≥ 0, not {seed}")),
+            seed => seed.map(|seed| seed as u64),
+        },
+    };
+    sampling.check().err()
 }

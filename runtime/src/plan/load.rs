@@ -548,6 +548,17 @@ impl<'p> Scope<'p> {
                     if !(temperature >= 0.0) {
                         return Err(format!("temperature {temperature} is negative"));
                     }
+                    for name in ["top_k", "seed"] {
+                        if op.attrs.get(name).is_some_and(|v| v.as_u64().is_none()) {
+                            return Err(format!("attribute `{name}` is not a non-negative integer"));
+                        }
+                    }
+                    for name in ["top_p", "min_p", "repetition_penalty"] {
+                        if op.attrs.get(name).is_some_and(|v| v.as_f64().is_none()) {
+                            return Err(format!("attribute `{name}` is not a number"));
+                        }
+                    }
+                    crate::sampling::Sampling::of_attrs(&op.attrs).check()?;
                 }
                 if op.op == "encode" {
                     arity(1)?;

@@ -3,7 +3,7 @@
 
 use crate::ast::{Arg, Expr, ExprKind, Ident};
 use crate::diagnostic::Diagnostic;
-use crate::hir::{DevicePin, ModelKind, TExpr, TExprKind};
+use crate::hir::{DevicePin, ModelKind, Sampling, TExpr, TExprKind};
 use crate::span::Span;
 use crate::types::{DType, Ty};
 
@@ -256,10 +256,17 @@ impl BodyCx<'_> {
         }
     }
 
+    /// Reports a sampling option out of its range; `false` (the call is not ok).
+    fn bad_option(&mut self, message: &str, span: Span) -> bool {
+        self.error(Diagnostic::error(message, span).with_help("see the options of `generate` in docs/language.md §8.1"));
+        false
+    }
+
     fn generate(&mut self, model: String, args: &[Arg], span: Span, device: Option<DevicePin>) -> Option<TExpr> {
         let mut prompt = None;
         let mut max_tokens = 128u64;
         let mut temperature = 0.0f64;
+        let mut sampling = Sampling::default();
         let mut stop = None;
         let mut ok = true;
         let mut positional = 0;
@@ -303,6 +310,26 @@ impl BodyCx<'_> {
                         ok = false;
                     }
                 },
+                "top_k" => match arg.value.kind {
+                    ExprKind::Int(k) if k >= 1 => sampling.top_k = Some(k as u64),
+                    _ => ok &= self.bad_option("`top_k` must be a positive integer literal", arg.value.span),
+                },
+                "seed" => match arg.value.kind {
+                    ExprKind::Int(seed) if seed >= 0 => sampling.seed = Some(seed as u64),
+                    _ => ok &= self.bad_option("`seed` must be a non-negative integer literal", arg.value.span),
+                },
+                "top_p" => match number(&arg.value.kind).filter(|p| *p > 0.0 && *p <= 1.0) {
+                    Some(p) => sampling.top_p = Some(p),
+                    None => ok &= self.bad_option("`top_p` must be a number literal in (0, 1]", arg.value.span),
+                },
+                "min_p" => match number(&arg.value.kind).filter(|p| (0.0..=1.0).contains(p)) {
+                    Some(p) => sampling.min_p = Some(p),
+                    None => ok &= self.bad_option("`min_p` must be a number literal in [0, 1]", arg.value.span),
+                },
+                "repetition_penalty" => match number(&arg.value.kind).filter(|p| *p > 0.0 && p.is_finite()) {
+                    Some(p) => sampling.repetition_penalty = Some(p),
+                    None => ok &= self.bad_option("`repetition_penalty` must be a positive number literal", arg.value.span),
+                },
                 "stop" => {
                     stop = self.value_of(&arg.value, &Ty::List(Box::new(Ty::Text)));
                     ok &= stop.is_some();
@@ -310,7 +337,7 @@ impl BodyCx<'_> {
                 other => {
                     self.error(
                         Diagnostic::error(format!("unknown argument `{other}` of `generate`"), arg.name.as_ref().map_or(arg.span, |n| n.span))
-                            .with_help("the arguments are the prompt, `max_tokens`, `temperature` and `stop`"),
+                            .with_help("the arguments are the prompt, `max_tokens`, `temperature`, `stop`, `top_k`, `top_p`, `min_p`, `repetition_penalty` and `seed`"),
                     );
                     ok = false;
                 }
@@ -334,6 +361,7 @@ impl BodyCx<'_> {
                 prompt: Box::new(prompt?),
                 max_tokens,
                 temperature,
+                sampling,
                 stop: Box::new(stop),
                 device,
             },
@@ -374,5 +402,14 @@ fn to_fn_param(value: TExpr, param: &Ty) -> Result<TExpr, Diagnostic> {
         (Ty::Scalar(_), Ty::Int) => Ok(convert(value, param.clone())),
         (Ty::Tensor { .. }, Ty::Tensor { .. }) if compatible(param, &value.ty) => Ok(value),
         _ => Err(mismatch(param, &value.ty, value.span)),
+    }
+}
+
+/// The value of a number literal (an integer literal counts).
+fn number(kind: &ExprKind) -> Option<f64> {
+    match *kind {
+        ExprKind::Float(x) => Some(x),
+        ExprKind::Int(n) => Some(n as f64),
+        _ => None,
     }
 }

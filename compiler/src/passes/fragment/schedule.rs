@@ -11,7 +11,9 @@
 //! met, or a model that fits nowhere, is an error at its source location.
 //!
 //! Objective and SLA come from `main`'s `@objective` / `@sla` unless the command line
-//! overrides them; the target from `--target` (default: the `host` preset).
+//! overrides them; the target from `--target` (default: the `host` preset). A fragment
+//! with its own `workflow.objective` (an inlined sub-agent's `@objective`) is placed for
+//! that objective first, still under the program's SLA (`agentc_scheduler::improve`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -71,15 +73,26 @@ pub fn schedule_module(module: Op, context: &PassContext) -> Result<(Extracted, 
 fn options_for(main: Op, context: &PassContext) -> Result<Options, PassFailed> {
     let objective_text = context.objective.clone().or_else(|| wf::string_attr(&main.view(), wf::OBJECTIVE_ATTR));
     let objective = match objective_text.as_deref() {
-        None | Some("latency") => Objective::Latency,
-        Some("cost") => Objective::Cost,
-        Some(other) => {
-            main.emit_error(&format!("unknown objective `{other}`: use `latency` or `cost`"));
-            return Err(PassFailed);
-        }
+        None => Objective::Latency,
+        Some(text) => match objective_named(text) {
+            Some(objective) => objective,
+            None => {
+                main.emit_error(&format!("unknown objective `{text}`: use `latency` or `cost`"));
+                return Err(PassFailed);
+            }
+        },
     };
     let sla_seconds = context.sla_seconds.or_else(|| wf::int_attr(&main.view(), wf::SLA_ATTR).map(|ms| ms as f64 / 1000.0));
     Ok(Options { objective, sla_seconds, heft_only: false, sla_basis: context.sla_basis })
+}
+
+/// The objective an `@objective(...)` names.
+fn objective_named(text: &str) -> Option<Objective> {
+    match text {
+        "latency" => Some(Objective::Latency),
+        "cost" => Some(Objective::Cost),
+        _ => None,
+    }
 }
 
 fn report_error(extracted: &Extracted, error: &ScheduleError, target: &Target) {
@@ -180,8 +193,18 @@ pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
             fixed_seconds: op.f64_attr(fr::FIXED_SECONDS_ATTR).unwrap_or(0.0),
             dtype: model.map_or(Dtype::F32, |m| model_dtype[m]),
         };
+        // An inlined sub-agent's `@objective` (kept on its fragments by the inliner and
+        // the planner): that fragment is placed for it, under the program's SLA.
+        let objective = match wf::string_attr(&op.view(), wf::OBJECTIVE_ATTR) {
+            None => None,
+            Some(text) => Some(objective_named(&text).ok_or_else(|| {
+                op.emit_error(&format!("unknown objective `{text}`: use `latency` or `cost`"));
+                PassFailed
+            })?),
+        };
         index_of.insert(op.0.ptr as usize, fragments.len());
-        fragments.push(Fragment { name: fragment_name(op, kind), kind, profile, model, pin, weight: op.f64_attr(fr::WEIGHT_ATTR).unwrap_or(1.0) });
+        let weight = op.f64_attr(fr::WEIGHT_ATTR).unwrap_or(1.0);
+        fragments.push(Fragment { name: fragment_name(op, kind), kind, profile, model, pin, weight, objective });
         ops.push(op);
     }
     let mut edges = BTreeSet::new();

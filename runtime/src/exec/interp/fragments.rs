@@ -13,7 +13,7 @@ use crate::exec::{KvValue, RunError, Tensor, TensorData, Value, NEEDS_KERNELS};
 use crate::kernels::{Executor, Memref};
 use crate::models::DecodeObserver;
 use crate::plan::{Op, Type};
-use crate::sampling::{GenerateOptions, Pcg32};
+use crate::sampling::{GenerateOptions, Pcg32, Sampling};
 use crate::trace::Trace;
 
 /// The random stream of a generate call: its call site (`loc`) and the iteration numbers of
@@ -192,8 +192,11 @@ impl Interpreter<'_> {
                 };
                 let max_tokens = op.attrs.get("max_tokens").and_then(|v| v.as_u64()).unwrap_or(128) as usize;
                 let temperature = op.attrs.get("temperature").and_then(|v| v.as_f64()).unwrap_or(0.0) as f32;
-                let options = GenerateOptions { max_tokens, temperature, stop };
-                let rng = Pcg32::new(self.seed, stream_of(&op.loc, &env.path));
+                let sampling = Sampling::of_attrs(&op.attrs);
+                // A call's own `seed:` replaces the executable's --seed for that call.
+                let seed = sampling.seed.unwrap_or(self.seed);
+                let options = GenerateOptions { max_tokens, temperature, stop, sampling };
+                let rng = Pcg32::new(seed, stream_of(&op.loc, &env.path));
                 let device = op.placement.as_ref().map(|p| p.device.as_str()).unwrap_or("none");
                 let mut observer = Observer { stream: self.stream, trace: self.trace.map(|t| (t, device, attr("model"))) };
                 let text = prefilled.generate(options, rng, on, &mut observer).map_err(|m| error(op, m))?;
@@ -238,3 +241,4 @@ impl Interpreter<'_> {
         Ok(outputs.into_iter().zip(&signature.results).map(|((buffer, shape), ty)| output_value(buffer, shape, ty)).collect())
     }
 }
+
