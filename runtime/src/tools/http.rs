@@ -298,23 +298,23 @@ pub fn request_once_cancellable(
 pub fn send(request: &Request<'_>, attempts: &Attempts, cancel: Option<&AtomicBool>) -> Result<String, AttemptError> {
     let parsed = parse_url(request.url).map_err(AttemptError::Fatal)?;
     let agent = agent(attempts.timeout);
-    let done = AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
+        // Dropped when the exchange ends, which wakes the watcher at once (no 50 ms tail).
+        let (done, finished) = std::sync::mpsc::channel::<()>();
         if let Some(cancel) = cancel {
-            let (agent, done) = (agent.clone(), &done);
+            let agent = agent.clone();
             scope.spawn(move || {
-                while !done.load(Ordering::Relaxed) {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(CANCEL_POLL) {
                     if cancel.load(Ordering::Relaxed) {
                         // Reads and writes blocked on the connection fail at once.
                         agent.shutdown();
                         return;
                     }
-                    std::thread::sleep(CANCEL_POLL);
                 }
             });
         }
         let result = exchange(&agent, request, attempts.max_output);
-        done.store(true, Ordering::Relaxed);
+        drop(done);
         result
     });
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) && result.is_err() {
