@@ -29,6 +29,8 @@ APT_PACKAGES=(
   # libz3.so; ncurses for llvm-sys builds that link terminfo.
   zlib1g-dev libzstd-dev libxml2-dev libz3-dev libncurses-dev
   python3 python3-pip pkg-config build-essential
+  # the https e2e test makes its own test-only CA and certificate with it
+  openssl
 )
 # Files that must exist once the packages are in.
 REQUIRED_TOOLS=(

@@ -67,6 +67,8 @@ pub const EXEC: &str = "workflow.exec";
 pub const URL_TEMPLATE: &str = "workflow.url_template";
 /// `workflow.http`
 pub const HTTP: &str = "workflow.http";
+/// `workflow.json_object`
+pub const JSON_OBJECT: &str = "workflow.json_object";
 
 /// Unit attribute on a func.func that is an agent.
 pub const AGENT_ATTR: &str = "workflow.agent";
@@ -351,6 +353,18 @@ pub fn url_template<'c>(
         .build()
 }
 
+/// What `workflow.http` sends besides its URL and body: the optional attributes
+/// `content_type` (the body's, when not `text/plain; charset=utf-8`), `header_names` and
+/// `header_values` (one value template per name: `{NAME}` is environment variable `NAME`,
+/// read at the call and never shown; `{{` and `}}` are literal braces).
+#[derive(Default)]
+pub struct HttpExtras<'a> {
+    /// The body's `Content-Type` when it is not text (`application/json`).
+    pub content_type: Option<&'a str>,
+    /// The declared headers: (name, value template).
+    pub headers: Vec<(String, String)>,
+}
+
 /// Builds `workflow.http`.
 pub fn http<'c>(
     context: &'c Context,
@@ -358,14 +372,35 @@ pub fn http<'c>(
     url: Value<'c, '_>,
     body: Option<Value<'c, '_>>,
     attempts: &Attempts,
+    extras: &HttpExtras<'_>,
     location: Location<'c>,
 ) -> Result<Operation<'c>, Error> {
     let mut operands = vec![url];
     operands.extend(body);
+    let mut attributes = vec![named(context, "method", string(context, method))];
+    if let Some(content_type) = extras.content_type {
+        attributes.push(named(context, "content_type", string(context, content_type)));
+    }
+    if !extras.headers.is_empty() {
+        let names: Vec<Attribute> = extras.headers.iter().map(|(n, _)| string(context, n)).collect();
+        let values: Vec<Attribute> = extras.headers.iter().map(|(_, v)| string(context, v)).collect();
+        attributes.push(named(context, "header_names", ArrayAttribute::new(context, &names).into()));
+        attributes.push(named(context, "header_values", ArrayAttribute::new(context, &values).into()));
+    }
     OperationBuilder::new(HTTP, location)
         .add_operands(&operands)
-        .add_attributes(&[named(context, "method", string(context, method))])
+        .add_attributes(&attributes)
         .add_attributes(&attempt_attributes(context, attempts))
+        .add_results(&[text_type(context)])
+        .build()
+}
+
+/// Builds `workflow.json_object`: a JSON object whose field `keys[i]` is the text `values[i]`.
+pub fn json_object<'c>(context: &'c Context, keys: &[&str], values: &[Value<'c, '_>], location: Location<'c>) -> Result<Operation<'c>, Error> {
+    let keys: Vec<Attribute> = keys.iter().map(|k| string(context, k)).collect();
+    OperationBuilder::new(JSON_OBJECT, location)
+        .add_operands(values)
+        .add_attributes(&[named(context, "keys", ArrayAttribute::new(context, &keys).into())])
         .add_results(&[text_type(context)])
         .build()
 }

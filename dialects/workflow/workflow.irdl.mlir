@@ -294,8 +294,20 @@ irdl.dialect @workflow {
     irdl.results(result: %res_result)
   }
 
+  // Inside an http tool: a JSON object whose field `keys[i]` is the text operand i (a
+  // `json:` body).
+  irdl.operation @json_object {
+    %values = irdl.parametric @workflow::@text<>
+    irdl.operands(values: variadic %values)
+    %attr_keys = irdl.base "#builtin.array"
+    irdl.attributes {"keys" = %attr_keys}
+    %res_result = irdl.parametric @workflow::@text<>
+    irdl.results(result: %res_result)
+  }
+
   // Inside a tool: an HTTP request (method "get" or "post") to `url`, with the optional
   // body; the result is the response body. A non-2xx status or a timeout fails the attempt.
+  // Optional attributes: `content_type`, `header_names` and `header_values` (README).
   irdl.operation @http {
     %url = irdl.parametric @workflow::@text<>
     %body = irdl.parametric @workflow::@text<>

@@ -114,7 +114,7 @@ pub enum ToolKind {
         /// The stdin expression (text), if any.
         stdin: Option<TExpr>,
     },
-    /// `http(get|post, "URL with {param}", body: EXPR)`.
+    /// `http(get|post, "URL with {param}", body: EXPR | json: [...], headers: [...])`.
     Http {
         /// GET or POST.
         method: HttpMethod,
@@ -123,9 +123,39 @@ pub enum ToolKind {
         /// The parameters named in the template, in order of appearance
         /// (indexes into [`Tool::params`]).
         url_params: Vec<usize>,
-        /// The body expression (text), if any.
-        body: Option<TExpr>,
+        /// The body (`body:` text or `json:` fields), if any.
+        body: Option<HttpBody>,
+        /// The declared headers, in order.
+        headers: Vec<HttpHeader>,
     },
+}
+
+/// The body of a `post` http tool.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HttpBody {
+    /// `body: EXPR`: text, sent as `text/plain; charset=utf-8`.
+    Text(TExpr),
+    /// `json: [field("name", EXPR), …]`: a JSON object of text values, sent as
+    /// `application/json`.
+    Json(Vec<(String, TExpr)>),
+}
+
+/// `header("Name", VALUE)` of an http tool: the value is fixed where the tool is declared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpHeader {
+    /// The header's name as written (a token).
+    pub name: String,
+    /// The value's parts, in order.
+    pub value: Vec<HeaderPart>,
+}
+
+/// A part of a header's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderPart {
+    /// Literal text.
+    Text(String),
+    /// `env("NAME")`: the environment variable's value, read at each call and never shown.
+    Env(String),
 }
 
 /// HTTP method of an http tool.

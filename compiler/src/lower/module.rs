@@ -126,24 +126,48 @@ fn lower_tool(builder: &Builder, module_body: Blk, tool: &hir::Tool) -> Result<(
             };
             builder.append1(entry, wf::exec(context, program, argv.view(), stdin.map(|v| v.view()), &attempts, location))?
         }
-        ToolKind::Http { method, url_template, url_params, body } => {
+        ToolKind::Http { method, url_template, url_params, body, headers } => {
             let arguments = entry.arguments();
             let values: Vec<_> = url_params.iter().map(|&i| arguments[i].view()).collect();
             let names: Vec<&str> = url_params.iter().map(|&i| tool.params[i].name.as_str()).collect();
             let url = builder.append1(entry, wf::url_template(context, url_template, &names, &values, location))?;
+            let mut extras = wf::HttpExtras { content_type: None, headers: headers.iter().map(header_template).collect() };
             let body = match body {
-                Some(expr) => Some(lowerer.value(entry, expr)?),
+                Some(hir::HttpBody::Text(expr)) => Some(lowerer.value(entry, expr)?),
+                Some(hir::HttpBody::Json(fields)) => {
+                    let mut values = Vec::with_capacity(fields.len());
+                    for (_, expr) in fields {
+                        values.push(lowerer.value(entry, expr)?);
+                    }
+                    let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                    let views: Vec<_> = values.iter().map(|v| v.view()).collect();
+                    extras.content_type = Some("application/json");
+                    Some(builder.append1(entry, wf::json_object(context, &keys, &views, location))?)
+                }
                 None => None,
             };
             let method = match method {
                 hir::HttpMethod::Get => "get",
                 hir::HttpMethod::Post => "post",
             };
-            builder.append1(entry, wf::http(context, method, url.view(), body.map(|v| v.view()), &attempts, location))?
+            builder.append1(entry, wf::http(context, method, url.view(), body.map(|v| v.view()), &attempts, &extras, location))?
         }
     };
     builder.emit(entry, "func.return", &[result], &[], &[], location)?;
     Ok(())
+}
+
+/// A header as `workflow.http` holds it: (name, value template), where `{NAME}` stands for
+/// environment variable `NAME` (only its name is in the IR) and `{{`/`}}` for braces.
+fn header_template(header: &hir::HttpHeader) -> (String, String) {
+    let mut template = String::new();
+    for part in &header.value {
+        match part {
+            hir::HeaderPart::Text(text) => template.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            hir::HeaderPart::Env(name) => template.push_str(&format!("{{{name}}}")),
+        }
+    }
+    (header.name.clone(), template)
 }
 
 impl<'c> Builder<'c> {

@@ -338,6 +338,14 @@ impl FunctionEmitter<'_> {
         let symbol = |key: &str| wf::symbol_attr(&view, key).map(Json::from);
         let int = |key: &str| wf::int_attr(&view, key).map(Json::from);
         let float = |key: &str| op.f64_attr(key).map(Json::from);
+        let string_array = |key: &str| {
+            op.attribute(key).and_then(|a| ArrayAttribute::try_from(a).ok()).and_then(|array| {
+                (0..array.len())
+                    .map(|i| array.element(i).ok().and_then(|e| StringAttribute::try_from(e).ok()).map(|s| Json::from(wf::string_value(s))))
+                    .collect::<Option<Vec<_>>>()
+                    .map(Json::from)
+            })
+        };
         // A tool's `max_output` is explicit in the plan: declared, or the runtime's default.
         let max_output = || int("max_output").unwrap_or_else(|| Json::from(agentc_runtime::tools::DEFAULT_MAX_OUTPUT));
         let (opcode, ok): (String, bool) = match name.as_str() {
@@ -380,16 +388,19 @@ impl FunctionEmitter<'_> {
             "workflow.http" => {
                 let ok = put("method", string("method")) & put("timeout_ms", int("timeout_ms")) & put("retries", int("retries"));
                 let _ = put("backoff_ms", int("backoff_ms"));
-                ("http".into(), ok & put("max_output", Some(max_output())))
+                // Optional: a JSON body's type; the declared headers (values are templates
+                // naming environment variables, never their values).
+                if let Some(content_type) = string("content_type") {
+                    put("content_type", Some(content_type));
+                }
+                let headers_ok = match (op.attribute("header_names"), op.attribute("header_values")) {
+                    (None, None) => true,
+                    _ => put("header_names", string_array("header_names")) & put("header_values", string_array("header_values")),
+                };
+                ("http".into(), ok & headers_ok & put("max_output", Some(max_output())))
             }
-            "workflow.url_template" => {
-                let names = op.attribute("names").and_then(|a| ArrayAttribute::try_from(a).ok()).and_then(|array| {
-                    (0..array.len())
-                        .map(|i| array.element(i).ok().and_then(|e| StringAttribute::try_from(e).ok()).map(|s| Json::from(wf::string_value(s))))
-                        .collect::<Option<Vec<_>>>()
-                });
-                ("url_template".into(), put("template", string("template")) & put("names", names.map(Json::from)))
-            }
+            "workflow.url_template" => ("url_template".into(), put("template", string("template")) & put("names", string_array("names"))),
+            "workflow.json_object" => ("json_object".into(), put("keys", string_array("keys"))),
             "arith.addi" | "arith.addf" => ("add".into(), true),
             "arith.subi" | "arith.subf" => ("sub".into(), true),
             "arith.muli" | "arith.mulf" => ("mul".into(), true),

@@ -96,7 +96,7 @@ pub fn verify(module: Op) -> usize {
                         _ => report(op, format!("`@{symbol}` does not name a tool function")),
                     }
                 }
-                wf::EXEC | wf::HTTP | wf::URL_TEMPLATE if !is_tool => {
+                wf::EXEC | wf::HTTP | wf::URL_TEMPLATE | wf::JSON_OBJECT if !is_tool => {
                     report(op, format!("`{name}` may only appear inside a tool function"));
                 }
                 wf::FORMAT => {

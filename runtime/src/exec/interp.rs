@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{Compiled, Options, RunError, Value, ops};
 use crate::plan::{Function, Op, Plan, Region};
 use crate::tools::exec::ExecTool;
-use crate::tools::http::{Method, expand_url, request_once_cancellable};
+use crate::tools::http::{Method, Request, TEXT_PLAIN, expand_header, expand_url, json_object, send};
 use crate::tools::{AttemptError, Attempts, Cancel, wait_before_attempt, with_retries};
 use crate::trace::Trace;
 
@@ -282,6 +282,12 @@ impl<'p> Interpreter<'p> {
                 let params: Vec<(&str, &str)> = names.iter().zip(&args).map(|(n, v)| (*n, if let Value::Text(t) = v { t.as_str() } else { "" })).collect();
                 expand_url(template, &params).map(|u| vec![Value::Text(u)]).map_err(|m| error(op, format!("tool `{}`: {m}", function.name)))
             }
+            "json_object" => {
+                let keys: Vec<&str> = op.attrs.get("keys").and_then(|k| k.as_array()).map(|a| a.iter().filter_map(|k| k.as_str()).collect()).unwrap_or_default();
+                let values: Vec<String> = args.iter().map(Value::to_text).collect();
+                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                Ok(vec![Value::Text(json_object(&keys, &values))])
+            }
             "kv_transfer" => Ok(args),
             "prefill" | "decode" | "encode" | "compute" => self.run_compiled(&function.name, op, env, args),
             other => Err(error(op, format!("internal error: opcode `{other}` cannot run here"))),
@@ -325,12 +331,26 @@ impl<'p> Interpreter<'p> {
         let attempts = Self::attempts(op);
         let url = args.first().map(Value::to_text).unwrap_or_default();
         let body = args.get(1).map(Value::to_text);
+        let content_type = op.attrs.get("content_type").and_then(|c| c.as_str()).unwrap_or(TEXT_PLAIN);
+        let strings = |key: &str| -> Vec<&str> {
+            op.attrs.get(key).and_then(|a| a.as_array()).map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default()
+        };
+        let declared: Vec<(&str, &str)> = strings("header_names").into_iter().zip(strings("header_values")).collect();
         with_retries(&function.name, attempts.retries, |n| {
             wait_before_attempt(&attempts, n, Some(env.cancel))?;
             if env.cancel.is_cancelled() {
                 return Err(AttemptError::Fatal(CANCELLED.into()));
             }
-            request_once_cancellable(method, &url, body.as_deref(), &attempts, Some(env.cancel))
+            // Read at each attempt, so a rotated token is picked up; never stored elsewhere.
+            let mut headers = Vec::with_capacity(declared.len());
+            let mut secrets = Vec::new();
+            for (name, template) in &declared {
+                let (value, read) = expand_header(name, template).map_err(AttemptError::Fatal)?;
+                headers.push((name.to_string(), value));
+                secrets.extend(read);
+            }
+            let request = Request { method, url: &url, body: body.as_deref(), content_type, headers: &headers, secrets: &secrets };
+            send(&request, &attempts, Some(env.cancel))
         })
         .map(Value::Text)
         .map_err(|e| Self::tool_error(op, env, e))

@@ -200,7 +200,7 @@ pub const OPCODES: &[&str] = &[
     "contains", "starts_with", "text_len", "trim", "format", "to_text", "parse_int", "parse_float", "argmax", "div",
     "rem", // fragments
     "prefill", "decode", "kv_transfer", "encode", "tool", "compute", "call", // inside tools
-    "exec", "http", "url_template", // arithmetic
+    "exec", "http", "url_template", "json_object", // arithmetic
     "add", "sub", "mul", "neg", "abs", "min", "max", "and", "or", "xor", "cmp", "convert", // control
     "if", "try", "loop", "map", "for", "yield", "condition", "return",
 ];
@@ -425,7 +425,7 @@ impl<'p> Scope<'p> {
         let arity = |n: usize| -> Result<(), String> {
             if operands.len() != n { Err(format!("has {} operands, expected {n}", operands.len())) } else { Ok(()) }
         };
-        if matches!(op.op.as_str(), "format" | "tool" | "url_template") {
+        if matches!(op.op.as_str(), "format" | "tool" | "url_template" | "json_object") {
             if let Some(bad) = operands.iter().find(|t| **t != Text) {
                 return Err(format!("operand of type {bad}, expected text"));
             }
@@ -630,6 +630,24 @@ impl<'p> Scope<'p> {
                     if !matches!(method, "get" | "post") {
                         return Err(format!("method `{method}` is not get or post"));
                     }
+                    if op.attrs.contains_key("content_type") {
+                        string_attr(op, "content_type")?;
+                    }
+                    let strings = |key: &str| op.attrs.get(key).map(|v| v.as_array().filter(|a| a.iter().all(Json::is_string)).map(Vec::len));
+                    match (strings("header_names"), strings("header_values")) {
+                        (None, None) => {}
+                        (Some(Some(n)), Some(Some(v))) if n == v => {}
+                        _ => return Err("`header_names` and `header_values` must be string arrays of one length".into()),
+                    }
+                }
+            }
+            "json_object" => {
+                if self.function.kind != FunctionKind::Tool {
+                    return Err("only a tool function may hold it".into());
+                }
+                let keys = op.attrs.get("keys").and_then(Json::as_array).ok_or("missing array attribute `keys`")?;
+                if keys.len() != operands.len() || !keys.iter().all(Json::is_string) {
+                    return Err(format!("`keys` must hold one name per operand ({})", operands.len()));
                 }
             }
             "url_template" => {

@@ -391,3 +391,46 @@ fn try_has_a_body_and_a_catch_arm_taking_the_error() {
     rejects(|v| { with_try(v); main_body(v)[8]["regions"][1]["params"][0]["type"] = "int".into(); }, &["`try`"]);
     rejects(|v| { with_try(v); main_body(v)[8]["regions"][1]["params"] = serde_json::json!([]); }, &["`try`"]);
 }
+
+/// Tool `echo` made an http tool: a POST of a `json_object` body with a declared header.
+fn http_tool(v: &mut serde_json::Value) {
+    let body = v["functions"][0]["body"].as_array_mut().unwrap();
+    body[1] = serde_json::json!({"op": "json_object", "operands": [1, 0], "results": [{"id": 2, "type": "text"}],
+                                 "attrs": {"keys": ["a", "b"]}});
+    body[2] = serde_json::json!({"op": "http", "operands": [1, 2], "results": [{"id": 3, "type": "text"}],
+                                 "attrs": {"method": "post", "retries": 0, "timeout_ms": 0, "content_type": "application/json",
+                                           "header_names": ["Authorization"], "header_values": ["Bearer {API_TOKEN}"]}});
+}
+
+/// The attributes of the `http` op of [`http_tool`].
+fn http(v: &mut serde_json::Value) -> &mut serde_json::Value {
+    &mut v["functions"][0]["body"][2]["attrs"]
+}
+
+#[test]
+fn http_headers_and_json_bodies_are_checked() {
+    let mut value = valid();
+    http_tool(&mut value);
+    load_value(&value).expect("an http tool with a header and a JSON body loads");
+    let lengths = "`header_names` and `header_values` must be string arrays of one length";
+    rejects(|v| { http_tool(v); http(v)["header_values"] = serde_json::json!([]); }, &["op 2 (`http`)", lengths]);
+    rejects(|v| { http_tool(v); http(v).as_object_mut().unwrap().remove("header_values"); }, &[lengths]);
+    rejects(|v| { http_tool(v); http(v)["header_names"] = serde_json::json!([7]); }, &[lengths]);
+    rejects(|v| { http_tool(v); http(v)["content_type"] = 1.into(); }, &["content_type"]);
+    rejects(
+        |v| { http_tool(v); v["functions"][0]["body"][1]["attrs"]["keys"] = serde_json::json!(["a"]); },
+        &["op 1 (`json_object`)", "`keys` must hold one name per operand (2)"],
+    );
+    rejects(
+        |v| {
+            http_tool(v);
+            let op = v["functions"][0]["body"][1].clone();
+            main_body(v).insert(0, serde_json::json!({"op": "const", "results": [{"id": 30, "type": "text"}], "attrs": {"value": "x"}}));
+            let mut op = op;
+            op["operands"] = serde_json::json!([30, 30]);
+            op["results"][0]["id"] = 31.into();
+            main_body(v).insert(1, op);
+        },
+        &["`json_object`", "only a tool function may hold it"],
+    );
+}

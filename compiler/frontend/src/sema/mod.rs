@@ -11,6 +11,7 @@ mod models;
 mod resolve;
 mod scope;
 mod tensor;
+mod http_headers;
 mod tools;
 mod typeck;
 

@@ -1,12 +1,13 @@
 //! Tool declarations: `exec(PROGRAM, [ARGS], stdin:, timeout:, retries:, backoff:, max_output:)`
-//! and `http(get|post, "URL {param}", body:, timeout:, retries:, backoff:, max_output:)`, with URL template
-//! checks (parameters only in the path and query; no whitespace or control characters).
+//! and `http(get|post, "URL {param}", body: | json:, headers:, timeout:, retries:, backoff:,
+//! max_output:)`, with URL template checks (parameters only in the path and query; no
+//! whitespace or control characters). `headers:` is checked in `http_headers`.
 
 use agentc_runtime::tools::{MAX_BACKOFF_MS, MAX_MAX_OUTPUT, MAX_RETRIES};
 
-use crate::ast::{Arg, Expr, ExprKind, ToolDecl};
+use crate::ast::{Arg, Expr, ExprKind, Ident, ToolDecl};
 use crate::diagnostic::Diagnostic;
-use crate::hir::{HttpMethod, Param, TExpr, Tool, ToolKind};
+use crate::hir::{HttpBody, HttpMethod, Param, TExpr, Tool, ToolKind};
 use crate::span::Span;
 use crate::types::Ty;
 
@@ -63,10 +64,23 @@ fn shape_error(span: Span) -> Diagnostic {
     )
 }
 
-/// The named options common to both kinds, and the kind's own named argument.
+/// The named options common to both kinds, and the kind's own named arguments (name,
+/// the argument's name as written, value).
 struct Options<'a> {
-    own: Option<&'a Expr>,
+    own: Vec<(&'a str, &'a Ident, &'a Expr)>,
     limits: Limits,
+}
+
+impl<'a> Options<'a> {
+    /// The value of own argument `name`, if given.
+    fn get(&self, name: &str) -> Option<&'a Expr> {
+        self.own.iter().find(|(n, _, _)| *n == name).map(|(_, _, e)| *e)
+    }
+
+    /// Where own argument `name` is written, if given.
+    fn name_span(&self, name: &str) -> Option<Span> {
+        self.own.iter().find(|(n, _, _)| *n == name).map(|(_, i, _)| i.span)
+    }
 }
 
 /// `timeout:`, `retries:`, `backoff:` and `max_output:` as checked.
@@ -78,8 +92,8 @@ struct Limits {
     max_output: Option<u64>,
 }
 
-fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg]) -> Option<Options<'a>> {
-    let mut out = Options { own: None, limits: Limits::default() };
+fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &[&str], named: &[&'a Arg]) -> Option<Options<'a>> {
+    let mut out = Options { own: Vec::new(), limits: Limits::default() };
     let mut ok = true;
     let mut seen: Vec<&str> = Vec::new();
     for arg in named {
@@ -150,11 +164,13 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
                     ok = false;
                 }
             },
-            other if other == own => out.own = Some(&arg.value),
+            other if own.contains(&other) => out.own.push((name.name.as_str(), name, &arg.value)),
             other => {
+                let listed: Vec<String> = own.iter().map(|o| format!("`{o}`")).collect();
                 cx.error(
                     Diagnostic::error(format!("unknown argument `{other}` of `{tool_kind}`"), name.span).with_help(format!(
-                        "the named arguments of `{tool_kind}` are `{own}`, `timeout`, `retries`, `backoff` and `max_output`"
+                        "the named arguments of `{tool_kind}` are {}, `timeout`, `retries`, `backoff` and `max_output`",
+                        listed.join(", ")
                     )),
                 );
                 ok = false;
@@ -176,7 +192,7 @@ fn options<'a>(cx: &mut BodyCx<'_>, tool_kind: &str, own: &str, named: &[&'a Arg
 fn exec(cx: &mut BodyCx<'_>, args: &[Arg], span: Span) -> Option<(ToolKind, Limits)> {
     let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
     let named: Vec<&Arg> = args.iter().filter(|a| a.name.is_some()).collect();
-    let options = options(cx, "exec", "stdin", &named);
+    let options = options(cx, "exec", &["stdin"], &named);
     let program = match positional.first().map(|a| &a.value.kind) {
         Some(ExprKind::Str(p)) if !p.is_empty() => Some(p.clone()),
         Some(_) => {
@@ -221,7 +237,7 @@ fn exec(cx: &mut BodyCx<'_>, args: &[Arg], span: Span) -> Option<(ToolKind, Limi
         }
     }
     let options = options?;
-    let stdin: Option<Option<TExpr>> = match options.own {
+    let stdin: Option<Option<TExpr>> = match options.get("stdin") {
         Some(expr) => cx.value_of(expr, &Ty::Text).map(Some),
         None => Some(None),
     };
@@ -232,7 +248,7 @@ fn exec(cx: &mut BodyCx<'_>, args: &[Arg], span: Span) -> Option<(ToolKind, Limi
 fn http(cx: &mut BodyCx<'_>, args: &[Arg], decl: &ToolDecl, span: Span) -> Option<(ToolKind, Limits)> {
     let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
     let named: Vec<&Arg> = args.iter().filter(|a| a.name.is_some()).collect();
-    let options = options(cx, "http", "body", &named);
+    let options = options(cx, "http", &["body", "json", "headers"], &named);
     if positional.len() != 2 {
         cx.error(
             Diagnostic::error(
@@ -272,23 +288,35 @@ fn http(cx: &mut BodyCx<'_>, args: &[Arg], decl: &ToolDecl, span: Span) -> Optio
         }
     };
     let options = options?;
-    if method == Some(HttpMethod::Get)
-        && let Some(body) = options.own
-    {
-        let name = named.iter().rev().find(|a| a.name.as_ref().is_some_and(|n| n.name == "body"));
-        let at = name.and_then(|a| a.name.as_ref()).map_or(body.span, |n| n.span);
+    for own in ["body", "json"] {
+        if method == Some(HttpMethod::Get)
+            && let Some(at) = options.name_span(own)
+        {
+            cx.error(
+                Diagnostic::error(format!("`{own}` is allowed with `post` only"), at)
+                    .with_help("a `get` request has no body; pass values in the URL template, or use `post`"),
+            );
+            return None;
+        }
+    }
+    if let (Some(_), Some(at)) = (options.get("body"), options.name_span("json")) {
         cx.error(
-            Diagnostic::error("`body` is allowed with `post` only", at)
-                .with_help("a `get` request has no body; pass values in the URL template, or use `post`"),
+            Diagnostic::error("a tool has `body` or `json`, not both", at)
+                .with_help("`body:` sends text, `json:` sends a JSON object built from `field(\"name\", value)`s"),
         );
         return None;
     }
-    let body: Option<Option<TExpr>> = match options.own {
-        Some(expr) => cx.value_of(expr, &Ty::Text).map(Some),
-        None => Some(None),
+    let body: Option<Option<HttpBody>> = match (options.get("body"), options.get("json")) {
+        (Some(expr), _) => cx.value_of(expr, &Ty::Text).map(|t| Some(HttpBody::Text(t))),
+        (None, Some(expr)) => json_fields(cx, expr).map(|f| Some(HttpBody::Json(f))),
+        (None, None) => Some(None),
+    };
+    let headers = match options.get("headers") {
+        Some(expr) => super::http_headers::headers(cx, expr),
+        None => Some(Vec::new()),
     };
     let (url_template, url_params) = template?;
-    let kind = ToolKind::Http { method: method?, url_template, url_params, body: body? };
+    let kind = ToolKind::Http { method: method?, url_template, url_params, body: body?, headers: headers? };
     Some((kind, options.limits))
 }
 
@@ -363,4 +391,36 @@ fn url_params(url: &str, literal: Span, params: &[&str]) -> Result<Vec<usize>, D
         .with_help("only the path and the query may hold parameters: a tool's server is fixed where it is declared"));
     }
     Ok(out)
+}
+
+/// `json: [field("name", VALUE), …]`: the fields of a JSON object, in order; each name a
+/// non-empty text literal given once, each value a text expression over the parameters.
+fn json_fields(cx: &mut BodyCx<'_>, expr: &Expr) -> Option<Vec<(String, TExpr)>> {
+    let help = "write `json: [field(\"term\", term), field(\"lang\", \"en\")]`";
+    let ExprKind::List(items) = &expr.kind else {
+        cx.error(Diagnostic::error("`json` must be a list of `field(\"name\", value)`", expr.span).with_help(help));
+        return None;
+    };
+    let mut fields: Vec<(String, TExpr)> = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let (name, value) = match super::http_headers::pair(item, "field") {
+            Some(pair) => pair,
+            None => {
+                cx.error(Diagnostic::error("each item of `json` must be `field(\"name\", value)`", item.span).with_help(help));
+                ok = false;
+                continue;
+            }
+        };
+        if fields.iter().any(|(n, _)| n == &name.0) {
+            cx.error(Diagnostic::error(format!("field `{}` is given twice", name.0), name.1));
+            ok = false;
+            continue;
+        }
+        match cx.value_of(value, &Ty::Text) {
+            Some(t) => fields.push((name.0, t)),
+            None => ok = false,
+        }
+    }
+    ok.then_some(fields)
 }

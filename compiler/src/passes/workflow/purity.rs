@@ -29,6 +29,7 @@ const PURE: &[&str] = &[
     wf::TO_TEXT,
     wf::EMBED,
     wf::URL_TEMPLATE,
+    wf::JSON_OBJECT,
     "tensor.from_elements",
     "tensor.extract",
     "tensor.cast",
