@@ -57,6 +57,11 @@ pub const DIV: &str = "workflow.div";
 pub const REM: &str = "workflow.rem";
 /// `workflow.generate`
 pub const GENERATE: &str = "workflow.generate";
+/// `workflow.chat_prompt`: a conversation rendered by a model's chat template.
+pub const CHAT_PROMPT: &str = "workflow.chat_prompt";
+/// The unit attribute of a `workflow.generate` (and of its prefill and decode) that a
+/// `chat` call made.
+pub const CHAT_ATTR: &str = "chat";
 /// `workflow.embed`
 pub const EMBED: &str = "workflow.embed";
 /// `workflow.tool_call`
@@ -195,6 +200,34 @@ pub struct GenerateOptions<'a> {
     pub temperature: f64,
     /// The device pin ("" when free).
     pub device: &'a str,
+    /// Made by `chat` ([`CHAT_ATTR`]).
+    pub chat: bool,
+}
+
+/// A model's chat template as `workflow.chat_prompt` carries it.
+pub struct ChatPrompt<'a> {
+    /// The model's symbol name.
+    pub model: &'a str,
+    /// The Jinja source.
+    pub template: &'a str,
+    /// The `bos_token` text.
+    pub bos_token: &'a str,
+    /// The `eos_token` text.
+    pub eos_token: &'a str,
+}
+
+/// Builds `workflow.chat_prompt` over `messages` (a `list<list<text>>`).
+pub fn chat_prompt<'c>(context: &'c Context, messages: Value<'c, '_>, chat: &ChatPrompt, location: Location<'c>) -> Result<Operation<'c>, Error> {
+    OperationBuilder::new(CHAT_PROMPT, location)
+        .add_operands(&[messages])
+        .add_attributes(&[
+            named(context, "model", FlatSymbolRefAttribute::new(context, chat.model).into()),
+            named(context, "template", string(context, chat.template)),
+            named(context, "bos_token", string(context, chat.bos_token)),
+            named(context, "eos_token", string(context, chat.eos_token)),
+        ])
+        .add_results(&[text_type(context)])
+        .build()
 }
 
 /// Builds `workflow.generate`.
@@ -213,6 +246,7 @@ pub fn generate<'c>(
             named(context, "temperature", FloatAttribute::new(context, f64(context), options.temperature).into()),
             named(context, "device", string(context, options.device)),
         ])
+        .add_attributes(&(if options.chat { vec![named(context, CHAT_ATTR, Attribute::unit(context))] } else { vec![] }))
         .add_results(&[text_type(context)])
         .build()
 }

@@ -20,7 +20,8 @@
 // ... and the edges: chat (likely), math, weather.
 // CHECK: %[[IS_CHAT:.*]] = "workflow.text_eq"(%[[ROUTE]], %{{.*}})
 // CHECK: %[[R:.*]] = scf.if %[[IS_CHAT]] -> (!workflow.text) {
-// CHECK:   "workflow.generate"({{.*}}max_tokens = 64 : i64
+// CHECK:   %[[PROMPT:.*]] = "workflow.chat_prompt"(%{{.*}}) {bos_token = "<s>", eos_token = "</s>", model = @llm, template = "{{.*}}"}
+// CHECK:   "workflow.generate"(%[[PROMPT]], %{{.*}}) {chat, device = "", max_tokens = 64 : i64
 // CHECK: } else {
 // CHECK:   scf.if
 // CHECK:     "workflow.tool_call"(%{{.*}}) {callee = @calc}
