@@ -119,6 +119,27 @@ MINILM_SENTENCES = [
 ]
 GENERATE_NEW_TOKENS = 8
 
+# The tiny Llama's chat template: ChatML-like, with the tokens its tokenizer has (`</s>`
+# ends each turn, so a chat stops at the end of the assistant's turn). It uses what real
+# templates use: bos_token/eos_token, a Python string method, raise_exception.
+LLAMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% if message['role'] not in ['system', 'user', 'assistant'] %}"
+    "{{ raise_exception('Unknown role: ' + message['role']) }}"
+    "{% endif %}"
+    "{{ message['role'] + ':\\n' + message['content'].strip() + eos_token + '\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'assistant:\\n' }}{% endif %}"
+)
+# Conversations whose rendered prompt and greedy reply are the chat reference.
+LLAMA_CHATS = [
+    [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Once upon a time"}],
+    [{"role": "user", "content": "Hello world!"}, {"role": "assistant", "content": " How are you? "},
+     {"role": "user", "content": "The compiler reads the source code"}],
+]
+CHAT_NEW_TOKENS = 48
+
 LLAMA_VOCAB = 384
 BERT_VOCAB = 320
 
@@ -318,7 +339,9 @@ def make_tiny_llama() -> tuple[dict[str, bytes], dict]:
     bos, eos = raw.token_to_id("<s>"), raw.token_to_id("</s>")
     hf_tok = PreTrainedTokenizerFast(tokenizer_object=raw, bos_token="<s>", eos_token="</s>",
                                      model_max_length=128)
-    tok_files = tokenizer_files(raw, {"bos_token": "<s>", "eos_token": "</s>"}, model_max_length=128)
+    tok_files = tokenizer_files(raw, {"bos_token": "<s>", "eos_token": "</s>"}, model_max_length=128,
+                                chat_template=LLAMA_CHAT_TEMPLATE)
+    hf_tok.chat_template = LLAMA_CHAT_TEMPLATE
 
     torch.manual_seed(0)
     config = LlamaConfig(
@@ -407,6 +430,31 @@ def make_tiny_llama() -> tuple[dict[str, bytes], dict]:
                 },
             })
 
+    chats = []
+    with torch.no_grad():
+        for messages in LLAMA_CHATS:
+            prompt = hf_tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            # apply_chat_template tokenizes without the post-processor's special tokens:
+            # the template writes its own bos_token.
+            ids = hf_tok(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+            templated = hf_tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, return_dict=True)
+            assert templated["input_ids"] == ids[0].tolist(), "apply_chat_template tokenizes differently"
+            gen = model.generate(
+                ids, attention_mask=torch.ones_like(ids), max_new_tokens=CHAT_NEW_TOKENS,
+                do_sample=False, num_beams=1, pad_token_id=eos, eos_token_id=eos,
+                temperature=None, top_p=None, top_k=None,
+            )
+            new_ids = gen[0, ids.shape[1]:].tolist()
+            chats.append({
+                "messages": messages,
+                "prompt": prompt,
+                "input_ids": ids[0].tolist(),
+                "max_new_tokens": CHAT_NEW_TOKENS,
+                "new_ids": new_ids,
+                "stopped_at_eos": new_ids[-1] == eos,
+                "new_text": hf_tok.decode(new_ids, skip_special_tokens=True),
+            })
+
     ref = {
         "model": "tiny-llama",
         "made_by": "tools/gen_tiny_models.py",
@@ -422,6 +470,13 @@ def make_tiny_llama() -> tuple[dict[str, bytes], dict]:
             "with the KV cache of the prompt."
         ),
         "cases": cases,
+        "chat_notes": (
+            "chat: the tokenizer_config.json chat_template rendered by apply_chat_template "
+            "(add_generation_prompt=True), tokenized without added special tokens, then greedy "
+            "generate up to max_new_tokens, stopping at eos (</s>, also the end of turn); "
+            "new_ids includes the eos when stopped_at_eos."
+        ),
+        "chat": chats,
     }
     files["reference.json"] = dumps(ref).encode()
     return files, ref
@@ -603,6 +658,10 @@ def verify_folder(folder: Path, kind: str) -> None:
                 assert close(out.logits[0, -1], torch.tensor(c["last_logits"]))
             else:
                 assert close(out.last_hidden_state[0], torch.tensor(c["last_hidden_state"]))
+    for chat in ref.get("chat", []):
+        # The template is read back from tokenizer_config.json.
+        prompt = auto_tok.apply_chat_template(chat["messages"], tokenize=False, add_generation_prompt=True)
+        assert prompt == chat["prompt"], f"{folder.name}: the saved chat_template renders differently"
     if kind == "bert":
         try:
             from sentence_transformers import SentenceTransformer

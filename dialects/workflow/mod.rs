@@ -57,6 +57,11 @@ pub const DIV: &str = "workflow.div";
 pub const REM: &str = "workflow.rem";
 /// `workflow.generate`
 pub const GENERATE: &str = "workflow.generate";
+/// `workflow.chat_prompt`: a conversation rendered by a model's chat template.
+pub const CHAT_PROMPT: &str = "workflow.chat_prompt";
+/// The unit attribute of a `workflow.generate` (and of its prefill and decode) that a
+/// `chat` call made.
+pub const CHAT_ATTR: &str = "chat";
 /// `workflow.embed`
 pub const EMBED: &str = "workflow.embed";
 /// `workflow.tool_call`
@@ -215,6 +220,34 @@ pub struct GenerateOptions<'a> {
     pub repetition_penalty: Option<f64>,
     /// The call's own `seed` (absent: the executable's `--seed`).
     pub seed: Option<i64>,
+    /// Made by `chat` ([`CHAT_ATTR`]).
+    pub chat: bool,
+}
+
+/// A model's chat template as `workflow.chat_prompt` carries it.
+pub struct ChatPrompt<'a> {
+    /// The model's symbol name.
+    pub model: &'a str,
+    /// The Jinja source.
+    pub template: &'a str,
+    /// The `bos_token` text.
+    pub bos_token: &'a str,
+    /// The `eos_token` text.
+    pub eos_token: &'a str,
+}
+
+/// Builds `workflow.chat_prompt` over `messages` (a `list<list<text>>`).
+pub fn chat_prompt<'c>(context: &'c Context, messages: Value<'c, '_>, chat: &ChatPrompt, location: Location<'c>) -> Result<Operation<'c>, Error> {
+    OperationBuilder::new(CHAT_PROMPT, location)
+        .add_operands(&[messages])
+        .add_attributes(&[
+            named(context, "model", FlatSymbolRefAttribute::new(context, chat.model).into()),
+            named(context, "template", string(context, chat.template)),
+            named(context, "bos_token", string(context, chat.bos_token)),
+            named(context, "eos_token", string(context, chat.eos_token)),
+        ])
+        .add_results(&[text_type(context)])
+        .build()
 }
 
 /// The optional sampling attributes of `workflow.generate`, carried unchanged to
@@ -244,6 +277,9 @@ pub fn generate<'c>(
         if let Some(value) = value {
             attributes.push(named(context, name, FloatAttribute::new(context, f64(context), value).into()));
         }
+    }
+    if options.chat {
+        attributes.push(named(context, CHAT_ATTR, Attribute::unit(context)));
     }
     OperationBuilder::new(GENERATE, location)
         .add_operands(&[prompt, stop])

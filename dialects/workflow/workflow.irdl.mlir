@@ -228,7 +228,9 @@ irdl.dialect @workflow {
   // the decoder `model` (a symbol naming a workflow.model) after the prompt. Greedy when
   // temperature is 0. `device` is a placement pin ("" when free; "gpu"/"cpu" for a device
   // kind; "name:X" for a named device of the target). Pure when greedy (temperature 0), an
-  // effect when sampled.
+  // effect when sampled. A unit attribute `chat` marks the generate of `MODEL.chat`: its
+  // prompt is a workflow.chat_prompt, tokenized without the post-processor's special
+  // tokens, and the generation also ends at the template's end-of-turn token.
   irdl.operation @generate {
     %prompt = irdl.parametric @workflow::@text<>
     %stop_elem = irdl.parametric @workflow::@text<>
@@ -239,6 +241,25 @@ irdl.dialect @workflow {
     %attr_temperature = irdl.base "#builtin.float"
     %attr_device = irdl.base "#builtin.string"
     irdl.attributes {"model" = %attr_model, "max_tokens" = %attr_max_tokens, "temperature" = %attr_temperature, "device" = %attr_device}
+    %res_result = irdl.parametric @workflow::@text<>
+    irdl.results(result: %res_result)
+  }
+
+  // The prompt of `MODEL.chat(messages, …)`: the decoder `model`'s chat template (the
+  // folder's `chat_template`, carried as `template` with the `bos_token`/`eos_token` texts
+  // it may use, read at build) rendered over `messages` (each a `[role, content]` pair)
+  // with add_generation_prompt. The workflow.generate that follows has `chat`. An effect:
+  // a template may refuse a conversation (raise_exception), a run-time error.
+  irdl.operation @chat_prompt {
+    %message_elem = irdl.parametric @workflow::@text<>
+    %message = irdl.parametric @workflow::@list<%message_elem>
+    %messages = irdl.parametric @workflow::@list<%message>
+    irdl.operands(messages: %messages)
+    %attr_model = irdl.base "#builtin.symbol_ref"
+    %attr_template = irdl.base "#builtin.string"
+    %attr_bos = irdl.base "#builtin.string"
+    %attr_eos = irdl.base "#builtin.string"
+    irdl.attributes {"model" = %attr_model, "template" = %attr_template, "bos_token" = %attr_bos, "eos_token" = %attr_eos}
     %res_result = irdl.parametric @workflow::@text<>
     irdl.results(result: %res_result)
   }

@@ -21,7 +21,8 @@
 // unlikely) math returns; otherwise weather. The result local is what main returns.
 // CHECK: %[[IS_CHAT:.*]] = "workflow.text_eq"(%[[ROUTE]], %{{.*}})
 // CHECK: %[[CHAT:.*]]:3 = scf.if %[[IS_CHAT]] -> (i1, i1, !workflow.text) {
-// CHECK:   "workflow.generate"({{.*}}max_tokens = 64 : i64
+// CHECK:   %[[PROMPT:.*]] = "workflow.chat_prompt"(%{{.*}}) {bos_token = "<s>", eos_token = "</s>", model = @llm, template = "{{.*}}"}
+// CHECK:   "workflow.generate"(%[[PROMPT]], %{{.*}}) {chat, device = "", max_tokens = 64 : i64
 // CHECK: } {workflow.likely = true}
 // CHECK: %[[NOT_CHAT:.*]] = arith.xori %[[IS_CHAT]], %{{.*}} : i1
 // CHECK: %[[R:.*]]:3 = scf.if %[[NOT_CHAT]] -> (i1, i1, !workflow.text) {

@@ -397,3 +397,71 @@ func.func @try_catch_takes_an_int() -> !workflow.text attributes {workflow.agent
   } {workflow.try}
   return %0 : !workflow.text
 }
+
+// -----
+
+// ===== chat (workflow.chat_prompt and `chat` generates) =====
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m", sym_name = "llm"} : () -> ()
+func.func @chat_template_does_not_parse(%m: !workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text {
+  // expected-error @+1 {{the chat template of `@llm` does not parse: syntax error: unexpected end of input, expected end of block (template line 1)}}
+  %0 = "workflow.chat_prompt"(%m) {bos_token = "", eos_token = "", model = @llm, template = "{% for m in messages %}"} : (!workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "BertModel", dtype = "", hidden_size = 32 : i64, kind = "encoder", path = "e", sym_name = "enc"} : () -> ()
+func.func @chat_on_encoder(%m: !workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text {
+  // expected-error @+1 {{`chat` needs a decoder, but model `enc` is an encoder}}
+  %0 = "workflow.chat_prompt"(%m) {bos_token = "", eos_token = "", model = @enc, template = "x"} : (!workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+func.func @chat_unknown_model(%m: !workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text {
+  // expected-error @+1 {{`@nope` does not name a workflow.model}}
+  %0 = "workflow.chat_prompt"(%m) {bos_token = "", eos_token = "", model = @nope, template = "x"} : (!workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+// The messages are [role, content] pairs: a list<text> is not a conversation.
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m", sym_name = "llm"} : () -> ()
+func.func @chat_messages_not_pairs(%m: !workflow.list<!workflow.text>) -> !workflow.text {
+  // expected-error @+1 {{expected base type 'workflow.list' but got '!workflow.text'}}
+  %0 = "workflow.chat_prompt"(%m) {bos_token = "", eos_token = "", model = @llm, template = "x"} : (!workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m", sym_name = "llm"} : () -> ()
+func.func @chat_generate_without_chat_prompt(%t: !workflow.text, %s: !workflow.list<!workflow.text>) -> !workflow.text {
+  // expected-error @+1 {{a `chat` generate's prompt must be a workflow.chat_prompt}}
+  %0 = "workflow.generate"(%t, %s) {chat, device = "", max_tokens = 4 : i64, model = @llm, temperature = 0.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m", sym_name = "llm"} : () -> ()
+func.func @chat_prompt_into_plain_generate(%m: !workflow.list<!workflow.list<!workflow.text>>, %s: !workflow.list<!workflow.text>) -> !workflow.text {
+  %p = "workflow.chat_prompt"(%m) {bos_token = "", eos_token = "", model = @llm, template = "x"} : (!workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text
+  // expected-error @+1 {{a workflow.chat_prompt is the prompt of a `chat` generate only}}
+  %0 = "workflow.generate"(%p, %s) {device = "", max_tokens = 4 : i64, model = @llm, temperature = 0.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m", sym_name = "llm"} : () -> ()
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m", sym_name = "other"} : () -> ()
+func.func @chat_prompt_of_another_model(%m: !workflow.list<!workflow.list<!workflow.text>>, %s: !workflow.list<!workflow.text>) -> !workflow.text {
+  %p = "workflow.chat_prompt"(%m) {bos_token = "", eos_token = "", model = @other, template = "x"} : (!workflow.list<!workflow.list<!workflow.text>>) -> !workflow.text
+  // expected-error @+1 {{a `chat` generate of `@llm` needs the prompt of `@llm`'s chat template}}
+  %0 = "workflow.generate"(%p, %s) {chat, device = "", max_tokens = 4 : i64, model = @llm, temperature = 0.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}

@@ -18,6 +18,7 @@ pub mod builtins;
 pub mod tools;
 pub mod sampling;
 pub mod tokenizer;
+pub mod chat;
 pub mod safetensors;
 pub mod weights;
 pub mod kv_cache;

@@ -236,3 +236,17 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The folder's chat template must be the one the program was built with (`want`, the
+/// plan's `models[].chat`): the executable renders every `chat` prompt with the embedded
+/// template and stops at the end-of-turn token this folder's tokenizer has for it.
+pub fn check_chat_template(dir: &Path, want: &crate::chat::ChatTemplate) -> Result<(), String> {
+    match crate::chat::ChatTemplate::from_model_dir(dir)? {
+        Some(found) if found == *want => Ok(()),
+        Some(_) => Err(format!(
+            "the chat template of {} (tokenizer_config.json / chat_template.jinja) differs from the one the program was built with",
+            dir.display()
+        )),
+        None => Err(format!("{} has no chat template, and the program's `chat` calls need the one it was built with", dir.display())),
+    }
+}

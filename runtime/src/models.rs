@@ -46,6 +46,9 @@ pub struct Model {
     prefill: Option<Bound>,
     decode: Option<Bound>,
     encode: Option<Bound>,
+    /// The end-of-turn token of the chat template (`chat` stops at it as at an EOS), when
+    /// the program chats with this model and the template writes a special token there.
+    end_of_turn: Option<u32>,
 }
 
 /// The KV cache and last logits after a prompt was prefilled: a `kv` value.
@@ -109,6 +112,15 @@ impl Model {
         model_folder::check_weights(&weights, &declared.weights).map_err(fail)?;
         let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
         let tokenizer = Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos);
+        let end_of_turn = match &declared.chat {
+            Some(chat) => {
+                model_folder::check_chat_template(dir, chat).map_err(fail)?;
+                let special = tokenizer.special_tokens();
+                let texts: Vec<String> = special.iter().map(|(_, t)| t.clone()).collect();
+                chat.end_of_turn(&texts).and_then(|text| special.iter().find(|(_, t)| *t == text).map(|(id, _)| *id))
+            }
+            None => None,
+        };
         let size = |key: &str| declared.config.get(key).map(|&n| usize::try_from(n).unwrap_or(usize::MAX));
         let vocab = size("vocab_size").ok_or_else(|| fail("internal error: the plan records no `vocab_size`".into()))?;
         let hidden = size("hidden_size").ok_or_else(|| fail("internal error: the plan records no `hidden_size`".into()))?;
@@ -143,14 +155,18 @@ impl Model {
             decode: bound.remove("decode"),
             encode: bound.remove("encode"),
             weights,
+            end_of_turn,
         })
     }
 
     /// The token ids of `text`, each checked to be inside the vocabulary the kernels were
     /// compiled for (an id beyond it would index past the embedding table): a
     /// `tokenizer.json` that does not match the model is an error naming the call.
-    fn token_ids(&self, text: &str, call: &str) -> Result<Vec<i64>, String> {
-        let ids = self.tokenizer.encode(text).map_err(|e| format!("{call}: {}", e.0))?;
+    fn token_ids(&self, text: &str, special_tokens: bool, call: &str) -> Result<Vec<i64>, String> {
+        let ids = self.tokenizer.encode_with(text, special_tokens).map_err(|e| format!("{call}: {}", e.0))?;
+        if ids.is_empty() {
+            return Err(format!("{call}: the prompt has no tokens"));
+        }
         if let Some(bad) = ids.iter().find(|&&id| id as usize >= self.vocab) {
             return Err(format!(
                 "{call}: token id {bad} of the input is outside the model's vocabulary of {} (the folder's tokenizer.json does not match its config.json)",
@@ -161,11 +177,14 @@ impl Model {
     }
 
     /// Tokenizes `prompt`, runs the compiled prefill and keeps the cache and the logits of
-    /// the last position. `call` names the call in errors (`llm.generate`).
-    pub fn prefill(self: &Arc<Self>, prompt: &str, call: &str, on: Executor) -> Result<Prefilled, String> {
+    /// the last position. `call` names the call in errors (`llm.generate`). `special_tokens`:
+    /// the post-processor adds its special tokens (a BOS), as `generate` tokenizes; a `chat`
+    /// prompt is tokenized without them, as transformers' `apply_chat_template` does (the
+    /// template writes its own).
+    pub fn prefill(self: &Arc<Self>, prompt: &str, special_tokens: bool, call: &str, on: Executor) -> Result<Prefilled, String> {
         let bound = self.prefill.as_ref().ok_or_else(|| format!("model `{}` has no compiled prefill", self.name))?;
         let shape = self.kv_shape.ok_or_else(|| format!("model `{}` has no KV cache shape", self.name))?;
-        let ids = self.token_ids(prompt, call)?;
+        let ids = self.token_ids(prompt, special_tokens, call)?;
         let mut cache = KvCache::new(shape, call);
         let mut logits = vec![0f32; self.vocab];
         {
@@ -192,7 +211,7 @@ impl Model {
     /// `call` names the call in errors (`enc.embed`).
     pub fn encode(&self, text: &str, call: &str, on: Executor) -> Result<Vec<f32>, String> {
         let bound = self.encode.as_ref().ok_or_else(|| format!("model `{}` has no compiled encoder", self.name))?;
-        let mut ids = self.token_ids(text, call)?;
+        let mut ids = self.token_ids(text, true, call)?;
         let max = self.max_input.unwrap_or(usize::MAX);
         if ids.len() > max {
             // Keep the post-processor's last special token ([SEP]) as truncation does.
@@ -217,6 +236,11 @@ impl Model {
         Ok(out)
     }
 
+    /// The end-of-turn token id of the chat template, if any ([`Model::load`]).
+    pub fn end_of_turn(&self) -> Option<u32> {
+        self.end_of_turn
+    }
+
     /// The hidden size (the length of an embedding).
     pub fn hidden_size(&self) -> usize {
         self.hidden
@@ -236,8 +260,11 @@ impl Prefilled {
     /// Runs the decode loop of `generate` from the prefilled state and returns the new text:
     /// sampling and stop rules of [`Generation`], one compiled decode step per kept token.
     /// Every decode step runs `on` (the decode fragment's placement), whatever ran the prefill.
-    pub fn generate(mut self, options: GenerateOptions, rng: Pcg32, on: Executor, observer: &mut dyn DecodeObserver) -> Result<String, String> {
+    pub fn generate(mut self, mut options: GenerateOptions, rng: Pcg32, on: Executor, observer: &mut dyn DecodeObserver) -> Result<String, String> {
         let model = self.model.clone();
+        if options.chat {
+            options.end_ids.extend(model.end_of_turn);
+        }
         let bound = model.decode.as_ref().ok_or_else(|| format!("model `{}` has no compiled decode step", model.name))?;
         let dims = self.cache.shape().dims();
         let max_tokens = options.max_tokens;

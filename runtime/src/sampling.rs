@@ -281,11 +281,16 @@ pub struct GenerateOptions {
     pub stop: Vec<String>,
     /// `top_k`, `top_p`, `min_p`, `repetition_penalty` and `seed`.
     pub sampling: Sampling,
+    /// Token ids that end the generation as an EOS does (not kept): a chat template's
+    /// end-of-turn token.
+    pub end_ids: Vec<u32>,
+    /// Made by `chat`: the model's end-of-turn token is added to `end_ids` when decoding.
+    pub chat: bool,
 }
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { max_tokens: 128, temperature: 0.0, stop: Vec::new(), sampling: Sampling::default() }
+        GenerateOptions { max_tokens: 128, temperature: 0.0, stop: Vec::new(), sampling: Sampling::default(), end_ids: Vec::new(), chat: false }
     }
 }
 
@@ -349,7 +354,7 @@ impl<'t, D: Detokenizer + ?Sized> Generation<'t, D> {
         }
         let token = select(logits, self.options.temperature, &self.options.sampling, &self.seen, &mut self.rng)
             .ok_or_else(|| "the model gave no usable logits (empty or all NaN)".to_string())? as u32;
-        if self.detok.is_eos(token) {
+        if self.detok.is_eos(token) || self.options.end_ids.contains(&token) {
             return Ok(self.finish(StopReason::Eos));
         }
         self.ids.push(token);
@@ -605,6 +610,17 @@ mod tests {
         let (text, steps) = run(opts(10, &[]), &[2, 3, 0, 2]);
         assert_eq!(text, "ab");
         assert_eq!(steps, [Step::Continue(2), Step::Continue(3), Step::Done(StopReason::Eos), Step::Done(StopReason::Eos)]);
+    }
+
+    #[test]
+    fn an_end_id_ends_as_eos_does() {
+        // A chat template's end-of-turn token (here `<s>`, id 1) is not the EOS.
+        let options = GenerateOptions { end_ids: vec![1], ..opts(10, &[]) };
+        let (text, steps) = run(options, &[2, 1, 3]);
+        assert_eq!(text, "a");
+        assert_eq!(steps[1], Step::Done(StopReason::Eos));
+        let (text, _) = run(opts(10, &[]), &[2, 1, 3]);
+        assert_eq!(text, "ab", "without it the token is kept (and decodes to nothing)");
     }
 
     #[test]

@@ -112,6 +112,14 @@ impl Tokenizer {
         self.inner.get_vocab_size(true)
     }
 
+    /// The added tokens marked special (`<s>`, `</s>`, `<|im_end|>`), sorted by id.
+    pub fn special_tokens(&self) -> Vec<(u32, String)> {
+        let mut tokens: Vec<(u32, String)> =
+            self.inner.get_added_tokens_decoder().into_iter().filter(|(_, t)| t.special).map(|(id, t)| (id, t.content)).collect();
+        tokens.sort();
+        tokens
+    }
+
     /// The id of a token string (`"</s>"`), if the vocabulary has it.
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner.token_to_id(token)

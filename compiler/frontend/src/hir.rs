@@ -10,6 +10,7 @@ use std::path::PathBuf;
 pub use crate::ast::{BinaryOp, UnaryOp};
 pub use crate::span::Span;
 pub use crate::types::{DType, Ty};
+pub use agentc_runtime::chat::ChatTemplate;
 
 /// A checked `.agent` file.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,6 +45,10 @@ pub struct ModelConfig {
     pub hidden_size: u64,
     /// `max_position_embeddings` (the context in tokens), when the config gives it.
     pub max_positions: Option<u64>,
+    /// The folder's chat template (`tokenizer_config.json` or `chat_template.jinja`):
+    /// `Ok(None)` when it has none, an error when it cannot be read or does not parse
+    /// (reported only at a `chat` call).
+    pub chat_template: Result<Option<ChatTemplate>, String>,
 }
 
 /// `model NAME = hf("folder")`.
@@ -380,12 +385,18 @@ pub enum TExprKind {
         /// Its arguments.
         args: Vec<TExpr>,
     },
-    /// `MODEL.generate(prompt, max_tokens: N, temperature: F, stop: [...], top_k: K, ...)`.
+    /// `MODEL.generate(prompt, max_tokens: N, temperature: F, stop: [...], top_k: K, ...)`,
+    /// and `MODEL.chat(messages, …)` (`chat` set).
     Generate {
         /// The model's name.
         model: String,
-        /// The prompt (text).
+        /// The prompt (text), or for `chat` the conversation (`list<message>`) the model's
+        /// chat template renders into the prompt.
         prompt: Box<TExpr>,
+        /// `chat`: the prompt is rendered by the model's chat template, tokenized without the
+        /// post-processor's special tokens, and the generation also ends at the template's
+        /// end-of-turn token.
+        chat: bool,
         /// `max_tokens` (default 128).
         max_tokens: u64,
         /// `temperature` (default 0: greedy).

@@ -58,6 +58,9 @@ pub enum Ty {
     Float,
     /// Boolean.
     Bool,
+    /// A chat message (`system(t)`, `user(t)`, `assistant(t)`): a role and its text, for
+    /// `MODEL.chat`. Lowered as the `list<text>` pair `[role, content]`.
+    Message,
     /// A list with elements of one type.
     List(Box<Ty>),
     /// A tensor: dimensions (`None` is dynamic) and element type.
@@ -98,6 +101,7 @@ impl fmt::Display for Ty {
             Ty::Int => write!(f, "int"),
             Ty::Float => write!(f, "float"),
             Ty::Bool => write!(f, "bool"),
+            Ty::Message => write!(f, "message"),
             Ty::List(elem) => write!(f, "list<{elem}>"),
             Ty::Tensor { dims, elem } => {
                 write!(f, "tensor<")?;

@@ -270,6 +270,11 @@ fn convert_generate(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Re
     let model_name = wf::symbol_attr(&op.view(), "model").unwrap_or_default();
     let device = wf::string_attr(&op.view(), "device").unwrap_or_default();
     let prefill = insert(op, fr::prefill(context, op.operand(0).view(), &model_name, &device, op.location()))?;
+    // `chat`: the prefill tokenizes without special tokens, the decode stops at the end of turn.
+    let chat = op.has_attribute(wf::CHAT_ATTR);
+    if chat {
+        prefill.set_attribute(wf::CHAT_ATTR, melior::ir::Attribute::unit(context));
+    }
     set_profile(
         prefill,
         &Profile {
@@ -293,6 +298,9 @@ fn convert_generate(op: Op, weight: f64, models: &BTreeMap<String, Model>) -> Re
     let decode = replace_with(op, decode)?;
     for (name, value) in sampling {
         decode.set_attribute(name, value);
+    }
+    if chat {
+        decode.set_attribute(wf::CHAT_ATTR, melior::ir::Attribute::unit(context));
     }
     set_profile(
         decode,

@@ -45,6 +45,8 @@ pub struct BodyLowerer<'b, 'c> {
     locals: Vec<Option<Val>>,
     /// The hidden "returned" and result locals of an agent with an early `return`.
     ret: Option<RetSlots>,
+    /// The chat templates of the models that `chat` calls render with.
+    chat_templates: &'b std::collections::BTreeMap<String, hir::ChatTemplate>,
 }
 
 /// The hidden locals that carry an early `return` (indices past the body's own locals).
@@ -54,10 +56,19 @@ struct RetSlots {
     value: LocalId,
 }
 
+/// No model has a chat template (the lowerer of fn and tool bodies, which call no model).
+static NO_CHAT_TEMPLATES: std::collections::BTreeMap<String, hir::ChatTemplate> = std::collections::BTreeMap::new();
+
 impl<'b, 'c> BodyLowerer<'b, 'c> {
     /// A lowerer for a body whose locals table is `locals`.
     pub fn new(b: &'b Builder<'c>, mode: Mode, locals: &[hir::Local]) -> Self {
-        BodyLowerer { b, mode, locals: vec![None; locals.len()], ret: None }
+        BodyLowerer { b, mode, locals: vec![None; locals.len()], ret: None, chat_templates: &NO_CHAT_TEMPLATES }
+    }
+
+    /// The chat templates of the models (by name) that `chat` calls render with.
+    pub fn with_chat_templates(mut self, templates: &'b std::collections::BTreeMap<String, hir::ChatTemplate>) -> Self {
+        self.chat_templates = templates;
+        self
     }
 
     /// Binds the entry block's arguments to locals `0..n` (the parameters).
@@ -466,8 +477,21 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
             }
             TExprKind::Builtin { builtin, args } => self.builtin(block, *builtin, args, &expr.ty, location)?,
             TExprKind::Tensor { op, args } => self.tensor_op(block, *op, args, &expr.ty, location)?,
-            TExprKind::Generate { model, prompt, max_tokens, temperature, sampling, stop, device } => {
-                let prompt = self.value(block, prompt)?;
+            TExprKind::Generate { model, prompt, chat, max_tokens, temperature, sampling, stop, device } => {
+                let mut prompt = self.value(block, prompt)?;
+                if *chat {
+                    let template = self
+                        .chat_templates
+                        .get(model)
+                        .ok_or_else(|| LowerError(format!("`{model}.chat` reached lowering without the model's chat template")))?;
+                    let chat = wf::ChatPrompt {
+                        model,
+                        template: &template.template,
+                        bos_token: &template.bos_token,
+                        eos_token: &template.eos_token,
+                    };
+                    prompt = self.b.append1(block, wf::chat_prompt(context, prompt.view(), &chat, location))?;
+                }
                 let stop = self.value(block, stop)?;
                 let pin = device.as_ref().map(pin_text).unwrap_or_default();
                 let options = wf::GenerateOptions {
@@ -480,6 +504,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                     min_p: sampling.min_p,
                     repetition_penalty: sampling.repetition_penalty,
                     seed: sampling.seed.map(|seed| seed as i64),
+                    chat: *chat,
                 };
                 self.b.append1(block, wf::generate(context, prompt.view(), stop.view(), &options, location))?
             }

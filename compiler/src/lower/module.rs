@@ -39,6 +39,15 @@ pub fn lower_module<'c>(builder: &Builder<'c>, module: &hir::Module) -> Result<M
         };
         builder.append1_op(body, wf::model(context, &decl, builder.loc(model.span)))?;
     }
+    // The templates `chat` calls render with, read by the checker.
+    let chat_templates: std::collections::BTreeMap<String, hir::ChatTemplate> = module
+        .models
+        .iter()
+        .filter_map(|m| match m.config.as_ref().map(|c| &c.chat_template) {
+            Some(Ok(Some(template))) => Some((m.name.clone(), template.clone())),
+            _ => None,
+        })
+        .collect();
     for tool in &module.tools {
         lower_tool(builder, body, tool)?;
     }
@@ -67,7 +76,7 @@ pub fn lower_module<'c>(builder: &Builder<'c>, module: &hir::Module) -> Result<M
             func.set_attribute(wf::OBJECTIVE_ATTR, builder.string(text));
         }
         let entry = func.region_entry(0).ok_or_else(|| LowerError("func.func without a body".into()))?;
-        let mut lowerer = BodyLowerer::new(builder, Mode::Agent, &agent.locals);
+        let mut lowerer = BodyLowerer::new(builder, Mode::Agent, &agent.locals).with_chat_templates(&chat_templates);
         lowerer.lower_agent_body(entry, agent)?;
     }
     Ok(out)

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use agentc_dialects::workflow as wf;
+use agentc_runtime::chat::ChatTemplate;
 use agentc_runtime::plan::{self, ComputeFn, Device, Function, FunctionKind, Model, Placement, Plan, Region, Target, Type, Value, WeightSpec};
 use melior::ir::attribute::{ArrayAttribute, StringAttribute};
 use serde_json::Value as Json;
@@ -49,6 +50,7 @@ pub fn emit_plan(module: Op, scheduled_on: Option<&agentc_scheduler::Target>) ->
     let fn_names: Vec<String> = ops.iter().filter(|op| op.has_attribute(wf::FN_ATTR)).filter_map(|op| symbol_name(*op)).collect();
     let mut kernels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut compiled: BTreeMap<String, CompiledFor> = BTreeMap::new();
+    let mut chats: BTreeMap<String, ChatTemplate> = BTreeMap::new();
     for op in &ops {
         match op.name().as_str() {
             "workflow.model" => plan.models.push(model(*op)),
@@ -73,7 +75,14 @@ pub fn emit_plan(module: Op, scheduled_on: Option<&agentc_scheduler::Target>) ->
                     }
                     continue;
                 };
-                let mut emitter = FunctionEmitter { values: HashMap::new(), next: 0, fn_names: &fn_names, kernels: &mut kernels, failed: false };
+                let mut emitter = FunctionEmitter {
+                    values: HashMap::new(),
+                    next: 0,
+                    fn_names: &fn_names,
+                    kernels: &mut kernels,
+                    chats: &mut chats,
+                    failed: false,
+                };
                 if let Some(function) = emitter.function(*op, name, kind) {
                     if function.name == "main" {
                         plan.source = function.loc.rsplitn(3, ':').nth(2).unwrap_or_default().to_string();
@@ -93,6 +102,7 @@ pub fn emit_plan(module: Op, scheduled_on: Option<&agentc_scheduler::Target>) ->
         }
     }
     for model in &mut plan.models {
+        model.chat = chats.remove(&model.name);
         if let Some(found) = kernels.remove(&model.name) {
             model.kernels = found;
             let record = compiled.remove(&model.name).unwrap_or_default();
@@ -124,6 +134,7 @@ fn model(op: Op) -> Model {
         kernels: BTreeMap::new(),
         config: BTreeMap::new(),
         weights: Vec::new(),
+        chat: None,
     }
 }
 
@@ -260,6 +271,8 @@ struct FunctionEmitter<'a> {
     fn_names: &'a [String],
     /// model → role → kernel symbol, from `fragment.kernel` attributes.
     kernels: &'a mut BTreeMap<String, BTreeMap<String, String>>,
+    /// The chat template of each model a `chat_prompt` renders with.
+    chats: &'a mut BTreeMap<String, ChatTemplate>,
     failed: bool,
 }
 
@@ -358,8 +371,16 @@ impl FunctionEmitter<'_> {
                 };
                 ("const".into(), put("value", value))
             }
-            "fragment.prefill" | "fragment.encode" => (name["fragment.".len()..].into(), put("model", symbol("model"))),
+            "fragment.prefill" | "fragment.encode" => {
+                if op.has_attribute(wf::CHAT_ATTR) {
+                    put("chat", Some(Json::from(true)));
+                }
+                (name["fragment.".len()..].into(), put("model", symbol("model")))
+            }
             "fragment.decode" => {
+                if op.has_attribute(wf::CHAT_ATTR) {
+                    put("chat", Some(Json::from(true)));
+                }
                 let ok = put("model", symbol("model")) & put("max_tokens", int("max_tokens")) & put("temperature", float("temperature"));
                 // The sampling options the call gave (plan format 3; absent: off).
                 for name in ["top_k", "seed"] {
@@ -369,6 +390,20 @@ impl FunctionEmitter<'_> {
                     put(name, float(name));
                 }
                 ("decode".into(), ok)
+            }
+            "workflow.chat_prompt" => {
+                let model = wf::symbol_attr(&view, "model").unwrap_or_default();
+                let chat = ChatTemplate {
+                    template: wf::string_attr(&view, "template").unwrap_or_default(),
+                    bos_token: wf::string_attr(&view, "bos_token").unwrap_or_default(),
+                    eos_token: wf::string_attr(&view, "eos_token").unwrap_or_default(),
+                };
+                // One template per model: every chat_prompt of a model carries the folder's.
+                if self.chats.get(&model).is_some_and(|known| *known != chat) {
+                    return self.fail(op, &format!("model `{model}` has two different chat templates"));
+                }
+                self.chats.insert(model.clone(), chat);
+                ("chat_prompt".into(), put("model", Some(model.into())))
             }
             "fragment.kv_transfer" => {
                 let ok = put("from", string("from")) & put("to", string("to")) & put("bytes", int("bytes"));

@@ -97,6 +97,13 @@ impl<'a> TokenEstimator<'a> {
             wf::TEXT_CONSTANT => self.counter.count(&wf::string_attr(&op.view(), "value").unwrap_or_default()),
             wf::CONCAT | wf::FORMAT | wf::LIST_LITERAL | wf::LIST_APPEND => sum(self),
             wf::JOIN | wf::LINES | wf::SPLIT | wf::TRIM => self.estimate_depth(op.operand(0), depth + 1),
+            // A chat prompt: its messages (roles and contents) plus the template's markup,
+            // counted as one special token and one separator per message.
+            wf::CHAT_PROMPT => {
+                let messages = self.estimate_depth(op.operand(0), depth + 1);
+                let count = op.operand(0).defining_op().filter(|l| l.name() == wf::LIST_LITERAL).map_or(DEFAULT_LIST_LENGTH, |l| l.operand_count() as f64);
+                messages + 2.0 * count
+            }
             wf::LIST_GET => self.estimate_depth(op.operand(0), depth + 1) / DEFAULT_LIST_LENGTH,
             wf::GENERATE | agentc_dialects::fragment::DECODE => wf::int_attr(&op.view(), "max_tokens").unwrap_or(128) as f64,
             wf::TOOL_CALL | agentc_dialects::fragment::TOOL => DEFAULT_TOOL_OUTPUT_TOKENS,

@@ -51,6 +51,25 @@ pub fn verify(module: Op) -> usize {
         for op in function.nested_ops() {
             let name = op.name();
             match name.as_str() {
+                wf::CHAT_PROMPT => {
+                    let symbol = wf::symbol_attr(&op.view(), "model").unwrap_or_default();
+                    match models.get(&symbol) {
+                        None => report(op, format!("`@{symbol}` does not name a workflow.model")),
+                        Some(model) if model.kind == "encoder" => {
+                            report(op, format!("`chat` needs a decoder, but model `{symbol}` is an encoder"))
+                        }
+                        Some(_) => {
+                            let template = agentc_runtime::chat::ChatTemplate {
+                                template: wf::string_attr(&op.view(), "template").unwrap_or_default(),
+                                bos_token: String::new(),
+                                eos_token: String::new(),
+                            };
+                            if let Err(reason) = template.check() {
+                                report(op, format!("the chat template of `@{symbol}` does not parse: {reason}"));
+                            }
+                        }
+                    }
+                }
                 wf::GENERATE | wf::EMBED => {
                     let symbol = wf::symbol_attr(&op.view(), "model").unwrap_or_default();
                     let Some(model) = models.get(&symbol) else {
@@ -70,6 +89,16 @@ pub fn verify(module: Op) -> usize {
                         }
                         if let Some(message) = check_sampling(op) {
                             report(op, message);
+                        }
+                        let prompt = op.operand(0).defining_op();
+                        let chat_prompt = prompt.filter(|p| p.name() == wf::CHAT_PROMPT);
+                        match (op.has_attribute(wf::CHAT_ATTR), chat_prompt) {
+                            (true, Some(p)) if wf::symbol_attr(&p.view(), "model").as_deref() != Some(symbol.as_str()) => {
+                                report(op, format!("a `chat` generate of `@{symbol}` needs the prompt of `@{symbol}`'s chat template"));
+                            }
+                            (true, None) => report(op, "a `chat` generate's prompt must be a workflow.chat_prompt".into()),
+                            (false, Some(_)) => report(op, "a workflow.chat_prompt is the prompt of a `chat` generate only".into()),
+                            _ => {}
                         }
                     } else {
                         if model.kind == "decoder" {

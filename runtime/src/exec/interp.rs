@@ -289,9 +289,29 @@ impl<'p> Interpreter<'p> {
                 Ok(vec![Value::Text(json_object(&keys, &values))])
             }
             "kv_transfer" => Ok(args),
+            "chat_prompt" => self.chat_prompt(op, &args).map(|prompt| vec![Value::Text(prompt)]),
             "prefill" | "decode" | "encode" | "compute" => self.run_compiled(&function.name, op, env, args),
             other => Err(error(op, format!("internal error: opcode `{other}` cannot run here"))),
         }
+    }
+
+    /// `chat_prompt`: the conversation (`[role, content]` pairs) rendered by the model's
+    /// chat template, as the plan embeds it.
+    fn chat_prompt(&self, op: &Op, args: &[Value]) -> Result<String, RunError> {
+        let model = op.attrs.get("model").and_then(|m| m.as_str()).unwrap_or("");
+        let template = self.plan.models.iter().find(|m| m.name == model).and_then(|m| m.chat.as_ref());
+        let template = template.ok_or_else(|| error(op, format!("internal error: model `{model}` has no chat template")))?;
+        let Some(Value::List(items)) = args.first() else { return Err(error(op, "internal error: `chat_prompt` without its messages")) };
+        let mut messages = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            match item {
+                Value::List(pair) if pair.len() == 2 => {
+                    messages.push(crate::chat::Message { role: pair[0].to_text(), content: pair[1].to_text() });
+                }
+                _ => return Err(error(op, "internal error: a chat message is not a [role, content] pair")),
+            }
+        }
+        template.render(&messages, true).map_err(|m| error(op, format!("{model}.chat: the chat template refused the conversation: {m}")))
     }
 
     fn attempts(op: &Op) -> Attempts {

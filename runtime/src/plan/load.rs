@@ -102,7 +102,14 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
             }
         }
         check_compiled_for(model).map_err(|m| error(format!("model `{}`: {m}", model.name)))?;
+        if let Some(chat) = &model.chat {
+            if model.kind == "encoder" {
+                return Err(error(format!("model `{}`: an encoder has no chat template", model.name)));
+            }
+            chat.check().map_err(|m| error(format!("model `{}`: the chat template does not parse: {m}", model.name)))?;
+        }
     }
+    let chat_models = plan.models.iter().filter(|m| m.chat.is_some()).map(|m| m.name.as_str()).collect();
     let mut fns = HashMap::new();
     for f in &plan.fns {
         if fns.insert(f.name.as_str(), (f.params.clone(), f.results.clone())).is_some() {
@@ -132,7 +139,7 @@ pub fn validate(plan: &Plan) -> Result<(), PlanError> {
         Some(_) => return Err(error("`main` must be an agent function")),
         None => return Err(error("the plan has no `main` function")),
     }
-    let globals = Globals { devices, models, fns, functions };
+    let globals = Globals { devices, models, chat_models, fns, functions };
     for function in &plan.functions {
         check_function(&globals, function)?;
     }
@@ -168,6 +175,8 @@ struct Globals<'p> {
     /// The target's device names (`None`: the plan is not scheduled).
     devices: Option<HashSet<&'p str>>,
     models: HashMap<&'p str, &'p str>,
+    /// The models with a chat template (`models[].chat`).
+    chat_models: HashSet<&'p str>,
     fns: HashMap<&'p str, Signature>,
     functions: HashMap<&'p str, (FunctionKind, Vec<Type>, Vec<Type>)>,
 }
@@ -198,7 +207,7 @@ pub const OPCODES: &[&str] = &[
     // literals and built-ins
     "const", "list_literal", "list_len", "list_get", "list_append", "concat", "text_eq", "lines", "split", "join",
     "contains", "starts_with", "text_len", "trim", "format", "to_text", "parse_int", "parse_float", "argmax", "div",
-    "rem", // fragments
+    "rem", "chat_prompt", // fragments
     "prefill", "decode", "kv_transfer", "encode", "tool", "compute", "call", // inside tools
     "exec", "http", "url_template", "json_object", // arithmetic
     "add", "sub", "mul", "neg", "abs", "min", "max", "and", "or", "xor", "cmp", "convert", // control
@@ -408,6 +417,7 @@ impl<'p> Scope<'p> {
             "parse_float" => Some((vec![text()], vec![Float])),
             "rem" => Some((vec![Int, Int], vec![Int])),
             "prefill" => Some((vec![text()], vec![Kv])),
+            "chat_prompt" => Some((vec![list_of(list_of(text()))], vec![text()])),
             "decode" => Some((vec![Kv, list_of(text())], vec![text()])),
             "kv_transfer" => Some((vec![Kv], vec![Kv])),
             _ => None,
@@ -531,8 +541,22 @@ impl<'p> Scope<'p> {
                     return Err(format!("cannot convert {} to {ty}", operands[0]));
                 }
             }
+            "chat_prompt" => {
+                let model = string_attr(op, "model")?;
+                if !self.globals.chat_models.contains(model) {
+                    return Err(format!("model `{model}` has no chat template in the plan"));
+                }
+            }
             "prefill" | "decode" | "encode" => {
                 let model = string_attr(op, "model")?;
+                if let Some(chat) = op.attrs.get("chat") {
+                    if op.op == "encode" || *chat != Json::Bool(true) {
+                        return Err("attribute `chat` is `true` on a prefill or decode only".into());
+                    }
+                    if !self.globals.chat_models.contains(model) {
+                        return Err(format!("a `chat` {} of model `{model}`, which has no chat template in the plan", op.op));
+                    }
+                }
                 let want = if op.op == "encode" { "encoder" } else { "decoder" };
                 match self.globals.models.get(model) {
                     None => return Err(format!("model `{model}` is not declared")),

@@ -130,6 +130,11 @@ pub struct Model {
     /// when `kernels` is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weights: Vec<WeightSpec>,
+    /// The chat template the program's `chat` calls render with (read from the folder at
+    /// build; present when a `chat_prompt` names the model): the runtime renders with it and
+    /// refuses a folder whose template differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<crate::chat::ChatTemplate>,
 }
 
 /// The `config.json` keys a model's compiled kernels depend on (the keys of

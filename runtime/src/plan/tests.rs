@@ -245,6 +245,44 @@ fn rejects_bad_devices_and_kernels() {
     rejects(|v| v["models"][0]["weights"][0]["shape"] = serde_json::json!([1u64 << 40, 1u64 << 40]), &["a shape too large"]);
 }
 
+/// The plan with a chat: `llm` has a template, and the prompt of main's prefill is a
+/// `chat_prompt` of a one-message conversation; prefill and decode carry `chat`.
+fn with_chat() -> serde_json::Value {
+    let mut v = valid();
+    v["models"][0]["chat"] = serde_json::json!({"template": "{{ messages[0]['content'] }}", "bos_token": "<s>", "eos_token": "</s>"});
+    let body = main_body(&mut v);
+    body.insert(7, serde_json::json!({"op": "list_literal", "operands": [11, 12], "results": [{"id": 30, "type": "list<text>"}]}));
+    body.insert(8, serde_json::json!({"op": "list_literal", "operands": [30], "results": [{"id": 31, "type": "list<list<text>>"}]}));
+    body.insert(9, serde_json::json!({"op": "chat_prompt", "operands": [31], "results": [{"id": 32, "type": "text"}], "attrs": {"model": "llm"}}));
+    let then = &mut body[11]["regions"][0]["body"];
+    then[0]["operands"] = serde_json::json!([32]);
+    then[0]["attrs"]["chat"] = true.into();
+    then[2]["attrs"]["chat"] = true.into();
+    v
+}
+
+#[test]
+fn loads_a_chat_and_rejects_a_malformed_one() {
+    let plan = load_value(&with_chat()).expect("the chat plan loads");
+    assert_eq!(plan.models[0].chat.as_ref().map(|c| c.eos_token.as_str()), Some("</s>"));
+    let rejects_chat = |edit: &dyn Fn(&mut serde_json::Value), part: &str| {
+        let mut v = with_chat();
+        edit(&mut v);
+        let err = load_value(&v).expect_err(part).message;
+        assert!(err.contains(part), "error `{err}` does not contain `{part}`");
+    };
+    rejects_chat(&|v| v["models"][0]["chat"]["template"] = "{% if %}".into(), "model `llm`: the chat template does not parse: syntax error");
+    rejects_chat(&|v| v["models"][0]["chat"]["extra"] = 1.into(), "unknown field `extra`");
+    rejects_chat(&|v| v["models"][0]["kind"] = "encoder".into(), "model `llm`: an encoder has no chat template");
+    rejects_chat(&|v| { v["models"][0].as_object_mut().unwrap().remove("chat"); }, "model `llm` has no chat template in the plan");
+    rejects_chat(&|v| main_body(v)[9]["results"][0]["type"] = "list<text>".into(), "op 9 (`chat_prompt`): results are (list<text>), expected (text)");
+    rejects_chat(&|v| main_body(v)[11]["regions"][0]["body"][2]["attrs"]["chat"] = 1.into(), "attribute `chat` is `true` on a prefill or decode only");
+    let mut v = valid();
+    main_body(&mut v)[8]["regions"][0]["body"][0]["attrs"]["chat"] = true.into();
+    let err = load_value(&v).unwrap_err().message;
+    assert!(err.contains("a `chat` prefill of model `llm`, which has no chat template in the plan"), "{err}");
+}
+
 /// Randomized inputs (fixed seed, so a failure reproduces): the loader must answer every
 /// mutation of a valid plan — structural edits of the JSON and byte-level damage to its
 /// text — with `Ok` or an error, never a panic; and whatever it accepts must validate.

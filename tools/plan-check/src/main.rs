@@ -154,6 +154,9 @@ fn listing(plan: &Plan) -> String {
         for (role, kernel) in &m.kernels {
             out.push_str(&format!(" {role}={kernel}"));
         }
+        if m.chat.is_some() {
+            out.push_str(" chat_template");
+        }
         out.push('\n');
     }
     for f in &plan.fns {

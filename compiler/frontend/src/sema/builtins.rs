@@ -1,5 +1,6 @@
 //! The built-in functions of agent code (`lines`, `split`, `join`, `len`, `format`, `min`,
-//! `argmax`, the conversions, ...): their argument types and result types.
+//! `argmax`, the conversions, the chat messages `system`/`user`/`assistant`, ...): their
+//! argument types and result types.
 
 use crate::ast::{Arg, ExprKind, Ident};
 use crate::diagnostic::Diagnostic;
@@ -24,13 +25,13 @@ impl BodyCx<'_> {
         }
         let arity_ok = match name {
             "format" => !args.is_empty(),
-            "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" => args.len() == 1,
+            "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" | "system" | "user" | "assistant" => args.len() == 1,
             _ => args.len() == 2,
         };
         if !arity_ok {
             let wanted = match name {
                 "format" => "at least 1 argument".to_string(),
-                "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" => arguments(1),
+                "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" | "system" | "user" | "assistant" => arguments(1),
                 _ => arguments(2),
             };
             for arg in args {
@@ -53,6 +54,12 @@ impl BodyCx<'_> {
             "trim" => Some((Builtin::Trim, vec![Ty::Text], Ty::Text)),
             _ => None,
         };
+        if matches!(name, "system" | "user" | "assistant") {
+            // A message is its `[role, content]` pair; the type keeps it apart from lists.
+            let content = self.value_of(&args[0].value, &Ty::Text)?;
+            let role = TExpr { ty: Ty::Text, kind: TExprKind::Str(name.to_string()), span: callee.span };
+            return Some(TExpr { ty: Ty::Message, kind: TExprKind::List(vec![role, content]), span });
+        }
         if let Some((builtin, params, ret)) = fixed {
             let mut checked = Vec::with_capacity(args.len());
             let mut ok = true;

@@ -225,9 +225,39 @@ impl BodyCx<'_> {
                     return None;
                 }
                 let context = global.max_positions;
-                let generate = self.generate(model, args, span, device)?;
+                let generate = self.generate(model, args, span, device, false)?;
                 self.warn_past_context(&generate, args, context);
                 Some(generate)
+            }
+            "chat" => {
+                if global.model_kind == Some(ModelKind::Encoder) {
+                    self.error(
+                        Diagnostic::error(format!("`chat` needs a decoder model, but `{model}` is an encoder (`{arch}`)"), method.span)
+                            .with_help("use `embed` on an encoder"),
+                    );
+                    return None;
+                }
+                // The folder is unknown only for `agentc check` without it (a warning was
+                // given); `build` needs the folder and so its template.
+                match &global.chat_template {
+                    Some(Ok(None)) => {
+                        self.error(
+                            Diagnostic::error(format!("model `{model}` has no chat template"), method.span).with_help(
+                                "`chat` renders the conversation with the folder's template: `chat_template` in tokenizer_config.json or a chat_template.jinja file; use `generate` with a prompt otherwise",
+                            ),
+                        );
+                        return None;
+                    }
+                    Some(Err(reason)) => {
+                        self.error(Diagnostic::error(format!("model `{model}`: {reason}"), method.span));
+                        return None;
+                    }
+                    Some(Ok(Some(_))) | None => {}
+                }
+                let context = global.max_positions;
+                let chat = self.generate(model, args, span, device, true)?;
+                self.warn_past_context(&chat, args, context);
+                Some(chat)
             }
             "embed" => {
                 if global.model_kind == Some(ModelKind::Decoder) {
@@ -249,7 +279,7 @@ impl BodyCx<'_> {
             other => {
                 self.error(
                     Diagnostic::error(format!("unknown model method `{other}`"), method.span)
-                        .with_help("models have `generate` and `embed`"),
+                        .with_help("models have `generate`, `chat` and `embed`"),
                 );
                 None
             }
@@ -262,7 +292,13 @@ impl BodyCx<'_> {
         false
     }
 
-    fn generate(&mut self, model: String, args: &[Arg], span: Span, device: Option<DevicePin>) -> Option<TExpr> {
+    /// `generate(prompt, …)`, or with `chat` set `chat(messages, …)`: the same options.
+    fn generate(&mut self, model: String, args: &[Arg], span: Span, device: Option<DevicePin>, chat: bool) -> Option<TExpr> {
+        let (method, first, first_ty) = if chat {
+            ("chat", "messages", Ty::List(Box::new(Ty::Message)))
+        } else {
+            ("generate", "prompt", Ty::Text)
+        };
         let mut prompt = None;
         let mut max_tokens = 128u64;
         let mut temperature = 0.0f64;
@@ -277,7 +313,7 @@ impl BodyCx<'_> {
                     positional += 1;
                     if positional > 1 {
                         self.error(
-                            Diagnostic::error("`generate` takes 1 positional argument (the prompt)", arg.span)
+                            Diagnostic::error(format!("`{method}` takes 1 positional argument (the {first})"), arg.span)
                                 .with_help("the options are named: `max_tokens: 48`, `temperature: 0.7`, `stop: [\"\\n\"]`"),
                         );
                         ok = false;
@@ -294,7 +330,7 @@ impl BodyCx<'_> {
             }
             seen.push(name);
             match name {
-                "prompt" => prompt = self.value_of(&arg.value, &Ty::Text).or_else(|| { ok = false; None }),
+                "prompt" => prompt = self.value_of(&arg.value, &first_ty).or_else(|| { ok = false; None }),
                 "max_tokens" => match arg.value.kind {
                     ExprKind::Int(n) if n > 0 => max_tokens = n as u64,
                     _ => {
@@ -336,15 +372,16 @@ impl BodyCx<'_> {
                 }
                 other => {
                     self.error(
-                        Diagnostic::error(format!("unknown argument `{other}` of `generate`"), arg.name.as_ref().map_or(arg.span, |n| n.span))
-                            .with_help("the arguments are the prompt, `max_tokens`, `temperature`, `stop`, `top_k`, `top_p`, `min_p`, `repetition_penalty` and `seed`"),
+                        Diagnostic::error(format!("unknown argument `{other}` of `{method}`"), arg.name.as_ref().map_or(arg.span, |n| n.span))
+                            .with_help(format!("the arguments are the {first}, `max_tokens`, `temperature`, `stop`, `top_k`, `top_p`, `min_p`, `repetition_penalty` and `seed`")),
                     );
                     ok = false;
                 }
             }
         }
         if !seen.contains(&"prompt") {
-            self.error(Diagnostic::error("`generate` needs a prompt", span).with_help("write `m.generate(\"…\")`"));
+            let help = if chat { "write `m.chat([user(\"…\")])`" } else { "write `m.generate(\"…\")`" };
+            self.error(Diagnostic::error(format!("`{method}` needs {}", if chat { "the messages" } else { "a prompt" }), span).with_help(help));
             return None;
         }
         let stop = match stop {
@@ -359,6 +396,7 @@ impl BodyCx<'_> {
             kind: TExprKind::Generate {
                 model,
                 prompt: Box::new(prompt?),
+                chat,
                 max_tokens,
                 temperature,
                 sampling,

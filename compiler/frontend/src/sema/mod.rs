@@ -45,6 +45,7 @@ pub(crate) fn check(program: &ast::Program, options: &CheckOptions) -> Checked {
                     global.hidden_size = Some(config.hidden_size);
                     global.max_positions = config.max_positions;
                     global.architecture = Some(config.architecture.clone());
+                    global.chat_template = Some(config.chat_template.clone());
                 }
                 models.push(model);
             }

@@ -1,5 +1,6 @@
 //! Model declarations: `model m = hf("folder", dtype: "f16")`, and reading the folder's
-//! `config.json` (the checker's only IO) to learn the architecture and `hidden_size`.
+//! `config.json` (the checker's only IO) to learn the architecture and `hidden_size`, and a
+//! decoder's chat template (`tokenizer_config.json` / `chat_template.jinja`).
 
 use std::path::Path;
 
@@ -166,7 +167,13 @@ fn read_config(
         return None;
     };
     let max_positions = json.get("max_position_embeddings").and_then(|n| n.as_u64());
-    Some(Some(ModelConfig { architecture, kind, hidden_size, max_positions }))
+    // The chat template is read (and parsed) by the runtime's one definition; an error is
+    // kept for a `chat` call to report, since a folder used only with `generate` needs none.
+    let chat_template = match kind {
+        ModelKind::Decoder => agentc_runtime::chat::ChatTemplate::from_model_dir(folder),
+        ModelKind::Encoder => Ok(None),
+    };
+    Some(Some(ModelConfig { architecture, kind, hidden_size, max_positions, chat_template }))
 }
 
 /// Errors unless `path` is a regular file: reading a FIFO or a device would block.

@@ -50,12 +50,14 @@ pub(crate) struct Global {
     pub max_positions: Option<u64>,
     /// For models: the architecture name, when known.
     pub architecture: Option<String>,
+    /// For models: the chat template as read from the folder, when the folder is known.
+    pub chat_template: Option<Result<Option<agentc_runtime::chat::ChatTemplate>, String>>,
 }
 
 /// Agent-code built-ins.
 pub(crate) const AGENT_BUILTINS: &[&str] = &[
     "lines", "split", "join", "contains", "starts_with", "len", "format", "trim", "min", "max",
-    "abs", "argmax", "int", "float", "text",
+    "abs", "argmax", "int", "float", "text", "system", "user", "assistant",
 ];
 
 /// Tensor built-ins of fn bodies.
@@ -162,6 +164,7 @@ pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (G
                 hidden_size: None,
                 max_positions: None,
                 architecture: None,
+                chat_template: None,
             },
         );
         out.push(((params, ret), true));
@@ -199,7 +202,7 @@ pub(crate) enum TypeContext {
     Fn,
 }
 
-const AGENT_TYPE_NAMES: &[&str] = &["text", "int", "float", "bool", "list"];
+const AGENT_TYPE_NAMES: &[&str] = &["text", "int", "float", "bool", "list", "message"];
 const SCALAR_TYPE_NAMES: &[&str] = &["f32", "f16", "bf16", "i32", "i64"];
 
 /// Resolves a written type for `context`, reporting what is not allowed there.
@@ -244,6 +247,7 @@ fn resolve_any(ty: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
             "int" => Some(Ty::Int),
             "float" => Some(Ty::Float),
             "bool" => Some(Ty::Bool),
+            "message" => Some(Ty::Message),
             "list" => {
                 diags.push(
                     Diagnostic::error("`list` needs an element type", ty.span)

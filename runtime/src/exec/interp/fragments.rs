@@ -178,8 +178,10 @@ impl Interpreter<'_> {
                 let model = model()?;
                 // The executor prefixes the call's location; the call names the agent it runs
                 // in and the iteration of the enclosing map / for / loop bodies.
-                let call = call_name(&model.name, "generate", caller, &env.path);
-                let prefilled = model.prefill(&text(0)?, &call, on).map_err(|m| error(op, m))?;
+                // `chat`: the template wrote the special tokens; the post-processor adds none.
+                let chat = op.attrs.get("chat").is_some_and(|c| c.as_bool() == Some(true));
+                let call = call_name(&model.name, if chat { "chat" } else { "generate" }, caller, &env.path);
+                let prefilled = model.prefill(&text(0)?, !chat, &call, on).map_err(|m| error(op, m))?;
                 Ok(vec![Value::Kv(KvValue(Arc::new(Mutex::new(Some(prefilled)))))])
             }
             "decode" => {
@@ -195,7 +197,8 @@ impl Interpreter<'_> {
                 let sampling = Sampling::of_attrs(&op.attrs);
                 // A call's own `seed:` replaces the executable's --seed for that call.
                 let seed = sampling.seed.unwrap_or(self.seed);
-                let options = GenerateOptions { max_tokens, temperature, stop, sampling };
+                let chat = op.attrs.get("chat").is_some_and(|c| c.as_bool() == Some(true));
+                let options = GenerateOptions { max_tokens, temperature, stop, sampling, end_ids: Vec::new(), chat };
                 let rng = Pcg32::new(seed, stream_of(&op.loc, &env.path));
                 let device = op.placement.as_ref().map(|p| p.device.as_str()).unwrap_or("none");
                 let mut observer = Observer { stream: self.stream, trace: self.trace.map(|t| (t, device, attr("model"))) };
