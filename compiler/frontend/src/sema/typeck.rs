@@ -694,31 +694,7 @@ impl<'g> BodyCx<'g> {
             });
         };
         let mut else_t = else_t?;
-        let ty = match (&mut then_t.value, &mut else_t.value) {
-            (Some(a), Some(b)) => {
-                if compatible(&a.ty, &b.ty) {
-                    a.ty.clone()
-                } else if a.ty.is_numeric() && b.ty.is_numeric() {
-                    let (x, y) = ((**a).clone(), (**b).clone());
-                    if x.ty == Ty::Int {
-                        **a = convert(x, Ty::Float);
-                    } else {
-                        **b = convert(y, Ty::Float);
-                    }
-                    Ty::Float
-                } else {
-                    self.error(
-                        Diagnostic::error(
-                            format!("`if` and `else` have incompatible types: `{}` and `{}`", a.ty, b.ty),
-                            b.span,
-                        )
-                        .with_secondary(a.span, format!("this is `{}`", a.ty)),
-                    );
-                    return None;
-                }
-            }
-            _ => Ty::Unit,
-        };
+        let ty = self.join_arms(&mut then_t, &mut else_t, ("if", "else"))?;
         if ty != Ty::Unit
             && let Some(at) = then_t.early_return().or_else(|| else_t.early_return())
         {
@@ -737,6 +713,31 @@ impl<'g> BodyCx<'g> {
         })
     }
 
+    /// The type of a two-armed construct (`if`/`else`, `try`/`catch`) from its arms' values:
+    /// one type, or ints promoted to float (the int arm converted), or `unit` when an arm has
+    /// no value; incompatible types are an error naming the two keywords.
+    fn join_arms(&mut self, first: &mut TBlock, second: &mut TBlock, keywords: (&str, &str)) -> Option<Ty> {
+        let (Some(a), Some(b)) = (&mut first.value, &mut second.value) else { return Some(Ty::Unit) };
+        if compatible(&a.ty, &b.ty) {
+            return Some(a.ty.clone());
+        }
+        if a.ty.is_numeric() && b.ty.is_numeric() {
+            let (x, y) = ((**a).clone(), (**b).clone());
+            if x.ty == Ty::Int {
+                **a = convert(x, Ty::Float);
+            } else {
+                **b = convert(y, Ty::Float);
+            }
+            return Some(Ty::Float);
+        }
+        let (k1, k2) = keywords;
+        self.error(
+            Diagnostic::error(format!("`{k1}` and `{k2}` have incompatible types: `{}` and `{}`", a.ty, b.ty), b.span)
+                .with_secondary(a.span, format!("this is `{}`", a.ty)),
+        );
+        None
+    }
+
     /// `try { BODY } catch ERROR { HANDLER }`: `ERROR` is a text local of the handler; the
     /// arms' values must have one type (ints promote to float), or the `try` has no value.
     fn try_expr(&mut self, body: &Block, error: &ast::Ident, handler: &Block, expected: Option<&Ty>, span: Span) -> Option<TExpr> {
@@ -749,31 +750,7 @@ impl<'g> BodyCx<'g> {
         self.scopes.pop();
         self.ctl.pop();
         let (mut body_t, mut handler_t, error) = (body_t?, handler_t?, error_id?);
-        let ty = match (&mut body_t.value, &mut handler_t.value) {
-            (Some(a), Some(b)) => {
-                if compatible(&a.ty, &b.ty) {
-                    a.ty.clone()
-                } else if a.ty.is_numeric() && b.ty.is_numeric() {
-                    let (x, y) = ((**a).clone(), (**b).clone());
-                    if x.ty == Ty::Int {
-                        **a = convert(x, Ty::Float);
-                    } else {
-                        **b = convert(y, Ty::Float);
-                    }
-                    Ty::Float
-                } else {
-                    self.error(
-                        Diagnostic::error(
-                            format!("`try` and `catch` have incompatible types: `{}` and `{}`", a.ty, b.ty),
-                            b.span,
-                        )
-                        .with_secondary(a.span, format!("this is `{}`", a.ty)),
-                    );
-                    return None;
-                }
-            }
-            _ => Ty::Unit,
-        };
+        let ty = self.join_arms(&mut body_t, &mut handler_t, ("try", "catch"))?;
         Some(TExpr { ty, kind: TExprKind::Try { body: body_t, error, handler: handler_t }, span })
     }
 
