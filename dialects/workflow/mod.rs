@@ -13,6 +13,16 @@ use melior::{Context, Error};
 
 /// `workflow.model`
 pub const MODEL: &str = "workflow.model";
+/// A value as a record field (the operand of a `record_new`).
+pub const FIELD_VALUE: &str = "workflow.field_value";
+/// A record value from its fields (`fields`: the names, in declaration order).
+pub const RECORD_NEW: &str = "workflow.record_new";
+/// A field of a record (`field`, `index`).
+pub const RECORD_GET: &str = "workflow.record_get";
+/// `to_json(x)`.
+pub const TO_JSON: &str = "workflow.to_json";
+/// `json_parse(t, R)` (`schema`: R's JSON Schema).
+pub const JSON_PARSE: &str = "workflow.json_parse";
 /// `workflow.text_constant`
 pub const TEXT_CONSTANT: &str = "workflow.text_constant";
 /// `workflow.list_literal`

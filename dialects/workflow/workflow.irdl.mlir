@@ -18,6 +18,72 @@ irdl.dialect @workflow {
     irdl.parameters(elem: %elem)
   }
 
+  // !workflow.record<"Name">: a value of the record type Name (`record Name { ... }`).
+  // The type holds the name only: the ops that make a record carry its field names
+  // (record_new's `fields`, json_parse's `schema`), a record_get its field's name and index.
+  irdl.type @record {
+    %name = irdl.base "#builtin.string"
+    irdl.parameters(name: %name)
+  }
+
+  // !workflow.field: one field's value on its way into a record_new (IRDL variadic operands
+  // share one type, and fields have different types).
+  irdl.type @field {
+    irdl.parameters()
+  }
+
+  // `value` as a record field (a !workflow.field): the operand of a record_new. Pure; the plan has no such op
+  // (a record_new there takes the values themselves).
+  irdl.operation @field_value {
+    %value = irdl.any
+    irdl.operands(value: %value)
+    %res_result = irdl.parametric @workflow::@field<>
+    irdl.results(result: %res_result)
+  }
+
+  // A record value: operand i (a workflow.field) is field `fields[i]` (the declaration
+  // order). Pure.
+  irdl.operation @record_new {
+    %values = irdl.parametric @workflow::@field<>
+    irdl.operands(values: variadic %values)
+    %attr_fields = irdl.base "#builtin.array"
+    irdl.attributes {"fields" = %attr_fields}
+    %res_result = irdl.base @workflow::@record
+    irdl.results(result: %res_result)
+  }
+
+  // Field `field` of a record, at position `index` of its declaration. Pure.
+  irdl.operation @record_get {
+    %record = irdl.base @workflow::@record
+    irdl.operands(record: %record)
+    %attr_field = irdl.base "#builtin.string"
+    %attr_index = irdl.base "#builtin.integer"
+    irdl.attributes {"field" = %attr_field, "index" = %attr_index}
+    %res_result = irdl.any
+    irdl.results(result: %res_result)
+  }
+
+  // `to_json(x)`: x as compact JSON text (records as objects with their fields in
+  // declaration order, lists as arrays; a NaN or infinite float is written as null). Pure.
+  irdl.operation @to_json {
+    %value = irdl.any
+    irdl.operands(value: %value)
+    %res_result = irdl.parametric @workflow::@text<>
+    irdl.results(result: %res_result)
+  }
+
+  // `json_parse(t, R)`: the value of type R (a record) the JSON text t holds, read by
+  // `schema` (R's JSON Schema, docs/language.md "Records and JSON"); fields the schema does
+  // not name are ignored. Text that is not JSON or does not match is a run-time error.
+  irdl.operation @json_parse {
+    %text = irdl.parametric @workflow::@text<>
+    irdl.operands(text: %text)
+    %attr_schema = irdl.base "#builtin.string"
+    irdl.attributes {"schema" = %attr_schema}
+    %res_result = irdl.any
+    irdl.results(result: %res_result)
+  }
+
   // A model declaration: `model NAME = hf("path")`. Placed in the module body; generate
   // and embed refer to it by symbol. kind is "decoder", "encoder" or "unknown" (the folder was
   // absent when the program was checked); hidden_size is 0 when unknown; dtype is "" when the

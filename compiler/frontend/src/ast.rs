@@ -26,6 +26,20 @@ pub enum Item {
     Fn(FnDecl),
     /// `agent NAME(PARAMS) -> TYPE @annotations { workflow body }`
     Agent(AgentDecl),
+    /// `record NAME { field: TYPE, ... }`
+    Record(RecordDecl),
+}
+
+/// `record NAME { field: TYPE, ... }`: a named record type (fields separated by commas or
+/// newlines). Values are built with `NAME(field: value, ...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordDecl {
+    /// The record type's name.
+    pub name: Ident,
+    /// The fields in declaration order (the order of its JSON and its schema).
+    pub fields: Vec<Param>,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `model NAME = SOURCE` where SOURCE is a call such as `hf("models/tiny-llama")`.
@@ -264,6 +278,13 @@ pub enum ExprKind {
         method: Ident,
         /// The arguments.
         args: Vec<Arg>,
+    },
+    /// `BASE.FIELD`: a field of a record value.
+    Field {
+        /// The record value.
+        base: Box<Expr>,
+        /// The field's name.
+        field: Ident,
     },
     /// `BASE[INDEX]`
     Index {

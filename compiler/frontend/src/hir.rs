@@ -23,6 +23,26 @@ pub struct Module {
     pub fns: Vec<TensorFn>,
     /// Agents, in source order.
     pub agents: Vec<Agent>,
+    /// Record types, in source order.
+    pub records: Vec<Record>,
+}
+
+/// `record NAME { field: TYPE, ... }`: a named record type (no record contains itself).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The record type's name.
+    pub name: String,
+    /// Field names and types, in declaration order (the order of its JSON).
+    pub fields: Vec<(String, Ty)>,
+    /// The declaration.
+    pub span: Span,
+}
+
+impl Module {
+    /// The record type named `name`.
+    pub fn record(&self, name: &str) -> Option<&Record> {
+        self.records.iter().find(|r| r.name == name)
+    }
 }
 
 /// What kind of network a model folder holds, from `config.json`'s `architectures`.
@@ -417,6 +437,20 @@ pub enum TExprKind {
         /// A `@device` pin, if any.
         device: Option<DevicePin>,
     },
+    /// `NAME(field: value, ...)`: a value of record type `NAME` (the expression's type).
+    Record {
+        /// The field values, in the record's declaration order.
+        fields: Vec<TExpr>,
+    },
+    /// `BASE.FIELD` on a record value.
+    Field {
+        /// The record value.
+        base: Box<TExpr>,
+        /// The field's name.
+        field: String,
+        /// The field's position in the record's declaration.
+        index: usize,
+    },
     /// `BASE[INDEX]` on a list.
     Index {
         /// The list.
@@ -500,6 +534,11 @@ pub enum Builtin {
     ToFloat,
     /// `text(x)` from any type
     ToText,
+    /// `to_json(x) -> text` on text, int, float, bool, lists of these and records
+    ToJson,
+    /// `json_parse(text, RECORD) -> RECORD`: the record the JSON text holds (the
+    /// expression's type); a run-time error when it does not hold one
+    JsonParse,
 }
 
 /// Tensor built-ins of fn bodies.

@@ -8,6 +8,7 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod hir;
+pub mod json_schema;
 pub mod lexer;
 pub mod parser;
 mod sema;

@@ -49,6 +49,9 @@ pub enum Tok {
     /// `agent`
     #[token("agent")]
     Agent,
+    /// `record`
+    #[token("record")]
+    Record,
     /// `let`
     #[token("let")]
     Let,
@@ -211,6 +214,7 @@ impl fmt::Display for Tok {
             Tok::Tool => "tool",
             Tok::Fn => "fn",
             Tok::Agent => "agent",
+            Tok::Record => "record",
             Tok::Let => "let",
             Tok::Loop => "loop",
             Tok::Map => "map",

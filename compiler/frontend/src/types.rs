@@ -63,6 +63,8 @@ pub enum Ty {
     Message,
     /// A list with elements of one type.
     List(Box<Ty>),
+    /// A value of the declared record type of this name (`record NAME { ... }`).
+    Record(String),
     /// A tensor: dimensions (`None` is dynamic) and element type.
     Tensor {
         /// Dimensions, outermost first.
@@ -103,6 +105,7 @@ impl fmt::Display for Ty {
             Ty::Bool => write!(f, "bool"),
             Ty::Message => write!(f, "message"),
             Ty::List(elem) => write!(f, "list<{elem}>"),
+            Ty::Record(name) => write!(f, "{name}"),
             Ty::Tensor { dims, elem } => {
                 write!(f, "tensor<")?;
                 for dim in dims {

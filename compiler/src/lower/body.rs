@@ -19,9 +19,9 @@ use agentc_dialects::{tgraph as tg, workflow as wf};
 use agentc_frontend::hir::{
     self, BinaryOp, Builtin, DType, DevicePin, LocalId, TBlock, TExpr, TExprKind, TStmt, TensorOp, Ty, UnaryOp,
 };
-use melior::ir::attribute::{BoolAttribute, FlatSymbolRefAttribute, IntegerAttribute};
+use melior::ir::attribute::{ArrayAttribute, BoolAttribute, FlatSymbolRefAttribute, IntegerAttribute};
 use melior::ir::r#type::IntegerType;
-use melior::ir::{Location, Type};
+use melior::ir::{Attribute, Location, Type};
 
 use super::builder::Builder;
 use super::LowerError;
@@ -47,6 +47,8 @@ pub struct BodyLowerer<'b, 'c> {
     ret: Option<RetSlots>,
     /// The chat templates of the models that `chat` calls render with.
     chat_templates: &'b std::collections::BTreeMap<String, hir::ChatTemplate>,
+    /// The module's record types (field names for `record_new`, schemas for `json_parse`).
+    records: &'b [hir::Record],
 }
 
 /// The hidden locals that carry an early `return` (indices past the body's own locals).
@@ -62,7 +64,22 @@ static NO_CHAT_TEMPLATES: std::collections::BTreeMap<String, hir::ChatTemplate> 
 impl<'b, 'c> BodyLowerer<'b, 'c> {
     /// A lowerer for a body whose locals table is `locals`.
     pub fn new(b: &'b Builder<'c>, mode: Mode, locals: &[hir::Local]) -> Self {
-        BodyLowerer { b, mode, locals: vec![None; locals.len()], ret: None, chat_templates: &NO_CHAT_TEMPLATES }
+        BodyLowerer { b, mode, locals: vec![None; locals.len()], ret: None, chat_templates: &NO_CHAT_TEMPLATES, records: &[] }
+    }
+
+    /// The record types of the module, which record values and `json_parse` refer to.
+    pub fn with_records(mut self, records: &'b [hir::Record]) -> Self {
+        self.records = records;
+        self
+    }
+
+    /// The declaration of record type `ty`.
+    fn record_decl(&self, ty: &Ty) -> R<&'b hir::Record> {
+        let records = self.records;
+        match ty {
+            Ty::Record(name) => records.iter().find(|r| r.name == *name).ok_or_else(|| LowerError(format!("record `{name}` is not declared"))),
+            other => Err(LowerError(format!("`{other}` is not a record type"))),
+        }
     }
 
     /// The chat templates of the models (by name) that `chat` calls render with.
@@ -514,6 +531,24 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                 let ty = self.ty(&expr.ty)?;
                 self.b.append1(block, wf::embed(context, text.view(), model, &pin, ty, location))?
             }
+            TExprKind::Record { fields } => {
+                let decl = self.record_decl(&expr.ty)?;
+                let field_ty = self.b.parse_type("!workflow.field")?;
+                let mut values = Vec::with_capacity(fields.len());
+                for value in self.values(block, fields)? {
+                    values.push(self.b.emit1(block, wf::FIELD_VALUE, &[value], field_ty, &[], location)?);
+                }
+                let names: Vec<Attribute> = decl.fields.iter().map(|(name, _)| self.b.string(name)).collect();
+                let names = ArrayAttribute::new(context, &names).into();
+                let ty = self.ty(&expr.ty)?;
+                self.b.emit1(block, wf::RECORD_NEW, &values, ty, &[("fields", names)], location)?
+            }
+            TExprKind::Field { base, field, index } => {
+                let base = self.value(block, base)?;
+                let ty = self.ty(&expr.ty)?;
+                let attrs = [("field", self.b.string(field)), ("index", self.b.i64_attr(*index as i64))];
+                self.b.emit1(block, wf::RECORD_GET, &[base], ty, &attrs, location)?
+            }
             TExprKind::Index { base, index } => {
                 let base = self.value(block, base)?;
                 let index = self.value(block, index)?;
@@ -871,6 +906,13 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                 from => self.convert(block, values[0], &from, &Ty::Float, location),
             },
             Builtin::ToText => self.to_text(block, values[0], &arg_ty(0), location),
+            Builtin::ToJson => simple(wf::TO_JSON),
+            Builtin::JsonParse => {
+                let decl = self.record_decl(ty)?;
+                let schema = agentc_frontend::json_schema::schema_of(self.records, &decl.name)
+                    .ok_or_else(|| LowerError(format!("record `{}` has no JSON Schema", decl.name)))?;
+                self.b.emit1(block, wf::JSON_PARSE, &values, result, &[("schema", self.b.string(&schema))], location)
+            }
         }
     }
 

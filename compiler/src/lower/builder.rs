@@ -215,6 +215,8 @@ pub fn agent_type_text(ty: &Ty) -> Result<String, LowerError> {
         Ty::Float => "f64".into(),
         Ty::Bool => "i1".into(),
         Ty::List(elem) => format!("!workflow.list<{}>", agent_type_text(elem)?),
+        // Record names are identifiers: no escaping needed inside the quotes.
+        Ty::Record(name) => format!("!workflow.record<\"{name}\">"),
         // A message is its `[role, content]` pair (docs/language.md, "chat").
         Ty::Message => "!workflow.list<!workflow.text>".into(),
         Ty::Tensor { .. } => ty.to_string(),

@@ -76,7 +76,9 @@ pub fn lower_module<'c>(builder: &Builder<'c>, module: &hir::Module) -> Result<M
             func.set_attribute(wf::OBJECTIVE_ATTR, builder.string(text));
         }
         let entry = func.region_entry(0).ok_or_else(|| LowerError("func.func without a body".into()))?;
-        let mut lowerer = BodyLowerer::new(builder, Mode::Agent, &agent.locals).with_chat_templates(&chat_templates);
+        let mut lowerer = BodyLowerer::new(builder, Mode::Agent, &agent.locals)
+            .with_chat_templates(&chat_templates)
+            .with_records(&module.records);
         lowerer.lower_agent_body(entry, agent)?;
     }
     Ok(out)

@@ -2,13 +2,14 @@
 //! `argmax`, the conversions, the chat messages `system`/`user`/`assistant`, ...): their
 //! argument types and result types.
 
-use crate::ast::{Arg, ExprKind, Ident};
+use crate::ast::{Arg, Expr, ExprKind, Ident};
 use crate::diagnostic::Diagnostic;
 use crate::hir::{Builtin, TExpr, TExprKind};
 use crate::span::Span;
 use crate::types::Ty;
 
 use super::calls::arguments;
+use super::resolve::is_json_type;
 use super::typeck::{BodyCx, promote};
 
 fn text_list() -> Ty {
@@ -25,13 +26,13 @@ impl BodyCx<'_> {
         }
         let arity_ok = match name {
             "format" => !args.is_empty(),
-            "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" | "system" | "user" | "assistant" => args.len() == 1,
+            "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" | "system" | "user" | "assistant" | "to_json" => args.len() == 1,
             _ => args.len() == 2,
         };
         if !arity_ok {
             let wanted = match name {
                 "format" => "at least 1 argument".to_string(),
-                "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" | "system" | "user" | "assistant" => arguments(1),
+                "lines" | "trim" | "len" | "abs" | "argmax" | "int" | "float" | "text" | "system" | "user" | "assistant" | "to_json" => arguments(1),
                 _ => arguments(2),
             };
             for arg in args {
@@ -59,6 +60,9 @@ impl BodyCx<'_> {
             let content = self.value_of(&args[0].value, &Ty::Text)?;
             let role = TExpr { ty: Ty::Text, kind: TExprKind::Str(name.to_string()), span: callee.span };
             return Some(TExpr { ty: Ty::Message, kind: TExprKind::List(vec![role, content]), span });
+        }
+        if name == "json_parse" {
+            return self.json_parse(&args[0].value, &args[1].value, span);
         }
         if let Some((builtin, params, ret)) = fixed {
             let mut checked = Vec::with_capacity(args.len());
@@ -157,8 +161,32 @@ impl BodyCx<'_> {
                 }
             }
             "text" => done(Builtin::ToText, Ty::Text, checked),
+            "to_json" => {
+                if !is_json_type(&checked[0].ty) {
+                    let diagnostic = Diagnostic::error(format!("`to_json` cannot write a `{}`", checked[0].ty), checked[0].span)
+                        .with_help("to_json takes text, int, float, bool, a record, or a list of these");
+                    self.error(diagnostic);
+                    return None;
+                }
+                done(Builtin::ToJson, Ty::Text, checked)
+            }
             _ => None,
         }
+    }
+
+    /// `json_parse(text, RECORD)`: the second argument names a record type.
+    fn json_parse(&mut self, text: &Expr, record: &Expr, span: Span) -> Option<TExpr> {
+        let text = self.value_of(text, &Ty::Text);
+        let name = match &record.kind {
+            ExprKind::Name(name) if self.g.record_names.contains(name) => name.clone(),
+            _ => {
+                let diagnostic = Diagnostic::error("the second argument of `json_parse` must name a record type", record.span)
+                    .with_help("declare `record NAME { … }` and write `json_parse(text, NAME)`");
+                self.error(diagnostic);
+                return None;
+            }
+        };
+        Some(TExpr { ty: Ty::Record(name), kind: TExprKind::Builtin { builtin: Builtin::JsonParse, args: vec![text?] }, span })
     }
 }
 

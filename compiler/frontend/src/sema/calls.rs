@@ -107,6 +107,7 @@ impl BodyCx<'_> {
         }
         let param_names: Vec<String> = global.params.iter().map(|(n, _)| n.clone()).collect();
         match global.kind {
+            GlobalKind::Record => self.record_value(callee, &global.params, args, span),
             GlobalKind::Model => {
                 self.error(
                     Diagnostic::error(format!("`{name}` is a model, not a function"), callee.span)

@@ -8,6 +8,7 @@ mod builtins;
 mod callgraph;
 mod calls;
 mod models;
+mod records;
 mod resolve;
 mod scope;
 mod tensor;
@@ -53,6 +54,8 @@ pub(crate) fn check(program: &ast::Program, options: &CheckOptions) -> Checked {
         }
     }
 
+    let records = records::check_records(program, &sigs, &globals, &mut diags);
+    failed |= records.is_none();
     let mut tools = Vec::new();
     let mut fns = Vec::new();
     let mut agents = Vec::new();
@@ -60,7 +63,7 @@ pub(crate) fn check(program: &ast::Program, options: &CheckOptions) -> Checked {
     let mut fn_graph: (Vec<String>, Vec<Vec<(String, Span)>>) = Default::default();
     for (item, ((params, ret), registered)) in program.items.iter().zip(&sigs) {
         match item {
-            Item::Model(_) => {}
+            Item::Model(_) | Item::Record(_) => {}
             Item::Tool(decl) => match tools::check_tool(decl, params, ret.as_ref(), &globals, &mut diags) {
                 Some(tool) => tools.push(tool),
                 None => failed = true,
@@ -105,7 +108,7 @@ pub(crate) fn check(program: &ast::Program, options: &CheckOptions) -> Checked {
     let module = if diags.iter().any(Diagnostic::is_error) {
         None
     } else {
-        Some(hir::Module { models, tools, fns, agents })
+        Some(hir::Module { models, tools, fns, agents, records: records.unwrap_or_default() })
     };
     Checked { module, diagnostics: diags }
 }

@@ -1,7 +1,7 @@
 //! The item namespace: collects every declaration once, reports duplicates (also of
 //! built-in names), and resolves written types into checked ones for each kind of item.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::{self, Item, TypeExpr, TypeExprKind};
 use crate::diagnostic::Diagnostic;
@@ -18,6 +18,7 @@ pub(crate) enum GlobalKind {
     Tool,
     Fn,
     Agent,
+    Record,
 }
 
 impl GlobalKind {
@@ -28,6 +29,7 @@ impl GlobalKind {
             GlobalKind::Tool => "a tool",
             GlobalKind::Fn => "a fn",
             GlobalKind::Agent => "an agent",
+            GlobalKind::Record => "a record type",
         }
     }
 }
@@ -38,7 +40,8 @@ pub(crate) struct Global {
     pub kind: GlobalKind,
     /// Where its name was declared.
     pub span: Span,
-    /// Parameter names and types (`None` where the written type was invalid).
+    /// Parameter names and types (`None` where the written type was invalid); for a record,
+    /// its fields in declaration order.
     pub params: Vec<(String, Option<Ty>)>,
     /// Result type (`None` when invalid).
     pub ret: Option<Ty>,
@@ -57,7 +60,7 @@ pub(crate) struct Global {
 /// Agent-code built-ins.
 pub(crate) const AGENT_BUILTINS: &[&str] = &[
     "lines", "split", "join", "contains", "starts_with", "len", "format", "trim", "min", "max",
-    "abs", "argmax", "int", "float", "text", "system", "user", "assistant",
+    "abs", "argmax", "int", "float", "text", "system", "user", "assistant", "to_json", "json_parse",
 ];
 
 /// Tensor built-ins of fn bodies.
@@ -83,6 +86,8 @@ pub(crate) struct Globals {
     pub order: Vec<String>,
     /// The "did you mean" suggestions the program's unknown names may still get.
     pub suggestions: SuggestionBudget,
+    /// The names of the declared record types (the types a written name may refer to).
+    pub record_names: HashSet<String>,
 }
 
 impl Globals {
@@ -104,6 +109,7 @@ pub(crate) fn item_name(item: &Item) -> &ast::Ident {
         Item::Tool(t) => &t.name,
         Item::Fn(f) => &f.name,
         Item::Agent(a) => &a.name,
+        Item::Record(r) => &r.name,
     }
 }
 
@@ -115,6 +121,15 @@ pub(crate) type Signature = (Vec<(String, Option<Ty>)>, Option<Ty>);
 /// it is the one registered under its name (a duplicate is still checked, not registered).
 pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (Globals, Vec<(Signature, bool)>) {
     let mut globals = Globals::default();
+    // Record names first: any signature may use a record declared later in the file.
+    let records: HashSet<String> = program
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Record(r) if !is_builtin(&r.name.name) => Some(r.name.name.clone()),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::with_capacity(program.items.len());
     for item in &program.items {
         let name = item_name(item);
@@ -122,18 +137,23 @@ pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (G
             Item::Model(_) => (GlobalKind::Model, Vec::new(), None),
             Item::Tool(t) => (
                 GlobalKind::Tool,
-                params(&t.params, TypeContext::Tool, diags),
-                resolve_type(&t.ret, TypeContext::ToolResult, diags),
+                params(&t.params, TypeContext::Tool, &records, diags),
+                resolve_type(&t.ret, TypeContext::ToolResult, &records, diags),
             ),
             Item::Fn(f) => (
                 GlobalKind::Fn,
-                params(&f.params, TypeContext::Fn, diags),
-                resolve_type(&f.ret, TypeContext::Fn, diags),
+                params(&f.params, TypeContext::Fn, &records, diags),
+                resolve_type(&f.ret, TypeContext::Fn, &records, diags),
             ),
             Item::Agent(a) => (
                 GlobalKind::Agent,
-                params(&a.params, TypeContext::Agent, diags),
-                resolve_type(&a.ret, TypeContext::Agent, diags),
+                params(&a.params, TypeContext::Agent, &records, diags),
+                resolve_type(&a.ret, TypeContext::Agent, &records, diags),
+            ),
+            Item::Record(r) => (
+                GlobalKind::Record,
+                params(&r.fields, TypeContext::RecordField, &records, diags),
+                Some(Ty::Record(r.name.name.clone())),
             ),
         };
         if is_builtin(&name.name) {
@@ -169,10 +189,16 @@ pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (G
         );
         out.push(((params, ret), true));
     }
+    globals.record_names = records;
     (globals, out)
 }
 
-fn params(params: &[ast::Param], context: TypeContext, diags: &mut Vec<Diagnostic>) -> Vec<(String, Option<Ty>)> {
+fn params(
+    params: &[ast::Param],
+    context: TypeContext,
+    records: &HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, Option<Ty>)> {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     let mut out = Vec::with_capacity(params.len());
     for param in params {
@@ -184,7 +210,7 @@ fn params(params: &[ast::Param], context: TypeContext, diags: &mut Vec<Diagnosti
         } else {
             seen.insert(&param.name.name, param.name.span);
         }
-        out.push((param.name.name.clone(), resolve_type(&param.ty, context, diags)));
+        out.push((param.name.name.clone(), resolve_type(&param.ty, context, records, diags)));
     }
     out
 }
@@ -200,19 +226,27 @@ pub(crate) enum TypeContext {
     ToolResult,
     /// Fn parameters, results and lets: tensors and scalar element types.
     Fn,
+    /// A record's field: text, int, float, bool, lists of these and records.
+    RecordField,
 }
 
 const AGENT_TYPE_NAMES: &[&str] = &["text", "int", "float", "bool", "list", "message"];
 const SCALAR_TYPE_NAMES: &[&str] = &["f32", "f16", "bf16", "i32", "i64"];
 
 /// Resolves a written type for `context`, reporting what is not allowed there.
-pub(crate) fn resolve_type(ty: &TypeExpr, context: TypeContext, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
-    let resolved = resolve_any(ty, diags)?;
+pub(crate) fn resolve_type(
+    ty: &TypeExpr,
+    context: TypeContext,
+    records: &HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Ty> {
+    let resolved = resolve_any(ty, records, diags)?;
     let allowed = match context {
         TypeContext::Agent => !matches!(resolved, Ty::Scalar(_)),
         TypeContext::Tool => resolved == Ty::Text,
         TypeContext::ToolResult => resolved == Ty::Text,
         TypeContext::Fn => matches!(resolved, Ty::Tensor { .. } | Ty::Scalar(_)),
+        TypeContext::RecordField => is_json_type(&resolved),
     };
     if allowed {
         return Some(resolved);
@@ -230,6 +264,10 @@ pub(crate) fn resolve_type(ty: &TypeExpr, context: TypeContext, diags: &mut Vec<
             format!("a tool's result type must be `text`, found `{resolved}`"),
             "a tool returns its program's output or the response body as text".to_string(),
         ),
+        TypeContext::RecordField => (
+            format!("a record field cannot have type `{resolved}`"),
+            "record fields are text, int, float, bool, list<T> of these, or another record (they have a JSON form)".to_string(),
+        ),
         TypeContext::Fn => (
             format!("a fn cannot use type `{resolved}`"),
             "fn parameters, results and locals are tensors or scalar element types (`f32`, `f16`, `bf16`, `i32`, `i64`)"
@@ -240,7 +278,16 @@ pub(crate) fn resolve_type(ty: &TypeExpr, context: TypeContext, diags: &mut Vec<
     None
 }
 
-fn resolve_any(ty: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
+/// Whether values of `ty` have a JSON form (`to_json`, `json_parse`, record fields).
+pub(crate) fn is_json_type(ty: &Ty) -> bool {
+    match ty {
+        Ty::Text | Ty::Int | Ty::Float | Ty::Bool | Ty::Record(_) => true,
+        Ty::List(elem) => is_json_type(elem),
+        _ => false,
+    }
+}
+
+fn resolve_any(ty: &TypeExpr, records: &HashSet<String>, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
     match &ty.kind {
         TypeExprKind::Named(name) => match name.as_str() {
             "text" => Some(Ty::Text),
@@ -255,11 +302,14 @@ fn resolve_any(ty: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
                 );
                 None
             }
+            other if records.contains(other) => Some(Ty::Record(other.to_string())),
             other => match DType::from_name(other) {
                 Some(dtype) => Some(Ty::Scalar(dtype)),
                 None => {
                     let mut diagnostic = Diagnostic::error(format!("unknown type `{other}`"), ty.span);
-                    let candidates = AGENT_TYPE_NAMES.iter().chain(SCALAR_TYPE_NAMES).copied();
+                    let mut known: Vec<&str> = records.iter().map(String::as_str).collect();
+                    known.sort_unstable();
+                    let candidates = AGENT_TYPE_NAMES.iter().chain(SCALAR_TYPE_NAMES).copied().chain(known);
                     if let Some(s) = suggest(other, candidates) {
                         diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
                     }
@@ -269,7 +319,7 @@ fn resolve_any(ty: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Ty> {
             },
         },
         TypeExprKind::List(inner) => {
-            let inner = resolve_any(inner, diags)?;
+            let inner = resolve_any(inner, records, diags)?;
             if matches!(inner, Ty::Scalar(_)) {
                 diags.push(Diagnostic::error(
                     format!("scalar element type `{inner}` cannot be a list element"),

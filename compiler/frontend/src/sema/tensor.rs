@@ -114,7 +114,7 @@ impl FnCx<'_> {
         for (i, stmt) in decl.body.stmts.iter().enumerate() {
             match stmt {
                 Stmt::Let { name, ty, value: init, span } => {
-                    let declared = ty.as_ref().map(|t| resolve_type(t, TypeContext::Fn, self.diags));
+                    let declared = ty.as_ref().map(|t| resolve_type(t, TypeContext::Fn, &self.g.record_names, self.diags));
                     let hint = declared.as_ref().and_then(|d| d.as_ref()).and_then(elem_of);
                     let mut checked = self.expr(init, hint);
                     if let (Some(Some(want)), Some(got)) = (&declared, &checked)
@@ -287,6 +287,7 @@ impl FnCx<'_> {
                 GlobalKind::Model => "models",
                 GlobalKind::Tool => "tools",
                 GlobalKind::Agent => "agents",
+                GlobalKind::Record => "records",
                 GlobalKind::Fn => {
                     self.error(Diagnostic::error(format!("`{name}` is a fn, not a value"), span).with_help(format!("call it: `{name}(…)`")));
                     return;

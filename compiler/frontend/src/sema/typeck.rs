@@ -179,7 +179,7 @@ impl<'g> BodyCx<'g> {
         match stmt {
             Stmt::Let { name, ty, value, span } => {
                 let declared = match ty {
-                    Some(ty) => Some(resolve_type(ty, TypeContext::Agent, self.diags)),
+                    Some(ty) => Some(resolve_type(ty, TypeContext::Agent, &self.g.record_names, self.diags)),
                     None => None,
                 };
                 let checked = match &declared {
@@ -409,6 +409,7 @@ impl<'g> BodyCx<'g> {
             ExprKind::MethodCall { receiver, method, args } => {
                 self.method_call(receiver, method, args, span, None)
             }
+            ExprKind::Field { base, field } => self.field(base, field, span),
             ExprKind::Index { base, index } => {
                 let base_t = self.value(base, None);
                 let index_t = self.value_of(index, &Ty::Int);

@@ -3,7 +3,7 @@
 //! Pure: constants, arithmetic, text and list built-ins, greedy `generate` (deterministic),
 //! `embed`, tensor ops, calls of tensor functions, and structured control (`if`, loops,
 //! `map`, `try`) whose bodies are pure. Effects: tool calls (and exec/http inside tools), sampled `generate` (it draws
-//! from the run's random stream), `workflow.div`/`rem`/`list_get`/`parse_*`/`argmax`
+//! from the run's random stream), `workflow.div`/`rem`/`list_get`/`parse_*`/`argmax`/`json_parse`
 //! (they can fail at run time, and a failure is observable), and calls of agents whose
 //! bodies have effects.
 
@@ -30,6 +30,10 @@ const PURE: &[&str] = &[
     wf::EMBED,
     wf::URL_TEMPLATE,
     wf::JSON_OBJECT,
+    wf::FIELD_VALUE,
+    wf::RECORD_NEW,
+    wf::RECORD_GET,
+    wf::TO_JSON,
     "tensor.from_elements",
     "tensor.extract",
     "tensor.cast",
