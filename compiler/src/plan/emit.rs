@@ -236,6 +236,8 @@ fn plan_type(ty: melior::ir::Type) -> Result<Type, String> {
             _ => {
                 if let Some(inner) = text.strip_prefix("!workflow.list<").and_then(|t| t.strip_suffix('>')) {
                     Type::List(Box::new(convert(inner)?))
+                } else if let Some(name) = text.strip_prefix("!workflow.record<\"").and_then(|t| t.strip_suffix("\">")) {
+                    format!("record<{name}>").parse().ok()?
                 } else if text.starts_with("tensor<") {
                     text.parse().ok()?
                 } else {
@@ -436,6 +438,21 @@ impl FunctionEmitter<'_> {
             }
             "workflow.url_template" => ("url_template".into(), put("template", string("template")) & put("names", string_array("names"))),
             "workflow.json_object" => ("json_object".into(), put("keys", string_array("keys"))),
+            // A field on its way into a record_new is the value itself in the plan.
+            "workflow.field_value" => {
+                let (Some(value), Some(result)) = (op.operands().first().copied(), op.results().first().copied()) else {
+                    return self.fail(op, "`workflow.field_value` without its operand");
+                };
+                let Some(id) = self.values.get(&(value.0.ptr as usize)).copied() else {
+                    return self.fail(op, "`workflow.field_value` uses a value defined outside its function");
+                };
+                self.values.insert(result.0.ptr as usize, id);
+                return None;
+            }
+            "workflow.record_new" => ("record_new".into(), put("fields", string_array("fields"))),
+            "workflow.record_get" => ("record_get".into(), put("field", string("field")) & put("index", int("index"))),
+            "workflow.to_json" => ("to_json".into(), true),
+            "workflow.json_parse" => ("json_parse".into(), put("schema", string("schema"))),
             "arith.addi" | "arith.addf" => ("add".into(), true),
             "arith.subi" | "arith.subf" => ("sub".into(), true),
             "arith.muli" | "arith.mulf" => ("mul".into(), true),

@@ -13,6 +13,7 @@
 //! track of the optional [`Trace`], each decode step too.
 
 mod interp;
+pub mod json;
 mod ops;
 mod value;
 

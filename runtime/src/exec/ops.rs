@@ -33,6 +33,13 @@ pub(super) fn eval(op: &Op, args: &[&Value], results: &[Type]) -> Option<Result<
         "trim" => texts(args).map(|t| Value::Text(builtins::trim(t[0]))),
         "format" => format(args),
         "to_text" => Ok(Value::Text(args[0].to_text())),
+        "record_new" => record_new(op, args),
+        "record_get" => record_get(op, args[0]),
+        "to_json" => super::json::to_json(args[0]).map(Value::Text),
+        "json_parse" => {
+            let schema = op.attrs.get("schema").and_then(|s| s.as_str()).unwrap_or("");
+            texts(args).and_then(|t| super::json::parse(t[0], schema))
+        }
         "parse_int" => texts(args).and_then(|t| builtins::parse_int(t[0])).map(Value::Int),
         "parse_float" => texts(args).and_then(|t| builtins::parse_float(t[0])).map(Value::Float),
         "argmax" => argmax(args[0]),
@@ -80,6 +87,22 @@ fn constant(op: &Op, ty: &Type) -> Result<Value, String> {
         Type::Float | Type::Scalar(_) => Value::Float(value.as_f64().ok_or_else(bad)?),
         _ => return Err(bad()),
     })
+}
+
+fn record_new(op: &Op, args: &[&Value]) -> Result<Value, String> {
+    let names = op.attrs.get("fields").and_then(|f| f.as_array()).ok_or("internal error: `record_new` without `fields`")?;
+    let fields = names.iter().zip(args).map(|(name, value)| (name.as_str().unwrap_or_default().to_string(), (*value).clone())).collect();
+    Ok(Value::Record(std::sync::Arc::new(fields)))
+}
+
+fn record_get(op: &Op, record: &Value) -> Result<Value, String> {
+    let Value::Record(fields) = record else { return Err(internal("`record_get`", record)) };
+    let index = op.attrs.get("index").and_then(|i| i.as_u64()).unwrap_or(u64::MAX);
+    let field = op.attrs.get("field").and_then(|f| f.as_str()).unwrap_or_default();
+    match usize::try_from(index).ok().and_then(|i| fields.get(i)) {
+        Some((name, value)) if name == field => Ok(value.clone()),
+        _ => Err(format!("internal error: the record has no field `{field}` at {index}")),
+    }
 }
 
 fn list_get(l: &Value, i: &Value) -> Result<Value, String> {

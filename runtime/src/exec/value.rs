@@ -53,6 +53,8 @@ pub enum Value {
     /// copy n values, and a `map` over it n² in all). Build a list as a `Vec` and wrap it
     /// once ([`Value::list`]); `Arc::make_mut` copies only when the list is shared.
     List(Arc<Vec<Value>>),
+    /// A record: its fields' names and values in declaration order (shared, as lists are).
+    Record(Arc<Vec<(String, Value)>>),
     /// A tensor.
     Tensor(Tensor),
     /// A KV cache after a prefill.
@@ -76,6 +78,8 @@ impl Value {
                 let items: Vec<String> = items.iter().map(Value::to_text).collect();
                 format!("[{}]", items.join(", "))
             }
+            // A record as `text(r)` writes it: its JSON.
+            Value::Record(_) => super::json::to_json(self).unwrap_or_default(),
             Value::Tensor(t) => {
                 let dims: Vec<String> = t.shape.iter().map(usize::to_string).collect();
                 format!("<tensor {}>", dims.join("x"))
@@ -92,6 +96,7 @@ impl Value {
             Value::Float(_) => "float",
             Value::Bool(_) => "bool",
             Value::List(_) => "list",
+            Value::Record(_) => "record",
             Value::Tensor(_) => "tensor",
             Value::Kv(_) => "kv",
         }

@@ -207,7 +207,7 @@ pub const OPCODES: &[&str] = &[
     // literals and built-ins
     "const", "list_literal", "list_len", "list_get", "list_append", "concat", "text_eq", "lines", "split", "join",
     "contains", "starts_with", "text_len", "trim", "format", "to_text", "parse_int", "parse_float", "argmax", "div",
-    "rem", "chat_prompt", // fragments
+    "rem", "chat_prompt", "record_new", "record_get", "to_json", "json_parse", // fragments
     "prefill", "decode", "kv_transfer", "encode", "tool", "compute", "call", // inside tools
     "exec", "http", "url_template", "json_object", // arithmetic
     "add", "sub", "mul", "neg", "abs", "min", "max", "and", "or", "xor", "cmp", "convert", // control
@@ -489,11 +489,43 @@ impl<'p> Scope<'p> {
                     _ => return Err(format!("expected (list<T>, T) -> list<T>, got ({}) -> ({})", list(operands), list(results))),
                 }
             }
-            "to_text" => {
+            "to_text" | "to_json" => {
                 arity(1)?;
                 if one_result()? != &Text {
                     return Err("result must be text".into());
                 }
+            }
+            "record_new" => {
+                let ty = one_result()?;
+                if !matches!(ty, Record(_)) {
+                    return Err(format!("result is {ty}, not a record"));
+                }
+                let fields = string_array(op, "fields")?;
+                if fields.len() != operands.len() {
+                    return Err(format!("has {} operands for {} `fields`", operands.len(), fields.len()));
+                }
+                if let Some(twice) = fields.iter().enumerate().find_map(|(i, f)| fields[..i].contains(f).then_some(f)) {
+                    return Err(format!("field `{twice}` is named twice"));
+                }
+            }
+            "record_get" => {
+                arity(1)?;
+                one_result()?;
+                if !matches!(operands[0], Record(_)) {
+                    return Err(format!("operand is {}, not a record", operands[0]));
+                }
+                string_attr(op, "field")?;
+                if op.attrs.get("index").and_then(Json::as_u64).is_none() {
+                    return Err("missing attribute `index` (a field position)".into());
+                }
+            }
+            "json_parse" => {
+                arity(1)?;
+                if operands[0] != Text {
+                    return Err(format!("operand is {}, not text", operands[0]));
+                }
+                let schema = string_attr(op, "schema")?;
+                crate::exec::json::check_schema(schema, one_result()?)?;
             }
             "argmax" => {
                 arity(1)?;
@@ -723,6 +755,14 @@ impl<'p> Scope<'p> {
 
 fn string_attr<'o>(op: &'o Op, name: &str) -> Result<&'o str, String> {
     op.attrs.get(name).and_then(Json::as_str).ok_or_else(|| format!("missing string attribute `{name}`"))
+}
+
+fn string_array<'o>(op: &'o Op, name: &str) -> Result<Vec<&'o str>, String> {
+    op.attrs
+        .get(name)
+        .and_then(Json::as_array)
+        .and_then(|items| items.iter().map(Json::as_str).collect::<Option<Vec<_>>>())
+        .ok_or_else(|| format!("missing attribute `{name}` (a list of texts)"))
 }
 
 fn expect_types(got: &[Type], want: &[Type], what: &str) -> Result<(), String> {

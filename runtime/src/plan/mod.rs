@@ -32,7 +32,8 @@ pub const FORMAT: &str = "agentc-plan";
 /// attempt; the compiler always writes it) and `retries` is at most 100; each model with
 /// kernels records what they were compiled for (`models[].config`: the `config.json` sizes;
 /// `models[].weights`: name, dtype and shape of every weight), which the executable checks
-/// the folder it loads against.
+/// the folder it loads against; records: the type `record<NAME>` and the opcodes
+/// `record_new`, `record_get`, `to_json` and `json_parse`.
 pub const FORMAT_VERSION: u32 = 3;
 
 /// A whole plan.
@@ -286,6 +287,9 @@ pub enum Type {
     Scalar(String),
     /// An immutable list.
     List(Box<Type>),
+    /// A value of the program's record type of this name (`record<Answer>`): its fields are
+    /// named by the ops that make one (`record_new`'s `fields`, `json_parse`'s `schema`).
+    Record(String),
     /// A tensor: dims (`None` = dynamic) and element type.
     Tensor {
         /// The dims.
@@ -308,6 +312,7 @@ impl fmt::Display for Type {
             Type::Kv => f.write_str("kv"),
             Type::Scalar(name) => f.write_str(name),
             Type::List(element) => write!(f, "list<{element}>"),
+            Type::Record(name) => write!(f, "record<{name}>"),
             Type::Tensor { shape, dtype } => {
                 f.write_str("tensor<")?;
                 for dim in shape {
@@ -326,7 +331,7 @@ impl FromStr for Type {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Type, String> {
-        let bad = || format!("`{text}` is not a plan type (text, int, float, bool, kv, f32, list<T>, tensor<DIMSxDTYPE>)");
+        let bad = || format!("`{text}` is not a plan type (text, int, float, bool, kv, f32, list<T>, record<NAME>, tensor<DIMSxDTYPE>)");
         Ok(match text {
             "text" => Type::Text,
             "int" => Type::Int,
@@ -337,6 +342,13 @@ impl FromStr for Type {
             _ => {
                 if let Some(inner) = text.strip_prefix("list<").and_then(|t| t.strip_suffix('>')) {
                     Type::List(Box::new(inner.parse().map_err(|_| bad())?))
+                } else if let Some(name) = text.strip_prefix("record<").and_then(|t| t.strip_suffix('>')) {
+                    let identifier = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !identifier {
+                        return Err(bad());
+                    }
+                    Type::Record(name.to_string())
                 } else if let Some(inner) = text.strip_prefix("tensor<").and_then(|t| t.strip_suffix('>')) {
                     let mut parts: Vec<&str> = inner.split('x').collect();
                     let dtype = parts.pop().unwrap_or_default();
