@@ -3,6 +3,7 @@
 //! boundary, and reports through the context's diagnostics at the offending op.
 
 mod fragment;
+mod records;
 pub mod tensor;
 mod workflow;
 

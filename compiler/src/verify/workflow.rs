@@ -41,6 +41,8 @@ pub fn verify(module: Op) -> usize {
         }
     }
     let mut calls: BTreeMap<String, Vec<(String, Op)>> = BTreeMap::new();
+    let all_ops: Vec<Op> = functions.values().flat_map(|f| f.nested_ops()).collect();
+    super::records::verify(&all_ops, &mut report);
     for (function_name, &function) in &functions {
         let is_tool = function.has_attribute(wf::TOOL_ATTR);
         // Agents and tools are what the runtime interprets: the language's bounds hold there.
