@@ -90,3 +90,23 @@ func.func @dead_lets(%x: !workflow.text, %l: !workflow.list<!workflow.text>) -> 
   %3 = "workflow.list_get"(%l, %c9) : (!workflow.list<!workflow.text>, i64) -> !workflow.text
   return %x : !workflow.text
 }
+
+// -----
+
+// A field of a record built in sight is the field's value; the record, unused, goes; a
+// json_parse stays (it can fail), its field read stays.
+// CHECK-LABEL: func.func @record_fields
+func.func @record_fields(%t: !workflow.text, %n: i64) -> (i64, !workflow.text) {
+  // CHECK-NOT: workflow.record_new
+  // CHECK-NOT: workflow.field_value
+  // CHECK: %[[P:.*]] = "workflow.json_parse"(%arg0)
+  // CHECK: %[[C:.*]] = "workflow.record_get"(%[[P]]) {field = "city", index = 0 : i64}
+  // CHECK: return %arg1, %[[C]] : i64, !workflow.text
+  %a = "workflow.field_value"(%t) : (!workflow.text) -> !workflow.field
+  %b = "workflow.field_value"(%n) : (i64) -> !workflow.field
+  %r = "workflow.record_new"(%a, %b) {fields = ["city", "score"]} : (!workflow.field, !workflow.field) -> !workflow.record<"A">
+  %g = "workflow.record_get"(%r) {field = "score", index = 1 : i64} : (!workflow.record<"A">) -> i64
+  %p = "workflow.json_parse"(%t) {schema = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"score\":{\"type\":\"integer\"}},\"required\":[\"city\",\"score\"],\"additionalProperties\":false}"} : (!workflow.text) -> !workflow.record<"A">
+  %c = "workflow.record_get"(%p) {field = "city", index = 0 : i64} : (!workflow.record<"A">) -> !workflow.text
+  return %g, %c : i64, !workflow.text
+}

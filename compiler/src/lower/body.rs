@@ -150,6 +150,20 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                 let list = self.ty(ty)?;
                 self.b.emit1(block, wf::LIST_LITERAL, &[], list, &[], location)
             }
+            Ty::Record(_) => {
+                // Every field its zero value.
+                let decl = self.record_decl(ty)?;
+                let field_ty = self.b.parse_type("!workflow.field")?;
+                let mut values = Vec::with_capacity(decl.fields.len());
+                for (_, field) in &decl.fields {
+                    let value = self.zero_value(block, field, location)?;
+                    values.push(self.b.emit1(block, wf::FIELD_VALUE, &[value], field_ty, &[], location)?);
+                }
+                let names: Vec<Attribute> = decl.fields.iter().map(|(name, _)| self.b.string(name)).collect();
+                let names = ArrayAttribute::new(self.b.context, &names).into();
+                let record = self.ty(ty)?;
+                self.b.emit1(block, wf::RECORD_NEW, &values, record, &[("fields", names)], location)
+            }
             other => Err(LowerError(format!("early `return` from an agent whose result is `{other}`"))),
         }
     }

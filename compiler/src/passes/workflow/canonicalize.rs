@@ -1,7 +1,7 @@
 //! `workflow-canonicalize`: folds what is known at compile time and drops dead values.
 //!
 //! Folds arithmetic (`arith`, `math`), the text and list built-ins and `workflow.div/rem`
-//! on literal operands, using the runtime's own built-in functions so a folded value is
+//! on literal operands, a `record_get` of a `record_new` to the field's value, using the runtime's own built-in functions so a folded value is
 //! exactly what the executable would compute; folds `scf.if` on a constant condition into
 //! the taken branch; and removes unused pure values ("dead lets"). Anything that could fail
 //! at run time (division by zero, an index out of range, a bad number) is left alone so
@@ -83,6 +83,19 @@ fn constant_of(value: Val) -> Option<Const> {
     }
 }
 
+/// `record_get` of a record built by a `record_new` in sight: the field's value itself
+/// (when the field name at `index` agrees, as the verifier ensures).
+fn field_of_new_record(op: Op) -> Option<Val> {
+    if op.name() != wf::RECORD_GET {
+        return None;
+    }
+    let record = op.operand(0).defining_op().filter(|r| r.name() == wf::RECORD_NEW)?;
+    let index = usize::try_from(wf::int_attr(&op.view(), "index")?).ok().filter(|&i| i < record.operand_count())?;
+    let field = record.operand(index).defining_op().filter(|f| f.name() == wf::FIELD_VALUE)?;
+    let value = field.operand(0);
+    (value.ty() == op.result(0).ty()).then_some(value)
+}
+
 /// Folds one op; returns whether it changed the IR.
 fn fold_op(op: Op) -> bool {
     let name = op.name();
@@ -92,7 +105,7 @@ fn fold_op(op: Op) -> bool {
     if op.result_count() != 1 || op.region_count() != 0 || name == "arith.constant" || name == wf::TEXT_CONSTANT {
         return false;
     }
-    if let Some(inner) = double_negation(op) {
+    if let Some(inner) = double_negation(op).or_else(|| field_of_new_record(op)) {
         op.result(0).replace_all_uses_with(inner);
         op.erase();
         return true;
