@@ -153,3 +153,59 @@ fn check(schema: &Json, ty: Option<&Type>, depth: usize) -> Result<(), String> {
         (false, None) => Err(format!("`schema` has a field of unknown type `{kind}`")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"{"type":"object","properties":{"name":{"type":"string"},"n":{"type":"integer"},"x":{"type":"number"},"tags":{"type":"array","items":{"type":"boolean"}},"in":{"type":"object","properties":{"q":{"type":"string"}},"required":["q"],"additionalProperties":false}},"required":["name","n","x","tags","in"],"additionalProperties":false}"#;
+
+    fn record(fields: Vec<(&str, Value)>) -> Value {
+        Value::Record(Arc::new(fields.into_iter().map(|(n, v)| (n.to_string(), v)).collect()))
+    }
+
+    #[test]
+    fn round_trip_in_declaration_order() {
+        let value = record(vec![
+            ("name", Value::Text("a \"b\"\n".into())),
+            ("n", Value::Int(-3)),
+            ("x", Value::Float(2.0)),
+            ("tags", Value::list(vec![Value::Bool(true), Value::Bool(false)])),
+            ("in", record(vec![("q", Value::Text("é".into()))])),
+        ]);
+        let text = to_json(&value).unwrap();
+        assert_eq!(text, r#"{"name":"a \"b\"\n","n":-3,"x":2.0,"tags":[true,false],"in":{"q":"é"}}"#);
+        assert_eq!(parse(&text, SCHEMA).unwrap(), value);
+        // Members in another order, extra members ignored, an integer where a number is wanted.
+        let other = r#"{"in":{"q":"z","w":1},"tags":[],"x":3,"n":7,"name":"m","extra":null}"#;
+        let parsed = parse(other, SCHEMA).unwrap();
+        assert_eq!(to_json(&parsed).unwrap(), r#"{"name":"m","n":7,"x":3.0,"tags":[],"in":{"q":"z"}}"#);
+    }
+
+    #[test]
+    fn floats_as_serde_json_writes_them() {
+        assert_eq!(to_json(&Value::Float(0.1)).unwrap(), "0.1");
+        assert_eq!(to_json(&Value::Float(1e300)).unwrap(), "1e+300");
+        assert_eq!(to_json(&Value::Float(f64::NAN)).unwrap(), "null");
+        assert_eq!(to_json(&Value::list(vec![])).unwrap(), "[]");
+    }
+
+    #[test]
+    fn mismatches_say_where_and_what() {
+        let cases = [
+            ("nope", "the text is not JSON"),
+            ("[]", "the value is an array, expected an object"),
+            (r#"{"name":"a"}"#, "the value has no field `n`"),
+            (r#"{"name":1,"n":1,"x":1,"tags":[],"in":{"q":""}}"#, "field `name` is a number, expected a string"),
+            (r#"{"name":"","n":1.5,"x":1,"tags":[],"in":{"q":""}}"#, "field `n` is 1.5, expected an integer that fits in 64 bits"),
+            (r#"{"name":"","n":18446744073709551615,"x":1,"tags":[],"in":{"q":""}}"#, "expected an integer that fits in 64 bits"),
+            (r#"{"name":"","n":1,"x":null,"tags":[],"in":{"q":""}}"#, "field `x` is null, expected a number"),
+            (r#"{"name":"","n":1,"x":1,"tags":[true,"no"],"in":{"q":""}}"#, "field `tags`[1] is a string, expected a boolean"),
+            (r#"{"name":"","n":1,"x":1,"tags":[],"in":{"q":2}}"#, "field `in`.q is a number, expected a string"),
+        ];
+        for (text, want) in cases {
+            let error = parse(text, SCHEMA).unwrap_err();
+            assert!(error.starts_with("json_parse: ") && error.contains(want), "{text}: `{error}` lacks `{want}`");
+        }
+    }
+}

@@ -472,3 +472,50 @@ fn http_headers_and_json_bodies_are_checked() {
         &["`json_object`", "only a tool function may hold it"],
     );
 }
+
+/// Record ops at the start of main: a record built, a field read, written as JSON and read
+/// back by the record's schema.
+fn with_records(v: &mut serde_json::Value) {
+    let schema = r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"required":["a","b"],"additionalProperties":false}"#;
+    let ops = serde_json::json!([
+        {"op": "const", "results": [{"id": 100, "type": "text"}], "attrs": {"value": "x"}},
+        {"op": "const", "results": [{"id": 101, "type": "int"}], "attrs": {"value": 2}},
+        {"op": "record_new", "operands": [100, 101], "results": [{"id": 102, "type": "record<P>"}], "attrs": {"fields": ["a", "b"]}},
+        {"op": "record_get", "operands": [102], "results": [{"id": 103, "type": "int"}], "attrs": {"field": "b", "index": 1}},
+        {"op": "to_json", "operands": [102], "results": [{"id": 104, "type": "text"}]},
+        {"op": "json_parse", "operands": [104], "results": [{"id": 105, "type": "record<P>"}], "attrs": {"schema": schema}}
+    ]);
+    let body = main_body(v);
+    for (i, op) in ops.as_array().unwrap().iter().enumerate() {
+        body.insert(i, op.clone());
+    }
+}
+
+#[test]
+fn record_ops_are_checked() {
+    let mut value = valid();
+    with_records(&mut value);
+    let plan = load_value(&value).expect("record ops load");
+    assert_eq!(plan.functions[1].body[2].results[0].ty, Type::Record("P".into()));
+    for text in ["record<P>", "list<record<Answer_2>>"] {
+        assert_eq!(text.parse::<Type>().unwrap().to_string(), text);
+    }
+    for bad in ["record<>", "record<1x>", "record<a b>", "record<list<int>>"] {
+        assert!(bad.parse::<Type>().is_err(), "{bad} parsed");
+    }
+    rejects(|v| { with_records(v); main_body(v)[2]["attrs"]["fields"] = serde_json::json!(["a"]); }, &["`record_new`", "2 operands for 1 `fields`"]);
+    rejects(|v| { with_records(v); main_body(v)[2]["attrs"]["fields"] = serde_json::json!(["a", "a"]); }, &["field `a` is named twice"]);
+    rejects(|v| { with_records(v); main_body(v)[2]["results"][0]["type"] = "text".into(); }, &["result is text, not a record"]);
+    rejects(|v| { with_records(v); main_body(v)[3]["operands"] = serde_json::json!([100]); }, &["`record_get`", "operand is text, not a record"]);
+    rejects(|v| { with_records(v); main_body(v)[3]["attrs"].as_object_mut().unwrap().remove("index"); }, &["missing attribute `index`"]);
+    rejects(|v| { with_records(v); main_body(v)[4]["results"][0]["type"] = "int".into(); }, &["`to_json`", "result must be text"]);
+    rejects(|v| { with_records(v); main_body(v)[5]["attrs"]["schema"] = "[".into(); }, &["`json_parse`", "`schema` is not JSON"]);
+    rejects(
+        |v| { with_records(v); main_body(v)[5]["attrs"]["schema"] = r#"{"type":"string"}"#.into(); },
+        &["`schema` of type `string` does not describe the result type record<P>"],
+    );
+    rejects(
+        |v| { with_records(v); main_body(v)[5]["attrs"]["schema"] = r#"{"type":"object","properties":{"a":{"type":"string"}},"required":[]}"#.into(); },
+        &["`required` is not its `properties`"],
+    );
+}
