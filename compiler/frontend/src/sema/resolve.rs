@@ -126,7 +126,7 @@ pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (G
         .items
         .iter()
         .filter_map(|item| match item {
-            Item::Record(r) if !is_builtin(&r.name.name) => Some(r.name.name.clone()),
+            Item::Record(r) if !is_builtin(&r.name.name) && !is_type_name(&r.name.name) => Some(r.name.name.clone()),
             _ => None,
         })
         .collect();
@@ -156,6 +156,14 @@ pub(crate) fn collect(program: &ast::Program, diags: &mut Vec<Diagnostic>) -> (G
                 Some(Ty::Record(r.name.name.clone())),
             ),
         };
+        if matches!(item, Item::Record(_)) && is_type_name(&name.name) {
+            diags.push(
+                Diagnostic::error(format!("a record cannot be named `{}`", name.name), name.span)
+                    .with_note(format!("`{}` is a built-in type name", name.name)),
+            );
+            out.push(((params, ret), false));
+            continue;
+        }
         if is_builtin(&name.name) {
             diags.push(
                 Diagnostic::error(format!("duplicate declaration of `{}`", name.name), name.span)
@@ -232,6 +240,11 @@ pub(crate) enum TypeContext {
 
 const AGENT_TYPE_NAMES: &[&str] = &["text", "int", "float", "bool", "list", "message"];
 const SCALAR_TYPE_NAMES: &[&str] = &["f32", "f16", "bf16", "i32", "i64"];
+
+/// Whether `name` is a type name of the language (a record may not take it).
+fn is_type_name(name: &str) -> bool {
+    AGENT_TYPE_NAMES.contains(&name) || SCALAR_TYPE_NAMES.contains(&name) || name == "tensor"
+}
 
 /// Resolves a written type for `context`, reporting what is not allowed there.
 pub(crate) fn resolve_type(
