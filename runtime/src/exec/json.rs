@@ -14,6 +14,10 @@ use serde_json::Value as Json;
 use super::Value;
 use crate::plan::Type;
 
+/// The deepest a `json_parse` schema nests (each object field and array element one level):
+/// the checker bounds record types by it, the plan loader refuses deeper schemas.
+pub const MAX_SCHEMA_DEPTH: usize = 64;
+
 /// `to_json(value)`: compact JSON text. A NaN or infinite float is written as `null`, as
 /// serde_json does.
 pub fn to_json(value: &Value) -> Result<String, String> {
@@ -126,8 +130,8 @@ pub fn check_schema(schema: &str, result: &Type) -> Result<(), String> {
 }
 
 fn check(schema: &Json, ty: Option<&Type>, depth: usize) -> Result<(), String> {
-    if depth > 64 {
-        return Err("`schema` nests too deep".into());
+    if depth > MAX_SCHEMA_DEPTH {
+        return Err(format!("`schema` nests deeper than {MAX_SCHEMA_DEPTH} levels"));
     }
     let kind = schema.get("type").and_then(Json::as_str).unwrap_or("");
     let fits = match (kind, ty) {

@@ -54,7 +54,7 @@ pub(crate) fn check(program: &ast::Program, options: &CheckOptions) -> Checked {
         }
     }
 
-    let records = records::check_records(program, &sigs, &globals, &mut diags);
+    let records = records::check_records(program, &sigs, &mut diags);
     failed |= records.is_none();
     let mut tools = Vec::new();
     let mut fns = Vec::new();

@@ -9,7 +9,7 @@ use crate::hir::{self, TExpr, TExprKind};
 use crate::span::Span;
 use crate::types::Ty;
 
-use super::resolve::{GlobalKind, Globals, Signature};
+use super::resolve::Signature;
 use super::scope::suggest;
 use super::typeck::BodyCx;
 
@@ -17,7 +17,6 @@ use super::typeck::BodyCx;
 pub(crate) fn check_records(
     program: &ast::Program,
     sigs: &[(Signature, bool)],
-    globals: &Globals,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<hir::Record>> {
     let mut records = Vec::new();
@@ -31,51 +30,141 @@ pub(crate) fn check_records(
             _ => ok = false,
         }
     }
-    for record in &records {
-        if let Some(path) = cycle(&record.name, globals) {
-            let decl = program.items.iter().find_map(|item| match item {
-                Item::Record(r) if r.name.name == record.name => Some(r),
-                _ => None,
-            });
-            let span = decl.map_or(record.span, |r| r.name.span);
+    for (record, path) in cycles(&records) {
+        let decl = program.items.iter().find_map(|item| match item {
+            Item::Record(r) if r.name.name == record => Some(r),
+            _ => None,
+        });
+        let span = decl.map_or(Span::default(), |r| r.name.span);
+        diags.push(
+            Diagnostic::error(format!("record `{record}` contains itself"), span)
+                .with_note(format!("through {}", path.join(" → ")))
+                .with_help("a record's value must be finite: use a list of another record or a text field instead"),
+        );
+        ok = false;
+    }
+    ok = ok && shallow_enough(program, &records, diags);
+    ok.then_some(records)
+}
+
+/// Reports each record whose JSON nests deeper than the run time reads
+/// (`agentc_runtime::exec::json::MAX_SCHEMA_DEPTH`: each field and list element one level).
+/// Records form no cycle here; the walk uses an explicit stack, so a long chain of records
+/// cannot overflow the checker's. Returns whether every record is shallow enough.
+fn shallow_enough(program: &ast::Program, records: &[hir::Record], diags: &mut Vec<Diagnostic>) -> bool {
+    let mut ok = true;
+    use agentc_runtime::exec::json::MAX_SCHEMA_DEPTH;
+    let by_name: HashMap<&str, &hir::Record> = records.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    // The levels a field type adds, and the record it leads to, if any.
+    fn shape(ty: &Ty) -> (usize, Option<&str>) {
+        match ty {
+            Ty::List(elem) => {
+                let (levels, record) = shape(elem);
+                (levels + 1, record)
+            }
+            Ty::Record(name) => (0, Some(name)),
+            _ => (0, None),
+        }
+    }
+    for root in records {
+        let mut stack = vec![root.name.as_str()];
+        while let Some(&name) = stack.last() {
+            if depth.contains_key(name) {
+                stack.pop();
+                continue;
+            }
+            let record = by_name[name];
+            let pending: Vec<&str> = record
+                .fields
+                .iter()
+                .filter_map(|(_, ty)| shape(ty).1)
+                .filter(|inner| !depth.contains_key(inner))
+                .collect();
+            if pending.is_empty() {
+                let deepest = record.fields.iter().map(|(_, ty)| {
+                    let (levels, inner) = shape(ty);
+                    levels + inner.map_or(0, |r| depth[r])
+                });
+                depth.insert(name, 1 + deepest.max().unwrap_or(0));
+                stack.pop();
+            } else {
+                stack.extend(pending);
+            }
+        }
+    }
+    for item in &program.items {
+        let Item::Record(decl) = item else { continue };
+        if let Some(&levels) = depth.get(decl.name.name.as_str())
+            && levels > MAX_SCHEMA_DEPTH
+        {
             diags.push(
-                Diagnostic::error(format!("record `{}` contains itself", record.name), span)
-                    .with_note(format!("through {}", path.join(" → ")))
-                    .with_help("a record's value must be finite: use a list of another record or a text field instead"),
+                Diagnostic::error(format!("record `{}` nests deeper than {MAX_SCHEMA_DEPTH} levels", decl.name.name), decl.name.span)
+                    .with_note(format!("its JSON nests {levels} levels of objects and arrays"))
+                    .with_help("flatten the record: JSON readers (and constrained decoding) bound the nesting"),
             );
             ok = false;
         }
     }
-    ok.then_some(records)
+    ok
 }
 
-/// The field path by which record `start` reaches itself (`A.b → B.a`), if it does.
-fn cycle(start: &str, globals: &Globals) -> Option<Vec<String>> {
-    fn records_in(ty: &Ty) -> Option<&str> {
-        match ty {
-            Ty::Record(name) => Some(name),
-            Ty::List(elem) => records_in(elem),
-            _ => None,
+/// The record named by a field type (through lists), if any.
+fn record_in(ty: &Ty) -> Option<&str> {
+    match ty {
+        Ty::Record(name) => Some(name),
+        Ty::List(elem) => record_in(elem),
+        _ => None,
+    }
+}
+
+/// Each cycle among `records` once, as the record it starts at and the field path around it
+/// (`A.b` → `B.a`). One depth-first walk over all records with an explicit stack: linear in
+/// the fields, and no recursion however long a chain of records is.
+fn cycles(records: &[hir::Record]) -> Vec<(String, Vec<String>)> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Open,
+        Done,
+    }
+    let by_name: HashMap<&str, &hir::Record> = records.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut marks: HashMap<&str, Mark> = HashMap::new();
+    let mut found = Vec::new();
+    for root in records {
+        if marks.contains_key(root.name.as_str()) {
+            continue;
+        }
+        // (record, next field to look at); the path is the stack itself.
+        let mut stack: Vec<(&str, usize)> = vec![(root.name.as_str(), 0)];
+        marks.insert(root.name.as_str(), Mark::Open);
+        while let Some(top) = stack.last_mut() {
+            let (name, next) = *top;
+            let record = by_name[name];
+            let Some((_, ty)) = record.fields.get(next) else {
+                marks.insert(name, Mark::Done);
+                stack.pop();
+                continue;
+            };
+            top.1 += 1;
+            let Some(inner) = record_in(ty).filter(|inner| by_name.contains_key(inner)) else { continue };
+            match marks.get(inner) {
+                None => {
+                    marks.insert(inner, Mark::Open);
+                    stack.push((inner, 0));
+                }
+                Some(Mark::Open) => {
+                    let from = stack.iter().position(|(n, _)| *n == inner).unwrap_or(0);
+                    let path = stack[from..]
+                        .iter()
+                        .map(|(n, i)| format!("`{n}.{}`", by_name[n].fields[i - 1].0))
+                        .collect();
+                    found.push((inner.to_string(), path));
+                }
+                Some(Mark::Done) => {}
+            }
         }
     }
-    // Depth-first over field types, each record visited once.
-    let mut seen = std::collections::HashSet::new();
-    let mut stack: Vec<(String, Vec<String>)> = vec![(start.to_string(), Vec::new())];
-    while let Some((name, path)) = stack.pop() {
-        let Some(global) = globals.get(&name).filter(|g| g.kind == GlobalKind::Record) else { continue };
-        for (field, ty) in &global.params {
-            let Some(inner) = ty.as_ref().and_then(records_in) else { continue };
-            let mut next = path.clone();
-            next.push(format!("`{name}.{field}`"));
-            if inner == start {
-                return Some(next);
-            }
-            if seen.insert(inner.to_string()) {
-                stack.push((inner.to_string(), next));
-            }
-        }
-    }
-    None
+    found
 }
 
 impl BodyCx<'_> {
