@@ -226,6 +226,8 @@ fn convert_op(op: Op, weight: f64, models: &BTreeMap<String, Model>, functions: 
         // Literals are not work: they become data of the plan.
         wf::TEXT_CONSTANT => Ok(()),
         wf::LIST_LITERAL if op.operand_count() == 0 => Ok(()),
+        // A field on its way into a record_new: the plan passes the value itself.
+        wf::FIELD_VALUE => Ok(()),
         _ if name.starts_with("workflow.") && op.result_count() > 0 && name != wf::MODEL => {
             let profile = Profile { bytes_read: 1024.0, bytes_written: 1024.0, fixed_seconds: HOST_SECONDS, ..Profile::default() };
             op.set_attribute(fr::KIND_ATTR, string(op, "host"));
