@@ -452,6 +452,7 @@ impl<'g> BodyCx<'g> {
                 super::resolve::GlobalKind::Model => {
                     format!("call the model: `{name}.generate(…)` or `{name}.embed(…)`")
                 }
+                super::resolve::GlobalKind::Record => format!("build one: `{name}(field: value, …)`"),
                 _ => format!("call it: `{name}(…)`"),
             };
             self.error(
