@@ -86,9 +86,9 @@ impl Grammar {
     /// Parses `text` as a JSON Schema of the supported subset. Errors are one line: what is
     /// wrong and where (`at /properties/age: unsupported keyword `minimum``).
     pub fn parse(text: &str) -> Result<Grammar, String> {
-        let value: Value = serde_json::from_str(text).map_err(|e| format!("the JSON schema is not valid JSON: {e}"))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
         if let Some(key) = value.duplicate_key() {
-            return Err(format!("the JSON schema has the key `{key}` twice in one object"));
+            return Err(format!("the key `{key}` is written twice in one object"));
         }
         let mut grammar = Grammar { nodes: Vec::new() };
         grammar.node(&value, "")?;
@@ -393,7 +393,7 @@ mod tests {
             (r#"{"type":"string","minLength":5,"maxLength":2}"#, "`maxLength` is less than `minLength`"),
             (r#"{"anyOf":[]}"#, "at /: unsupported keyword `anyOf`"),
             ("{}", "needs a `type`"),
-            (r#"{"type":"object","type":"string"}"#, "the key `type` twice"),
+            (r#"{"type":"object","type":"string"}"#, "the key `type` is written twice"),
             (r#"{"type":"date"}"#, "unsupported type `date`"),
             (r#"{"type":"object","additionalProperties":{"type":"string"}}"#, "`additionalProperties` must be `false`"),
         ] {
