@@ -91,10 +91,23 @@ enum Fed {
 }
 
 /// The state of the recogniser: the text fed so far is a prefix of a value of the grammar.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Recognizer<'g> {
     grammar: &'g Grammar,
     stack: Vec<Frame>,
+}
+
+impl Clone for Recognizer<'_> {
+    fn clone(&self) -> Self {
+        Recognizer { grammar: self.grammar, stack: self.stack.clone() }
+    }
+
+    /// Copies `source` into this state's buffer (no allocation once it is large enough):
+    /// the mask's trie walk does this once per trie node.
+    fn clone_from(&mut self, source: &Self) {
+        self.grammar = source.grammar;
+        self.stack.clone_from(&source.stack);
+    }
 }
 
 impl<'g> Recognizer<'g> {
@@ -137,6 +150,18 @@ impl<'g> Recognizer<'g> {
             [] => true,
             [Frame::Number { at, .. }] => at.can_end(),
             _ => false,
+        }
+    }
+
+    /// Inside a string with no escape pending: how many more characters it may have (the
+    /// mask's shortcut for plain tokens, [`super::TokenTable::mask`]).
+    pub fn plain_string_room(&self) -> Option<u32> {
+        match self.stack.last() {
+            Some(&Frame::Str { node, len, escape: 0 }) => match self.grammar.nodes[node as usize] {
+                Node::String { max, .. } => Some(max.saturating_sub(len)),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
