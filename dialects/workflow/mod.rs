@@ -230,6 +230,9 @@ pub struct GenerateOptions<'a> {
     pub repetition_penalty: Option<f64>,
     /// The call's own `seed` (absent: the executable's `--seed`).
     pub seed: Option<i64>,
+    /// `json:`: the JSON Schema text of grammar-constrained decoding (attribute
+    /// `json_schema`; absent: unconstrained).
+    pub json_schema: Option<&'a str>,
     /// Made by `chat` ([`CHAT_ATTR`]).
     pub chat: bool,
 }
@@ -261,8 +264,9 @@ pub fn chat_prompt<'c>(context: &'c Context, messages: Value<'c, '_>, chat: &Cha
 }
 
 /// The optional sampling attributes of `workflow.generate`, carried unchanged to
-/// `fragment.decode` and the plan's `decode` (integers: `top_k`, `seed`; floats: the rest).
-pub const SAMPLING_ATTRS: [&str; 5] = ["top_k", "top_p", "min_p", "repetition_penalty", "seed"];
+/// `fragment.decode` and the plan's `decode` (integers: `top_k`, `seed`; the string
+/// `json_schema`; floats: the rest).
+pub const SAMPLING_ATTRS: [&str; 6] = ["top_k", "top_p", "min_p", "repetition_penalty", "seed", "json_schema"];
 
 /// Builds `workflow.generate`.
 pub fn generate<'c>(
@@ -287,6 +291,9 @@ pub fn generate<'c>(
         if let Some(value) = value {
             attributes.push(named(context, name, FloatAttribute::new(context, f64(context), value).into()));
         }
+    }
+    if let Some(schema) = options.json_schema {
+        attributes.push(named(context, "json_schema", string(context, schema)));
     }
     if options.chat {
         attributes.push(named(context, CHAT_ATTR, Attribute::unit(context)));

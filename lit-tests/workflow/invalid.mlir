@@ -170,6 +170,24 @@ func.func @zero_top_k(%t: !workflow.text, %s: !workflow.list<!workflow.text>) ->
 // -----
 
 "workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "d", sym_name = "llm"} : () -> ()
+func.func @bad_json_schema(%t: !workflow.text, %s: !workflow.list<!workflow.text>) -> !workflow.text {
+  // expected-error @+1 {{json_schema: at /: unsupported keyword `minimum`}}
+  %0 = "workflow.generate"(%t, %s) {device = "", json_schema = "{\"type\":\"integer\",\"minimum\":0}", max_tokens = 4 : i64, model = @llm, temperature = 1.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "d", sym_name = "llm"} : () -> ()
+func.func @json_schema_not_a_string(%t: !workflow.text, %s: !workflow.list<!workflow.text>) -> !workflow.text {
+  // expected-error @+1 {{json_schema must be a string attribute, not 3 : i64}}
+  %0 = "workflow.generate"(%t, %s) {device = "", json_schema = 3 : i64, max_tokens = 4 : i64, model = @llm, temperature = 1.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text
+  return %0 : !workflow.text
+}
+
+// -----
+
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "d", sym_name = "llm"} : () -> ()
 func.func @min_p_above_one(%t: !workflow.text, %s: !workflow.list<!workflow.text>) -> !workflow.text {
   // expected-error @+1 {{min_p 2 is not in [0, 1]}}
   %0 = "workflow.generate"(%t, %s) {device = "", max_tokens = 4 : i64, model = @llm, temperature = 1.0 : f64, min_p = 2.0 : f64} : (!workflow.text, !workflow.list<!workflow.text>) -> !workflow.text

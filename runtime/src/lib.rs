@@ -17,6 +17,7 @@
 pub mod builtins;
 pub mod tools;
 pub mod sampling;
+pub mod grammar;
 pub mod tokenizer;
 pub mod chat;
 pub mod safetensors;

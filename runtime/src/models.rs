@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use crate::grammar::TokenTable;
 use crate::kernels::{Executor, Kernel, KernelTable, Memref};
 use crate::kv_cache::{KvCache, KvShape};
 use crate::model_folder;
@@ -49,6 +50,8 @@ pub struct Model {
     /// The end-of-turn token of the chat template (`chat` stops at it as at an EOS), when
     /// the program chats with this model and the template writes a special token there.
     end_of_turn: Option<u32>,
+    /// [`Model::token_table`], once built.
+    token_table: OnceLock<TokenTable>,
 }
 
 /// The KV cache and last logits after a prompt was prefilled: a `kv` value.
@@ -156,6 +159,7 @@ impl Model {
             encode: bound.remove("encode"),
             weights,
             end_of_turn,
+            token_table: OnceLock::new(),
         })
     }
 
@@ -236,6 +240,12 @@ impl Model {
         Ok(out)
     }
 
+    /// The text of every token for `json:` masks ([`crate::grammar::TokenTable`]), computed
+    /// on the first constrained call and kept.
+    pub fn token_table(&self) -> &TokenTable {
+        self.token_table.get_or_init(|| TokenTable::new(self.tokenizer.token_texts()))
+    }
+
     /// The end-of-turn token id of the chat template, if any ([`Model::load`]).
     pub fn end_of_turn(&self) -> Option<u32> {
         self.end_of_turn
@@ -269,7 +279,11 @@ impl Prefilled {
         let dims = self.cache.shape().dims();
         let max_tokens = options.max_tokens;
         let prompt_ids = std::mem::take(&mut self.prompt_ids);
+        let grammar = options.json.clone();
         let mut generation = Generation::new(&model.tokenizer, options, rng).with_prompt_ids(prompt_ids);
+        if let Some(grammar) = &grammar {
+            generation = generation.with_json(model.token_table(), grammar);
+        }
         let mut index = 0;
         let mut shown = 0;
         loop {

@@ -13,6 +13,8 @@
 //! let text = g.text();
 //! ```
 
+use crate::grammar::{Grammar, Recognizer, TokenTable};
+
 /// Turns generated ids back into text; implemented by [`crate::tokenizer::Tokenizer`].
 pub trait Detokenizer {
     /// The text of `ids`, special tokens skipped.
@@ -286,17 +288,30 @@ pub struct GenerateOptions {
     pub end_ids: Vec<u32>,
     /// Made by `chat`: the model's end-of-turn token is added to `end_ids` when decoding.
     pub chat: bool,
+    /// `json:`: the schema's grammar. Only tokens that keep the text a prefix of one of its
+    /// values are selected ([`Generation::with_json`]).
+    pub json: Option<std::sync::Arc<crate::grammar::Grammar>>,
 }
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { max_tokens: 128, temperature: 0.0, stop: Vec::new(), sampling: Sampling::default(), end_ids: Vec::new(), chat: false }
+        GenerateOptions {
+            max_tokens: 128,
+            temperature: 0.0,
+            stop: Vec::new(),
+            sampling: Sampling::default(),
+            end_ids: Vec::new(),
+            chat: false,
+            json: None,
+        }
     }
 }
 
 /// Why a generation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
+    /// The `json:` value is complete and nothing may follow it.
+    JsonComplete,
     /// The model produced an EOS token (not part of the result).
     Eos,
     /// The new text contains a stop text (the result ends just before it).
@@ -331,13 +346,35 @@ pub struct Generation<'t, D: Detokenizer + ?Sized> {
     ids: Vec<u32>,
     text: String,
     done: Option<StopReason>,
+    json: Option<JsonConstraint<'t>>,
+}
+
+/// The `json:` constraint of a generation: the token texts, the recogniser's state after
+/// the text so far, and the mask buffer.
+#[derive(Debug)]
+struct JsonConstraint<'t> {
+    table: &'t TokenTable,
+    state: Recognizer<'t>,
+    allowed: Vec<bool>,
 }
 
 impl<'t, D: Detokenizer + ?Sized> Generation<'t, D> {
     /// A new generation; `rng` is used only when `options.temperature > 0`.
     pub fn new(detok: &'t D, options: GenerateOptions, rng: Pcg32) -> Self {
         let done = (options.max_tokens == 0).then_some(StopReason::MaxTokens);
-        Generation { detok, options, rng, seen: Vec::new(), ids: Vec::new(), text: String::new(), done }
+        Generation { detok, options, rng, seen: Vec::new(), ids: Vec::new(), text: String::new(), done, json: None }
+    }
+
+    /// Constrains the generation to the JSON texts of `grammar` (`json:`): before each
+    /// selection every token whose text (`table`) the recogniser rejects gets logit -inf,
+    /// and EOS or an end id is allowed only when the text is a complete value. The
+    /// generation ends when the value is complete and nothing may follow, or at EOS; the
+    /// result is the recognised text (the tokens' texts, concatenated). Stop texts do not
+    /// apply (`agentc check` rejects `stop:` with `json:`). `max_tokens` running out before
+    /// the value is complete is an error.
+    pub fn with_json(mut self, table: &'t TokenTable, grammar: &'t Grammar) -> Self {
+        self.json = Some(JsonConstraint { table, state: Recognizer::new(grammar), allowed: Vec::new() });
+        self
     }
 
     /// The same, with the prompt's token ids (`repetition_penalty` counts them as seen).
@@ -352,6 +389,20 @@ impl<'t, D: Detokenizer + ?Sized> Generation<'t, D> {
         if let Some(reason) = self.done {
             return Ok(Step::Done(reason));
         }
+        let masked;
+        let logits = match &mut self.json {
+            Some(json) => {
+                let (detok, end_ids) = (self.detok, &self.options.end_ids);
+                json.allowed.resize(logits.len(), false);
+                json.table.mask(&json.state, |id| detok.is_eos(id) || end_ids.contains(&id), &mut json.allowed);
+                if !json.allowed[..logits.len()].contains(&true) {
+                    return Err(format!("no token of the model's vocabulary continues the JSON value after {:?}", self.text));
+                }
+                masked = logits.iter().zip(&json.allowed).map(|(&x, &ok)| if ok { x } else { f32::NEG_INFINITY }).collect::<Vec<f32>>();
+                &masked[..]
+            }
+            None => logits,
+        };
         let token = select(logits, self.options.temperature, &self.options.sampling, &self.seen, &mut self.rng)
             .ok_or_else(|| "the model gave no usable logits (empty or all NaN)".to_string())? as u32;
         if self.detok.is_eos(token) || self.options.end_ids.contains(&token) {
@@ -359,6 +410,26 @@ impl<'t, D: Detokenizer + ?Sized> Generation<'t, D> {
         }
         self.ids.push(token);
         self.seen.push(token);
+        if let Some(json) = &mut self.json {
+            let piece = json.table.text(token).filter(|piece| json.state.push_str(piece));
+            let Some(piece) = piece else {
+                return Err(format!("internal error: token {token} was selected outside the JSON mask"));
+            };
+            self.text.push_str(piece);
+            if json.state.complete() {
+                return Ok(self.finish(StopReason::JsonComplete));
+            }
+            if self.ids.len() >= self.options.max_tokens {
+                if json.state.accepting() {
+                    return Ok(self.finish(StopReason::MaxTokens));
+                }
+                return Err(format!(
+                    "`max_tokens: {}` ran out before the JSON value was complete (it would not parse); the text so far: {:?}",
+                    self.options.max_tokens, self.text
+                ));
+            }
+            return Ok(Step::Continue(token));
+        }
         self.text = self.detok.decode(&self.ids)?;
         if let Some(cut) = earliest_stop(&self.text, &self.options.stop) {
             self.text.truncate(cut);
@@ -647,6 +718,73 @@ mod tests {
         // Empty stop texts are ignored; a special token decodes to nothing.
         let (text, steps) = run(opts(3, &[""]), &[2, 1, 3]);
         assert_eq!((text.as_str(), steps[2]), ("ab", Step::Done(StopReason::MaxTokens)));
+    }
+
+    /// A toy vocabulary for `json:`: id 0 is EOS, id 1 special.
+    struct JsonToy;
+    const JSON_PIECES: &[&str] = &["</s>", "<s>", "{", "}", "\"a\":", "1", " x", "\"b\""];
+    impl Detokenizer for JsonToy {
+        fn decode(&self, ids: &[u32]) -> Result<String, String> {
+            Ok(ids.iter().filter(|&&i| i > 1).map(|&i| JSON_PIECES[i as usize]).collect())
+        }
+        fn is_eos(&self, id: u32) -> bool {
+            id == 0
+        }
+    }
+
+    fn json_table() -> TokenTable {
+        use crate::grammar::TokenText;
+        TokenTable::new(JSON_PIECES.iter().enumerate().map(|(i, p)| if i < 2 { TokenText::None } else { TokenText::Text(p.to_string()) }).collect())
+    }
+
+    const OBJECT_A: &str = r#"{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}"#;
+    /// EOS and the off-grammar " x" are the most likely; "}" beats "1".
+    const JSON_LOGITS: [f32; 8] = [5.0, 4.0, 1.0, 3.0, 0.5, 0.2, 9.0, 2.0];
+
+    #[test]
+    fn json_greedy_follows_the_grammar_and_ends_when_complete() {
+        let grammar = Grammar::parse(OBJECT_A).unwrap();
+        let table = json_table();
+        let options = GenerateOptions { max_tokens: 10, ..GenerateOptions::default() };
+        let mut g = Generation::new(&JsonToy, options, Pcg32::new(0, 0)).with_json(&table, &grammar);
+        let steps: Vec<Step> = (0..4).map(|_| g.step(&JSON_LOGITS).unwrap()).collect();
+        assert_eq!(steps, [Step::Continue(2), Step::Continue(4), Step::Continue(5), Step::Done(StopReason::JsonComplete)]);
+        assert_eq!(g.text(), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn json_sampling_always_parses_and_eos_waits_for_a_complete_value() {
+        let grammar = Grammar::parse(OBJECT_A).unwrap();
+        let table = json_table();
+        for seed in 0..50 {
+            let options = GenerateOptions { max_tokens: 40, temperature: 1.0, ..GenerateOptions::default() };
+            let flat = [0.0f32; 8];
+            let mut g = Generation::new(&JsonToy, options, Pcg32::new(seed, 0)).with_json(&table, &grammar);
+            while let Step::Continue(_) = g.step(&flat).unwrap() {}
+            let value: serde_json::Value = serde_json::from_str(g.text()).unwrap_or_else(|e| panic!("seed {seed}: {:?}: {e}", g.text()));
+            assert!(value["a"].is_i64(), "{value}");
+        }
+        // A top-level integer: EOS (the most likely) only once a digit is there.
+        let grammar = Grammar::parse(r#"{"type":"integer"}"#).unwrap();
+        let mut g = Generation::new(&JsonToy, GenerateOptions::default(), Pcg32::new(0, 0)).with_json(&table, &grammar);
+        assert_eq!(g.step(&JSON_LOGITS).unwrap(), Step::Continue(5));
+        assert_eq!(g.step(&JSON_LOGITS).unwrap(), Step::Done(StopReason::Eos));
+        assert_eq!(g.text(), "1");
+    }
+
+    #[test]
+    fn json_max_tokens_before_a_complete_value_is_an_error() {
+        let grammar = Grammar::parse(OBJECT_A).unwrap();
+        let table = json_table();
+        let options = GenerateOptions { max_tokens: 2, ..GenerateOptions::default() };
+        let mut g = Generation::new(&JsonToy, options, Pcg32::new(0, 0)).with_json(&table, &grammar);
+        assert_eq!(g.step(&JSON_LOGITS).unwrap(), Step::Continue(2));
+        let err = g.step(&JSON_LOGITS).unwrap_err();
+        assert!(err.contains("`max_tokens: 2` ran out before the JSON value was complete") && err.contains(r#""{\"a\":""#), "{err}");
+        // A vocabulary that cannot continue the value is an error, not a wrong result.
+        let grammar = Grammar::parse(r#"{"type":"boolean"}"#).unwrap();
+        let mut g = Generation::new(&JsonToy, GenerateOptions::default(), Pcg32::new(0, 0)).with_json(&table, &grammar);
+        assert!(g.step(&JSON_LOGITS).unwrap_err().contains("no token of the model's vocabulary continues the JSON value"));
     }
 
     #[test]

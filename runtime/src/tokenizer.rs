@@ -120,6 +120,29 @@ impl Tokenizer {
         tokens
     }
 
+    /// The text each token id adds to a decoded text, for `json:` masks: special tokens have
+    /// none; any other token's is `decode([anchor, id])` less the text of `decode([anchor])`,
+    /// where the anchor is the token of `a`, so a decoder that strips the leading space of a
+    /// text (SentencePiece's `▁`) keeps it here as it would in the middle of a generation.
+    pub fn token_texts(&self) -> Vec<crate::grammar::TokenText> {
+        use crate::grammar::TokenText;
+        let special: std::collections::HashSet<u32> = self.special_tokens().into_iter().map(|(id, _)| id).collect();
+        let anchor = self.encode_with("a", false).ok().and_then(|ids| (ids.len() == 1).then(|| ids[0]));
+        let anchor_text = anchor.and_then(|a| self.decode(&[a]).ok()).unwrap_or_default();
+        (0..self.vocab_size() as u32)
+            .map(|id| {
+                if special.contains(&id) {
+                    return TokenText::None;
+                }
+                let in_context = anchor.and_then(|a| self.decode(&[a, id]).ok()).and_then(|t| t.strip_prefix(&anchor_text).map(str::to_string));
+                match in_context.or_else(|| self.decode(&[id]).ok()) {
+                    Some(text) => TokenText::Text(text),
+                    None => TokenText::None,
+                }
+            })
+            .collect()
+    }
+
     /// The id of a token string (`"</s>"`), if the vocabulary has it.
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner.token_to_id(token)

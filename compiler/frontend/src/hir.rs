@@ -622,4 +622,7 @@ pub struct Sampling {
     pub repetition_penalty: Option<f64>,
     /// `seed:` (≥ 0): the call's own seed, replacing the executable's `--seed`.
     pub seed: Option<u64>,
+    /// `json:`: the JSON Schema text the result must be a value of (grammar-constrained
+    /// decoding; checked against the supported subset by sema).
+    pub json: Option<String>,
 }

@@ -535,6 +535,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                     min_p: sampling.min_p,
                     repetition_penalty: sampling.repetition_penalty,
                     seed: sampling.seed.map(|seed| seed as i64),
+                    json_schema: sampling.json.as_deref(),
                     chat: *chat,
                 };
                 self.b.append1(block, wf::generate(context, prompt.view(), stop.view(), &options, location))?

@@ -391,6 +391,7 @@ impl FunctionEmitter<'_> {
                 for name in ["top_p", "min_p", "repetition_penalty"] {
                     put(name, float(name));
                 }
+                put("json_schema", string("json_schema"));
                 ("decode".into(), ok)
             }
             "workflow.chat_prompt" => {

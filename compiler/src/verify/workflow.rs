@@ -286,7 +286,8 @@ fn check_embedding_type(op: Op, hidden_size: i64) -> Option<String> {
 }
 
 /// Why a `workflow.generate`'s sampling attributes are out of range, if they are (the same
-/// ranges the front end checks and the runtime's plan loader checks again).
+/// ranges the front end checks and the runtime's plan loader checks again), or its
+/// `json_schema` is not a schema of the supported subset.
 fn check_sampling(op: Op) -> Option<String> {
     let view = op.view();
     let float = |name: &str| wf::float_attr(&view, name);
@@ -304,5 +305,13 @@ fn check_sampling(op: Op) -> Option<String> {
             seed => seed.map(|seed| seed as u64),
         },
     };
+    if let Some(attr) = op.attribute("json_schema") {
+        let Some(schema) = wf::string_attr(&view, "json_schema") else {
+            return Some(format!("json_schema must be a string attribute, not {attr}"));
+        };
+        if let Err(e) = agentc_runtime::grammar::Grammar::parse(&schema) {
+            return Some(format!("json_schema: {e}"));
+        }
+    }
     sampling.check().err()
 }

@@ -615,6 +615,13 @@ impl<'p> Scope<'p> {
                         }
                     }
                     crate::sampling::Sampling::of_attrs(&op.attrs).check()?;
+                    match op.attrs.get("json_schema") {
+                        None => {}
+                        Some(Json::String(schema)) => {
+                            crate::grammar::Grammar::parse(schema).map_err(|e| format!("attribute `json_schema`: {e}"))?;
+                        }
+                        Some(_) => return Err("attribute `json_schema` is not a text".into()),
+                    }
                 }
                 if op.op == "encode" {
                     arity(1)?;

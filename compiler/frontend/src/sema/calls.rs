@@ -371,10 +371,20 @@ impl BodyCx<'_> {
                     stop = self.value_of(&arg.value, &Ty::List(Box::new(Ty::Text)));
                     ok &= stop.is_some();
                 }
+                "json" => match &arg.value.kind {
+                    ExprKind::Str(schema) => match agentc_runtime::grammar::Grammar::parse(schema) {
+                        Ok(_) => sampling.json = Some(schema.clone()),
+                        Err(e) => {
+                            self.error(Diagnostic::error(format!("invalid `json` schema: {e}"), arg.value.span).with_help(JSON_SUBSET_HELP));
+                            ok = false;
+                        }
+                    },
+                    _ => ok &= self.bad_option("`json` must be a text literal holding a JSON Schema", arg.value.span),
+                },
                 other => {
                     self.error(
                         Diagnostic::error(format!("unknown argument `{other}` of `{method}`"), arg.name.as_ref().map_or(arg.span, |n| n.span))
-                            .with_help(format!("the arguments are the {first}, `max_tokens`, `temperature`, `stop`, `top_k`, `top_p`, `min_p`, `repetition_penalty` and `seed`")),
+                            .with_help(format!("the arguments are the {first}, `max_tokens`, `temperature`, `stop`, `top_k`, `top_p`, `min_p`, `repetition_penalty`, `seed` and `json`")),
                     );
                     ok = false;
                 }
@@ -384,6 +394,14 @@ impl BodyCx<'_> {
             let help = if chat { "write `m.chat([user(\"…\")])`" } else { "write `m.generate(\"…\")`" };
             self.error(Diagnostic::error(format!("`{method}` needs {}", if chat { "the messages" } else { "a prompt" }), span).with_help(help));
             return None;
+        }
+        if sampling.json.is_some() && seen.contains(&"stop") {
+            let at = args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == "stop")).map_or(span, |a| a.span);
+            self.error(
+                Diagnostic::error(format!("`stop` cannot be combined with `json` in `{method}`"), at)
+                    .with_help("a `json` generation ends when the JSON value is complete; a stop text could cut it so that it would not parse"),
+            );
+            ok = false;
         }
         let stop = match stop {
             Some(stop) => stop,
@@ -443,6 +461,9 @@ fn to_fn_param(value: TExpr, param: &Ty) -> Result<TExpr, Diagnostic> {
         _ => Err(mismatch(param, &value.ty, value.span)),
     }
 }
+
+/// What `json:` supports (docs/language.md §8.1).
+const JSON_SUBSET_HELP: &str = "supported: `type` object (`properties`, `required`, `additionalProperties`), array (`items`, `minItems`, `maxItems`), string (`minLength`, `maxLength`), integer, number, boolean, null, and `enum` of strings; see docs/language.md §8.1";
 
 /// The value of a number literal (an integer literal counts).
 fn number(kind: &ExprKind) -> Option<f64> {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::{Env, Interpreter, error};
+use crate::grammar::Grammar;
 use crate::exec::{KvValue, RunError, Tensor, TensorData, Value, NEEDS_KERNELS};
 use crate::kernels::{Executor, Memref};
 use crate::models::DecodeObserver;
@@ -198,11 +199,24 @@ impl Interpreter<'_> {
                 // A call's own `seed:` replaces the executable's --seed for that call.
                 let seed = sampling.seed.unwrap_or(self.seed);
                 let chat = op.attrs.get("chat").is_some_and(|c| c.as_bool() == Some(true));
-                let options = GenerateOptions { max_tokens, temperature, stop, sampling, end_ids: Vec::new(), chat };
+                // `json:` (checked by the plan loader): the schema's grammar constrains the tokens.
+                let json = match op.attrs.get("json_schema").and_then(|v| v.as_str()) {
+                    Some(schema) => Some(Arc::new(Grammar::parse(schema).map_err(|m| error(op, format!("json_schema: {m}")))?)),
+                    None => None,
+                };
+                let constrained = json.is_some();
+                let options = GenerateOptions { max_tokens, temperature, stop, sampling, end_ids: Vec::new(), chat, json };
                 let rng = Pcg32::new(seed, stream_of(&op.loc, &env.path));
                 let device = op.placement.as_ref().map(|p| p.device.as_str()).unwrap_or("none");
                 let mut observer = Observer { stream: self.stream, trace: self.trace.map(|t| (t, device, attr("model"))) };
-                let text = prefilled.generate(options, rng, on, &mut observer).map_err(|m| error(op, m))?;
+                let text = prefilled.generate(options, rng, on, &mut observer).map_err(|m| {
+                    // A `json:` call that cannot finish its value names the call.
+                    if constrained {
+                        error(op, format!("{}: {m}", call_name(attr("model"), if chat { "chat" } else { "generate" }, caller, &env.path)))
+                    } else {
+                        error(op, m)
+                    }
+                })?;
                 if self.stream {
                     eprintln!();
                 }
