@@ -114,6 +114,25 @@ fn dims_text(dims: &[Option<i64>]) -> String {
     format!("[{}]", dims.iter().map(|d| dim(*d)).collect::<Vec<_>>().join(", "))
 }
 
+/// The element type a 16-bit float weight is computed in: f16 and bf16 values (weights kept
+/// in their stored format) are extended to f32 where they are read; others stay.
+fn widened(elem: &str) -> &str {
+    if matches!(elem, "f16" | "bf16") { "f32" } else { elem }
+}
+
+/// The element type of an op over operands of types `a` and `b`: the same type, or f32
+/// where one is f32 and the other a 16-bit float (a weight kept in its stored format,
+/// extended to f32 as it is read); `None` for any other mix.
+fn joined(a: &str, b: &str) -> Option<String> {
+    if a == b {
+        Some(a.to_string())
+    } else if widened(a) == "f32" && widened(b) == "f32" && (a == "f32" || b == "f32") {
+        Some("f32".into())
+    } else {
+        None
+    }
+}
+
 /// Two dimensions that must agree (where both are known).
 fn same(a: Option<i64>, b: Option<i64>) -> bool {
     a.is_none() || b.is_none() || a == b
@@ -174,13 +193,12 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
     let shape = match name.as_str() {
         tg::ADD | tg::SUB | tg::MUL | tg::DIV => {
             need(2)?;
-            if operands[0].elem != operands[1].elem {
-                return Err(format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem));
-            }
+            let elem = joined(&operands[0].elem, &operands[1].elem)
+                .ok_or_else(|| format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem))?;
             let dims = broadcast(&operands[0].dims, &operands[1].dims).ok_or_else(|| {
                 format!("`{short}` operands cannot be broadcast together: {} and {}", dims_text(&operands[0].dims), dims_text(&operands[1].dims))
             })?;
-            Shape::new(dims, &operands[0].elem)
+            Shape::new(dims, &elem)
         }
         tg::NEG | tg::EXP | tg::SQRT | tg::SOFTMAX | tg::SILU | tg::GELU => {
             need(1)?;
@@ -203,9 +221,8 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
         }
         tg::MATMUL => {
             need(2)?;
-            if operands[0].elem != operands[1].elem {
-                return Err(format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem));
-            }
+            let elem = joined(&operands[0].elem, &operands[1].elem)
+                .ok_or_else(|| format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem))?;
             let (a, b) = (&operands[0].dims, &operands[1].dims);
             if a.is_empty() || b.is_empty() {
                 return Err(format!("`{short}` operands must have rank 1 or more"));
@@ -224,7 +241,7 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
             if b.len() >= 2 {
                 dims.push(b[b.len() - 1]);
             }
-            Shape::new(dims, &operands[0].elem)
+            Shape::new(dims, &elem)
         }
         tg::TRANSPOSE => {
             need(1)?;
@@ -261,7 +278,9 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
                 if !same(operands[i].dims[0], hidden) {
                     return Err(format!("`{short}` {what} has {} entries but the input's last dimension is {}", dim(operands[i].dims[0]), dim(hidden)));
                 }
-                elem(i, &operands[0].elem, what)?;
+                if joined(&operands[0].elem, &operands[i].elem).as_deref() != Some(operands[0].elem.as_str()) {
+                    elem(i, &operands[0].elem, what)?;
+                }
             }
             operands[0].clone()
         }
@@ -358,7 +377,7 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
             elem(1, "i64", "ids")?;
             let mut dims = operands[1].dims.clone();
             dims.push(operands[0].dims[1]);
-            Shape::new(dims, &operands[0].elem)
+            Shape::new(dims, widened(&operands[0].elem))
         }
         tg::CONCAT => {
             need(2)?;
