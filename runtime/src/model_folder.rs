@@ -86,15 +86,17 @@ pub fn check_config(config: &Value, path: &Path, want: &BTreeMap<String, u64>) -
 }
 
 /// Checks the header of `weights` against every weight the kernels were compiled to read:
-/// present, same dtype, same shape.
+/// present, same dtype (the stored one, [`WeightSpec::stored`], when the kernel reads a
+/// conversion), same shape.
 pub fn check_weights(weights: &Weights, want: &[WeightSpec]) -> Result<(), String> {
     let path = weights.path().display();
     for spec in want {
         let Some(info) = weights.info(&spec.name) else {
             return Err(format!("{path}: no tensor `{}` (the executable was compiled to read it)", spec.name));
         };
-        if info.dtype != spec.dtype {
-            return Err(format!("{path}: tensor `{}` is {}, but the executable was compiled for {}", spec.name, info.dtype, spec.dtype));
+        let stored = if spec.stored.is_empty() { &spec.dtype } else { &spec.stored };
+        if info.dtype != *stored {
+            return Err(format!("{path}: tensor `{}` is {}, but the executable was compiled for {stored}", spec.name, info.dtype));
         }
         if info.shape.iter().map(|&d| d as u64).ne(spec.shape.iter().copied()) {
             return Err(format!(
@@ -192,7 +194,7 @@ mod tests {
     #[test]
     fn weights_are_checked_by_name_dtype_and_shape() {
         let weights = Weights::open(&tiny("tiny-llama").join("model.safetensors")).unwrap();
-        let spec = |name: &str, dtype: &str, shape: &[u64]| WeightSpec { name: name.into(), dtype: dtype.into(), shape: shape.to_vec() };
+        let spec = |name: &str, dtype: &str, shape: &[u64]| WeightSpec { name: name.into(), dtype: dtype.into(), stored: String::new(), shape: shape.to_vec() };
         check_weights(&weights, &[spec("lm_head.weight", "F32", &[384, 64])]).unwrap();
         let err = check_weights(&weights, &[spec("lm_head.weight", "F32", &[400, 64])]).unwrap_err();
         assert!(err.ends_with("tensor `lm_head.weight` has shape [384, 64], but the executable was compiled for [400, 64]"), "{err}");

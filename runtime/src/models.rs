@@ -35,9 +35,13 @@ pub struct Model {
     /// The folder it was loaded from.
     pub dir: PathBuf,
     tokenizer: Tokenizer,
-    /// The memory map the bound weight descriptors point into (kept alive with them).
+    /// The memory maps the bound weight descriptors point into (kept alive with them).
     #[expect(dead_code, reason = "owned only to keep the mapping alive")]
     weights: Weights,
+    /// The f32 copies of weights converted at load, which descriptors point into (moving
+    /// the map does not move the vectors' buffers).
+    #[expect(dead_code, reason = "owned only to keep the copies alive")]
+    converted: BTreeMap<String, Vec<f32>>,
     kv_shape: Option<KvShape>,
     vocab: usize,
     hidden: usize,
@@ -83,7 +87,10 @@ impl ModelPaths {
     }
 }
 
-fn bind(weights: &Weights, kernel: &Kernel, model: &str, compiled_for: &[WeightSpec]) -> Result<Bound, String> {
+/// Binds each weight argument of `kernel`: a descriptor over the mapping in the stored
+/// format (F32, or F16/BF16 a kernel extends to f32 as it reads), or over the f32 copy in
+/// `converted` of a weight the plan records as converted at load ([`WeightSpec::stored`]).
+fn bind(weights: &Weights, converted: &BTreeMap<String, Vec<f32>>, kernel: &Kernel, model: &str, compiled_for: &[WeightSpec]) -> Result<Bound, String> {
     let mut descriptors = Vec::with_capacity(kernel.weights.len());
     for name in &kernel.weights {
         // Every weight a kernel reads was checked against the plan's record
@@ -91,8 +98,14 @@ fn bind(weights: &Weights, kernel: &Kernel, model: &str, compiled_for: &[WeightS
         if !compiled_for.iter().any(|w| &w.name == name) {
             return Err(format!("model `{model}`: internal error: kernel `{}` reads weight `{name}`, which the plan does not record", kernel.name));
         }
-        let view = weights.tensor(name).map_err(|e| format!("model `{model}`: {}", e.0))?;
-        descriptors.push(Memref::new(view.data.as_ptr(), view.shape).weight());
+        let (bytes, info) = weights.raw(name).map_err(|e| format!("model `{model}`: {}", e.0))?;
+        let descriptor = match (converted.get(name), info.dtype.as_str()) {
+            (Some(copy), _) => Memref::new(copy.as_ptr(), &info.shape),
+            (None, "F32") => Memref::new(bytes.as_ptr() as *const f32, &info.shape),
+            (None, "F16" | "BF16") => Memref::new(bytes.as_ptr() as *const u16, &info.shape),
+            (None, other) => return Err(format!("model `{model}`: internal error: weight `{name}` is {other}, which no kernel reads")),
+        };
+        descriptors.push(descriptor.weight());
     }
     Ok(Bound { kernel: kernel.clone(), weights: descriptors })
 }
@@ -111,8 +124,14 @@ impl Model {
         let config_path = dir.join("config.json");
         let config = model_folder::read_json(&config_path).map_err(fail)?;
         model_folder::check_config(&config, &config_path, &declared.config).map_err(fail)?;
-        let weights = Weights::open(&dir.join("model.safetensors")).map_err(|e| fail(e.0))?;
+        let weights = Weights::open_folder(dir).map_err(|e| fail(e.0))?;
         model_folder::check_weights(&weights, &declared.weights).map_err(fail)?;
+        // Weights the kernels read as f32 but the folder stores in 16 bits (`dtype: "f32"`):
+        // converted once here, shared by every role's kernel.
+        let mut converted = BTreeMap::new();
+        for spec in declared.weights.iter().filter(|w| !w.stored.is_empty()) {
+            converted.insert(spec.name.clone(), weights.to_f32(&spec.name).map_err(|e| fail(e.0))?);
+        }
         let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
         let tokenizer = Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos);
         let end_of_turn = match &declared.chat {
@@ -131,7 +150,7 @@ impl Model {
         let mut bound = BTreeMap::new();
         for (role, symbol) in &declared.kernels {
             let kernel = table.get(symbol).ok_or_else(|| fail(format!("the executable has no kernel `{symbol}` for `{role}`")))?;
-            bound.insert(role.as_str(), bind(&weights, kernel, name, &declared.weights)?);
+            bound.insert(role.as_str(), bind(&weights, &converted, kernel, name, &declared.weights)?);
         }
         let kv_shape = if bound.contains_key("prefill") {
             Some(KvShape::from_config(&config).map_err(|e| fail(e.0))?)
@@ -158,6 +177,7 @@ impl Model {
             decode: bound.remove("decode"),
             encode: bound.remove("encode"),
             weights,
+            converted,
             end_of_turn,
             token_table: OnceLock::new(),
         })

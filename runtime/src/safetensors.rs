@@ -82,6 +82,66 @@ pub fn parse_header(json: &[u8], data_len: u64) -> Result<BTreeMap<String, Entry
     Ok(tensors)
 }
 
+/// The single-file weights of a Hugging Face folder.
+pub const SINGLE_FILE: &str = "model.safetensors";
+
+/// The index of a sharded folder: `{"weight_map": {"NAME": "model-00001-of-00002.safetensors", ..}}`.
+pub const INDEX_FILE: &str = "model.safetensors.index.json";
+
+/// Parses a sharded folder's index: each tensor name with the shard file that holds it.
+/// A shard must be a plain file name in the same folder (no `/`, not `.` or `..`), so an
+/// index cannot point outside its folder. Errors are one line without the file's name.
+pub fn parse_index(json: &[u8]) -> Result<BTreeMap<String, String>, String> {
+    let value: serde_json::Value = serde_json::from_slice(json).map_err(|e| format!("not valid JSON: {e}"))?;
+    let map = value["weight_map"].as_object().ok_or("has no `weight_map` object")?;
+    let mut shards = BTreeMap::new();
+    for (name, file) in map {
+        let file = file.as_str().ok_or_else(|| format!("`weight_map` entry `{name}` is not a file name"))?;
+        if file.is_empty() || file == "." || file == ".." || file.contains('/') || file.contains('\\') || file.contains('\0') {
+            return Err(format!("`weight_map` entry `{name}` names `{file}`, which is not a file in the model's folder"));
+        }
+        shards.insert(name.clone(), file.to_string());
+    }
+    if shards.is_empty() {
+        return Err("has an empty `weight_map`".into());
+    }
+    Ok(shards)
+}
+
+/// The float weight dtypes agentc reads (others are refused where a kernel binds them).
+pub const FLOAT_DTYPES: &[&str] = &["F32", "F16", "BF16"];
+
+/// The f32 value of a bfloat16 (its bits are the top half of an f32's: exact).
+pub fn bf16_to_f32(bits: u16) -> f32 {
+    f32::from_bits((bits as u32) << 16)
+}
+
+/// The f32 value of an IEEE half (exact: every f16 is an f32), subnormals, infinities and
+/// NaN included.
+pub fn f16_to_f32(bits: u16) -> f32 {
+    let sign = ((bits >> 15) as u32) << 31;
+    let exponent = ((bits >> 10) & 0x1f) as u32;
+    let mantissa = (bits & 0x3ff) as u32;
+    let magnitude = match exponent {
+        0 => return if sign != 0 { -(mantissa as f32) * 2f32.powi(-24) } else { mantissa as f32 * 2f32.powi(-24) },
+        0x1f => 0xff << 23 | mantissa << 13,
+        e => (e + 127 - 15) << 23 | mantissa << 13,
+    };
+    f32::from_bits(sign | magnitude)
+}
+
+/// The little-endian data of a `F16`/`BF16`/`F32` tensor as f32 values (`None`: another
+/// dtype, or a byte count that is not a whole number of elements).
+pub fn to_f32(dtype: &str, bytes: &[u8]) -> Option<Vec<f32>> {
+    let halves = || bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    match dtype {
+        "F32" if bytes.len() % 4 == 0 => Some(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()),
+        "BF16" if bytes.len() % 2 == 0 => Some(halves().map(bf16_to_f32).collect()),
+        "F16" if bytes.len() % 2 == 0 => Some(halves().map(f16_to_f32).collect()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +172,36 @@ mod tests {
         assert!(header_length(b"abc", 3).unwrap_err().contains("too short"));
         assert!(header_length(&u64::MAX.to_le_bytes(), 100).unwrap_err().contains("invalid safetensors header length"));
         assert!(header_length(&20u64.to_le_bytes(), 10).is_err());
+    }
+    #[test]
+    fn half_floats_convert_exactly() {
+        assert_eq!(bf16_to_f32(0x3f80), 1.0);
+        assert_eq!(bf16_to_f32(0xc040), -3.0);
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+        assert_eq!(f16_to_f32(0x8001), -(2f32.powi(-24)));
+        assert_eq!(f16_to_f32(0x7c00), f32::INFINITY);
+        assert!(f16_to_f32(0x7e00).is_nan());
+        assert_eq!(to_f32("BF16", &[0x80, 0x3f, 0x40, 0xc0]), Some(vec![1.0, -3.0]));
+        assert_eq!(to_f32("I8", &[1]), None);
+    }
+
+    #[test]
+    fn index_maps_names_to_shards_in_the_folder() {
+        let ok = br#"{"metadata": {}, "weight_map": {"a": "m-1.safetensors", "b": "m-2.safetensors"}}"#;
+        assert_eq!(parse_index(ok).unwrap()["b"], "m-2.safetensors");
+        for (json, want) in [
+            (&br#"{"weight_map": {"a": "../x.safetensors"}}"#[..], "not a file in the model's folder"),
+            (br#"{"weight_map": {"a": ".."}}"#, "not a file in the model's folder"),
+            (br#"{"weight_map": {"a": 3}}"#, "is not a file name"),
+            (br#"{"weight_map": {}}"#, "empty `weight_map`"),
+            (br#"{"metadata": {}}"#, "no `weight_map`"),
+            (b"{", "not valid JSON"),
+        ] {
+            let err = parse_index(json).unwrap_err();
+            assert!(err.contains(want), "{err}");
+        }
     }
 }

@@ -1,10 +1,13 @@
-//! Weights: a `model.safetensors` file memory-mapped (never read or copied whole), its header
-//! parsed, and its f32 tensors handed out as `&[f32]` views into the mapping by name.
+//! Weights: a folder's `model.safetensors`, or the shards a `model.safetensors.index.json`
+//! names, memory-mapped (never read or copied whole), their headers parsed, and tensors
+//! handed out by name as views into the mappings.
 //!
-//! The header is parsed by [`crate::safetensors`] (shared with the compiler). Only `F32`
-//! tensors can be viewed
-//! (others are listed, and viewing one is a clear error); the views need 4-byte alignment,
-//! which files written by the `safetensors` library have (the header is padded to 8 bytes).
+//! The headers and the index are parsed by [`crate::safetensors`] (shared with the
+//! compiler). `F32` tensors can be viewed as `&[f32]` ([`Weights::f32`]); `F16` and `BF16`
+//! ones are bound to kernels in their stored format ([`Weights::raw`]) or converted to f32
+//! at load ([`Weights::to_f32`], a model declared `dtype: "f32"`). The views need the
+//! element's alignment, which files written by the `safetensors` library have (the header
+//! is padded to 8 bytes).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,6 +37,8 @@ pub struct TensorInfo {
     pub shape: Vec<usize>,
     /// Byte range in the file (absolute, already shifted past the header).
     pub bytes: std::ops::Range<usize>,
+    /// Which of the folder's files holds it (an index into [`Weights::files`]).
+    pub file: usize,
 }
 
 impl TensorInfo {
@@ -52,49 +57,141 @@ pub struct TensorView<'a> {
     pub shape: &'a [usize],
 }
 
-/// A memory-mapped safetensors file.
+/// A model's memory-mapped safetensors files (one, or the shards of an index).
 pub struct Weights {
     path: PathBuf,
-    map: Mmap,
+    files: Vec<PathBuf>,
+    maps: Vec<Mmap>,
     tensors: BTreeMap<String, TensorInfo>,
 }
 
 impl fmt::Debug for Weights {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Weights").field("path", &self.path).field("tensors", &self.tensors.len()).finish()
+        f.debug_struct("Weights").field("path", &self.path).field("files", &self.files).field("tensors", &self.tensors.len()).finish()
     }
+}
+
+/// Refuses a FIFO or a device, which would block the open or the mapping.
+fn regular(path: &Path) -> Result<(), WeightsError> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => Err(WeightsError(format!("{}: is not a regular file", path.display()))),
+        _ => Ok(()),
+    }
+}
+
+/// Maps one safetensors file and parses its header.
+fn map_file(path: &Path) -> Result<(Mmap, BTreeMap<String, (String, Vec<usize>, std::ops::Range<usize>)>), WeightsError> {
+    let err = |m: String| WeightsError(format!("{}: {m}", path.display()));
+    regular(path)?;
+    let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    // SAFETY: the mapping is read-only; like every reader of safetensors we assume the
+    // file is not truncated or rewritten while the program runs.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| err(format!("cannot map: {e}")))?;
+    let header_len = crate::safetensors::header_length(&map, map.len() as u64).map_err(err)? as usize;
+    let data_start = 8 + header_len;
+    let entries = crate::safetensors::parse_header(&map[8..data_start], (map.len() - data_start) as u64).map_err(err)?;
+    let tensors = entries
+        .into_iter()
+        .map(|(name, entry)| {
+            let (begin, end) = entry.data_offsets;
+            let shape = entry.shape.iter().map(|&d| d as usize).collect();
+            (name, (entry.dtype, shape, data_start + begin as usize..data_start + end as usize))
+        })
+        .collect();
+    Ok((map, tensors))
 }
 
 impl Weights {
     /// Maps `path` and parses its header ([`crate::safetensors::parse_header`]: byte count =
     /// elements × dtype size, range inside the file).
     pub fn open(path: &Path) -> Result<Self, WeightsError> {
-        let err = |m: String| WeightsError(format!("{}: {m}", path.display()));
-        // A FIFO or a device would block the open or the mapping: refuse it first.
-        if let Ok(metadata) = std::fs::metadata(path)
-            && !metadata.is_file()
-        {
-            return Err(err("is not a regular file".into()));
-        }
-        let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-        // SAFETY: the mapping is read-only; like every reader of safetensors we assume the
-        // file is not truncated or rewritten while the program runs.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| err(format!("cannot map: {e}")))?;
-        let header_len = crate::safetensors::header_length(&map, map.len() as u64).map_err(err)? as usize;
-        let data_start = 8 + header_len;
-        let entries = crate::safetensors::parse_header(&map[8..data_start], (map.len() - data_start) as u64).map_err(err)?;
-        let mut tensors = BTreeMap::new();
-        for (name, entry) in entries {
-            let (begin, end) = entry.data_offsets;
-            let shape = entry.shape.iter().map(|&d| d as usize).collect();
-            tensors.insert(name, TensorInfo { dtype: entry.dtype, shape, bytes: data_start + begin as usize..data_start + end as usize });
-        }
-        Ok(Weights { path: path.to_path_buf(), map, tensors })
+        let (map, entries) = map_file(path)?;
+        let tensors = entries.into_iter().map(|(name, (dtype, shape, bytes))| (name, TensorInfo { dtype, shape, bytes, file: 0 })).collect();
+        Ok(Weights { path: path.to_path_buf(), files: vec![path.to_path_buf()], maps: vec![map], tensors })
     }
 
-    /// The file's path.
+    /// The weights of model folder `dir`: its `model.safetensors.index.json` and the shards
+    /// it names when there is one, else its `model.safetensors`. Every tensor the index
+    /// names must be in the shard it names; a shard missing, unreadable or not a regular
+    /// file is an error naming it.
+    pub fn open_folder(dir: &Path) -> Result<Self, WeightsError> {
+        let index_path = dir.join(crate::safetensors::INDEX_FILE);
+        if std::fs::symlink_metadata(&index_path).is_err() {
+            return Weights::open(&dir.join(crate::safetensors::SINGLE_FILE));
+        }
+        let err = |m: String| WeightsError(format!("{}: {m}", index_path.display()));
+        regular(&index_path)?;
+        let text = std::fs::read(&index_path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let index = crate::safetensors::parse_index(&text).map_err(err)?;
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut maps = Vec::new();
+        let mut headers = Vec::new();
+        let mut tensors = BTreeMap::new();
+        for (name, shard) in &index {
+            let path = dir.join(shard);
+            let file = match files.iter().position(|f| *f == path) {
+                Some(i) => i,
+                None => {
+                    if std::fs::symlink_metadata(&path).is_err() {
+                        return Err(err(format!("names shard `{shard}` (for `{name}`), which is not in the folder")));
+                    }
+                    let (map, header) = map_file(&path)?;
+                    files.push(path.clone());
+                    maps.push(map);
+                    headers.push(header);
+                    files.len() - 1
+                }
+            };
+            let Some((dtype, shape, bytes)) = headers[file].get(name) else {
+                return Err(err(format!("names tensor `{name}` in shard `{shard}`, which has no such tensor")));
+            };
+            tensors.insert(name.clone(), TensorInfo { dtype: dtype.clone(), shape: shape.clone(), bytes: bytes.clone(), file });
+        }
+        Ok(Weights { path: index_path, files, maps, tensors })
+    }
+
+    /// The file opened: the single `model.safetensors`, or a sharded folder's index.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The files mapped (one, or each shard once), in the order [`TensorInfo::file`] counts.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// The stored bytes of tensor `name` (any dtype), a view into its file's mapping, and
+    /// its header entry; the start is aligned to the dtype's element size (else an error).
+    pub fn raw(&self, name: &str) -> Result<(&[u8], &TensorInfo), WeightsError> {
+        let info = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| WeightsError(format!("{}: no tensor `{name}`", self.path.display())))?;
+        if cfg!(target_endian = "big") {
+            return Err(WeightsError("safetensors data is little-endian; this host is big-endian".into()));
+        }
+        let bytes = &self.maps[info.file][info.bytes.clone()];
+        let size = crate::safetensors::dtype_bytes(&info.dtype).unwrap_or(1) as usize;
+        if (bytes.as_ptr() as usize) % size != 0 {
+            return Err(WeightsError(format!(
+                "{}: tensor `{name}` is not {size}-byte aligned in the file",
+                self.files[info.file].display()
+            )));
+        }
+        Ok((bytes, info))
+    }
+
+    /// Tensor `name` converted to f32 (a copy): for a model declared `dtype: "f32"` whose
+    /// folder stores F16 or BF16. Errors: no such tensor, another dtype.
+    pub fn to_f32(&self, name: &str) -> Result<Vec<f32>, WeightsError> {
+        let (bytes, info) = self.raw(name)?;
+        crate::safetensors::to_f32(&info.dtype, bytes).ok_or_else(|| {
+            WeightsError(format!(
+                "{}: tensor `{name}` is {}; agentc reads F32, F16 and BF16 weights",
+                self.files[info.file].display(),
+                info.dtype
+            ))
+        })
     }
 
     /// Tensor names, sorted.
@@ -110,29 +207,17 @@ impl Weights {
     /// The f32 elements of tensor `name`, a view into the mapping. Errors: no such tensor,
     /// a dtype other than F32, data not 4-byte aligned, or a big-endian host.
     pub fn f32(&self, name: &str) -> Result<&[f32], WeightsError> {
-        let info = self
-            .tensors
-            .get(name)
-            .ok_or_else(|| WeightsError(format!("{}: no tensor `{name}`", self.path.display())))?;
+        let (bytes, info) = self.raw(name)?;
         if info.dtype != "F32" {
             return Err(WeightsError(format!(
-                "{}: tensor `{name}` is {}; the runtime reads F32 weights only for now (save the model in float32)",
-                self.path.display(),
+                "{}: tensor `{name}` is {}, not F32",
+                self.files[info.file].display(),
                 info.dtype
             )));
         }
-        if cfg!(target_endian = "big") {
-            return Err(WeightsError("safetensors data is little-endian; this host is big-endian".into()));
-        }
-        let bytes = &self.map[info.bytes.clone()];
-        // SAFETY: f32 has no invalid bit patterns; align_to gives an aligned middle.
+        // SAFETY: f32 has no invalid bit patterns; `raw` checked the alignment.
         let (head, data, tail) = unsafe { bytes.align_to::<f32>() };
-        if !head.is_empty() || !tail.is_empty() {
-            return Err(WeightsError(format!(
-                "{}: tensor `{name}` is not 4-byte aligned in the file",
-                self.path.display()
-            )));
-        }
+        debug_assert!(head.is_empty() && tail.is_empty());
         Ok(data)
     }
 
@@ -161,7 +246,7 @@ mod tests {
         assert_eq!(&t.data[..3], &[0.039087113, 0.07654219, -0.025309397]);
         assert_eq!(t.data[t.data.len() - 1], -0.18009107);
         // No copy: the slice points into the mapped file.
-        let map = w.map.as_ptr_range();
+        let map = w.maps[0].as_ptr_range();
         assert!(map.contains(&(t.data.as_ptr() as *const u8)));
         assert_eq!(w.info("lm_head.weight").unwrap().elements(), 384 * 64);
     }
@@ -193,7 +278,8 @@ mod tests {
         let w = Weights::open(&path).unwrap();
         assert_eq!(w.f32("f").unwrap(), &[1.0]);
         let err = w.f32("h").unwrap_err().0;
-        assert!(err.contains("tensor `h` is F16; the runtime reads F32 weights only"), "{err}");
+        assert!(err.contains("tensor `h` is F16, not F32"), "{err}");
+        assert_eq!(w.to_f32("h").unwrap(), vec![1.0, 1.0]);
         assert!(w.f32("nope").unwrap_err().0.contains("no tensor `nope`"));
         let _ = std::fs::remove_file(&path);
 
@@ -207,5 +293,38 @@ mod tests {
         assert!(Weights::open(&path).unwrap_err().0.contains("not valid JSON"));
         let _ = std::fs::remove_file(&path);
         assert!(Weights::open(Path::new("/no/such.safetensors")).unwrap_err().0.contains("cannot open"));
+    }
+    #[test]
+    fn a_sharded_folder_maps_each_shard_once() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/tiny-llama-sharded");
+        let w = Weights::open_folder(&dir).unwrap();
+        assert_eq!(w.files().len(), 3);
+        assert_eq!(w.names().count(), 21);
+        let (bytes, info) = w.raw("model.layers.1.mlp.down_proj.weight").unwrap();
+        assert_eq!((info.dtype.as_str(), bytes.len()), ("BF16", 64 * 128 * 2));
+        assert!(w.maps[info.file].as_ptr_range().contains(&bytes.as_ptr()));
+        // Mixed folder: the norms stay F32, viewed in place.
+        assert_eq!(w.f32("model.norm.weight").unwrap().len(), 64);
+        // The same values as the single-file bf16 folder.
+        let single = Weights::open_folder(&dir.join("../tiny-llama-bf16")).unwrap();
+        assert_eq!(single.files().len(), 1);
+        assert_eq!(w.to_f32("lm_head.weight").unwrap(), single.to_f32("lm_head.weight").unwrap());
+    }
+
+    #[test]
+    fn a_bad_index_is_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("agentc-weights-index-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let index = dir.join("model.safetensors.index.json");
+        std::fs::write(&index, r#"{"weight_map": {"a": "gone.safetensors"}}"#).unwrap();
+        let err = Weights::open_folder(&dir).unwrap_err().0;
+        assert!(err.contains("names shard `gone.safetensors` (for `a`), which is not in the folder"), "{err}");
+        let header = r#"{"b":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}"#;
+        let shard = write_file("shard", &format!("{header:<width$}", width = header.len().div_ceil(8) * 8), &[0; 4]);
+        std::fs::rename(&shard, dir.join("s.safetensors")).unwrap();
+        std::fs::write(&index, r#"{"weight_map": {"a": "s.safetensors"}}"#).unwrap();
+        let err = Weights::open_folder(&dir).unwrap_err().0;
+        assert!(err.contains("names tensor `a` in shard `s.safetensors`, which has no such tensor"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -15,9 +15,12 @@
 //! - BertModel: `@<model>_encode(%ids: tensor<?xi64>, %mask: tensor<?xf32>) -> tensor<Hxf32>`
 //!   (mask 1 for real tokens, 0 for padding; mean pooling over real tokens, L2-normalised).
 //!
-//! Every parameter is a `tgraph.weight` naming its safetensors tensor; a missing tensor or
-//! one whose shape differs from what config.json implies is an error at the
-//! `workflow.model`, naming the file and the tensor. Each fragment op gets
+//! Every parameter is a `tgraph.weight` naming its safetensors tensor (in `model.safetensors`
+//! or the shard `model.safetensors.index.json` names); a missing tensor or one whose shape
+//! differs from what config.json implies is an error at the `workflow.model`, naming the
+//! file and the tensor. A weight keeps its stored type (f32, f16, bf16: the kernels extend
+//! 16-bit weights to f32 as they read them), or is typed f32 with `tgraph.stored` when the
+//! model is declared `dtype: "f32"` (converted at load, [`dtype_policy`]). Each fragment op gets
 //! `fragment.kernel = @<function>` (a decode names its decode step). User `fn`s are tensor
 //! functions already and stay as they are.
 //!
@@ -205,10 +208,44 @@ fn check_sizes(spec: &ModelSpec) -> Result<(), String> {
     Ok(())
 }
 
-/// The functions of one model, as MLIR text.
-fn model_functions(symbol: &str, folder: &std::path::Path) -> Result<String, String> {
+/// Applies the model's `dtype:` option to its weights' header: none keeps every weight as
+/// stored; `"f32"` converts 16-bit weights at load; `"bf16"`/`"f16"` keep weights stored in
+/// that format (and f32 ones, as a mixed folder's norms) and refuse a folder whose 16-bit
+/// weights are in the other format or that has none (agentc does not round weights to a
+/// narrower type at load).
+fn dtype_policy(header: &mut Header, dtype: Option<&str>) -> Result<(), String> {
+    let wanted = match dtype {
+        None => return Ok(()),
+        Some("f32") => {
+            header.convert_to_f32 = true;
+            return Ok(());
+        }
+        Some("bf16") => "BF16",
+        Some("f16") => "F16",
+        Some(other) => return Err(format!("dtype `{other}` is not one agentc compiles (f32, f16, bf16)")),
+    };
+    let shown = header.path.display();
+    let other = if wanted == "BF16" { "F16" } else { "BF16" };
+    if let Some((name, _)) = header.tensors.iter().find(|(_, t)| t.dtype == other) {
+        return Err(format!(
+            "`{shown}`: tensor `{name}` is {other}, but the model is declared dtype `{}`; agentc does not convert between 16-bit formats (drop `dtype:` or use \"f32\")",
+            wanted.to_lowercase()
+        ));
+    }
+    if !header.tensors.values().any(|t| t.dtype == wanted) {
+        return Err(format!(
+            "`{shown}` stores no {wanted} weights, but the model is declared dtype `{}`; agentc does not round weights to a narrower type at load (drop `dtype:` to compute with the weights as stored)",
+            wanted.to_lowercase()
+        ));
+    }
+    Ok(())
+}
+
+/// The functions of one model, as MLIR text; `dtype` is the model's `dtype:` option.
+fn model_functions(symbol: &str, folder: &std::path::Path, dtype: Option<&str>) -> Result<String, String> {
     let config = Config::load(folder)?;
-    let header = Header::read(&folder.join("model.safetensors")).map_err(|e| e.0)?;
+    let mut header = Header::read_folder(folder).map_err(|e| e.0)?;
+    dtype_policy(&mut header, dtype)?;
     let functions = match config.family {
         Family::Llama => llama::prefill(symbol, &config, &header)? + &llama::decode_step(symbol, &config, &header)?,
         Family::Bert => bert::encode(symbol, &config, &header)?,
@@ -245,7 +282,8 @@ pub fn convert_fragment_to_tensor(module: Op, context: &PassContext) -> Result<(
             continue;
         }
         let folder = context.base_dir.join(wf::string_attr(&model.view(), "path").unwrap_or_default());
-        let text = match model_functions(&symbol, &folder) {
+        let dtype = wf::string_attr(&model.view(), "dtype").filter(|d| !d.is_empty());
+        let text = match model_functions(&symbol, &folder, dtype.as_deref()) {
             Ok(text) => text,
             Err(message) => {
                 model.emit_error(&format!("cannot convert model `{symbol}` to tensor functions: {message}"));

@@ -186,7 +186,8 @@ fn compiled_for(func: Op, record: &mut CompiledFor) -> Result<(), ()> {
             op.emit_error(&format!("weight `{name}` has no static tensor type, which a plan cannot record"));
             return Err(());
         };
-        let spec = WeightSpec { name: name.clone(), dtype: dtype.to_uppercase(), shape };
+        let stored = wf::string_attr(&op.view(), "tgraph.stored").unwrap_or_default();
+        let spec = WeightSpec { name: name.clone(), dtype: dtype.to_uppercase(), stored, shape };
         if *record.weights.entry(name.clone()).or_insert_with(|| spec.clone()) != spec {
             op.emit_error(&format!("weight `{name}` is bound with two different shapes"));
             return Err(());

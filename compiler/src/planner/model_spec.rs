@@ -1,6 +1,8 @@
 //! What the planner knows about a model, from its Hugging Face `config.json` alone: enough
 //! to count parameters, FLOPs and bytes, so a user can plan for Llama-3-70B with nothing
-//! but its config at hand. Formulas are in docs/cost-model.md ("Model profiles").
+//! but its config at hand. When the folder also holds its weights, their safetensors
+//! headers give the real precision ([`ModelSpec::load`]). Formulas are in
+//! docs/cost-model.md ("Model profiles").
 
 use std::path::Path;
 
@@ -36,10 +38,16 @@ pub struct ModelSpec {
     pub vocab: f64,
     /// `max_position_embeddings` (the context length).
     pub max_positions: f64,
-    /// Bytes per weight (`torch_dtype`/`dtype`, or the program's `dtype:` option).
+    /// Bytes per activation and KV-cache element (`torch_dtype`/`dtype`, or the program's
+    /// `dtype:` option; 4 for a folder agentc compiles, whose kernels keep both in f32).
     pub dtype_bytes: f64,
+    /// Bytes per parameter as the kernels read the weights: the folder's stored dtypes when
+    /// its safetensors headers are there (bf16: 2; 4 when `dtype: "f32"` converts at load),
+    /// else `dtype_bytes`.
+    pub weight_dtype_bytes: f64,
     /// The weights' arithmetic as the scheduler names it (`f32`, `f16`, `bf16`, `fp8`): the
-    /// program's `dtype:` when given, else config.json's.
+    /// program's `dtype:` when given, else config.json's; `f32` for a folder with its
+    /// weights (agentc's kernels compute in f32, whatever the weights are stored in).
     pub dtype: &'static str,
     /// `tie_word_embeddings` (Llama): the output projection reuses the embedding.
     pub tied_embeddings: bool,
@@ -66,11 +74,33 @@ fn dtype_of(name: &str) -> Option<(&'static str, f64)> {
 impl ModelSpec {
     /// Reads `folder/config.json`; `dtype` (from `hf(..., dtype: "f16")`) overrides the
     /// stored weight type.
+    /// stored weight type. When the folder holds its weights (`model.safetensors` or a
+    /// sharded index), their headers set the real precision: f32 arithmetic and activations
+    /// (what agentc's kernels compute in) and the stored bytes per parameter (a folder
+    /// without weights, planned but not compiled, keeps config.json's dtype for all three).
     pub fn load(folder: &Path, dtype: Option<&str>) -> Result<ModelSpec, SpecError> {
         let path = folder.join("config.json");
         let text = std::fs::read_to_string(&path).map_err(|e| SpecError(format!("cannot read `{}`: {e}", path.display())))?;
         let json: Value = serde_json::from_str(&text).map_err(|e| SpecError(format!("`{}` is not valid JSON: {e}", path.display())))?;
-        ModelSpec::from_config(&json, dtype)
+        let mut spec = ModelSpec::from_config(&json, dtype)?;
+        if let Ok(header) = crate::weights::safetensors::Header::read_folder(folder) {
+            spec.use_stored_weights(&header, dtype == Some("f32"));
+        }
+        Ok(spec)
+    }
+
+    /// The precision of compiled kernels over the weights in `header`: f32 arithmetic and
+    /// activations, and bytes per parameter averaged over the stored float tensors (4 when
+    /// they are converted to f32 at load).
+    pub fn use_stored_weights(&mut self, header: &crate::weights::safetensors::Header, converted_to_f32: bool) {
+        let (mut bytes, mut elements) = (0u64, 0u64);
+        for tensor in header.tensors.values().filter(|t| matches!(t.dtype.as_str(), "F32" | "F16" | "BF16")) {
+            bytes += tensor.data_offsets.1 - tensor.data_offsets.0;
+            elements += tensor.shape.iter().product::<i64>() as u64;
+        }
+        self.dtype = "f32";
+        self.dtype_bytes = 4.0;
+        self.weight_dtype_bytes = if converted_to_f32 || elements == 0 { 4.0 } else { bytes as f64 / elements as f64 };
     }
 
     /// Reads the numbers from a parsed `config.json`.
@@ -125,6 +155,7 @@ impl ModelSpec {
             vocab: need("vocab_size")?,
             max_positions: number("max_position_embeddings")?.unwrap_or(2048.0),
             dtype_bytes,
+            weight_dtype_bytes: dtype_bytes,
             dtype,
             tied_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
             type_vocab: number("type_vocab_size")?.unwrap_or(2.0),
@@ -174,7 +205,7 @@ impl ModelSpec {
 
     /// Bytes of weights.
     pub fn weight_bytes(&self) -> f64 {
-        self.parameters() * self.dtype_bytes
+        self.parameters() * self.weight_dtype_bytes
     }
 
     /// KV-cache bytes per token of context (keys and values of every layer).
@@ -254,6 +285,28 @@ mod tests {
         assert_eq!(ModelSpec::from_config(&json, Some("bf16")).unwrap().dtype_name(), "bf16");
         assert_eq!(ModelSpec::from_config(&json, Some("f32")).unwrap().dtype_bytes, 4.0);
         assert_eq!(llama_70b().dtype_name(), "bf16");
+    }
+
+    #[test]
+    fn stored_weights_set_the_real_precision() {
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models");
+        let f32 = ModelSpec::load(&models.join("tiny-llama"), None).unwrap();
+        let bf16 = ModelSpec::load(&models.join("tiny-llama-bf16"), None).unwrap();
+        let sharded = ModelSpec::load(&models.join("tiny-llama-sharded"), None).unwrap();
+        let converted = ModelSpec::load(&models.join("tiny-llama-bf16"), Some("f32")).unwrap();
+        // The kernels compute in f32 whatever the weights are stored in.
+        for spec in [&f32, &bf16, &sharded, &converted] {
+            assert_eq!((spec.dtype_name(), spec.dtype_bytes), ("f32", 4.0));
+        }
+        assert_eq!(f32.weight_dtype_bytes, 4.0);
+        assert_eq!(bf16.weight_dtype_bytes, 2.0);
+        assert_eq!(converted.weight_dtype_bytes, 4.0);
+        // bf16 matrices with f32 norms: a little over 2 bytes per parameter.
+        assert!(sharded.weight_dtype_bytes > 2.0 && sharded.weight_dtype_bytes < 2.01, "{}", sharded.weight_dtype_bytes);
+        // A decode step reads every weight: half the bytes in bf16 (the KV cache is f32 in both).
+        let weights = |s: &ModelSpec| s.decode_bytes(10.0, 1.0) - s.kv_bytes_per_token() * 11.0;
+        assert_eq!(weights(&bf16) * 2.0, weights(&f32));
+        assert_eq!(bf16.kv_bytes_per_token(), f32.kv_bytes_per_token());
     }
 
     #[test]

@@ -114,6 +114,26 @@ fn dims_text(dims: &[Option<i64>]) -> String {
     format!("[{}]", dims.iter().map(|d| dim(*d)).collect::<Vec<_>>().join(", "))
 }
 
+/// The element type a 16-bit float weight is computed in: f16 and bf16 values (weights kept
+/// in their stored format) are extended to f32 where they are read; others stay.
+fn widened(elem: &str) -> &str {
+    if matches!(elem, "f16" | "bf16") { "f32" } else { elem }
+}
+
+/// Whether `value` is a model weight (a `tgraph.weight`, or a transpose of one): the only
+/// values whose 16-bit float type may meet f32 in an op (kept in their stored format,
+/// extended to f32 as they are read).
+fn from_weight(value: crate::ir::Val) -> bool {
+    let mut value = value;
+    loop {
+        match value.defining_op() {
+            Some(op) if op.name() == tg::WEIGHT => return true,
+            Some(op) if op.name() == tg::TRANSPOSE && op.operand_count() == 1 => value = op.operand(0),
+            _ => return false,
+        }
+    }
+}
+
 /// Two dimensions that must agree (where both are known).
 fn same(a: Option<i64>, b: Option<i64>) -> bool {
     a.is_none() || b.is_none() || a == b
@@ -137,6 +157,20 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
             None => return Err(format!("`{short}` operand #{i} must be a ranked tensor, not `{}`", value.ty())),
         }
     }
+    let weights: Vec<bool> = op.operands().into_iter().map(from_weight).collect();
+    // The element type over operands i and j: the same type, or f32 where one is f32 and
+    // the other a 16-bit float weight; `None` for any other mix.
+    let joined = |i: usize, j: usize| -> Option<String> {
+        let (a, b) = (operands[i].elem.as_str(), operands[j].elem.as_str());
+        let narrow_weight = |k: usize| weights[k] && matches!(operands[k].elem.as_str(), "f16" | "bf16");
+        if a == b {
+            Some(a.to_string())
+        } else if (a == "f32" && narrow_weight(j)) || (b == "f32" && narrow_weight(i)) {
+            Some("f32".into())
+        } else {
+            None
+        }
+    };
     let need = |n: usize| -> Result<(), String> {
         if operands.len() == n { Ok(()) } else { Err(format!("`{short}` takes {n} operands, not {}", operands.len())) }
     };
@@ -174,13 +208,12 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
     let shape = match name.as_str() {
         tg::ADD | tg::SUB | tg::MUL | tg::DIV => {
             need(2)?;
-            if operands[0].elem != operands[1].elem {
-                return Err(format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem));
-            }
+            let elem = joined(0, 1)
+                .ok_or_else(|| format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem))?;
             let dims = broadcast(&operands[0].dims, &operands[1].dims).ok_or_else(|| {
                 format!("`{short}` operands cannot be broadcast together: {} and {}", dims_text(&operands[0].dims), dims_text(&operands[1].dims))
             })?;
-            Shape::new(dims, &operands[0].elem)
+            Shape::new(dims, &elem)
         }
         tg::NEG | tg::EXP | tg::SQRT | tg::SOFTMAX | tg::SILU | tg::GELU => {
             need(1)?;
@@ -203,9 +236,8 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
         }
         tg::MATMUL => {
             need(2)?;
-            if operands[0].elem != operands[1].elem {
-                return Err(format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem));
-            }
+            let elem = joined(0, 1)
+                .ok_or_else(|| format!("`{short}` mixes element types: {} and {}", operands[0].elem, operands[1].elem))?;
             let (a, b) = (&operands[0].dims, &operands[1].dims);
             if a.is_empty() || b.is_empty() {
                 return Err(format!("`{short}` operands must have rank 1 or more"));
@@ -224,7 +256,7 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
             if b.len() >= 2 {
                 dims.push(b[b.len() - 1]);
             }
-            Shape::new(dims, &operands[0].elem)
+            Shape::new(dims, &elem)
         }
         tg::TRANSPOSE => {
             need(1)?;
@@ -261,7 +293,9 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
                 if !same(operands[i].dims[0], hidden) {
                     return Err(format!("`{short}` {what} has {} entries but the input's last dimension is {}", dim(operands[i].dims[0]), dim(hidden)));
                 }
-                elem(i, &operands[0].elem, what)?;
+                if joined(0, i).as_deref() != Some(operands[0].elem.as_str()) {
+                    elem(i, &operands[0].elem, what)?;
+                }
             }
             operands[0].clone()
         }
@@ -358,7 +392,7 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
             elem(1, "i64", "ids")?;
             let mut dims = operands[1].dims.clone();
             dims.push(operands[0].dims[1]);
-            Shape::new(dims, &operands[0].elem)
+            Shape::new(dims, if weights[0] { widened(&operands[0].elem) } else { &operands[0].elem })
         }
         tg::CONCAT => {
             need(2)?;

@@ -1,7 +1,9 @@
 //! Reads the header of a `.safetensors` file: an 8-byte little-endian length N, then N bytes
 //! of JSON mapping each tensor name to `{dtype, shape, data_offsets}` (plus an optional
-//! `__metadata__` entry of strings). Only the header is read: the file's data is never
-//! mapped or loaded here. The parsing and checks are the runtime's
+//! `__metadata__` entry of strings); for a sharded folder, its
+//! `model.safetensors.index.json` and the header of every shard it names
+//! ([`Header::read_folder`]). Only headers are read: the files' data is never mapped or
+//! loaded here. The parsing and checks are the runtime's
 //! (`agentc_runtime::safetensors`), so the compiler and the executables agree on every file.
 
 use std::collections::BTreeMap;
@@ -53,6 +55,9 @@ pub struct Header {
     pub path: PathBuf,
     /// Tensors by name (sorted, so iteration is deterministic).
     pub tensors: BTreeMap<String, TensorInfo>,
+    /// The model is declared `dtype: "f32"`: its F16/BF16 weights are converted to f32 at
+    /// load, so the tensor level types them f32 (set by the caller; false as read).
+    pub convert_to_f32: bool,
 }
 
 /// Why a header cannot be read; the message names the file (and the tensor, if one).
@@ -87,6 +92,42 @@ impl Header {
         Header::parse(path, &json, file_len - 8 - length)
     }
 
+    /// The weights of model folder `dir`: the headers of the shards its
+    /// `model.safetensors.index.json` names when it has one (every tensor the index names
+    /// must be in the shard it names), else the header of its `model.safetensors`. Errors
+    /// name the index or the file.
+    pub fn read_folder(dir: &Path) -> Result<Header, HeaderError> {
+        use agentc_runtime::safetensors::{parse_index, INDEX_FILE, SINGLE_FILE};
+        let index_path = dir.join(INDEX_FILE);
+        if std::fs::symlink_metadata(&index_path).is_err() {
+            return Header::read(&dir.join(SINGLE_FILE));
+        }
+        let shown = index_path.display();
+        if let Ok(metadata) = std::fs::metadata(&index_path)
+            && !metadata.is_file()
+        {
+            return Err(HeaderError(format!("`{shown}` is not a regular file")));
+        }
+        let text = std::fs::read(&index_path).map_err(|e| HeaderError(format!("cannot read `{shown}`: {e}")))?;
+        let index = parse_index(&text).map_err(|e| HeaderError(format!("`{shown}` {e}")))?;
+        let mut shards: BTreeMap<&str, Header> = BTreeMap::new();
+        let mut tensors = BTreeMap::new();
+        for (name, shard) in &index {
+            if !shards.contains_key(shard.as_str()) {
+                let path = dir.join(shard);
+                if std::fs::symlink_metadata(&path).is_err() {
+                    return Err(HeaderError(format!("`{shown}` names shard `{shard}` (for `{name}`), which is not in the folder")));
+                }
+                shards.insert(shard, Header::read(&path)?);
+            }
+            let info = shards[shard.as_str()].tensors.get(name).ok_or_else(|| {
+                HeaderError(format!("`{shown}` names tensor `{name}` in shard `{shard}`, which has no such tensor"))
+            })?;
+            tensors.insert(name.clone(), info.clone());
+        }
+        Ok(Header { path: index_path, tensors, convert_to_f32: false })
+    }
+
     /// Parses header JSON; `data_len` is the number of data bytes after the header (offsets
     /// beyond it are errors).
     pub fn parse(path: &Path, json: &[u8], data_len: u64) -> Result<Header, HeaderError> {
@@ -98,7 +139,7 @@ impl Header {
                 (name, TensorInfo { dtype: e.dtype, shape, data_offsets: e.data_offsets })
             })
             .collect();
-        Ok(Header { path: path.to_path_buf(), tensors })
+        Ok(Header { path: path.to_path_buf(), tensors, convert_to_f32: false })
     }
 
     /// The tensor `name`, checked to have `shape`; the error names the file and the tensor.
@@ -138,6 +179,18 @@ mod tests {
         let err = header.expect("model.layers.0.self_attn.k_proj.weight", &[64, 64]).unwrap_err();
         assert!(err.0.contains("k_proj") && err.0.contains("[32, 64]"), "{err}");
         assert!(header.expect("nope", &[1]).unwrap_err().0.contains("has no tensor `nope`"));
+    }
+
+    #[test]
+    fn reads_a_sharded_folder_through_its_index() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/tiny-llama-sharded");
+        let header = Header::read_folder(&dir).unwrap();
+        assert_eq!(header.tensors.len(), 21);
+        assert!(header.path.ends_with("model.safetensors.index.json"));
+        assert_eq!(header.expect("lm_head.weight", &[384, 64]).unwrap().dtype, "BF16");
+        assert_eq!(header.expect("model.norm.weight", &[64]).unwrap().mlir_type().unwrap(), "tensor<64xf32>");
+        let single = Header::read_folder(&dir.join("../tiny-llama")).unwrap();
+        assert!(single.path.ends_with("model.safetensors"));
     }
 
     #[test]

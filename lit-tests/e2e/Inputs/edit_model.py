@@ -8,6 +8,9 @@ DST is replaced. Edits, applied in order:
     del:KEY              config.json: remove KEY
     rows:TENSOR=N        model.safetensors: TENSOR gets N rows (its first dimension),
                          a header-consistent file (data cut or padded with zeros)
+    dtype:TENSOR=DTYPE   model.safetensors: TENSOR is stored as DTYPE (I8, F16, ...),
+                         header-consistent, data zeroed
+    index:TENSOR=FILE    model.safetensors.index.json: TENSOR is in shard FILE
     added:TEXT=ID        tokenizer.json: an added token TEXT with id ID
     fifo:FILE            FILE becomes a FIFO (mkfifo)
     rm:FILE              FILE is removed
@@ -65,6 +68,25 @@ def set_rows(folder, tensor, rows):
     write_safetensors(path, header, tensors)
 
 
+DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1}
+
+
+def set_dtype(folder, tensor, dtype):
+    path = os.path.join(folder, "model.safetensors")
+    header, blob = read_safetensors(path)
+    tensors = {}
+    for name, entry in header.items():
+        if name != "__metadata__":
+            begin, end = entry["data_offsets"]
+            tensors[name] = blob[begin:end]
+    elements = 1
+    for d in header[tensor]["shape"]:
+        elements *= d
+    header[tensor]["dtype"] = dtype
+    tensors[tensor] = b"\0" * (elements * DTYPE_BYTES[dtype])
+    write_safetensors(path, header, tensors)
+
+
 def edit_json(path, change):
     with open(path) as f:
         value = json.load(f)
@@ -88,6 +110,13 @@ def main():
         elif kind == "rows":
             tensor, _, rows = arg.partition("=")
             set_rows(dst, tensor, int(rows))
+        elif kind == "dtype":
+            tensor, _, dtype = arg.partition("=")
+            set_dtype(dst, tensor, dtype)
+        elif kind == "index":
+            tensor, _, shard = arg.partition("=")
+            index = os.path.join(dst, "model.safetensors.index.json")
+            edit_json(index, lambda i: i["weight_map"].__setitem__(tensor, shard))
         elif kind == "added":
             text, _, ident = arg.rpartition("=")
             token = {"id": int(ident), "content": text, "single_word": False, "lstrip": False,

@@ -1,5 +1,5 @@
-// Numerics harness for the compiled model functions (lit-tests/numerics): reads the f32
-// weights from model.safetensors (8-byte little-endian header length, JSON header, data),
+// Numerics harness for the compiled model functions (lit-tests/numerics): reads the
+// F32, F16 or BF16 weights (as stored) from one model.safetensors (8-byte little-endian header length, JSON header, data),
 // binds them to the kernel arguments by the `<fn>__weights` list that agentc puts in the
 // object (names in argument order, one per line), runs the kernels and compares with the
 // flattened transformers reference (flatten_reference.py).
@@ -80,9 +80,11 @@ static Weight weight(const char *name) {
   if (!at) { printf("weight %s not in the file\n", name); exit(2); }
   char *end = strchr(at, '}');
   char *dtype = strstr(at, "\"dtype\""), *shape = strstr(at, "\"shape\""), *offs = strstr(at, "\"data_offsets\"");
-  if (!dtype || !shape || !offs || dtype > end || shape > end || offs > end || !strstr(dtype, "\"F32\"") ||
-      strstr(dtype, "\"F32\"") > end) {
-    printf("weight %s: not an F32 entry\n", name);
+  // F32, or F16/BF16 passed as stored (the kernels extend them to f32 as they read).
+  char *f32 = dtype ? strstr(dtype, "\"F32\"") : 0, *f16 = dtype ? strstr(dtype, "F16\"") : 0;
+  int known = (f32 && f32 < end) || (f16 && f16 < end);
+  if (!dtype || !shape || !offs || dtype > end || shape > end || offs > end || !known) {
+    printf("weight %s: not an F32, F16 or BF16 entry\n", name);
     exit(2);
   }
   int64_t sizes[8];

@@ -165,6 +165,9 @@ fn check_compiled_for(model: &super::Model) -> Result<(), String> {
         if weight.name.is_empty() || weight.dtype.is_empty() || elements.is_none() {
             return Err(format!("weight `{}` has an empty name or dtype, or a shape too large", weight.name));
         }
+        if !weight.stored.is_empty() && !(weight.dtype == "F32" && matches!(weight.stored.as_str(), "F16" | "BF16")) {
+            return Err(format!("weight `{}` is read as {} but stored as {}: only F16 and BF16 convert to F32 at load", weight.name, weight.dtype, weight.stored));
+        }
     }
     Ok(())
 }

@@ -158,8 +158,13 @@ pub const CONFIG_KEYS: &[&str] = &[
 pub struct WeightSpec {
     /// The safetensors name (`model.embed_tokens.weight`).
     pub name: String,
-    /// The safetensors dtype (`F32`).
+    /// The safetensors dtype the kernel reads (`F32`, `BF16`, `F16`).
     pub dtype: String,
+    /// The dtype the folder stores it in, when it differs from `dtype`: the runtime
+    /// converts it at load (a `BF16`/`F16` weight of a model declared `dtype: "f32"`).
+    /// Empty: stored as `dtype`, bound in place.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stored: String,
     /// The shape, row-major.
     pub shape: Vec<u64>,
 }

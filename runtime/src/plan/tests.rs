@@ -243,6 +243,7 @@ fn rejects_bad_devices_and_kernels() {
     rejects(|v| v["models"][0]["config"]["colour"] = 3.into(), &["unknown config key `colour`"]);
     rejects(|v| v["models"][0]["weights"][1]["name"] = "a".into(), &["weight `a` is out of order or repeated"]);
     rejects(|v| v["models"][0]["weights"][0]["shape"] = serde_json::json!([1u64 << 40, 1u64 << 40]), &["a shape too large"]);
+    rejects(|v| v["models"][0]["weights"][0]["stored"] = "I8".into(), &["weight `lm_head.weight` is read as F32 but stored as I8: only F16 and BF16 convert"]);
 }
 
 /// The plan with a chat: `llm` has a template, and the prompt of main's prefill is a

@@ -72,23 +72,32 @@ impl<'h> Emitter<'h> {
         V { name: value, shape }
     }
 
-    /// `tgraph.weight` `name`, which must have `shape` in the header (f32).
+    /// `tgraph.weight` `name`, which must have `shape` in the header. Its element type is
+    /// the stored one (f32, f16 or bf16: a 16-bit weight is extended to f32 where it is
+    /// read), or f32 with `tgraph.stored = "BF16"` when the header says to convert 16-bit
+    /// weights at load ([`Header::convert_to_f32`]). Other dtypes are an error.
     pub fn weight(&mut self, name: &str, shape: &[i64]) -> V {
-        let want = f32s(&shape.iter().map(|&d| Some(d)).collect::<Vec<_>>());
-        if self.error.is_none() {
-            match self.header.expect(name, shape) {
-                Err(error) => self.error = Some(error.0),
-                Ok(info) if info.dtype != "F32" => {
-                    self.error = Some(format!(
-                        "`{}`: tensor `{name}` is {}; convert-fragment-to-tensor supports F32 weights only",
-                        self.header.path.display(),
-                        info.dtype
-                    ))
-                }
-                Ok(_) => {}
+        let mut elem = "f32";
+        let mut stored = String::new();
+        match self.header.expect(name, shape) {
+            Err(error) => {
+                self.error.get_or_insert(error.0);
             }
+            Ok(info) => match info.dtype.as_str() {
+                "F32" => {}
+                "F16" | "BF16" if self.header.convert_to_f32 => stored = format!(", tgraph.stored = \"{}\"", info.dtype),
+                "F16" => elem = "f16",
+                "BF16" => elem = "bf16",
+                other => {
+                    self.error.get_or_insert(format!(
+                        "`{}`: tensor `{name}` is {other}; agentc reads F32, F16 and BF16 weights",
+                        self.header.path.display()
+                    ));
+                }
+            },
         }
-        let attrs = format!("model = @{}, name = \"{name}\"", self.model);
+        let want = Shape { dims: shape.iter().map(|&d| Some(d)).collect(), elem: elem.into() };
+        let attrs = format!("model = @{}, name = \"{name}\"{stored}", self.model);
         self.op("tgraph.weight", &[], &attrs, want)
     }
 
@@ -96,7 +105,8 @@ impl<'h> Emitter<'h> {
     pub fn linear(&mut self, x: &V, weight: &str, out: i64, bias: Option<&str>) -> V {
         let input = x.dims().last().copied().flatten().unwrap_or(0);
         let w = self.weight(weight, &[out, input]);
-        let wt = self.op("tgraph.transpose", &[&w], "permutation = array<i64: 1, 0>", f32s(&[Some(input), Some(out)]));
+        let transposed = Shape { dims: vec![Some(input), Some(out)], elem: w.shape.elem.clone() };
+        let wt = self.op("tgraph.transpose", &[&w], "permutation = array<i64: 1, 0>", transposed);
         let mut result_dims = x.dims().to_vec();
         if let Some(last) = result_dims.last_mut() {
             *last = Some(out);

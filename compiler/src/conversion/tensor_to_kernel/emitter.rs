@@ -149,9 +149,21 @@ impl Emitter {
         let acc = self.fresh("acc");
         let mut block_args: Vec<String> = args.iter().zip(ins).map(|(a, (_, t, _))| format!("{a}: {}", t.elem)).collect();
         block_args.push(format!("{acc}: {}", out.elem));
-        let mut all = args.clone();
-        all.push(acc);
         let saved = std::mem::take(&mut self.body);
+        // A 16-bit float input of an f32 op (a weight kept in its stored format) is
+        // extended to f32 as it is read: the body sees f32 values only.
+        let mut all: Vec<String> = args
+            .iter()
+            .zip(ins)
+            .map(|(a, (_, t, _))| {
+                if matches!(t.elem.as_str(), "f16" | "bf16") && out.elem == "f32" {
+                    self.let_(&format!("arith.extf {a} : {} to f32", t.elem))
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        all.push(acc);
         let yielded = body(self, &all);
         let inner = std::mem::replace(&mut self.body, saved);
         let tag = self.tag(tiling);

@@ -57,10 +57,16 @@ fn embedding(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
     let init = e.empty_sized(&dyn_out, &sizes);
     let ids_map = format!("affine_map<({}) -> ({})>", dims_list(r), dims_list(r - 1));
     let (tv, tt) = (table.0.clone(), table.1.tensor());
+    // A 16-bit table (a weight kept in its stored format) is extended to f32 per element.
+    let extend = (table.1.elem != out.elem).then(|| format!("arith.extf {{}} : {} to {}", table.1.elem, out.elem));
     let g = e.linalg(&[(ids.0, ids.1, ids_map)], &init, &dyn_out, &vec!["parallel"; r], &identity_map(r), Tiling::Loops(vec![]), &move |e, a| {
         let row = e.let_(&format!("arith.index_cast {} : i64 to index", a[0]));
         let col = e.let_(&format!("linalg.index {} : index", r - 1));
-        e.let_(&format!("tensor.extract {tv}[{row}, {col}] : {tt}"))
+        let value = e.let_(&format!("tensor.extract {tv}[{row}, {col}] : {tt}"));
+        match &extend {
+            Some(ext) => e.let_(&ext.replace("{}", &value)),
+            None => value,
+        }
     });
     Ok(e.cast_to(&g, &dyn_out, &out))
 }
