@@ -108,6 +108,7 @@ impl Model {
         let config_path = dir.join("config.json");
         let config = model_folder::read_json(&config_path).map_err(fail)?;
         model_folder::check_config(&config, &config_path, &declared.config).map_err(fail)?;
+        model_folder::check_numerics(&config, &config_path, &declared.architecture).map_err(fail)?;
         let weights = Weights::open(&dir.join("model.safetensors")).map_err(|e| fail(e.0))?;
         model_folder::check_weights(&weights, &declared.weights).map_err(fail)?;
         let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
