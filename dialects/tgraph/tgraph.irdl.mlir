@@ -180,7 +180,8 @@ irdl.dialect @tgraph {
   // Rotary position embedding, HF Llama rotate-half convention: input [T, heads, D],
   // positions [T] (i64). With inv_freq[i] = theta^(-2i/D) (i < D/2), angle = pos * inv_freq
   // repeated twice along D: x * cos(angle) + rotate_half(x) * sin(angle), where
-  // rotate_half(x) = concat(-x[D/2:], x[:D/2]).
+  // rotate_half(x) = concat(-x[D/2:], x[:D/2]). An optional `inv_freq` (array<f32>, D/2
+  // positive entries; checked by agentc's verifier) replaces theta^(-2i/D): scaled RoPE.
   irdl.operation @rope {
     %input = irdl.base "!builtin.tensor"
     %positions = irdl.base "!builtin.tensor"

@@ -26,6 +26,31 @@ func.func @f(%q: tensor<?x2x5xf32>, %p: tensor<?xi64>) -> tensor<?x2x5xf32> {
 
 // -----
 
+// Scaled RoPE: the inverse-frequency table has one positive entry per pair of the head.
+func.func @f(%q: tensor<?x2x4xf32>, %p: tensor<?xi64>) -> tensor<?x2x4xf32> {
+  // expected-error @+1 {{`tgraph.rope` inv_freq has 3 entries for head_dim 4 (needs 2)}}
+  %a = "tgraph.rope"(%q, %p) {inv_freq = array<f32: 1.0, 0.5, 0.25>, theta = 1.0e4 : f64} : (tensor<?x2x4xf32>, tensor<?xi64>) -> tensor<?x2x4xf32>
+  return %a : tensor<?x2x4xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<?x2x4xf32>, %p: tensor<?xi64>) -> tensor<?x2x4xf32> {
+  // expected-error @+1 {{`tgraph.rope` inv_freq entries must be positive and finite}}
+  %a = "tgraph.rope"(%q, %p) {inv_freq = array<f32: 1.0, 0.0>, theta = 1.0e4 : f64} : (tensor<?x2x4xf32>, tensor<?xi64>) -> tensor<?x2x4xf32>
+  return %a : tensor<?x2x4xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<?x2x4xf32>, %p: tensor<?xi64>) -> tensor<?x2x4xf32> {
+  // expected-error @+1 {{`tgraph.rope` inv_freq must be a dense_array<f32>}}
+  %a = "tgraph.rope"(%q, %p) {inv_freq = array<i64: 1, 2>, theta = 1.0e4 : f64} : (tensor<?x2x4xf32>, tensor<?xi64>) -> tensor<?x2x4xf32>
+  return %a : tensor<?x2x4xf32>
+}
+
+// -----
+
 func.func @f(%c: tensor<2x16x1x4xf32>, %k: tensor<1x1x4xf32>, %p: tensor<i64>) -> tensor<2x16x1x4xf32> {
   // expected-error @+1 {{`tgraph.kv_write` layer 2 is outside the cache's 2 layers}}
   %a = "tgraph.kv_write"(%c, %k, %p) {layer = 2 : i64} : (tensor<2x16x1x4xf32>, tensor<1x1x4xf32>, tensor<i64>) -> tensor<2x16x1x4xf32>

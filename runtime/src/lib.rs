@@ -30,6 +30,7 @@ pub mod exec;
 pub mod kernels;
 pub mod models;
 pub mod model_folder;
+pub mod model_config;
 pub mod cli;
 pub mod cuda;
 pub mod program;

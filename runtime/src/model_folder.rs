@@ -85,6 +85,20 @@ pub fn check_config(config: &Value, path: &Path, want: &BTreeMap<String, u64>) -
     Ok(())
 }
 
+/// Checks a folder's `config.json` as the compiler did ([`crate::model_config::check`]:
+/// every key understood or without numeric effect, values computed as transformers does)
+/// and that it names the architecture the kernels were compiled for (`models[].architecture`;
+/// empty: not recorded). A Qwen2 folder given to a Llama executable would have its q/k/v
+/// biases ignored: refused here.
+pub fn check_numerics(config: &Value, path: &Path, architecture: &str) -> Result<(), String> {
+    let checked = crate::model_config::check(config).map_err(|e| format!("{}: {e}", path.display()))?;
+    let found = checked.architecture.name();
+    if !architecture.is_empty() && found != architecture {
+        return Err(format!("{}: the architecture is `{found}`, but the executable was compiled for `{architecture}`", path.display()));
+    }
+    Ok(())
+}
+
 /// Checks the header of `weights` against every weight the kernels were compiled to read:
 /// present, same dtype (the stored one, [`WeightSpec::stored`], when the kernel reads a
 /// conversion), same shape.
@@ -236,6 +250,18 @@ mod tests {
         std::fs::write(&file, r#"{"do_lower_case": false}"#).unwrap();
         assert_eq!(max_seq_length(&dir).unwrap(), None);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn another_architecture_or_an_unknown_key_is_refused() {
+        check_numerics(&llama_config(), Path::new("c.json"), "LlamaForCausalLM").unwrap();
+        let qwen = read_json(&tiny("tiny-qwen2").join("config.json")).unwrap();
+        let err = check_numerics(&qwen, Path::new("c.json"), "LlamaForCausalLM").unwrap_err();
+        assert_eq!(err, "c.json: the architecture is `Qwen2ForCausalLM`, but the executable was compiled for `LlamaForCausalLM`");
+        let mut config = llama_config();
+        config["rope_scaling"] = serde_json::json!({"rope_type": "yarn", "factor": 4.0});
+        let err = check_numerics(&config, Path::new("c.json"), "LlamaForCausalLM").unwrap_err();
+        assert!(err.contains("rope type `yarn`"), "{err}");
     }
 }
 

@@ -124,6 +124,7 @@ impl Model {
         let config_path = dir.join("config.json");
         let config = model_folder::read_json(&config_path).map_err(fail)?;
         model_folder::check_config(&config, &config_path, &declared.config).map_err(fail)?;
+        model_folder::check_numerics(&config, &config_path, &declared.architecture).map_err(fail)?;
         let weights = Weights::open_folder(dir).map_err(|e| fail(e.0))?;
         model_folder::check_weights(&weights, &declared.weights).map_err(fail)?;
         // Weights the kernels read as f32 but the folder stores in 16 bits (`dtype: "f32"`):

@@ -31,10 +31,12 @@
 mod bert;
 mod emit;
 mod llama;
+pub mod rope;
 
 use std::collections::BTreeMap;
 
 use agentc_dialects::{fragment as fr, workflow as wf};
+use agentc_runtime::model_config::{self, Rope, RopeScaling};
 use melior::ir::attribute::FlatSymbolRefAttribute;
 use melior::ir::{Location, Module};
 use serde_json::Value;
@@ -73,10 +75,15 @@ pub struct Config {
     pub type_vocab: i64,
     /// `rms_norm_eps` (Llama) or `layer_norm_eps` (BERT).
     pub norm_eps: f64,
-    /// `rope_theta` (Llama).
+    /// `rope_theta` (decoders; also `rope_parameters.rope_theta`).
     pub rope_theta: f64,
-    /// `tie_word_embeddings` (Llama).
+    /// How RoPE's inverse frequencies are scaled (`rope_scaling` / `rope_parameters`;
+    /// [`RopeScaling::Default`] for encoders).
+    pub rope_scaling: RopeScaling,
+    /// `tie_word_embeddings` (decoders): the output projection is the embedding table.
     pub tied_embeddings: bool,
+    /// The q, k and v projections have biases (`Qwen2ForCausalLM`).
+    pub qkv_bias: bool,
 }
 
 impl Config {
@@ -89,35 +96,11 @@ impl Config {
             .and_then(|t| serde_json::from_str(&t).ok())
             .ok_or_else(|| format!("cannot read `{}`", path.display()))?;
         let shown = path.display();
-        let activation = json["hidden_act"].as_str().unwrap_or("");
-        let (want_act, eps_key) = match spec.family {
-            Family::Llama => ("silu", "rms_norm_eps"),
-            Family::Bert => ("gelu", "layer_norm_eps"),
-        };
-        if activation != want_act {
-            return Err(format!("`{shown}`: hidden_act `{activation}` is not supported (expected `{want_act}`)"));
-        }
-        for flag in ["attention_bias", "mlp_bias"] {
-            if spec.family == Family::Llama && json[flag].as_bool() == Some(true) {
-                return Err(format!("`{shown}`: `{flag}: true` is not supported"));
-            }
-        }
-        let rope = json["rope_scaling"].as_object().or(json["rope_parameters"].as_object());
-        if let Some(kind) = rope.and_then(|r| r.get("rope_type").or(r.get("type"))).and_then(Value::as_str) {
-            if kind != "default" {
-                return Err(format!("`{shown}`: rope type `{kind}` is not supported (only `default`)"));
-            }
-        }
-        if spec.family == Family::Bert {
-            if let Some(kind) = json["position_embedding_type"].as_str().filter(|k| *k != "absolute") {
-                return Err(format!("`{shown}`: position_embedding_type `{kind}` is not supported"));
-            }
-        }
-        let rope_theta = json["rope_theta"]
-            .as_f64()
-            .or_else(|| json["rope_parameters"]["rope_theta"].as_f64())
-            .unwrap_or(10000.0);
-        let norm_eps = json[eps_key].as_f64().unwrap_or(if spec.family == Family::Llama { 1e-6 } else { 1e-12 });
+        // Every key is understood or known not to change numerics; the values that change
+        // them are checked (the same check as `agentc check`'s).
+        let checked = model_config::check(&json).map_err(|e| format!("`{shown}`: {e}"))?;
+        // (An absent `hidden_act` is transformers' default: silu for decoders, gelu for BERT.)
+        let rope = checked.rope.clone().unwrap_or(Rope { theta: 10000.0, scaling: RopeScaling::Default });
         check_sizes(&spec).map_err(|e| format!("`{shown}`: {e}"))?;
         Ok(Config {
             family: spec.family,
@@ -130,9 +113,11 @@ impl Config {
             vocab: spec.vocab as i64,
             max_positions: spec.max_positions as i64,
             type_vocab: spec.type_vocab as i64,
-            norm_eps,
-            rope_theta,
+            norm_eps: checked.norm_eps,
+            rope_theta: rope.theta,
+            rope_scaling: rope.scaling,
             tied_embeddings: spec.tied_embeddings,
+            qkv_bias: spec.qkv_bias,
         })
     }
 }

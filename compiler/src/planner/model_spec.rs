@@ -6,12 +6,14 @@
 
 use std::path::Path;
 
+use agentc_runtime::model_config::Architecture;
 use serde_json::Value;
 
 /// Decoder or encoder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
-    /// `LlamaForCausalLM` and its config layout.
+    /// `LlamaForCausalLM` and the decoders of its shape (`Qwen2ForCausalLM`,
+    /// `MistralForCausalLM`).
     Llama,
     /// `BertModel`.
     Bert,
@@ -53,6 +55,8 @@ pub struct ModelSpec {
     pub tied_embeddings: bool,
     /// BERT's `type_vocab_size`.
     pub type_vocab: f64,
+    /// The q, k and v projections have biases (Qwen2).
+    pub qkv_bias: bool,
 }
 
 /// Why a config cannot be planned.
@@ -106,11 +110,10 @@ impl ModelSpec {
     /// Reads the numbers from a parsed `config.json`.
     pub fn from_config(json: &Value, dtype: Option<&str>) -> Result<ModelSpec, SpecError> {
         let architecture = json["architectures"][0].as_str().unwrap_or("");
-        let family = match architecture {
-            "LlamaForCausalLM" => Family::Llama,
-            "BertModel" => Family::Bert,
-            other => return Err(SpecError(format!("the planner does not know architecture `{other}`"))),
+        let Some(known) = Architecture::from_name(architecture) else {
+            return Err(SpecError(format!("the planner does not know architecture `{architecture}`")));
         };
+        let family = if known == Architecture::Bert { Family::Bert } else { Family::Llama };
         // Sizes are positive integers: a 0, a fraction or a negative size is an error here,
         // not a kernel of zero width or an out-of-bounds read later.
         let number = |key: &str| -> Result<Option<f64>, SpecError> {
@@ -159,6 +162,7 @@ impl ModelSpec {
             dtype,
             tied_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
             type_vocab: number("type_vocab_size")?.unwrap_or(2.0),
+            qkv_bias: known.qkv_bias(),
         })
     }
 
@@ -180,6 +184,15 @@ impl ModelSpec {
         q + kv + o + mlp
     }
 
+    /// Biases of one decoder layer's q, k and v projections (Qwen2), else 0.
+    fn layer_qkv_bias_params(&self) -> f64 {
+        if self.qkv_bias {
+            self.attention_width() + 2.0 * self.kv_heads * self.head_dim
+        } else {
+            0.0
+        }
+    }
+
     /// Every parameter (weights the model keeps resident).
     pub fn parameters(&self) -> f64 {
         let h = self.hidden;
@@ -187,7 +200,7 @@ impl ModelSpec {
             Family::Llama => {
                 let embedding = self.vocab * h;
                 let head = if self.tied_embeddings { 0.0 } else { self.vocab * h };
-                embedding + head + self.layers * (self.layer_matmul_params() + 2.0 * h) + h
+                embedding + head + self.layers * (self.layer_matmul_params() + self.layer_qkv_bias_params() + 2.0 * h) + h
             }
             Family::Bert => {
                 let embedding = (self.vocab + self.max_positions + self.type_vocab) * h + 2.0 * h;
@@ -337,5 +350,35 @@ mod tests {
         let spec = llama_70b();
         let one = spec.decode_bytes(100.0, 1.0);
         assert!(one > spec.weight_bytes() && one < spec.weight_bytes() * 1.01);
+    }
+
+    #[test]
+    fn qwen2_5_0_5b_has_494_million_parameters() {
+        // Qwen reports 494,032,768 parameters for Qwen2.5-0.5B (q/k/v biases, tied embeddings).
+        let json: Value = serde_json::json!({
+            "architectures": ["Qwen2ForCausalLM"], "hidden_size": 896, "num_hidden_layers": 24,
+            "num_attention_heads": 14, "num_key_value_heads": 2, "intermediate_size": 4864,
+            "vocab_size": 151936, "max_position_embeddings": 32768, "tie_word_embeddings": true
+        });
+        assert_eq!(ModelSpec::from_config(&json, None).unwrap().parameters(), 494_032_768.0);
+    }
+
+    /// The parameters the planner counts for an examples/models folder equal the
+    /// elements of its model.safetensors.
+    fn counts_match_the_weights(name: &str) {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models").join(name);
+        let spec = ModelSpec::load(&folder, None).unwrap();
+        let header = crate::weights::safetensors::Header::read(&folder.join("model.safetensors")).unwrap();
+        let elements: i64 = header.tensors.values().map(|t| t.shape.iter().product::<i64>()).sum();
+        assert_eq!(spec.parameters(), elements as f64, "{name}");
+    }
+
+    #[test]
+    fn biases_head_dim_and_tied_embeddings_are_counted() {
+        // q/k/v biases and tied embeddings; head_dim 32 != hidden/heads with tied
+        // embeddings; Mistral and Llama with llama3 RoPE scaling; the untouched tiny Llama.
+        for name in ["tiny-qwen2", "tiny-llama-headdim", "tiny-mistral", "tiny-llama3-rope", "tiny-llama"] {
+            counts_match_the_weights(name);
+        }
     }
 }

@@ -94,6 +94,19 @@ pub fn dense_i64(op: Op, name: &str) -> Option<Vec<i64>> {
     }
 }
 
+/// A `dense_array<f32>` attribute of `op` (`array<f32: ...>`), if it is one.
+pub fn dense_f32(op: Op, name: &str) -> Option<Vec<f32>> {
+    let attribute = op.attribute(name)?;
+    unsafe {
+        let raw = attribute.to_raw();
+        if !mlir_sys::mlirAttributeIsADenseF32Array(raw) {
+            return None;
+        }
+        let n = mlir_sys::mlirDenseArrayGetNumElements(raw);
+        Some((0..n).map(|i| mlir_sys::mlirDenseF32ArrayGetElement(raw, i)).collect())
+    }
+}
+
 /// A boolean (or integer) attribute as a bool.
 pub fn bool_attr(op: Op, name: &str) -> Option<bool> {
     let attribute = op.attribute(name)?;
@@ -308,6 +321,16 @@ pub fn infer(op: Op) -> Result<Option<Shape>, String> {
             elem(1, "i64", "positions")?;
             if let Some(d) = operands[0].dims[2].filter(|d| d % 2 != 0) {
                 return Err(format!("`{short}` head_dim {d} must be even"));
+            }
+            // Scaled RoPE: the inverse frequencies, one per pair of the head.
+            if op.has_attribute("inv_freq") {
+                let table = dense_f32(op, "inv_freq").ok_or_else(|| format!("`{short}` inv_freq must be a dense_array<f32>"))?;
+                if let Some(d) = operands[0].dims[2].filter(|d| table.len() as i64 != d / 2) {
+                    return Err(format!("`{short}` inv_freq has {} entries for head_dim {d} (needs {})", table.len(), d / 2));
+                }
+                if table.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
+                    return Err(format!("`{short}` inv_freq entries must be positive and finite"));
+                }
             }
             if !same(operands[0].dims[0], operands[1].dims[0]) {
                 return Err(format!("`{short}` has {} positions for {} tokens", dim(operands[1].dims[0]), dim(operands[0].dims[0])));

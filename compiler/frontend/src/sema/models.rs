@@ -7,14 +7,11 @@ use std::path::Path;
 use crate::ast::{ExprKind, ModelDecl};
 use crate::diagnostic::Diagnostic;
 use crate::hir::{Model, ModelConfig, ModelKind};
+use agentc_runtime::model_config;
 use crate::span::Span;
 use crate::types::DType;
 
 use super::{CheckMode, CheckOptions};
-
-/// Architectures the compiler can lower, with their kind.
-const SUPPORTED: &[(&str, ModelKind)] =
-    &[("LlamaForCausalLM", ModelKind::Decoder), ("BertModel", ModelKind::Encoder)];
 
 /// Checks a model declaration. `None` when it is malformed (errors were reported).
 pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut Vec<Diagnostic>) -> Option<Model> {
@@ -153,15 +150,24 @@ fn read_config(
         .and_then(|a| a.as_str())
         .unwrap_or("")
         .to_string();
-    let Some(&(_, kind)) = SUPPORTED.iter().find(|(name, _)| *name == architecture) else {
+    let Some(known) = model_config::Architecture::from_name(&architecture) else {
         let shown = if architecture.is_empty() { "(none)".to_string() } else { architecture };
         diags.push(
             Diagnostic::error(format!("unsupported model architecture `{shown}`"), span)
                 .with_label(format!("config.json of `{path}`"))
-                .with_help("supported architectures: `LlamaForCausalLM` (decoder), `BertModel` (encoder)"),
+                .with_help(model_config::supported_help()),
         );
         return None;
     };
+    let kind = if known.is_decoder() { ModelKind::Decoder } else { ModelKind::Encoder };
+    // Every key is understood or known not to change numerics.
+    if let Err(message) = model_config::check(&json) {
+        diags.push(
+            Diagnostic::error(format!("model folder `{path}`: {message}"), span)
+                .with_label(format!("config.json of `{path}`")),
+        );
+        return None;
+    }
     let Some(hidden_size) = json.get("hidden_size").and_then(|h| h.as_u64()).filter(|&h| h > 0) else {
         diags.push(unreadable("`hidden_size` is missing or not a positive integer".into()));
         return None;

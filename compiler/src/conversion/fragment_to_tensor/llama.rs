@@ -4,9 +4,10 @@
 //! Per layer (HF `LlamaDecoderLayer`): x += o_proj(attention(rope(q), rope(k), v)) of
 //! rmsnorm(x); x += down_proj(silu(gate_proj(h)) * up_proj(h)) with h = rmsnorm(x). GQA by
 //! the head counts, RoPE in the rotate-half convention, weights `[out, in]` (x · Wᵀ).
+//! Qwen2 adds biases to the q, k and v projections; Mistral is this shape as it is.
 
 use super::emit::{arg, f32s, float, Emitter, V};
-use super::Config;
+use super::{rope, Config};
 use crate::verify::tensor::Shape;
 use crate::weights::safetensors::Header;
 
@@ -34,13 +35,17 @@ fn layer(e: &mut Emitter, c: &Config, l: i64, x: &V, positions: &V, caches: (V, 
     let norm_w = e.weight(&format!("{p}input_layernorm.weight"), &[h]);
     let eps = format!("epsilon = {}", float(c.norm_eps, "f32"));
     let hn = e.op("tgraph.rmsnorm", &[x, &norm_w], &eps, x.shape.clone());
-    let q = e.linear(&hn, &format!("{p}self_attn.q_proj.weight"), hq * d, None);
-    let k = e.linear(&hn, &format!("{p}self_attn.k_proj.weight"), hkv * d, None);
-    let v = e.linear(&hn, &format!("{p}self_attn.v_proj.weight"), hkv * d, None);
+    let projection = |e: &mut Emitter, name: &str, out: i64| {
+        let bias = c.qkv_bias.then(|| format!("{p}self_attn.{name}.bias"));
+        e.linear(&hn, &format!("{p}self_attn.{name}.weight"), out, bias.as_deref())
+    };
+    let q = projection(e, "q_proj", hq * d);
+    let k = projection(e, "k_proj", hkv * d);
+    let v = projection(e, "v_proj", hkv * d);
     let q = e.reshape(&q, &[t, Some(hq), Some(d)]);
     let k = e.reshape(&k, &[t, Some(hkv), Some(d)]);
     let v = e.reshape(&v, &[t, Some(hkv), Some(d)]);
-    let theta = format!("theta = {}", float(c.rope_theta, "f64"));
+    let theta = rope_attributes(c);
     let q = e.op("tgraph.rope", &[&q, positions], &theta, q.shape.clone());
     let k = e.op("tgraph.rope", &[&k, positions], &theta, k.shape.clone());
     let layer_attr = format!("layer = {l} : i64");
@@ -68,6 +73,19 @@ fn layer(e: &mut Emitter, c: &Config, l: i64, x: &V, positions: &V, caches: (V, 
     let down = e.linear(&product, &format!("{p}mlp.down_proj.weight"), h, None);
     let x = e.binary("tgraph.add", &x, &down);
     (x, k_cache, v_cache)
+}
+
+/// `tgraph.rope`'s attributes: the base, and the scaled inverse frequencies when
+/// config.json scales them (`rope_type` linear / llama3), computed here at compile time.
+fn rope_attributes(c: &Config) -> String {
+    let theta = format!("theta = {}", float(c.rope_theta, "f64"));
+    match rope::inv_freq(c.rope_theta, c.head_dim, &c.rope_scaling) {
+        None => theta,
+        Some(table) => {
+            let values: Vec<String> = table.iter().map(|f| format!("{f:.8e}")).collect();
+            format!("inv_freq = array<f32: {}>, {theta}", values.join(", "))
+        }
+    }
 }
 
 /// Final norm and the vocabulary projection of `last` [1, H]: logits [V].

@@ -223,7 +223,8 @@ fn kv_write(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
 }
 
 /// `rope(x [T, heads, D], positions [T])`, HF rotate-half: with j = i mod D/2,
-/// inv_freq = 1 / θ^(2j / D) and angle = position · inv_freq (f32, as HF computes them),
+/// inv_freq = 1 / θ^(2j / D) (or `inv_freq[j]` of the op's table: scaled RoPE) and angle =
+/// position · inv_freq (f32, as HF computes them),
 /// y[i] = x[i] cos + (i < D/2 ? −x[i + D/2] : x[i − D/2]) sin.
 fn rope(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
     let x = op_tensor(e, op, 0)?;
@@ -235,6 +236,14 @@ fn rope(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
         return Err(Unsupported(op, "rope needs a static, even head size".into()));
     }
     let half = d / 2;
+    let table = match inv_freq_attr(op)? {
+        None => None,
+        Some(values) if values.len() as i64 == half => {
+            let literals: Vec<String> = values.iter().map(|f| format!("{f:.8e}")).collect();
+            Some(e.let_(&format!("arith.constant dense<[{}]> : tensor<{half}x{}>", literals.join(", "), out.elem)))
+        }
+        Some(values) => return Err(Unsupported(op, format!("rope's inv_freq has {} entries for head size {d}", values.len()))),
+    };
     let xd = e.dynamic(&x);
     let pd = e.dynamic(&positions);
     let sizes: Vec<String> = (0..3).map(|i| e.dim(&xd, i)).collect();
@@ -247,17 +256,22 @@ fn rope(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
         let h = e.let_("linalg.index 1 : index");
         let i = e.let_("linalg.index 2 : index");
         let half_c = e.let_(&format!("arith.constant {half} : index"));
-        let j = e.let_(&format!("arith.remui {i}, {half_c} : index"));
-        let j = e.let_(&format!("arith.index_cast {j} : index to i64"));
-        let two = e.let_("arith.constant 2 : i64");
-        let j2 = e.let_(&format!("arith.muli {j}, {two} : i64"));
-        let j2 = e.let_(&format!("arith.sitofp {j2} : i64 to {el}"));
-        let dim = e.let_(&format!("arith.constant {d}.0 : {el}"));
-        let ex = e.let_(&format!("arith.divf {j2}, {dim} : {el}"));
-        let base = e.let_(&format!("arith.constant {theta} : {el}"));
-        let p = e.let_(&format!("math.powf {base}, {ex} : {el}"));
-        let one = e.let_(&format!("arith.constant 1.0 : {el}"));
-        let inv = e.let_(&format!("arith.divf {one}, {p} : {el}"));
+        let j_index = e.let_(&format!("arith.remui {i}, {half_c} : index"));
+        let inv = match &table {
+            Some(table) => e.let_(&format!("tensor.extract {table}[{j_index}] : tensor<{half}x{el}>")),
+            None => {
+                let j = e.let_(&format!("arith.index_cast {j_index} : index to i64"));
+                let two = e.let_("arith.constant 2 : i64");
+                let j2 = e.let_(&format!("arith.muli {j}, {two} : i64"));
+                let j2 = e.let_(&format!("arith.sitofp {j2} : i64 to {el}"));
+                let dim = e.let_(&format!("arith.constant {d}.0 : {el}"));
+                let ex = e.let_(&format!("arith.divf {j2}, {dim} : {el}"));
+                let base = e.let_(&format!("arith.constant {theta} : {el}"));
+                let p = e.let_(&format!("math.powf {base}, {ex} : {el}"));
+                let one = e.let_(&format!("arith.constant 1.0 : {el}"));
+                e.let_(&format!("arith.divf {one}, {p} : {el}"))
+            }
+        };
         let pos = e.let_(&format!("arith.sitofp {} : i64 to {el}", a[1]));
         let angle = e.let_(&format!("arith.mulf {pos}, {inv} : {el}"));
         let c = e.let_(&format!("math.cos {angle} : {el}"));
@@ -274,4 +288,14 @@ fn rope(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
         e.let_(&format!("arith.addf {xc}, {rs} : {el}"))
     });
     Ok(e.cast_to(&r, &ty3, &out))
+}
+
+/// The `inv_freq = array<f32: ...>` table of a scaled `tgraph.rope`, if present.
+fn inv_freq_attr(op: Op) -> Result<Option<Vec<f32>>, Unsupported> {
+    let Some(attr) = op.attribute("inv_freq") else { return Ok(None) };
+    let text = attr.to_string();
+    let list = text.strip_prefix("array<f32").map(|l| l.trim_start_matches(':').trim_end_matches('>'));
+    list.and_then(|l| l.split(',').map(|x| x.trim().parse().ok()).collect::<Option<Vec<f32>>>())
+        .map(Some)
+        .ok_or_else(|| Unsupported(op, format!("rope's inv_freq must be an array<f32>, not {text}")))
 }
