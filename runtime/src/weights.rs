@@ -52,10 +52,27 @@ pub struct TensorView<'a> {
     pub shape: &'a [usize],
 }
 
-/// A memory-mapped safetensors file.
+/// Where the tensors' bytes live: a mapped safetensors file, or f32 elements the runtime
+/// made (a GGUF's tensors, dequantised at load: [`Weights::from_f32`]).
+enum Storage {
+    Mapped(Mmap),
+    Owned(Vec<f32>),
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Mapped(map) => map,
+            // SAFETY: any f32 is 4 plain bytes; the slice covers exactly the vector.
+            Storage::Owned(data) => unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), data.len() * 4) },
+        }
+    }
+}
+
+/// A memory-mapped safetensors file (or owned f32 tensors standing for one).
 pub struct Weights {
     path: PathBuf,
-    map: Mmap,
+    map: Storage,
     tensors: BTreeMap<String, TensorInfo>,
 }
 
@@ -89,7 +106,34 @@ impl Weights {
             let shape = entry.shape.iter().map(|&d| d as usize).collect();
             tensors.insert(name, TensorInfo { dtype: entry.dtype, shape, bytes: data_start + begin as usize..data_start + end as usize });
         }
-        Ok(Weights { path: path.to_path_buf(), map, tensors })
+        Ok(Weights { path: path.to_path_buf(), map: Storage::Mapped(map), tensors })
+    }
+
+    /// Weights the runtime made: `(name, shape, elements)` tensors, F32, owned (a GGUF
+    /// file's tensors dequantised at load, `path` being that file), made one at a time by
+    /// `tensors` (so only one extra tensor is alive besides the result; `elements` is the
+    /// total, reserved up front). Errors: the first error of `tensors`, a tensor whose
+    /// elements do not match its shape, a name that repeats.
+    pub fn from_f32(
+        path: &Path,
+        elements: usize,
+        tensors: impl IntoIterator<Item = Result<(String, Vec<usize>, Vec<f32>), String>>,
+    ) -> Result<Self, WeightsError> {
+        let mut data = Vec::with_capacity(elements);
+        let mut infos = BTreeMap::new();
+        for tensor in tensors {
+            let (name, shape, elements) = tensor.map_err(WeightsError)?;
+            if shape.iter().product::<usize>() != elements.len() {
+                return Err(WeightsError(format!("{}: tensor `{name}` has {} elements, not shape {shape:?}", path.display(), elements.len())));
+            }
+            let begin = data.len() * 4;
+            data.extend_from_slice(&elements);
+            let info = TensorInfo { dtype: "F32".into(), shape, bytes: begin..data.len() * 4 };
+            if infos.insert(name.clone(), info).is_some() {
+                return Err(WeightsError(format!("{}: tensor `{name}` appears twice", path.display())));
+            }
+        }
+        Ok(Weights { path: path.to_path_buf(), map: Storage::Owned(data), tensors: infos })
     }
 
     /// The file's path.
@@ -124,7 +168,7 @@ impl Weights {
         if cfg!(target_endian = "big") {
             return Err(WeightsError("safetensors data is little-endian; this host is big-endian".into()));
         }
-        let bytes = &self.map[info.bytes.clone()];
+        let bytes = &self.map.bytes()[info.bytes.clone()];
         // SAFETY: f32 has no invalid bit patterns; align_to gives an aligned middle.
         let (head, data, tail) = unsafe { bytes.align_to::<f32>() };
         if !head.is_empty() || !tail.is_empty() {
@@ -161,9 +205,20 @@ mod tests {
         assert_eq!(&t.data[..3], &[0.039087113, 0.07654219, -0.025309397]);
         assert_eq!(t.data[t.data.len() - 1], -0.18009107);
         // No copy: the slice points into the mapped file.
-        let map = w.map.as_ptr_range();
+        let map = w.map.bytes().as_ptr_range();
         assert!(map.contains(&(t.data.as_ptr() as *const u8)));
         assert_eq!(w.info("lm_head.weight").unwrap().elements(), 384 * 64);
+    }
+
+    #[test]
+    fn owned_f32_tensors() {
+        let path = Path::new("m.gguf");
+        let w = Weights::from_f32(path, 3, vec![Ok(("a".into(), vec![2], vec![1.0, 2.0])), Ok(("b".into(), vec![1, 1], vec![3.0]))]).unwrap();
+        assert_eq!(w.tensor("a").unwrap().data, &[1.0, 2.0]);
+        assert_eq!(w.tensor("b").unwrap().shape, &[1, 1]);
+        assert_eq!(w.info("b").unwrap().dtype, "F32");
+        let err = Weights::from_f32(path, 1, vec![Ok(("a".into(), vec![3], vec![1.0]))]).unwrap_err().0;
+        assert!(err.contains("tensor `a` has 1 elements, not shape [3]"), "{err}");
     }
 
     #[test]
