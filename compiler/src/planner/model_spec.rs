@@ -2,7 +2,7 @@
 //! to count parameters, FLOPs and bytes, so a user can plan for Llama-3-70B with nothing
 //! but its config at hand. Formulas are in docs/cost-model.md ("Model profiles").
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -63,13 +63,24 @@ fn dtype_of(name: &str) -> Option<(&'static str, f64)> {
     })
 }
 
+/// A model's `config.json` and the path to name in errors: the folder's file, or for a GGUF
+/// file (`gguf("m.gguf")`) the config its metadata stands for (agentc_runtime::gguf).
+pub fn config_json(folder: &Path) -> Result<(Value, PathBuf), SpecError> {
+    if agentc_runtime::gguf::is_gguf(folder) {
+        let model = agentc_runtime::gguf::GgufModel::open(folder).map_err(|e| SpecError(e.0))?;
+        return Ok((model.config().clone(), folder.to_path_buf()));
+    }
+    let path = folder.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| SpecError(format!("cannot read `{}`: {e}", path.display())))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| SpecError(format!("`{}` is not valid JSON: {e}", path.display())))?;
+    Ok((json, path))
+}
+
 impl ModelSpec {
     /// Reads `folder/config.json`; `dtype` (from `hf(..., dtype: "f16")`) overrides the
     /// stored weight type.
     pub fn load(folder: &Path, dtype: Option<&str>) -> Result<ModelSpec, SpecError> {
-        let path = folder.join("config.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| SpecError(format!("cannot read `{}`: {e}", path.display())))?;
-        let json: Value = serde_json::from_str(&text).map_err(|e| SpecError(format!("`{}` is not valid JSON: {e}", path.display())))?;
+        let (json, _) = config_json(folder)?;
         ModelSpec::from_config(&json, dtype)
     }
 

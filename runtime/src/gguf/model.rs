@@ -76,3 +76,57 @@ impl GgufModel {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SmolLM2-135M-Instruct's GGUF, fetched by tools/setup.sh.
+    fn smollm2() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
+
+    /// The tokenizer built from the metadata gives transformers' ids for the same GGUF
+    /// (tools/reference/smollm2-reference.json `tokenize`, `cases[].input_ids`, `chat[].input_ids`),
+    /// and the config and chat template are what transformers read.
+    #[test]
+    fn smollm2_matches_transformers() {
+        let path = smollm2();
+        if !path.exists() {
+            eprintln!("skipped: {} is absent (tools/setup.sh fetches it)", path.display());
+            return;
+        }
+        let reference: serde_json::Value = serde_json::from_str(include_str!("../../../tools/reference/smollm2-reference.json")).unwrap();
+        let model = GgufModel::open(&path).unwrap();
+        let tok = model.tokenizer().unwrap();
+        for case in reference["tokenize"].as_array().unwrap() {
+            let want: Vec<u32> = serde_json::from_value(case["ids"].clone()).unwrap();
+            assert_eq!(tok.encode_with(case["text"].as_str().unwrap(), true).unwrap(), want, "{}", case["text"]);
+        }
+        for case in reference["cases"].as_array().unwrap() {
+            let want: Vec<u32> = serde_json::from_value(case["input_ids"].clone()).unwrap();
+            assert_eq!(tok.encode_with(case["prompt"].as_str().unwrap(), true).unwrap(), want);
+        }
+        let chat = model.chat_template().unwrap().unwrap();
+        for case in reference["chat"].as_array().unwrap() {
+            let messages: Vec<crate::chat::Message> = case["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| crate::chat::Message { role: m["role"].as_str().unwrap().into(), content: m["content"].as_str().unwrap().into() })
+                .collect();
+            let prompt = chat.render(&messages, true).unwrap();
+            assert_eq!(prompt, case["prompt"].as_str().unwrap());
+            let want: Vec<u32> = serde_json::from_value(case["input_ids"].clone()).unwrap();
+            assert_eq!(tok.encode_with(&prompt, false).unwrap(), want);
+        }
+        assert_eq!(tok.eos_ids(), [2]);
+        let config = model.config();
+        assert_eq!(config["num_hidden_layers"], 30);
+        assert_eq!(config["num_key_value_heads"], 3);
+        assert_eq!(config["vocab_size"], 49152);
+        assert_eq!(config["tie_word_embeddings"], true);
+        assert_eq!(model.type_counts().get("Q4_1"), Some(&210));
+        assert_eq!(model.tensors().len(), 272);
+    }
+}
