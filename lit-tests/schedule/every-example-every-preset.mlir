@@ -7,12 +7,12 @@
 // RUN: bash %S/Inputs/every-example-every-preset.sh %agentc %t %examples/*.agent %S/llama70b-h100-a100.agent > %t.log
 // RUN: grep -c '^ok ' %t.log | FileCheck %s --check-prefix=ALL
 // RUN: not grep FAIL %t.log
-// 14 presets x (6 examples + the 70B file):
-// ALL: {{^}}98{{$}}
+// 14 presets x (7 examples + the 70B file):
+// ALL: {{^}}112{{$}}
 //
 // Every example schedules on every preset (exit 0) ...
 // RUN: grep -v llama70b %t.log | grep -c '^ok .* exit 0$' | FileCheck %s --check-prefix=EXAMPLES
-// EXAMPLES: {{^}}84{{$}}
+// EXAMPLES: {{^}}98{{$}}
 // ... and the 70B model fails with a clear error where no device (not even the host CPU)
 // holds 141 GB, and runs where a GPU pair, a big GPU or a big CPU does.
 // RUN: FileCheck %s --check-prefix=BIG < %t.log

@@ -22,6 +22,7 @@ pub mod tokenizer;
 pub mod chat;
 pub mod safetensors;
 pub mod weights;
+pub mod gguf;
 pub mod kv_cache;
 pub mod pool;
 pub mod trace;

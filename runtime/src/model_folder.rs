@@ -278,3 +278,13 @@ pub fn check_chat_template(dir: &Path, want: &crate::chat::ChatTemplate) -> Resu
         None => Err(format!("{} has no chat template, and the program's `chat` calls need the one it was built with", dir.display())),
     }
 }
+
+/// The chat template of a GGUF model's metadata (`tokenizer.chat_template`) must be the one
+/// the program was built with, as [`check_chat_template`] checks a folder's.
+pub fn check_gguf_chat_template(path: &Path, model: &crate::gguf::GgufModel, want: &crate::chat::ChatTemplate) -> Result<(), String> {
+    match model.chat_template()? {
+        Some(found) if found == *want => Ok(()),
+        Some(_) => Err(format!("the chat template of {} (`tokenizer.chat_template`) differs from the one the program was built with", path.display())),
+        None => Err(format!("{} has no chat template, and the program's `chat` calls need the one it was built with", path.display())),
+    }
+}

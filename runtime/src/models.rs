@@ -118,14 +118,36 @@ impl Model {
     pub fn load(declared: &PlanModel, dir: &Path, table: &KernelTable) -> Result<Model, String> {
         let name = declared.name.as_str();
         let fail = |e: String| format!("model `{name}`: {e}");
-        if !dir.is_dir() {
+        // A `gguf("file.gguf", dtype: "f32")` model: config, tokenizer and chat template from
+        // the file's metadata, weights dequantised to f32 here (crate::gguf).
+        let gguf = if crate::gguf::is_gguf(dir) {
+            if !dir.is_file() {
+                return Err(format!("model `{name}`: file {} not found (give the folder that holds it with --models DIR)", dir.display()));
+            }
+            Some(crate::gguf::GgufModel::open(dir).map_err(|e| fail(e.0))?)
+        } else {
+            None
+        };
+        if gguf.is_none() && !dir.is_dir() {
             return Err(format!("model `{name}`: folder {} not found (give the folder that holds it with --models DIR)", dir.display()));
         }
-        let config_path = dir.join("config.json");
-        let config = model_folder::read_json(&config_path).map_err(fail)?;
+        let (config, config_path) = match &gguf {
+            Some(g) => (g.config().clone(), dir.to_path_buf()),
+            None => {
+                let path = dir.join("config.json");
+                (model_folder::read_json(&path).map_err(fail)?, path)
+            }
+        };
         model_folder::check_config(&config, &config_path, &declared.config).map_err(fail)?;
-        model_folder::check_numerics(&config, &config_path, &declared.architecture).map_err(fail)?;
-        let weights = Weights::open_folder(dir).map_err(|e| fail(e.0))?;
+        if gguf.is_none() {
+            // A GGUF's config is made from its metadata by crate::gguf, not read from a file.
+            model_folder::check_numerics(&config, &config_path, &declared.architecture).map_err(fail)?;
+        }
+        let weights = match &gguf {
+            Some(g) => g.load_f32(),
+            None => Weights::open_folder(dir),
+        }
+        .map_err(|e| fail(e.0))?;
         model_folder::check_weights(&weights, &declared.weights).map_err(fail)?;
         // Weights the kernels read as f32 but the folder stores in 16 bits (`dtype: "f32"`):
         // converted once here, shared by every role's kernel.
@@ -133,11 +155,19 @@ impl Model {
         for spec in declared.weights.iter().filter(|w| !w.stored.is_empty()) {
             converted.insert(spec.name.clone(), weights.to_f32(&spec.name).map_err(|e| fail(e.0))?);
         }
-        let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
-        let tokenizer = Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos);
+        let tokenizer = match &gguf {
+            Some(g) => g.tokenizer().map_err(|e| fail(e.0))?,
+            None => {
+                let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
+                Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos)
+            }
+        };
         let end_of_turn = match &declared.chat {
             Some(chat) => {
-                model_folder::check_chat_template(dir, chat).map_err(fail)?;
+                match &gguf {
+                    Some(g) => model_folder::check_gguf_chat_template(dir, g, chat).map_err(fail)?,
+                    None => model_folder::check_chat_template(dir, chat).map_err(fail)?,
+                }
                 let special = tokenizer.special_tokens();
                 let texts: Vec<String> = special.iter().map(|(_, t)| t.clone()).collect();
                 chat.end_of_turn(&texts).and_then(|text| special.iter().find(|(_, t)| *t == text).map(|(id, _)| *id))

@@ -57,11 +57,29 @@ pub struct TensorView<'a> {
     pub shape: &'a [usize],
 }
 
-/// A model's memory-mapped safetensors files (one, or the shards of an index).
+/// Where the tensors' bytes live: a mapped safetensors file, or f32 elements the runtime
+/// made (a GGUF's tensors, dequantised at load: [`Weights::from_f32`]).
+enum Storage {
+    Mapped(Mmap),
+    Owned(Vec<f32>),
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Mapped(map) => map,
+            // SAFETY: any f32 is 4 plain bytes; the slice covers exactly the vector.
+            Storage::Owned(data) => unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), data.len() * 4) },
+        }
+    }
+}
+
+/// A model's memory-mapped safetensors files (one, or the shards of an index), or owned f32
+/// tensors standing for one (a GGUF file dequantised at load).
 pub struct Weights {
     path: PathBuf,
     files: Vec<PathBuf>,
-    maps: Vec<Mmap>,
+    maps: Vec<Storage>,
     tensors: BTreeMap<String, TensorInfo>,
 }
 
@@ -107,7 +125,34 @@ impl Weights {
     pub fn open(path: &Path) -> Result<Self, WeightsError> {
         let (map, entries) = map_file(path)?;
         let tensors = entries.into_iter().map(|(name, (dtype, shape, bytes))| (name, TensorInfo { dtype, shape, bytes, file: 0 })).collect();
-        Ok(Weights { path: path.to_path_buf(), files: vec![path.to_path_buf()], maps: vec![map], tensors })
+        Ok(Weights { path: path.to_path_buf(), files: vec![path.to_path_buf()], maps: vec![Storage::Mapped(map)], tensors })
+    }
+
+    /// Weights the runtime made: `(name, shape, elements)` tensors, F32, owned (a GGUF
+    /// file's tensors dequantised at load, `path` being that file), made one at a time by
+    /// `tensors` (so only one extra tensor is alive besides the result; `elements` is the
+    /// total, reserved up front). Errors: the first error of `tensors`, a tensor whose
+    /// elements do not match its shape, a name that repeats.
+    pub fn from_f32(
+        path: &Path,
+        elements: usize,
+        tensors: impl IntoIterator<Item = Result<(String, Vec<usize>, Vec<f32>), String>>,
+    ) -> Result<Self, WeightsError> {
+        let mut data = Vec::with_capacity(elements);
+        let mut infos = BTreeMap::new();
+        for tensor in tensors {
+            let (name, shape, elements) = tensor.map_err(WeightsError)?;
+            if shape.iter().product::<usize>() != elements.len() {
+                return Err(WeightsError(format!("{}: tensor `{name}` has {} elements, not shape {shape:?}", path.display(), elements.len())));
+            }
+            let begin = data.len() * 4;
+            data.extend_from_slice(&elements);
+            let info = TensorInfo { dtype: "F32".into(), shape, bytes: begin..data.len() * 4, file: 0 };
+            if infos.insert(name.clone(), info).is_some() {
+                return Err(WeightsError(format!("{}: tensor `{name}` appears twice", path.display())));
+            }
+        }
+        Ok(Weights { path: path.to_path_buf(), files: vec![path.to_path_buf()], maps: vec![Storage::Owned(data)], tensors: infos })
     }
 
     /// The weights of model folder `dir`: its `model.safetensors.index.json` and the shards
@@ -137,7 +182,7 @@ impl Weights {
                     }
                     let (map, header) = map_file(&path)?;
                     files.push(path.clone());
-                    maps.push(map);
+                    maps.push(Storage::Mapped(map));
                     headers.push(header);
                     files.len() - 1
                 }
@@ -170,7 +215,7 @@ impl Weights {
         if cfg!(target_endian = "big") {
             return Err(WeightsError("safetensors data is little-endian; this host is big-endian".into()));
         }
-        let bytes = &self.maps[info.file][info.bytes.clone()];
+        let bytes = &self.maps[info.file].bytes()[info.bytes.clone()];
         let size = crate::safetensors::dtype_bytes(&info.dtype).unwrap_or(1) as usize;
         if (bytes.as_ptr() as usize) % size != 0 {
             return Err(WeightsError(format!(
@@ -246,9 +291,20 @@ mod tests {
         assert_eq!(&t.data[..3], &[0.039087113, 0.07654219, -0.025309397]);
         assert_eq!(t.data[t.data.len() - 1], -0.18009107);
         // No copy: the slice points into the mapped file.
-        let map = w.maps[0].as_ptr_range();
+        let map = w.maps[0].bytes().as_ptr_range();
         assert!(map.contains(&(t.data.as_ptr() as *const u8)));
         assert_eq!(w.info("lm_head.weight").unwrap().elements(), 384 * 64);
+    }
+
+    #[test]
+    fn owned_f32_tensors() {
+        let path = Path::new("m.gguf");
+        let w = Weights::from_f32(path, 3, vec![Ok(("a".into(), vec![2], vec![1.0, 2.0])), Ok(("b".into(), vec![1, 1], vec![3.0]))]).unwrap();
+        assert_eq!(w.tensor("a").unwrap().data, &[1.0, 2.0]);
+        assert_eq!(w.tensor("b").unwrap().shape, &[1, 1]);
+        assert_eq!(w.info("b").unwrap().dtype, "F32");
+        let err = Weights::from_f32(path, 1, vec![Ok(("a".into(), vec![3], vec![1.0]))]).unwrap_err().0;
+        assert!(err.contains("tensor `a` has 1 elements, not shape [3]"), "{err}");
     }
 
     #[test]
@@ -302,7 +358,7 @@ mod tests {
         assert_eq!(w.names().count(), 21);
         let (bytes, info) = w.raw("model.layers.1.mlp.down_proj.weight").unwrap();
         assert_eq!((info.dtype.as_str(), bytes.len()), ("BF16", 64 * 128 * 2));
-        assert!(w.maps[info.file].as_ptr_range().contains(&bytes.as_ptr()));
+        assert!(w.maps[info.file].bytes().as_ptr_range().contains(&bytes.as_ptr()));
         // Mixed folder: the norms stay F32, viewed in place.
         assert_eq!(w.f32("model.norm.weight").unwrap().len(), 64);
         // The same values as the single-file bf16 folder.

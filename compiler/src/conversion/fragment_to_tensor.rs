@@ -90,11 +90,7 @@ impl Config {
     /// Reads `folder/config.json`; errors name what is unsupported.
     pub fn load(folder: &std::path::Path) -> Result<Config, String> {
         let spec = ModelSpec::load(folder, None).map_err(|e| e.0)?;
-        let path = folder.join("config.json");
-        let json: Value = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .ok_or_else(|| format!("cannot read `{}`", path.display()))?;
+        let (json, path) = crate::planner::model_spec::config_json(folder).map_err(|e| e.0)?;
         let shown = path.display();
         // Every key is understood or known not to change numerics; the values that change
         // them are checked (the same check as `agentc check`'s).
@@ -229,6 +225,18 @@ fn dtype_policy(header: &mut Header, dtype: Option<&str>) -> Result<(), String> 
 /// The functions of one model, as MLIR text; `dtype` is the model's `dtype:` option.
 fn model_functions(symbol: &str, folder: &std::path::Path, dtype: Option<&str>) -> Result<String, String> {
     let config = Config::load(folder)?;
+    if agentc_runtime::gguf::is_gguf(folder) {
+        // A GGUF model (`dtype: "f32"`): its tensors under their HF names, F32 as the runtime
+        // dequantises them, and the tokenizer its metadata describes, built here so that a
+        // file the executable could not tokenize with is refused now.
+        let model = agentc_runtime::gguf::GgufModel::open(folder).map_err(|e| e.0)?;
+        model.tokenizer().map_err(|e| e.0)?;
+        let header = crate::weights::gguf::header(&model);
+        return Ok(match config.family {
+            Family::Llama => llama::prefill(symbol, &config, &header)? + &llama::decode_step(symbol, &config, &header)?,
+            Family::Bert => bert::encode(symbol, &config, &header)?,
+        });
+    }
     let mut header = Header::read_folder(folder).map_err(|e| e.0)?;
     dtype_policy(&mut header, dtype)?;
     let functions = match config.family {

@@ -4,7 +4,7 @@
 //! headers give the real precision ([`ModelSpec::load`]). Formulas are in
 //! docs/cost-model.md ("Model profiles").
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use agentc_runtime::model_config::Architecture;
 use serde_json::Value;
@@ -75,6 +75,19 @@ fn dtype_of(name: &str) -> Option<(&'static str, f64)> {
     })
 }
 
+/// A model's `config.json` and the path to name in errors: the folder's file, or for a GGUF
+/// file (`gguf("m.gguf")`) the config its metadata stands for (agentc_runtime::gguf).
+pub fn config_json(folder: &Path) -> Result<(Value, PathBuf), SpecError> {
+    if agentc_runtime::gguf::is_gguf(folder) {
+        let model = agentc_runtime::gguf::GgufModel::open(folder).map_err(|e| SpecError(e.0))?;
+        return Ok((model.config().clone(), folder.to_path_buf()));
+    }
+    let path = folder.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| SpecError(format!("cannot read `{}`: {e}", path.display())))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| SpecError(format!("`{}` is not valid JSON: {e}", path.display())))?;
+    Ok((json, path))
+}
+
 impl ModelSpec {
     /// Reads `folder/config.json`; `dtype` (from `hf(..., dtype: "f16")`) overrides the
     /// stored weight type.
@@ -83,9 +96,7 @@ impl ModelSpec {
     /// (what agentc's kernels compute in) and the stored bytes per parameter (a folder
     /// without weights, planned but not compiled, keeps config.json's dtype for all three).
     pub fn load(folder: &Path, dtype: Option<&str>) -> Result<ModelSpec, SpecError> {
-        let path = folder.join("config.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| SpecError(format!("cannot read `{}`: {e}", path.display())))?;
-        let json: Value = serde_json::from_str(&text).map_err(|e| SpecError(format!("`{}` is not valid JSON: {e}", path.display())))?;
+        let (json, _) = config_json(folder)?;
         let mut spec = ModelSpec::from_config(&json, dtype)?;
         if let Ok(header) = crate::weights::safetensors::Header::read_folder(folder) {
             spec.use_stored_weights(&header, dtype == Some("f32"));

@@ -33,7 +33,11 @@ impl TokenCounter {
     /// characters), as the executable will: the runtime's tokenizer, without the padding or
     /// truncation a tokenizer.json may carry.
     pub fn for_model(folder: &Path) -> TokenCounter {
-        let tokenizer = Tokenizer::from_file(&folder.join("tokenizer.json")).ok();
+        let tokenizer = if agentc_runtime::gguf::is_gguf(folder) {
+            agentc_runtime::gguf::GgufModel::open(folder).ok().and_then(|m| m.tokenizer().ok())
+        } else {
+            Tokenizer::from_file(&folder.join("tokenizer.json")).ok()
+        };
         TokenCounter { tokenizer }
     }
 

@@ -1,6 +1,8 @@
-//! Model declarations: `model m = hf("folder", dtype: "f16")`, and reading the folder's
-//! `config.json` (the checker's only IO) to learn the architecture and `hidden_size`, and a
-//! decoder's chat template (`tokenizer_config.json` / `chat_template.jinja`).
+//! Model declarations: `model m = hf("folder", dtype: "f16")` or
+//! `model m = gguf("file.gguf", dtype: "f32")`, and reading the folder's `config.json` or the
+//! GGUF's metadata (the checker's only IO) to learn the architecture and `hidden_size`, and a
+//! decoder's chat template (`tokenizer_config.json` / `chat_template.jinja`, or
+//! `tokenizer.chat_template`).
 
 use std::path::Path;
 
@@ -19,7 +21,8 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
         diags.push(shape_error(decl.source.span));
         return None;
     };
-    if callee.name != "hf" {
+    let source = callee.name.as_str();
+    if source != "hf" && source != "gguf" {
         diags.push(shape_error(callee.span));
         return None;
     }
@@ -30,10 +33,26 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
         match (&arg.name, i) {
             (None, 0) => match &arg.value.kind {
                 ExprKind::Str(folder) => path = Some((folder.clone(), arg.value.span)),
+                _ if source == "gguf" => {
+                    diags.push(
+                        Diagnostic::error("the GGUF file must be a text literal", arg.value.span)
+                            .with_help("write `gguf(\"models/model.gguf\", dtype: \"f32\")`"),
+                    );
+                    ok = false;
+                }
                 _ => {
                     diags.push(
                         Diagnostic::error("the model folder must be a text literal", arg.value.span)
                             .with_help("write `hf(\"models/tiny-llama\")`"),
+                    );
+                    ok = false;
+                }
+            },
+            (Some(name), _) if name.name == "dtype" && source == "gguf" => match &arg.value.kind {
+                ExprKind::Str(d) if d == "f32" => dtype = DType::from_name(d),
+                _ => {
+                    diags.push(
+                        Diagnostic::error("`dtype` of a `gguf` model must be \"f32\" (its weights are dequantised to f32 at load)", arg.value.span),
                     );
                     ok = false;
                 }
@@ -51,19 +70,21 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
             },
             (Some(name), _) => {
                 diags.push(
-                    Diagnostic::error(format!("unknown argument `{}` of `hf`", name.name), name.span)
-                        .with_help("`hf` takes a folder and `dtype: \"f16\"`"),
+                    Diagnostic::error(format!("unknown argument `{}` of `{source}`", name.name), name.span)
+                        .with_help(usage(source)),
                 );
                 ok = false;
             }
             (None, _) => {
                 diags.push(
-                    Diagnostic::error("`hf` takes 1 positional argument", arg.span)
-                        .with_help("`hf` takes a folder and `dtype: \"f16\"`"),
+                    Diagnostic::error(format!("`{source}` takes 1 positional argument"), arg.span).with_help(usage(source)),
                 );
                 ok = false;
             }
         }
+    }
+    if source == "gguf" {
+        return check_gguf(decl, path, dtype, ok, options, diags);
     }
     let Some((path, path_span)) = path else {
         if ok {
@@ -91,8 +112,79 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
 }
 
 fn shape_error(span: Span) -> Diagnostic {
-    Diagnostic::error("a model is declared with `hf(...)`", span)
-        .with_help("write `model m = hf(\"models/tiny-llama\", dtype: \"f16\")`")
+    Diagnostic::error("a model is declared with `hf(...)` or `gguf(...)`", span)
+        .with_help("write `model m = hf(\"models/tiny-llama\", dtype: \"f16\")` or `model m = gguf(\"models/m.gguf\", dtype: \"f32\")`")
+}
+
+fn usage(source: &str) -> &'static str {
+    if source == "gguf" { "`gguf` takes a file and `dtype: \"f32\"`" } else { "`hf` takes a folder and `dtype: \"f16\"`" }
+}
+
+/// A `gguf("file.gguf", dtype: "f32")` declaration: the file's metadata stands for
+/// `config.json` (agentc_runtime::gguf). Without `dtype: "f32"` it is an error: computing from
+/// the quantised blocks needs quantised kernels, which agentc does not have.
+fn check_gguf(
+    decl: &ModelDecl,
+    path: Option<(String, Span)>,
+    dtype: Option<DType>,
+    ok: bool,
+    options: &CheckOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Model> {
+    let Some((path, path_span)) = path else {
+        if ok {
+            diags.push(
+                Diagnostic::error("`gguf` needs the GGUF file", decl.source.span)
+                    .with_help("write `gguf(\"models/model.gguf\", dtype: \"f32\")`"),
+            );
+        }
+        return None;
+    };
+    if ok && dtype.is_none() {
+        diags.push(
+            Diagnostic::error(
+                "a `gguf` model computes from its quantised blocks only with quantised kernels, which agentc does not have yet",
+                decl.source.span,
+            )
+            .with_help("write `dtype: \"f32\"` to dequantise the weights to f32 when the program loads them"),
+        );
+        return None;
+    }
+    let resolved_path = options.base_dir.join(&path);
+    if !ok {
+        return None;
+    }
+    if !resolved_path.is_file() {
+        let message = format!("GGUF file `{path}` not found");
+        return match options.mode {
+            CheckMode::Check => {
+                diags.push(Diagnostic::warning(message, path_span).with_help("`agentc build` needs it"));
+                Some(Model { name: decl.name.name.clone(), path, resolved_path, dtype, config: None, span: decl.span })
+            }
+            CheckMode::Build => {
+                diags.push(Diagnostic::error(message, path_span));
+                None
+            }
+        };
+    }
+    let model = match agentc_runtime::gguf::GgufModel::open(&resolved_path) {
+        Ok(model) => model,
+        Err(error) => {
+            diags.push(Diagnostic::error(format!("cannot use GGUF file `{path}`: {}", error.0), path_span));
+            return None;
+        }
+    };
+    let json = model.config();
+    let hidden_size = json["hidden_size"].as_u64()?;
+    let max_positions = json["max_position_embeddings"].as_u64();
+    let config = ModelConfig {
+        architecture: "LlamaForCausalLM".to_string(),
+        kind: ModelKind::Decoder,
+        hidden_size,
+        max_positions,
+        chat_template: model.chat_template(),
+    };
+    Some(Model { name: decl.name.name.clone(), path, resolved_path, dtype, config: Some(config), span: decl.span })
 }
 
 /// Reads `config.json`. `Some(None)`: folder absent in check mode (a warning);
