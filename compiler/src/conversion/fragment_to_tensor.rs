@@ -39,7 +39,6 @@ use agentc_dialects::{fragment as fr, workflow as wf};
 use agentc_runtime::model_config::{self, Rope, RopeScaling};
 use melior::ir::attribute::FlatSymbolRefAttribute;
 use melior::ir::{Location, Module};
-use serde_json::Value;
 
 use crate::ir::{self, Op};
 use crate::passes::{PassContext, PassFailed};

@@ -18,5 +18,5 @@ pub fn header(model: &GgufModel) -> Header {
         tensors.insert(name, TensorInfo { dtype: "F32".into(), shape, data_offsets: (offset, offset + bytes) });
         offset += bytes;
     }
-    Header { path: model.file().path().to_path_buf(), tensors }
+    Header { path: model.file().path().to_path_buf(), tensors, convert_to_f32: false }
 }

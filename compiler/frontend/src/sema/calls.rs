@@ -379,7 +379,13 @@ impl BodyCx<'_> {
                             ok = false;
                         }
                     },
-                    _ => ok &= self.bad_option("`json` must be a text literal holding a JSON Schema", arg.value.span),
+                    // `json: RECORD`: the record type's JSON Schema; the text parses into
+                    // the record with `json_parse(text, RECORD)`.
+                    ExprKind::Name(record) if self.g.record_names.contains(record) => match self.g.record_schemas.get(record) {
+                        Some(schema) => sampling.json = Some(schema.clone()),
+                        None => ok = false, // the record itself has an error, reported there
+                    },
+                    _ => ok &= self.bad_option("`json` must name a record type or be a text literal holding a JSON Schema", arg.value.span),
                 },
                 other => {
                     self.error(

@@ -56,6 +56,13 @@ pub(crate) fn check(program: &ast::Program, options: &CheckOptions) -> Checked {
 
     let records = records::check_records(program, &sigs, &mut diags);
     failed |= records.is_none();
+    if let Some(records) = &records {
+        for record in records {
+            if let Some(schema) = crate::json_schema::schema_of(records, &record.name) {
+                globals.record_schemas.insert(record.name.clone(), schema);
+            }
+        }
+    }
     let mut tools = Vec::new();
     let mut fns = Vec::new();
     let mut agents = Vec::new();

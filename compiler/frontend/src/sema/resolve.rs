@@ -88,6 +88,9 @@ pub(crate) struct Globals {
     pub suggestions: SuggestionBudget,
     /// The names of the declared record types (the types a written name may refer to).
     pub record_names: HashSet<String>,
+    /// The JSON Schema text of each checked record type (`json: RECORD` on `generate` and
+    /// `chat` constrains decoding with it; [`crate::json_schema::schema_of`]).
+    pub record_schemas: std::collections::HashMap<String, String>,
 }
 
 impl Globals {
