@@ -94,18 +94,7 @@ def make(name: str, config_cls, model_cls, kwargs: dict, raw, hf_tok, tok_files,
             ids = hf_tok(text, return_tensors="pt")["input_ids"]
             out = model(input_ids=ids, use_cache=True)
             last_logits = out.logits[0, -1]
-            gen = model.generate(
-                ids, attention_mask=torch.ones_like(ids), max_new_tokens=g.GENERATE_NEW_TOKENS,
-                do_sample=False, num_beams=1, pad_token_id=eos, eos_token_id=eos,
-                temperature=None, top_p=None, top_k=None,
-            )
-            new_ids = gen[0, ids.shape[1]:].tolist()
-            margins = []
-            for k in range(len(new_ids)):
-                lg = model(input_ids=gen[:, : ids.shape[1] + k]).logits[0, -1]
-                top = torch.topk(lg, 2).values
-                margins.append(float(top[0] - top[1]))
-                assert int(torch.argmax(lg)) == new_ids[k]
+            gen, new_ids, margins = g.greedy_margins(model, ids, eos, g.GENERATE_NEW_TOKENS)
             first = torch.tensor([[new_ids[0]]])
             full = model(input_ids=torch.cat([ids, first], dim=1)).logits[0, -1]
             cases.append({

@@ -334,6 +334,26 @@ def train_bert_tokenizer() -> Tokenizer:
 
 # ---------------------------------------------------------------- tiny-llama --
 
+def greedy_margins(model, ids: torch.Tensor, eos: int, new_tokens: int) -> tuple[torch.Tensor, list, list]:
+    """Greedy continuation of `ids` by `model` (the whole sequence, the new ids) and the
+    top-1 - top-2 logit margin at each new token from a full recompute, which must pick the
+    same token: a reimplementation within tolerance picks the same tokens while every margin
+    exceeds the tolerance."""
+    gen = model.generate(
+        ids, attention_mask=torch.ones_like(ids), max_new_tokens=new_tokens,
+        do_sample=False, num_beams=1, pad_token_id=eos, eos_token_id=eos,
+        temperature=None, top_p=None, top_k=None,
+    )
+    new_ids = gen[0, ids.shape[1]:].tolist()
+    margins = []
+    for k in range(len(new_ids)):
+        lg = model(input_ids=gen[:, : ids.shape[1] + k]).logits[0, -1]
+        top = torch.topk(lg, 2).values
+        margins.append(float(top[0] - top[1]))
+        assert int(torch.argmax(lg)) == new_ids[k]
+    return gen, new_ids, margins
+
+
 def make_tiny_llama() -> tuple[dict[str, bytes], dict]:
     raw = train_llama_tokenizer()
     bos, eos = raw.token_to_id("<s>"), raw.token_to_id("</s>")
