@@ -96,6 +96,9 @@ def model_reference(gguf_path: Path) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gen_tiny_models import greedy_margins
+
     folder, file = str(gguf_path.parent), gguf_path.name
     tok = AutoTokenizer.from_pretrained(folder, gguf_file=file)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=file, dtype=torch.float32)
@@ -106,15 +109,7 @@ def model_reference(gguf_path: Path) -> dict:
     with torch.no_grad():
         for text in PROMPTS:
             ids = tok(text, return_tensors="pt")["input_ids"]
-            gen = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=GENERATE_NEW_TOKENS,
-                                 do_sample=False, num_beams=1, pad_token_id=eos, eos_token_id=eos,
-                                 temperature=None, top_p=None, top_k=None)
-            new_ids = gen[0, ids.shape[1]:].tolist()
-            margins = []
-            for k in range(len(new_ids)):
-                lg = model(input_ids=gen[:, : ids.shape[1] + k]).logits[0, -1]
-                top = torch.topk(lg, 2).values
-                margins.append(float(top[0] - top[1]))
+            _, new_ids, margins = greedy_margins(model, ids, eos, GENERATE_NEW_TOKENS)
             cases.append({
                 "prompt": text,
                 "input_ids": ids[0].tolist(),

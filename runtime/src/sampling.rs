@@ -67,8 +67,14 @@ impl Pcg32 {
 /// Index of the **first** maximum of `logits` (NaNs are never the maximum); `None` when
 /// empty or all NaN.
 pub fn argmax(logits: &[f32]) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (i, &x) in logits.iter().enumerate() {
+    first_max(logits.iter().map(|&x| x as f64))
+}
+
+/// The index of the first maximum of `values`, NaNs skipped (the one loop behind [`argmax`]
+/// and [`argmax_f64`]; f32 widens to f64 exactly, so the order is the same).
+fn first_max(values: impl Iterator<Item = f64>) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, x) in values.enumerate() {
         if x.is_nan() {
             continue;
         }
@@ -259,17 +265,7 @@ pub fn select(logits: &[f32], temperature: f32, sampling: &Sampling, seen: &[u32
 
 /// [`argmax`] over f64 scores.
 fn argmax_f64(scores: &[f64]) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, &x) in scores.iter().enumerate() {
-        if x.is_nan() {
-            continue;
-        }
-        match best {
-            Some((_, b)) if x <= b => {}
-            _ => best = Some((i, x)),
-        }
-    }
-    best.map(|(i, _)| i)
+    first_max(scores.iter().copied())
 }
 
 /// The options of one `generate` call.

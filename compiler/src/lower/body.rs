@@ -614,39 +614,21 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
         blocks.extend(else_block);
         let carried = self.carried(&blocks);
         let has_value = expr.ty != Ty::Unit;
-        let mut types = Vec::new();
-        if has_value {
-            types.push(self.ty(&expr.ty)?);
-        }
-        for &local in &carried {
-            types.push(self.local(local)?.ty());
-        }
+        let types = self.arm_result_types(&expr.ty, &carried)?;
         let regions = if else_block.is_none() && types.is_empty() { vec![Some(vec![]), None] } else { vec![Some(vec![]), Some(vec![])] };
         let op = self.b.emit_with_regions(block, "scf.if", &[cond], &types, &[], &regions, location)?;
         self.set_likely(op, likely);
         for (region, branch) in [(0, Some(then_block)), (1, else_block)] {
             let Some(inner) = op.region_entry(region) else { continue };
             let saved = self.locals.clone();
-            let mut yielded = Vec::new();
-            if let Some(branch) = branch {
-                let value = self.block(inner, branch)?;
-                if has_value {
-                    let value = value.ok_or_else(|| LowerError("an if branch without a value".into()))?;
-                    let from = branch.value.as_ref().map(|v| v.ty.clone()).unwrap_or(Ty::Unit);
-                    yielded.push(self.coerce_from(inner, value, &from, &expr.ty, branch.span)?);
-                }
-            }
-            for &local in &carried {
-                yielded.push(self.local(local)?);
-            }
-            self.b.emit(inner, "scf.yield", &yielded, &[], &[], location)?;
+            let value = match branch {
+                Some(branch) => Some((self.block(inner, branch)?, branch)),
+                None => None,
+            };
+            self.yield_arm(inner, value, &expr.ty, &carried, location)?;
             self.locals = saved;
         }
-        let offset = usize::from(has_value);
-        for (index, &local) in carried.iter().enumerate() {
-            self.locals[local.0 as usize] = Some(op.result(index + offset));
-        }
-        Ok(has_value.then(|| op.result(0)))
+        Ok(self.rebind_carried(op, &carried, has_value))
     }
 
     /// `try { body } catch error { handler }`: an `scf.execute_region {workflow.try}` whose
@@ -657,13 +639,7 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
         let location = self.b.loc(expr.span);
         let carried = self.carried(&[body, handler]);
         let has_value = expr.ty != Ty::Unit;
-        let mut types = Vec::new();
-        if has_value {
-            types.push(self.ty(&expr.ty)?);
-        }
-        for &local in &carried {
-            types.push(self.local(local)?.ty());
-        }
+        let types = self.arm_result_types(&expr.ty, &carried)?;
         let op = self.b.emit_with_regions(block, "scf.execute_region", &[], &types, &[(wf::TRY_ATTR, self.b.unit())], &[Some(vec![])], location)?;
         let entry = op.region_entry(0).ok_or_else(|| LowerError("scf.execute_region without a block".into()))?;
         let text = self.b.agent_type(&Ty::Text)?;
@@ -674,23 +650,49 @@ impl<'b, 'c> BodyLowerer<'b, 'c> {
                 self.locals[error.0 as usize] = Some(catch.arguments()[0]);
             }
             let value = self.block(inner, arm)?;
-            let mut yielded = Vec::new();
-            if has_value {
-                let value = value.ok_or_else(|| LowerError("a try arm without a value".into()))?;
-                let from = arm.value.as_ref().map(|v| v.ty.clone()).unwrap_or(Ty::Unit);
-                yielded.push(self.coerce_from(inner, value, &from, &expr.ty, arm.span)?);
-            }
-            for &local in &carried {
-                yielded.push(self.local(local)?);
-            }
-            self.b.emit(inner, "scf.yield", &yielded, &[], &[], location)?;
+            self.yield_arm(inner, Some((value, arm)), &expr.ty, &carried, location)?;
             self.locals = saved;
         }
+        Ok(self.rebind_carried(op, &carried, has_value))
+    }
+
+    /// The result types of an `if` or `try` op: its value's (unless `ty` is unit), then one
+    /// per outer local that an arm assigns.
+    fn arm_result_types(&self, ty: &Ty, carried: &[LocalId]) -> R<Vec<Type<'c>>> {
+        let mut types = Vec::new();
+        if *ty != Ty::Unit {
+            types.push(self.ty(ty)?);
+        }
+        for &local in carried {
+            types.push(self.local(local)?.ty());
+        }
+        Ok(types)
+    }
+
+    /// Ends one arm of an `if` or `try` with `scf.yield`: the arm's value (`arm`: what its
+    /// block gave and the block; `None` for a missing `else`) coerced to `ty`, then the
+    /// current values of the `carried` locals.
+    fn yield_arm(&mut self, inner: Blk, arm: Option<(Option<Val>, &TBlock)>, ty: &Ty, carried: &[LocalId], location: Location<'c>) -> R<()> {
+        let mut yielded = Vec::new();
+        if let Some((value, block)) = arm.filter(|_| *ty != Ty::Unit) {
+            let value = value.ok_or_else(|| LowerError("an if or try arm without a value".into()))?;
+            let from = block.value.as_ref().map(|v| v.ty.clone()).unwrap_or(Ty::Unit);
+            yielded.push(self.coerce_from(inner, value, &from, ty, block.span)?);
+        }
+        for &local in carried {
+            yielded.push(self.local(local)?);
+        }
+        self.b.emit(inner, "scf.yield", &yielded, &[], &[], location)?;
+        Ok(())
+    }
+
+    /// After an `if` or `try` op: the carried locals take its extra results; its value, if any.
+    fn rebind_carried(&mut self, op: Op, carried: &[LocalId], has_value: bool) -> Option<Val> {
         let offset = usize::from(has_value);
         for (index, &local) in carried.iter().enumerate() {
             self.locals[local.0 as usize] = Some(op.result(index + offset));
         }
-        Ok(has_value.then(|| op.result(0)))
+        has_value.then(|| op.result(0))
     }
 
     /// `hints` are `@expect(iterations: K)` and `@max_parallel(N)`.
