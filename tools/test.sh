@@ -10,6 +10,15 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 "$ROOT/tools/setup.sh"
 
+# A full run needs about 12 GB: target/ (about 7 GB of debug builds) and the executables the
+# lit tests link (about 2 GB). A CI run once failed with 34 tests on "No space left on device";
+# say so up front instead.
+free_kb=$(df -Pk "$ROOT" | awk 'NR == 2 {print $4}')
+echo "test: $((free_kb / 1024 / 1024)) GB free on the disk of $ROOT"
+if ((free_kb < 6 * 1024 * 1024)); then
+  echo "test: warning: less than 6 GB free; the build and the lit tests' executables may not fit" >&2
+fi
+
 echo "test: building agentc, agent-opt, plan-check and the runtime library"
 # The runtime library (target/debug/libagentc_runtime.a, which agentc links executables
 # with) is only put beside agentc when agentc-runtime is named: building it as a dependency
