@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn weights_are_checked_by_name_dtype_and_shape() {
         let weights = Weights::open(&tiny("tiny-llama").join("model.safetensors")).unwrap();
-        let spec = |name: &str, dtype: &str, shape: &[u64]| WeightSpec { name: name.into(), dtype: dtype.into(), stored: String::new(), shape: shape.to_vec() };
+        let spec = |name: &str, dtype: &str, shape: &[u64]| WeightSpec { name: name.into(), dtype: dtype.into(), stored: String::new(), shape: shape.to_vec(), quant: String::new(), stored_bytes: 0 };
         check_weights(&weights, &[spec("lm_head.weight", "F32", &[384, 64])]).unwrap();
         let err = check_weights(&weights, &[spec("lm_head.weight", "F32", &[400, 64])]).unwrap_err();
         assert!(err.ends_with("tensor `lm_head.weight` has shape [384, 64], but the executable was compiled for [400, 64]"), "{err}");

@@ -94,8 +94,13 @@ fn bind(weights: &Weights, converted: &BTreeMap<String, Vec<f32>>, kernel: &Kern
     let mut descriptors = Vec::with_capacity(kernel.weights.len());
     for name in &kernel.weights {
         // Every weight a kernel reads was checked against the plan's record
-        // (`model_folder::check_weights`); one the record lacks was not.
-        if !compiled_for.iter().any(|w| &w.name == name) {
+        // (`model_folder::check_weights`); one the record lacks was not. The arrays of a
+        // quantised weight (`W#q`, `W#scale`, `W#min`) are recorded as `W`.
+        let recorded = match name.split_once('#') {
+            Some((base, _)) => compiled_for.iter().any(|w| w.name == base && !w.quant.is_empty()),
+            None => compiled_for.iter().any(|w| &w.name == name),
+        };
+        if !recorded {
             return Err(format!("model `{model}`: internal error: kernel `{}` reads weight `{name}`, which the plan does not record", kernel.name));
         }
         let (bytes, info) = weights.raw(name).map_err(|e| format!("model `{model}`: {}", e.0))?;
@@ -103,6 +108,7 @@ fn bind(weights: &Weights, converted: &BTreeMap<String, Vec<f32>>, kernel: &Kern
             (Some(copy), _) => Memref::new(copy.as_ptr(), &info.shape),
             (None, "F32") => Memref::new(bytes.as_ptr() as *const f32, &info.shape),
             (None, "F16" | "BF16") => Memref::new(bytes.as_ptr() as *const u16, &info.shape),
+            (None, "I8" | "U8") => Memref::new(bytes.as_ptr(), &info.shape),
             (None, other) => return Err(format!("model `{model}`: internal error: weight `{name}` is {other}, which no kernel reads")),
         };
         descriptors.push(descriptor.weight());
@@ -143,7 +149,11 @@ impl Model {
             // A GGUF's config is made from its metadata by crate::gguf, not read from a file.
             model_folder::check_numerics(&config, &config_path, &declared.architecture).map_err(fail)?;
         }
+        // A GGUF model computes from its quantised blocks unless it was declared `dtype:
+        // "f32"`: its plan then records quantised weights, repacked here (crate::gguf::quant).
+        let quantized = declared.weights.iter().any(|w| !w.quant.is_empty());
         let weights = match &gguf {
+            Some(g) if quantized => g.load_quantized(),
             Some(g) => g.load_f32(),
             None => Weights::open_folder(dir),
         }
@@ -152,7 +162,7 @@ impl Model {
         // Weights the kernels read as f32 but the folder stores in 16 bits (`dtype: "f32"`):
         // converted once here, shared by every role's kernel.
         let mut converted = BTreeMap::new();
-        for spec in declared.weights.iter().filter(|w| !w.stored.is_empty()) {
+        for spec in declared.weights.iter().filter(|w| !w.stored.is_empty() && w.quant.is_empty()) {
             converted.insert(spec.name.clone(), weights.to_f32(&spec.name).map_err(|e| fail(e.0))?);
         }
         let tokenizer = match &gguf {

@@ -62,6 +62,9 @@ pub struct TensorView<'a> {
 enum Storage {
     Mapped(Mmap),
     Owned(Vec<f32>),
+    /// Tensors of any dtype made at load (a GGUF's quantised weights repacked,
+    /// [`Weights::from_parts`]), each starting at a multiple of 64 bytes.
+    Bytes(Vec<u64>),
 }
 
 impl Storage {
@@ -70,6 +73,8 @@ impl Storage {
             Storage::Mapped(map) => map,
             // SAFETY: any f32 is 4 plain bytes; the slice covers exactly the vector.
             Storage::Owned(data) => unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), data.len() * 4) },
+            // SAFETY: as above, 8 plain bytes per word.
+            Storage::Bytes(data) => unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), data.len() * 8) },
         }
     }
 }
@@ -153,6 +158,37 @@ impl Weights {
             }
         }
         Ok(Weights { path: path.to_path_buf(), files: vec![path.to_path_buf()], maps: vec![Storage::Owned(data)], tensors: infos })
+    }
+
+    /// Weights the runtime made, of any dtype: `(name, dtype, shape, bytes)` (a GGUF file's
+    /// quantised tensors repacked into the kernels' arrays, `path` being that file), copied
+    /// into one buffer, each tensor 64-byte aligned. A tensor with no bytes is recorded
+    /// (name, dtype, shape) but not bindable: a quantised weight's own entry, whose ggml
+    /// type the executable checks, beside its arrays. Errors: a name that repeats, bytes
+    /// that do not match a plain dtype's size.
+    pub fn from_parts(path: &Path, tensors: Vec<(String, String, Vec<usize>, Vec<u8>)>) -> Result<Self, WeightsError> {
+        let words: usize = tensors.iter().map(|t| t.3.len().div_ceil(64) * 8).sum();
+        let mut data: Vec<u64> = Vec::with_capacity(words);
+        let mut infos = BTreeMap::new();
+        for (name, dtype, shape, bytes) in tensors {
+            if let Some(size) = crate::safetensors::dtype_bytes(&dtype)
+                && !bytes.is_empty()
+                && shape.iter().product::<usize>() as u64 * size != bytes.len() as u64
+            {
+                return Err(WeightsError(format!("{}: tensor `{name}` has {} bytes, not {dtype} of shape {shape:?}", path.display(), bytes.len())));
+            }
+            let begin = data.len() * 8;
+            let padded = bytes.len().div_ceil(64) * 8;
+            let start = data.len();
+            data.resize(start + padded, 0);
+            // SAFETY: the words just added cover `padded * 8 >= bytes.len()` bytes.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.as_mut_ptr().add(start).cast::<u8>(), bytes.len()) };
+            let info = TensorInfo { dtype, shape, bytes: begin..begin + bytes.len(), file: 0 };
+            if infos.insert(name.clone(), info).is_some() {
+                return Err(WeightsError(format!("{}: tensor `{name}` appears twice", path.display())));
+            }
+        }
+        Ok(Weights { path: path.to_path_buf(), files: vec![path.to_path_buf()], maps: vec![Storage::Bytes(data)], tensors: infos })
     }
 
     /// The weights of model folder `dir`: its `model.safetensors.index.json` and the shards

@@ -225,12 +225,15 @@ fn dtype_policy(header: &mut Header, dtype: Option<&str>) -> Result<(), String> 
 fn model_functions(symbol: &str, folder: &std::path::Path, dtype: Option<&str>) -> Result<String, String> {
     let config = Config::load(folder)?;
     if agentc_runtime::gguf::is_gguf(folder) {
-        // A GGUF model (`dtype: "f32"`): its tensors under their HF names, F32 as the runtime
-        // dequantises them, and the tokenizer its metadata describes, built here so that a
+        // A GGUF model: its tensors under their HF names, quantised matrices bound in their
+        // kernel form (without `dtype: "f32"`) or F32 as the runtime dequantises them, and the tokenizer its metadata describes, built here so that a
         // file the executable could not tokenize with is refused now.
         let model = agentc_runtime::gguf::GgufModel::open(folder).map_err(|e| e.0)?;
         model.tokenizer().map_err(|e| e.0)?;
-        let header = crate::weights::gguf::header(&model);
+        if let Some((tensor, ty)) = model.unsupported_tensor() {
+            return Err(format!("`{}`: tensor `{tensor}` is {ty}; agentc computes from F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K", folder.display()));
+        }
+        let header = crate::weights::gguf::header(&model, dtype != Some("f32"));
         return Ok(match config.family {
             Family::Llama => llama::prefill(symbol, &config, &header)? + &llama::decode_step(symbol, &config, &header)?,
             Family::Bert => bert::encode(symbol, &config, &header)?,

@@ -187,7 +187,13 @@ fn compiled_for(func: Op, record: &mut CompiledFor) -> Result<(), ()> {
             return Err(());
         };
         let stored = wf::string_attr(&op.view(), "tgraph.stored").unwrap_or_default();
-        let spec = WeightSpec { name: name.clone(), dtype: dtype.to_uppercase(), stored, shape };
+        let quant = wf::string_attr(&op.view(), "tgraph.quant").unwrap_or_default();
+        let elements: u64 = shape.iter().product();
+        let stored_bytes = match agentc_runtime::gguf::dequant::GgmlType::from_name(&stored) {
+            Some(ty) if !quant.is_empty() => (elements as f64 * ty.bits_per_weight() / 8.0) as u64,
+            _ => 0,
+        };
+        let spec = WeightSpec { name: name.clone(), dtype: dtype.to_uppercase(), stored, shape, quant, stored_bytes };
         if *record.weights.entry(name.clone()).or_insert_with(|| spec.clone()) != spec {
             op.emit_error(&format!("weight `{name}` is bound with two different shapes"));
             return Err(());

@@ -98,7 +98,12 @@ impl ModelSpec {
     pub fn load(folder: &Path, dtype: Option<&str>) -> Result<ModelSpec, SpecError> {
         let (json, _) = config_json(folder)?;
         let mut spec = ModelSpec::from_config(&json, dtype)?;
-        if let Ok(header) = crate::weights::safetensors::Header::read_folder(folder) {
+        if agentc_runtime::gguf::is_gguf(folder) {
+            // A GGUF's weights: quantised blocks at their real bits per weight, unless
+            // `dtype: "f32"` dequantises them at load.
+            let model = agentc_runtime::gguf::GgufModel::open(folder).map_err(|e| SpecError(e.0))?;
+            spec.use_stored_weights(&crate::weights::gguf::header(&model, dtype != Some("f32")), dtype == Some("f32"));
+        } else if let Ok(header) = crate::weights::safetensors::Header::read_folder(folder) {
             spec.use_stored_weights(&header, dtype == Some("f32"));
         }
         Ok(spec)
@@ -109,7 +114,8 @@ impl ModelSpec {
     /// they are converted to f32 at load).
     pub fn use_stored_weights(&mut self, header: &crate::weights::safetensors::Header, converted_to_f32: bool) {
         let (mut bytes, mut elements) = (0u64, 0u64);
-        for tensor in header.tensors.values().filter(|t| matches!(t.dtype.as_str(), "F32" | "F16" | "BF16")) {
+        let counted = |d: &str| matches!(d, "F32" | "F16" | "BF16") || agentc_runtime::gguf::dequant::GgmlType::from_name(d).is_some();
+        for tensor in header.tensors.values().filter(|t| counted(&t.dtype)) {
             bytes += tensor.data_offsets.1 - tensor.data_offsets.0;
             elements += tensor.shape.iter().product::<i64>() as u64;
         }

@@ -1,21 +1,32 @@
 //! The weights of a GGUF model as the tensor level sees them: a [`Header`] listing each
-//! bindable tensor under its Hugging Face name, F32 (the runtime dequantises them at load,
-//! `dtype: "f32"`), with its row-major shape. No tensor data is read here.
+//! bindable tensor under its Hugging Face name with its row-major shape. By default a matrix
+//! of a type the quantised kernels read (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K;
+//! `agentc_runtime::gguf::quant`) keeps its ggml type as its dtype (the tensor level binds it
+//! quantised, `tgraph.quant`) and its real byte size; every other tensor, and every tensor of
+//! a model declared `dtype: "f32"`, is F32 (the runtime dequantises it at load). No tensor
+//! data is read here.
 
 use std::collections::BTreeMap;
 
+use agentc_runtime::gguf::quant::Scheme;
 use agentc_runtime::gguf::GgufModel;
 
 use super::safetensors::{Header, TensorInfo};
 
-/// The header the tensor functions bind weights against.
-pub fn header(model: &GgufModel) -> Header {
+/// The header the tensor functions bind weights against; `quantized`: compute from the
+/// quantised blocks (no `dtype: "f32"`).
+pub fn header(model: &GgufModel, quantized: bool) -> Header {
     let mut tensors = BTreeMap::new();
     let mut offset = 0u64;
-    for (name, shape) in model.tensors() {
-        let bytes = shape.iter().product::<usize>() as u64 * 4;
+    for (name, shape, ty) in model.typed_tensors() {
+        let elements = shape.iter().product::<usize>() as u64;
+        let (dtype, bytes) = if quantized && shape.len() == 2 && Scheme::of(ty).is_some() {
+            (ty.name().to_string(), (elements as f64 * ty.bits_per_weight() / 8.0) as u64)
+        } else {
+            ("F32".to_string(), elements * 4)
+        };
         let shape = shape.iter().map(|&d| d as i64).collect();
-        tensors.insert(name, TensorInfo { dtype: "F32".into(), shape, data_offsets: (offset, offset + bytes) });
+        tensors.insert(name, TensorInfo { dtype, shape, data_offsets: (offset, offset + bytes) });
         offset += bytes;
     }
     Header { path: model.file().path().to_path_buf(), tensors, convert_to_f32: false }

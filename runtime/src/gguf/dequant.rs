@@ -82,6 +82,17 @@ impl GgmlType {
         })
     }
 
+    /// The type ggml names `name` (`Q4_K`), if it defines one.
+    pub fn from_name(name: &str) -> Option<GgmlType> {
+        (0..64).filter_map(GgmlType::from_id).find(|t| t.name() == name)
+    }
+
+    /// Stored bits per element (Q8_0 8.5, Q4_1 5.0, Q4_K 4.5, Q6_K 6.5625, F16 16).
+    pub fn bits_per_weight(self) -> f64 {
+        let (block, bytes) = self.block();
+        (bytes * 8) as f64 / block as f64
+    }
+
     /// ggml's name of the type (`Q4_K`).
     pub fn name(self) -> &'static str {
         match self {
@@ -233,7 +244,7 @@ pub fn dequantize(ty: GgmlType, bytes: &[u8], elements: usize) -> Result<Vec<f32
 }
 
 /// The 6-bit scale and min of sub-block `j` of a Q4_K block (ggml's `get_scale_min_k4`).
-fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+pub(crate) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {
@@ -291,5 +302,8 @@ mod tests {
         assert!(dequantize(q5, &[0; 176], 256).unwrap_err().contains("Q5_K cannot be dequantised"));
         assert!(dequantize(GgmlType::Q8_0, &[0; 33], 32).unwrap_err().contains("do not hold"));
         assert_eq!(GgmlType::from_id(99), None);
+        assert_eq!(GgmlType::from_name("Q4_K"), Some(GgmlType::Q4K));
+        let bits: Vec<f64> = ["Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K", "BF16"].iter().map(|n| GgmlType::from_name(n).unwrap().bits_per_weight()).collect();
+        assert_eq!(bits, [8.5, 4.5, 5.0, 4.5, 6.5625, 16.0]);
     }
 }

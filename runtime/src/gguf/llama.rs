@@ -141,9 +141,9 @@ pub fn hf_tensors(file: &GgufFile) -> Vec<HfTensor<'_>> {
         .collect()
 }
 
-/// The f32 elements of an HF tensor of `file`, dequantised, Q/K rows in HF order.
-pub fn hf_f32(file: &GgufFile, tensor: &HfTensor<'_>, config: &serde_json::Value) -> Result<Vec<f32>, GgufError> {
-    let data = file.dequantize(tensor.entry)?;
+/// The head count whose Q/K row permutation an HF tensor undoes (`None`: not a Q or K
+/// projection), checked to divide its rows.
+fn permuted_heads(file: &GgufFile, tensor: &HfTensor<'_>, config: &serde_json::Value) -> Result<Option<(usize, usize, usize)>, GgufError> {
     let heads = if tensor.name.ends_with("self_attn.q_proj.weight") {
         config["num_attention_heads"].as_u64()
     } else if tensor.name.ends_with("self_attn.k_proj.weight") {
@@ -151,7 +151,7 @@ pub fn hf_f32(file: &GgufFile, tensor: &HfTensor<'_>, config: &serde_json::Value
     } else {
         None
     };
-    let Some(heads) = heads else { return Ok(data) };
+    let Some(heads) = heads else { return Ok(None) };
     let heads = heads as usize;
     let (rows, cols) = match tensor.shape[..] {
         [rows, cols] => (rows, cols),
@@ -164,7 +164,46 @@ pub fn hf_f32(file: &GgufFile, tensor: &HfTensor<'_>, config: &serde_json::Value
             tensor.entry.name
         )));
     }
-    Ok(reverse_permute(&data, rows, cols, heads))
+    Ok(Some((rows, cols, heads)))
+}
+
+/// Row `to` of the unpermuted Q/K weight is row `order[to]` of the stored one
+/// ([`reverse_permute`]'s order).
+pub fn unpermuted_rows(rows: usize, heads: usize) -> Vec<usize> {
+    let dim = rows / heads / 2;
+    let mut order = vec![0; rows];
+    for h in 0..heads {
+        for i in 0..2 {
+            for j in 0..dim {
+                order[h * 2 * dim + i * dim + j] = h * 2 * dim + j * 2 + i;
+            }
+        }
+    }
+    order
+}
+
+/// An HF tensor of `file` in its quantised kernel form ([`super::quant`]), Q/K rows in HF
+/// order: `None` when its type has no quantised kernel or it is not a matrix (it is then
+/// bound as f32, [`hf_f32`]).
+pub fn hf_planar(file: &GgufFile, tensor: &HfTensor<'_>, config: &serde_json::Value) -> Result<Option<super::quant::Planar>, GgufError> {
+    if super::quant::Scheme::of(tensor.entry.ggml_type).is_none() || tensor.shape.len() != 2 {
+        return Ok(None);
+    }
+    let planar = super::quant::repack(tensor.entry.ggml_type, file.bytes(tensor.entry), tensor.entry.elements() as usize)
+        .map_err(|e| GgufError(format!("{}: tensor `{}`: {e}", file.path().display(), tensor.entry.name)))?;
+    Ok(Some(match permuted_heads(file, tensor, config)? {
+        Some((rows, cols, heads)) => planar.permute_rows(cols, &unpermuted_rows(rows, heads)),
+        None => planar,
+    }))
+}
+
+/// The f32 elements of an HF tensor of `file`, dequantised, Q/K rows in HF order.
+pub fn hf_f32(file: &GgufFile, tensor: &HfTensor<'_>, config: &serde_json::Value) -> Result<Vec<f32>, GgufError> {
+    let data = file.dequantize(tensor.entry)?;
+    match permuted_heads(file, tensor, config)? {
+        Some((rows, cols, heads)) => Ok(reverse_permute(&data, rows, cols, heads)),
+        None => Ok(data),
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +228,8 @@ mod tests {
         // dim 2, one column: HF [0 1 2 3 | 4 5 6 7] is stored [0 2 1 3 | 4 6 5 7].
         let stored = [0.0, 2.0, 1.0, 3.0, 4.0, 6.0, 5.0, 7.0];
         assert_eq!(reverse_permute(&stored, 8, 1, 2), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let order: Vec<f32> = unpermuted_rows(8, 2).iter().map(|&r| stored[r]).collect();
+        assert_eq!(order, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
     }
 
     #[test]

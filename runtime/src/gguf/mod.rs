@@ -16,6 +16,7 @@
 pub mod dequant;
 pub mod llama;
 pub mod model;
+pub mod quant;
 pub mod reader;
 pub mod tokenizer;
 

@@ -42,6 +42,47 @@ impl GgufModel {
         llama::hf_tensors(&self.file).into_iter().map(|t| (t.name, t.shape)).collect()
     }
 
+    /// The weights the compiler may bind with the ggml type each is stored in.
+    pub fn typed_tensors(&self) -> Vec<(String, Vec<usize>, super::dequant::GgmlType)> {
+        llama::hf_tensors(&self.file).into_iter().map(|t| (t.name, t.shape, t.entry.ggml_type)).collect()
+    }
+
+    /// The first bindable tensor whose ggml type agentc neither computes from nor
+    /// dequantises (`Q5_K`…): (GGUF name, type name).
+    pub fn unsupported_tensor(&self) -> Option<(String, &'static str)> {
+        llama::hf_tensors(&self.file)
+            .into_iter()
+            .find(|t| matches!(t.entry.ggml_type, super::dequant::GgmlType::Other(..)))
+            .map(|t| (t.entry.name.clone(), t.entry.ggml_type.name()))
+    }
+
+    /// The weights as the quantised kernels read them (the default of `gguf(...)`): each
+    /// matrix of a type with a kernel form ([`super::quant::Scheme`]) as its planar arrays,
+    /// named `W#q`, `W#scale` (and `W#min`), beside an entry `W` of its ggml type that holds
+    /// no bytes (what the executable checks); every other tensor dequantised to F32. Q/K
+    /// rows in HF order. Resident memory is about the quantised size.
+    pub fn load_quantized(&self) -> Result<Weights, WeightsError> {
+        let mut parts = Vec::new();
+        let f32_bytes = |data: Vec<f32>| data.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+        for t in llama::hf_tensors(&self.file) {
+            match llama::hf_planar(&self.file, &t, &self.config).map_err(|e| WeightsError(e.0))? {
+                Some(planar) => {
+                    let arrays = planar.scheme.arrays(t.shape[0], t.shape[1]);
+                    let mut data = vec![planar.quants, f32_bytes(planar.scales), f32_bytes(planar.mins)].into_iter();
+                    parts.push((t.name.clone(), t.entry.ggml_type.name().to_string(), t.shape.clone(), Vec::new()));
+                    for (suffix, dtype, shape) in arrays {
+                        parts.push((format!("{}{suffix}", t.name), dtype.to_string(), shape, data.next().unwrap_or_default()));
+                    }
+                }
+                None => {
+                    let data = llama::hf_f32(&self.file, &t, &self.config).map_err(|e| WeightsError(e.0))?;
+                    parts.push((t.name, "F32".to_string(), t.shape, f32_bytes(data)));
+                }
+            }
+        }
+        Weights::from_parts(self.file.path(), parts)
+    }
+
     /// The ggml types of the file's tensors and how many tensors have each (`Q4_1: 210`).
     pub fn type_counts(&self) -> std::collections::BTreeMap<&'static str, usize> {
         let mut counts = std::collections::BTreeMap::new();

@@ -165,6 +165,22 @@ fn check_compiled_for(model: &super::Model) -> Result<(), String> {
         if weight.name.is_empty() || weight.dtype.is_empty() || elements.is_none() {
             return Err(format!("weight `{}` has an empty name or dtype, or a shape too large", weight.name));
         }
+        if !weight.quant.is_empty() {
+            let scheme = crate::gguf::quant::Scheme::parse(&weight.quant)
+                .ok_or_else(|| format!("weight `{}` has an unknown quantised form `{}`", weight.name, weight.quant))?;
+            let known = crate::gguf::dequant::GgmlType::from_name(&weight.stored).and_then(crate::gguf::quant::Scheme::of);
+            let cols = weight.shape.last().copied().unwrap_or(0);
+            if known != Some(scheme) || weight.dtype != "F32" || weight.shape.len() != 2 || cols % scheme.group() as u64 != 0 || weight.stored_bytes == 0 {
+                return Err(format!(
+                    "weight `{}` is read as {} from {} stored as `{}` ({} bytes, shape {:?}): not a quantised form of that type",
+                    weight.name, weight.quant, weight.dtype, weight.stored, weight.stored_bytes, weight.shape
+                ));
+            }
+            continue;
+        }
+        if weight.stored_bytes != 0 {
+            return Err(format!("weight `{}` records `stored_bytes` but is not quantised", weight.name));
+        }
         if !weight.stored.is_empty() && !(weight.dtype == "F32" && matches!(weight.stored.as_str(), "F16" | "BF16")) {
             return Err(format!("weight `{}` is read as {} but stored as {}: only F16 and BF16 convert to F32 at load", weight.name, weight.dtype, weight.stored));
         }

@@ -167,6 +167,17 @@ pub struct WeightSpec {
     pub stored: String,
     /// The shape, row-major.
     pub shape: Vec<u64>,
+    /// The weight-only quantised kernel form the kernels read it in (`int8_g32`,
+    /// `int8_g16`, `int4_g32`; crate::gguf::quant), `stored` being its ggml type (`Q4_1`):
+    /// the kernels take its arrays `name#q`, `name#scale` (and `name#min`), repacked at
+    /// load. Empty: not quantised.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub quant: String,
+    /// The bytes a quantised weight is stored in (its ggml blocks): 8 × this / elements
+    /// is its real bits per weight (Q8_0 8.5, Q4_1 5.0, Q4_K 4.5, Q6_K 6.5625), what the
+    /// cost model charges for reading it. 0 (absent): not quantised.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stored_bytes: u64,
 }
 
 /// A compiled tensor function: its symbol and signature.
@@ -423,3 +434,7 @@ impl Plan {
 
 #[cfg(test)]
 mod tests;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}

@@ -52,7 +52,7 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
                 ExprKind::Str(d) if d == "f32" => dtype = DType::from_name(d),
                 _ => {
                     diags.push(
-                        Diagnostic::error("`dtype` of a `gguf` model must be \"f32\" (its weights are dequantised to f32 at load)", arg.value.span),
+                        Diagnostic::error("`dtype` of a `gguf` model must be \"f32\" (its weights are dequantised to f32 at load; without `dtype:` the kernels compute from the quantised blocks)", arg.value.span),
                     );
                     ok = false;
                 }
@@ -120,9 +120,10 @@ fn usage(source: &str) -> &'static str {
     if source == "gguf" { "`gguf` takes a file and `dtype: \"f32\"`" } else { "`hf` takes a folder and `dtype: \"f16\"`" }
 }
 
-/// A `gguf("file.gguf", dtype: "f32")` declaration: the file's metadata stands for
-/// `config.json` (agentc_runtime::gguf). Without `dtype: "f32"` it is an error: computing from
-/// the quantised blocks needs quantised kernels, which agentc does not have.
+/// A `gguf("file.gguf")` declaration: the file's metadata stands for `config.json`
+/// (agentc_runtime::gguf). Without `dtype:` the kernels compute from the quantised blocks;
+/// `dtype: "f32"` dequantises them at load. A tensor of a ggml type agentc reads in neither
+/// way (Q5_K…) is an error naming it.
 fn check_gguf(
     decl: &ModelDecl,
     path: Option<(String, Span)>,
@@ -140,16 +141,6 @@ fn check_gguf(
         }
         return None;
     };
-    if ok && dtype.is_none() {
-        diags.push(
-            Diagnostic::error(
-                "a `gguf` model computes from its quantised blocks only with quantised kernels, which agentc does not have yet",
-                decl.source.span,
-            )
-            .with_help("write `dtype: \"f32\"` to dequantise the weights to f32 when the program loads them"),
-        );
-        return None;
-    }
     let resolved_path = options.base_dir.join(&path);
     if !ok {
         return None;
@@ -174,6 +165,13 @@ fn check_gguf(
             return None;
         }
     };
+    if let Some((tensor, ty)) = model.unsupported_tensor() {
+        diags.push(
+            Diagnostic::error(format!("GGUF file `{path}`: tensor `{tensor}` is {ty}, which agentc cannot compute from"), path_span)
+                .with_help("agentc reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K tensors (re-quantise the model to one of them)"),
+        );
+        return None;
+    }
     let json = model.config();
     let hidden_size = json["hidden_size"].as_u64()?;
     let max_positions = json["max_position_embeddings"].as_u64();

@@ -88,6 +88,11 @@ impl<'h> Emitter<'h> {
                 "F16" | "BF16" if self.header.convert_to_f32 => stored = format!(", tgraph.stored = \"{}\"", info.dtype),
                 "F16" => elem = "f16",
                 "BF16" => elem = "bf16",
+                // A GGUF matrix read by the quantised kernels: f32 values, computed from its
+                // blocks repacked at load (agentc_runtime::gguf::quant).
+                ggml if let Some(scheme) = agentc_runtime::gguf::dequant::GgmlType::from_name(ggml).and_then(agentc_runtime::gguf::quant::Scheme::of) => {
+                    stored = format!(", tgraph.stored = \"{ggml}\", tgraph.quant = \"{}\"", scheme.name());
+                }
                 other => {
                     self.error.get_or_insert(format!(
                         "`{}`: tensor `{name}` is {other}; agentc reads F32, F16 and BF16 weights",

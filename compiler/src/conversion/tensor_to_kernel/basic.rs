@@ -48,6 +48,10 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         });
         e.bind(op.result(0), r);
     } else if name == "tgraph.matmul" {
+        if let Some(r) = super::quantized::matmul(e, op)? {
+            e.bind(op.result(0), r);
+            return Ok(());
+        }
         let out = result_tensor(op)?;
         let in_place = reads_transpose_in_place(op, op.operand(1));
         if let Some(w) = e.transposed.get(&(op.operand(1).0.ptr as usize)).filter(|_| in_place).cloned() {
@@ -163,6 +167,9 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         let r = rowwise(e, ex, (sum, sum_ty), &out, false);
         e.bind(op.result(0), r);
     } else if name == "tgraph.transpose" {
+        if super::quantized::transpose(e, op) {
+            return Ok(());
+        }
         let a = op_tensor(e, op, 0)?;
         let out = result_tensor(op)?;
         let perm = op
@@ -259,7 +266,7 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
 /// Does `user` (a use of the 2-D transpose `t`) lower to [`matmul_transposed`]: a
 /// `tgraph.matmul(x, t)` with `x` 2-D and either of dynamic shape (the scalar-loop path)
 /// or static with one row ([`IN_PLACE_STATIC_ROWS`])?
-fn reads_transpose_in_place(user: Op, t: crate::ir::Val) -> bool {
+pub(super) fn reads_transpose_in_place(user: Op, t: crate::ir::Val) -> bool {
     let is_t = |v: crate::ir::Val| v.0.ptr == t.0.ptr;
     user.name() == "tgraph.matmul"
         && user.operand_count() == 2

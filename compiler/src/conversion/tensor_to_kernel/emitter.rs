@@ -78,6 +78,9 @@ pub(super) struct Emitter {
     /// (or one static row) reads the source in place (`basic::matmul_transposed`); a transpose whose users are
     /// all such matmuls is not materialised.
     pub(super) transposed: HashMap<usize, (String, Tt)>,
+    /// The quantised weights (and transposes of them) read in their planar arrays
+    /// (`quantized.rs`).
+    pub(super) quantized: super::quantized::Quantized,
 }
 
 /// Conversion error: an op or type this slice does not lower yet.
@@ -86,7 +89,7 @@ pub(super) struct Unsupported(pub(super) Op, pub(super) String);
 impl Emitter {
     /// An empty writer.
     pub(super) fn new() -> Emitter {
-        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new() }
+        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new(), quantized: HashMap::new() }
     }
 
     /// Size `i` of `v` as an `index` value (a constant where static).

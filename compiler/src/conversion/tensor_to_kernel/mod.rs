@@ -25,7 +25,9 @@
 //! copy their slice of B into a contiguous buffer when N and K are ≥ 256, else 64 × up to
 //! 256 tiles); every other function is one workgroup. Ops: `basic.rs` (the ops of user fns), `model.rs` (weights,
 //! gathers, slices, reshapes, reductions over axes), `norm.rs` (norms, activations),
-//! `attention.rs` (rope, attention, the KV cache). Ops over dynamic shapes run as scalar
+//! `attention.rs` (rope, attention, the KV cache), `quantized.rs` (weight-only int8/int4
+//! weights of a GGUF model: their planar arrays as arguments, dequantised in registers by
+//! the linear layers and gathers that read them). Ops over dynamic shapes run as scalar
 //! loops; static ones are tiled and vectorised. A matmul over dynamic rows, or over one
 //! static row, by a transposed static 2-D tensor (every linear layer `x · Wᵀ` of a
 //! prefill, encode or decode-step function) reads W in place, its innermost loop along W's
@@ -43,6 +45,7 @@ mod emitter;
 mod matmul;
 mod model;
 mod norm;
+mod quantized;
 mod transform;
 
 use std::fmt::Write;

@@ -37,6 +37,9 @@ fn weight(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
         .map(|a| a.to_string())
         .map(|t| t.trim_matches('"').to_string())
         .ok_or_else(|| Unsupported(op, "weight without a name".into()))?;
+    if let Some(scheme) = op.attribute("tgraph.quant").map(|a| a.to_string().trim_matches('"').to_string()) {
+        return super::quantized::weight(e, op, &name, &scheme);
+    }
     let ty = result_tensor(op)?;
     if let Some(i) = e.weights.iter().position(|(n, _)| *n == name) {
         return Ok(format!("%w{i}"));
@@ -47,6 +50,9 @@ fn weight(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
 
 /// `tgraph.embedding(table [V, H], ids [...])`: out[..., j] = table[ids[...], j].
 fn embedding(e: &mut Emitter, op: Op) -> Result<String, Unsupported> {
+    if let Some(r) = super::quantized::embedding(e, op)? {
+        return Ok(r);
+    }
     let table = operand(e, op, 0)?;
     let ids = e.dynamic(&operand(e, op, 1)?);
     let out = result_tensor(op)?;
