@@ -299,11 +299,23 @@ fn matmul_transposed(e: &mut Emitter, x: (String, Tt), w: (String, Tt), out: &Tt
     ];
     let out_map = "affine_map<(d0, d1, d2) -> (d1, d0)>";
     let elem = out.elem.clone();
-    e.linalg(&ins, &zero, out, &["parallel", "parallel", "reduction"], out_map, Tiling::Loops(vec![]), &move |e, v| {
+    e.linalg(&ins, &zero, out, &["parallel", "parallel", "reduction"], out_map, threads_over_rows(out.shape[1]), &move |e, v| {
         let p = e.let_(&format!("arith.mulf {}, {} : {elem}", v[0], v[1]));
         e.let_(&format!("arith.addf {}, {p} fastmath<reassoc> : {elem}", v[2]))
     })
 }
+
+/// How a linear layer `x · Wᵀ` with `n` output features (W's rows) is split over threads:
+/// into `scf.forall` tiles of [`THREAD_TILE_ROWS`] rows of W (each tile reads its rows of W
+/// once, for every row of x), which run in parallel over the thread pool. Layers narrower
+/// than two tiles are left on one thread.
+fn threads_over_rows(n: i64) -> Tiling {
+    if n >= 2 * THREAD_TILE_ROWS { Tiling::Threads(vec![THREAD_TILE_ROWS, 0, 0]) } else { Tiling::Loops(vec![]) }
+}
+
+/// Rows of W per parallel tile of a linear layer: 32 rows of a 576-wide f32 W are 72 KiB,
+/// enough work per task (about 10 µs) to hide the dispatch, and fine enough to balance.
+const THREAD_TILE_ROWS: i64 = 32;
 
 /// Softmax's row-wise steps, where `row` holds x's leading dims: `exp(x - row)` when
 /// `sub_exp`, else `x / row`.

@@ -10,6 +10,10 @@ pub(super) enum Tiling {
     Loops(Vec<i64>),
     /// A matmul: K cache tile, then the register tile `[m, n, 1]`.
     Matmul { k_tile: i64, k: i64, m: i64, n: i64 },
+    /// Split over threads: `scf.forall` tiles of these sizes (0 = not split), which the
+    /// LLVM-dialect pipeline runs in parallel over the runtime's thread pool
+    /// (`async-parallel-for`, the runtime's `async_runtime.rs`).
+    Threads(Vec<i64>),
 }
 
 /// The transform script tiling every tagged op of `kernel` (inside one named sequence
@@ -46,6 +50,13 @@ pub(super) fn transform_script(kernels: &[(String, Kernel)]) -> String {
                     tile(format!("%o{n}_{tag}"), sizes, "");
                 }
                 Tiling::Loops(_) => {}
+                Tiling::Threads(sizes) => {
+                    let list = sizes.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+                    let _ = writeln!(
+                        s,
+                        "      %t{n}_{tag}p, %l{n}_{tag}p = transform.structured.tile_using_forall %o{n}_{tag} tile_sizes [{list}] : ({any}) -> ({any}, {any})"
+                    );
+                }
                 Tiling::Matmul { k_tile, k, m, n: nn } => {
                     let h = if k_tile < k { tile(format!("%o{n}_{tag}"), &[0, 0, *k_tile], "k") } else { format!("%o{n}_{tag}") };
                     tile(h, &[*m, *nn, 1], "r");
