@@ -4,8 +4,8 @@
 // object (names in argument order, one per line), runs the kernels and compares with the
 // flattened transformers reference (flatten_reference.py).
 //
-// Build: clang harness.c model.o -DMODEL=llama -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16
-//        (or -DMODEL=bert -DBERT [-DCOSINE]) -lm
+// Build: clang harness.c model.o -DMODEL=llama -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 libagentc_runtime.a -lpthread -ldl -lm
+//        (or -DMODEL=bert -DBERT [-DCOSINE])
 // Run:   harness model.safetensors reference.txt
 //
 // Kernel ABI (dialects/tgraph/README.md): `_mlir_ciface_<fn>(inputs..., weights...,

@@ -290,6 +290,8 @@ const IN_PLACE_STATIC_ROWS: i64 = 1;
 /// latency of one add per step; reassociable, LLVM's loop vectoriser splits it over vector
 /// lanes (partial sums, then a horizontal sum), 7× faster on MiniLM. Products are still
 /// rounded before the add (no fused multiply-add), and the split is fixed per target CPU.
+/// W's rows are split into parallel tiles (`threads.rs`); each output is still computed by
+/// one thread with the same loop over k, so threads do not change the numerics.
 fn matmul_transposed(e: &mut Emitter, x: (String, Tt), w: (String, Tt), out: &Tt) -> String {
     let init = e.empty(out, std::slice::from_ref(&x));
     let zero = e.fill(&init, out, "0.0");
@@ -299,23 +301,11 @@ fn matmul_transposed(e: &mut Emitter, x: (String, Tt), w: (String, Tt), out: &Tt
     ];
     let out_map = "affine_map<(d0, d1, d2) -> (d1, d0)>";
     let elem = out.elem.clone();
-    e.linalg(&ins, &zero, out, &["parallel", "parallel", "reduction"], out_map, threads_over_rows(out.shape[1]), &move |e, v| {
+    e.linalg(&ins, &zero, out, &["parallel", "parallel", "reduction"], out_map, super::threads::over_weight_rows(out.shape[1], 0, 3), &move |e, v| {
         let p = e.let_(&format!("arith.mulf {}, {} : {elem}", v[0], v[1]));
         e.let_(&format!("arith.addf {}, {p} fastmath<reassoc> : {elem}", v[2]))
     })
 }
-
-/// How a linear layer `x · Wᵀ` with `n` output features (W's rows) is split over threads:
-/// into `scf.forall` tiles of [`THREAD_TILE_ROWS`] rows of W (each tile reads its rows of W
-/// once, for every row of x), which run in parallel over the thread pool. Layers narrower
-/// than two tiles are left on one thread.
-fn threads_over_rows(n: i64) -> Tiling {
-    if n >= 2 * THREAD_TILE_ROWS { Tiling::Threads(vec![THREAD_TILE_ROWS, 0, 0]) } else { Tiling::Loops(vec![]) }
-}
-
-/// Rows of W per parallel tile of a linear layer: 32 rows of a 576-wide f32 W are 72 KiB,
-/// enough work per task (about 10 µs) to hide the dispatch, and fine enough to balance.
-const THREAD_TILE_ROWS: i64 = 32;
 
 /// Softmax's row-wise steps, where `row` holds x's leading dims: `exp(x - row)` when
 /// `sub_exp`, else `x / row`.

@@ -45,6 +45,7 @@ mod emitter;
 mod matmul;
 mod model;
 mod norm;
+mod threads;
 mod transform;
 
 use std::fmt::Write;
