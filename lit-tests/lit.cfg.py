@@ -41,6 +41,9 @@ config.substitutions.append(("%plan-check", os.path.join(bin_dir, "plan-check"))
 config.substitutions.append(("%mlir-opt", os.path.join(llvm_bin, "mlir-opt")))
 config.substitutions.append(("%irdl", irdl_file))
 config.substitutions.append(("%examples", os.path.join(repo, "examples")))
+# What a C harness links a kernel object with: the runtime library, whose
+# async_runtime.rs runs the kernels' parallel loops (mlirAsyncRuntime*), and what it needs.
+config.substitutions.append(("%runtime-libs", os.path.join(bin_dir, "libagentc_runtime.a") + " -lpthread -ldl -lm -lgcc_s -lutil -lrt"))
 
 # FileCheck, not, count and split-file come from LLVM.
 config.environment["PATH"] = os.pathsep.join([llvm_bin, config.environment.get("PATH", os.environ.get("PATH", ""))])

@@ -1,6 +1,6 @@
 // RUN: %agentc build %S/Inputs/minilm.agent --emit=obj -o %t.o
 // RUN: python3 %S/Inputs/flatten_reference.py %S/../../tools/reference/minilm-reference.json > %t.ref
-// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=minilm -DBERT -DCOSINE -lm -o %t.exe
+// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=minilm -DBERT -DCOSINE %runtime-libs -o %t.exe
 // RUN: %t.exe %examples/models/minilm/model.safetensors %t.ref | FileCheck %s
 
 // The real all-MiniLM-L6-v2 (examples/models/minilm, fetched by tools/setup.sh: 6 layers,

@@ -1,6 +1,6 @@
 // RUN: %agentc build %S/Inputs/bert.agent --emit=obj -o %t.o
 // RUN: python3 %S/Inputs/flatten_reference.py %examples/models/tiny-bert/reference.json > %t.ref
-// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=bert -DBERT -lm -o %t.exe
+// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=bert -DBERT %runtime-libs -o %t.exe
 // RUN: %t.exe %examples/models/tiny-bert/model.safetensors %t.ref | FileCheck %s
 
 // The tiny BERT (examples/models/tiny-bert) compiled to an x86-64 object: the encode

@@ -1,6 +1,6 @@
 // RUN: %agentc build %S/Inputs/llama-f16.agent --emit=obj -o %t.o
 // RUN: python3 %S/Inputs/flatten_reference.py %examples/models/tiny-llama-f16/reference.json > %t.ref
-// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=llama -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 -lm -o %t.exe
+// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=llama -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 %runtime-libs -o %t.exe
 // RUN: %t.exe %examples/models/tiny-llama-f16/model.safetensors %t.ref | FileCheck %s
 
 // The tiny Llama saved in f16 (examples/models/tiny-llama-f16, tools/gen_tiny_dtypes.py),

@@ -1,6 +1,6 @@
 // RUN: %agentc build %S/Inputs/headdim.agent --emit=obj -o %t.o
 // RUN: python3 %S/Inputs/flatten_reference.py %examples/models/tiny-llama-headdim/reference.json > %t.ref
-// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=headdim -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=32 -lm -o %t.exe
+// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=headdim -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=32 %runtime-libs -o %t.exe
 // RUN: %t.exe %examples/models/tiny-llama-headdim/model.safetensors %t.ref | FileCheck %s
 
 // LlamaForCausalLM with head_dim 32 != hidden_size / num_attention_heads (16), tied

@@ -1,6 +1,6 @@
 // RUN: %agentc build %S/Inputs/llama3rope.agent --emit=obj -o %t.o
 // RUN: python3 %S/Inputs/flatten_reference.py %examples/models/tiny-llama3-rope/reference.json > %t.ref
-// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=llama3rope -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 -lm -o %t.exe
+// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=llama3rope -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 %runtime-libs -o %t.exe
 // RUN: %t.exe %examples/models/tiny-llama3-rope/model.safetensors %t.ref | FileCheck %s
 
 // LlamaForCausalLM with `rope_type: llama3` (examples/models/tiny-llama3-rope): factor 8,

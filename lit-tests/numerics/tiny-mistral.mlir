@@ -1,6 +1,6 @@
 // RUN: %agentc build %S/Inputs/mistral.agent --emit=obj -o %t.o
 // RUN: python3 %S/Inputs/flatten_reference.py %examples/models/tiny-mistral/reference.json > %t.ref
-// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=mistral -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 -lm -o %t.exe
+// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=mistral -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 %runtime-libs -o %t.exe
 // RUN: %t.exe %examples/models/tiny-mistral/model.safetensors %t.ref | FileCheck %s
 
 // MistralForCausalLM (examples/models/tiny-mistral): sliding_window 512 = max_position_embeddings,

@@ -1,6 +1,6 @@
 // RUN: %agentc build %S/Inputs/qwen2.agent --emit=obj -o %t.o
 // RUN: python3 %S/Inputs/flatten_reference.py %examples/models/tiny-qwen2/reference.json > %t.ref
-// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=qwen2 -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 -lm -o %t.exe
+// RUN: clang -w %S/Inputs/harness.c %t.o -DMODEL=qwen2 -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 %runtime-libs -o %t.exe
 // RUN: %t.exe %examples/models/tiny-qwen2/model.safetensors %t.ref | FileCheck %s
 
 // Qwen2ForCausalLM (examples/models/tiny-qwen2): biases on the q, k and v projections, tied

@@ -25,6 +25,7 @@ pub mod weights;
 pub mod gguf;
 pub mod kv_cache;
 pub mod pool;
+pub mod async_runtime;
 pub mod trace;
 pub mod plan;
 pub mod exec;

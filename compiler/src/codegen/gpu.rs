@@ -14,7 +14,7 @@ use crate::ir::{self, Op};
 use crate::passes::{PassContext, PassFailed};
 
 /// The upstream lowering of the gpu.module to the NVVM/LLVM dialects.
-pub const NVVM_PIPELINE: &str = "gpu.module(convert-linalg-to-loops,convert-vector-to-scf{full-unroll=true},\
+pub const NVVM_PIPELINE: &str = "gpu.module(convert-linalg-to-loops,scf-forall-to-for,convert-vector-to-scf{full-unroll=true},\
 expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,convert-gpu-to-nvvm,\
 reconcile-unrealized-casts)";
 

@@ -32,7 +32,9 @@ use crate::passes::{PassContext, PassFailed};
 
 /// The upstream conversions from bufferised kernels to the LLVM dialect (MLIR-NOTES §1;
 /// lower-affine after expand-strided-metadata, which creates affine.apply).
-pub const LLVM_DIALECT_PIPELINE: &str = "convert-linalg-to-loops,scf-forall-to-for,\
+pub const LLVM_DIALECT_PIPELINE: &str = "convert-linalg-to-loops,scf-forall-to-parallel,\
+async-parallel-for{async-dispatch=false num-workers=-1 min-task-size=1},async-to-async-runtime,\
+async-runtime-ref-counting,async-runtime-ref-counting-opt,arith-expand,convert-async-to-llvm,\
 convert-vector-to-scf{full-unroll=true},expand-strided-metadata,lower-affine,\
 convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,\
 convert-to-llvm,reconcile-unrealized-casts";

@@ -4,8 +4,8 @@
 // object (names in argument order, one per line), runs the kernels and compares with the
 // flattened transformers reference (flatten_reference.py).
 //
-// Build: clang harness.c model.o -DMODEL=llama -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16
-//        (or -DMODEL=bert -DBERT [-DCOSINE]) -lm
+// Build: clang harness.c model.o -DMODEL=llama -DLLAMA -DL=2 -DC=512 -DKV=2 -DHD=16 libagentc_runtime.a -lpthread -ldl -lm
+//        (or -DMODEL=bert -DBERT [-DCOSINE])
 // Run:   harness model.safetensors reference.txt
 //
 // Kernel ABI (dialects/tgraph/README.md): `_mlir_ciface_<fn>(inputs..., weights...,
@@ -34,22 +34,9 @@ static Desc desc(void *p, int rank, const int64_t *sizes) {
   return d;
 }
 
-// The MLIR runtime's strided copy (what bufferisation's memref.copy calls), so the test
-// links no MLIR library: memrefCopy(element size, unranked source, unranked target).
-typedef struct { int64_t rank; void *descriptor; } Unranked;
-typedef struct { char *allocated, *aligned; int64_t offset, rest[]; } Strided;
-void memrefCopy(int64_t elem, Unranked *src, Unranked *dst) {
-  int rank = (int)src->rank;
-  Strided *s = src->descriptor, *d = dst->descriptor;
-  int64_t index[16] = {0}, total = 1;
-  for (int i = 0; i < rank; i++) total *= s->rest[i];
-  for (int64_t n = 0; n < total; n++) {
-    int64_t so = s->offset, doff = d->offset;
-    for (int i = 0; i < rank; i++) so += index[i] * s->rest[rank + i], doff += index[i] * d->rest[rank + i];
-    memcpy(d->aligned + doff * elem, s->aligned + so * elem, elem);
-    for (int i = rank - 1; i >= 0 && ++index[i] == s->rest[i]; i--) index[i] = 0;
-  }
-}
+// memrefCopy (what bufferisation's memref.copy calls) and the mlirAsyncRuntime* functions
+// (the kernels' parallel loops) come from the runtime library the test links
+// (%runtime-libs: runtime/src/kernels.rs, runtime/src/async_runtime.rs).
 
 // ---- safetensors ----
 static char *file_data, *header;

@@ -297,6 +297,8 @@ const IN_PLACE_STATIC_ROWS: i64 = 1;
 /// latency of one add per step; reassociable, LLVM's loop vectoriser splits it over vector
 /// lanes (partial sums, then a horizontal sum), 7× faster on MiniLM. Products are still
 /// rounded before the add (no fused multiply-add), and the split is fixed per target CPU.
+/// W's rows are split into parallel tiles (`threads.rs`); each output is still computed by
+/// one thread with the same loop over k, so threads do not change the numerics.
 fn matmul_transposed(e: &mut Emitter, x: (String, Tt), w: (String, Tt), out: &Tt) -> String {
     let init = e.empty(out, std::slice::from_ref(&x));
     let zero = e.fill(&init, out, "0.0");
@@ -306,7 +308,7 @@ fn matmul_transposed(e: &mut Emitter, x: (String, Tt), w: (String, Tt), out: &Tt
     ];
     let out_map = "affine_map<(d0, d1, d2) -> (d1, d0)>";
     let elem = out.elem.clone();
-    e.linalg(&ins, &zero, out, &["parallel", "parallel", "reduction"], out_map, Tiling::Loops(vec![]), &move |e, v| {
+    e.linalg(&ins, &zero, out, &["parallel", "parallel", "reduction"], out_map, super::threads::over_weight_rows(out.shape[1], 0, 3), &move |e, v| {
         let p = e.let_(&format!("arith.mulf {}, {} : {elem}", v[0], v[1]));
         e.let_(&format!("arith.addf {}, {p} fastmath<reassoc> : {elem}", v[2]))
     })

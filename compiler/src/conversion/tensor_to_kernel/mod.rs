@@ -32,7 +32,9 @@
 //! static row, by a transposed static 2-D tensor (every linear layer `x · Wᵀ` of a
 //! prefill, encode or decode-step function) reads W in place, its innermost loop along W's
 //! contiguous rows, and the transpose is not materialised (`basic.rs`,
-//! `matmul_transposed`). Every linalg op carries `kernel.op = N`, and a
+//! `matmul_transposed`); it is an `scf.forall` over tiles of 32 rows of W, which the LLVM
+//! pipeline runs on the runtime's threads (`async-parallel-for`, runtime/src/async_runtime.rs),
+//! so a one-workgroup model function still uses every core. Every linalg op carries `kernel.op = N`, and a
 //! `module attributes {transform.with_named_sequence}` holding `@__transform_main` tiles
 //! each op (matmul: K cache tile, then a 4×64×1 register tile; others: the innermost
 //! dimension by up to 64), vectorises, hoists loop-invariant subsets and lowers
@@ -46,6 +48,7 @@ mod matmul;
 mod model;
 mod norm;
 mod quantized;
+mod threads;
 mod transform;
 
 use std::fmt::Write;

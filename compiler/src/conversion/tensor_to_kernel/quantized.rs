@@ -168,7 +168,7 @@ fn matmul_dynamic(e: &mut Emitter, x: (String, Tt), q: &QWeight, out: &Tt) -> St
     match q.scheme {
         Scheme::Int8 { .. } => {
             let ins = [(xr, xs, x_map), (values.0, values.1, w_map), (scales.0, scales.1, s_map)];
-            e.linalg(&ins, &zero, out, &iters, out_map, Tiling::Loops(vec![]), &|e, v| {
+            e.linalg(&ins, &zero, out, &iters, out_map, super::threads::over_weight_rows(out.shape[1], 0, 4), &|e, v| {
                 let w = value(e, Scheme::Int8 { group: 0 }, &v[1], &v[2], None);
                 let p = e.let_(&format!("arith.mulf {}, {w} : f32", v[0]));
                 e.let_(&format!("arith.addf {}, {p} fastmath<reassoc> : f32", v[3]))
@@ -203,7 +203,7 @@ fn matmul_dynamic(e: &mut Emitter, x: (String, Tt), q: &QWeight, out: &Tt) -> St
                 (scales.0, scales.1, s_map.clone()),
                 (mins.0, mins.1, s_map),
             ];
-            e.linalg(&ins, &zero, out, &iters, out_map, Tiling::Loops(vec![]), &|e, v| {
+            e.linalg(&ins, &zero, out, &iters, out_map, super::threads::over_weight_rows(out.shape[1], 0, 4), &|e, v| {
                 let lo = nibble(e, &v[2], false);
                 let hi = nibble(e, &v[2], true);
                 let wlo = value(e, Scheme::Int4, &lo, &v[3], Some(&v[4]));

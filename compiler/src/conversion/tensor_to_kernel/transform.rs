@@ -10,6 +10,11 @@ pub(super) enum Tiling {
     Loops(Vec<i64>),
     /// A matmul: K cache tile, then the register tile `[m, n, 1]`.
     Matmul { k_tile: i64, k: i64, m: i64, n: i64 },
+    /// Split over threads (`threads.rs`): `scf.forall` tiles of these sizes (0 = not
+    /// split), made after the function is vectorised so that the tiles stay scalar loops;
+    /// the LLVM-dialect pipeline runs them in parallel (`async-parallel-for`, the
+    /// runtime's `async_runtime.rs`).
+    Threads(Vec<i64>),
 }
 
 /// The transform script tiling every tagged op of `kernel` (inside one named sequence
@@ -46,6 +51,8 @@ pub(super) fn transform_script(kernels: &[(String, Kernel)]) -> String {
                     tile(format!("%o{n}_{tag}"), sizes, "");
                 }
                 Tiling::Loops(_) => {}
+                // Split over threads after vectorisation (below).
+                Tiling::Threads(_) => {}
                 Tiling::Matmul { k_tile, k, m, n: nn } => {
                     let h = if k_tile < k { tile(format!("%o{n}_{tag}"), &[0, 0, *k_tile], "k") } else { format!("%o{n}_{tag}") };
                     tile(h, &[*m, *nn, 1], "r");
@@ -65,6 +72,22 @@ pub(super) fn transform_script(kernels: &[(String, Kernel)]) -> String {
         let _ = writeln!(s, "        transform.apply_patterns.vector.lower_outerproduct");
         let _ = writeln!(s, "        transform.apply_patterns.vector.lower_multi_reduction lowering_strategy = \"innerreduction\"");
         let _ = writeln!(s, "      }} : {any}");
+        // Thread tiles last: the tiled op is then not vectorised (a static tile would be
+        // unrolled into one vector op per element of W's tile, which made a 30-layer model
+        // take an hour in LLVM), and stays scalar loops whose innermost loop LLVM vectorises.
+        for (tag, tiling) in &kernel.tilings {
+            if let Tiling::Threads(sizes) = tiling {
+                let list = sizes.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+                let _ = writeln!(
+                    s,
+                    "      %p{n}_{tag} = transform.structured.match attributes{{kernel.op = {tag} : i64}} in %fv{n} : ({any}) -> {any}"
+                );
+                let _ = writeln!(
+                    s,
+                    "      %t{n}_{tag}p, %l{n}_{tag}p = transform.structured.tile_using_forall %p{n}_{tag} tile_sizes [{list}] : ({any}) -> ({any}, {any})"
+                );
+            }
+        }
     }
     let _ = writeln!(s, "      transform.yield\n    }}\n  }}");
     s
