@@ -83,7 +83,7 @@ fn options_for(main: Op, context: &PassContext) -> Result<Options, PassFailed> {
         },
     };
     let sla_seconds = context.sla_seconds.or_else(|| wf::int_attr(&main.view(), wf::SLA_ATTR).map(|ms| ms as f64 / 1000.0));
-    Ok(Options { objective, sla_seconds, heft_only: false, sla_basis: context.sla_basis })
+    Ok(Options { objective, sla_seconds, heft_only: false, sla_basis: context.sla_basis, ..Default::default() })
 }
 
 /// The objective an `@objective(...)` names.
@@ -463,6 +463,11 @@ fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, optio
     for placement in &schedule.placements {
         let op = extracted.ops[placement.fragment];
         op.set_attribute(fr::DEVICE_ATTR, string(&placement.device));
+        if placement.precision != agentc_scheduler::Precision::Native {
+            // The weight format the placement chose for a model no accelerator holds in
+            // its own dtype (docs/cost-model.md, "Precision").
+            op.set_attribute("fragment.precision", string(placement.precision.as_str()));
+        }
         op.set_f64(fr::START_ATTR, round(placement.start));
         op.set_f64(fr::FINISH_ATTR, round(placement.finish));
         op.set_f64(fr::COST_ATTR, round(placement.cost));
@@ -499,6 +504,9 @@ fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, optio
         }),
     );
     main.set_f64("fragment.makespan", round(schedule.makespan));
+    main.set_attribute("fragment.solver", string(&schedule.solver.method));
+    main.set_attribute("fragment.optimal", melior::ir::attribute::BoolAttribute::new(context, schedule.solver.optimal).into());
+    main.set_f64("fragment.gap", round(schedule.solver.gap));
     if let Some(sla) = options.sla_seconds {
         main.set_f64("fragment.sla", round(sla));
     }
