@@ -174,6 +174,11 @@ pub fn schedule(
             note = Some("fragments with their own objective are placed by the heuristic".into());
         } else if options.solver == Solver::Auto {
             match milp::solve(&p, options.objective, options.sla_seconds, Some(&t), MILP_TIME_LIMIT_S) {
+                // An answer cut short by the time limit depends on the machine's speed: it is
+                // not used, so that output stays deterministic.
+                Ok(r) if !r.proved_optimal => {
+                    note = Some(format!("the exact solver found no proof of optimality within {MILP_TIME_LIMIT_S} s"));
+                }
                 Ok(r) => {
                     let exact = score_judged(&r.timing, options.objective, options.sla_seconds, judge(&r.timing));
                     let heuristic = score_judged(&t, options.objective, options.sla_seconds, judge(&t));
@@ -181,10 +186,7 @@ pub fn schedule(
                         t = r.timing;
                     }
                     method = "milp";
-                    optimal = r.proved_optimal;
-                    if !optimal {
-                        note = Some(format!("no proof of optimality within {MILP_TIME_LIMIT_S} s"));
-                    }
+                    optimal = true;
                 }
                 Err(MilpSkip::TooLarge) => note = Some("too large for the exact solver".into()),
                 Err(MilpSkip::NoSolution(why)) => note = Some(format!("the exact solver gave no answer: {why}")),
