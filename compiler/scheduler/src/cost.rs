@@ -6,7 +6,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use crate::error::ScheduleError;
-use crate::graph::{Fragment, FragmentKind, ModelNeeds, Pin, Workload};
+use crate::graph::{Dtype, Fragment, FragmentKind, ModelNeeds, Pin, Workload};
+use crate::precision::Precision;
 use crate::target::{DeviceKind, Network, Target, fragment_kind_name};
 
 /// Seconds to move `bytes` over `link`: `bytes / bandwidth + latency`.
@@ -58,17 +59,33 @@ pub fn fragment_time(
     target: &Target,
     devices: &[usize],
 ) -> f64 {
+    fragment_time_at(fragment, model, target, devices, 1.0)
+}
+
+/// [`fragment_time`] with the model's weights held at `weight_scale` of their stored size
+/// (a quantized [`Precision`]): the weight reads of the fragment (the model's weight bytes
+/// once per forward pass, at most its `bytes_read`) shrink by that factor; flops do not
+/// (weight-only quantization computes in the activations' dtype).
+pub fn fragment_time_at(
+    fragment: &Fragment,
+    model: Option<&ModelNeeds>,
+    target: &Target,
+    devices: &[usize],
+    weight_scale: f64,
+) -> f64 {
     let d = &target.devices[devices[0]];
     let k = devices.len() as f64;
     let p = &fragment.profile;
     let peak = k * d.peak_flops.for_dtype(p.dtype) * d.efficiency.compute_eff;
     let bw = k * d.mem_bandwidth * d.efficiency.memory_eff;
-    let roofline = (p.flops / peak).max((p.bytes_read + p.bytes_written) / bw);
     let steps = if fragment.kind == FragmentKind::Decode {
         p.tokens.max(1.0)
     } else {
         1.0
     };
+    let weight_reads = model.map_or(0.0, |m| (m.weight_bytes * steps).min(p.bytes_read));
+    let bytes_read = p.bytes_read - (1.0 - weight_scale) * weight_reads;
+    let roofline = (p.flops / peak).max((bytes_read + p.bytes_written) / bw);
     let mut t = roofline + d.launch_overhead_s * steps + p.fixed_seconds;
     if let (Some(m), true) = (model, devices.len() > 1) {
         t += allreduce_time(
@@ -99,6 +116,17 @@ pub struct Unit {
     /// Units of one class are interchangeable (same device entry, same size, no
     /// device-specific link); used for symmetry breaking.
     pub class: usize,
+    /// The format the unit holds its models' weights in (quantized units are formed only
+    /// for the models in `models`).
+    pub precision: Precision,
+}
+
+impl Unit {
+    /// Whether only the fragments of `models` may run here (tensor-parallel groups and
+    /// quantized units are formed per model).
+    pub fn model_specific(&self) -> bool {
+        self.devices.len() > 1 || self.precision != Precision::Native
+    }
 }
 
 /// A workload against a target with everything the schedulers need precomputed:
@@ -120,6 +148,8 @@ pub struct Problem<'a> {
     pub preds: Vec<Vec<(usize, f64)>>,
     /// Per fragment, its consumers and the bytes it sends each.
     pub succs: Vec<Vec<(usize, f64)>>,
+    /// Per model, the dtype its weights are stored in (its fragments' dtype).
+    pub model_dtype: Vec<Dtype>,
     /// HEFT upward rank per fragment.
     pub rank: Vec<f64>,
     /// The list-scheduling order: repeatedly the ready fragment of highest rank (ties:
@@ -182,7 +212,8 @@ impl<'a> Problem<'a> {
                 });
             }
         }
-        let units = form_units(workload, target)?;
+        let model_dtype = model_dtypes(workload);
+        let units = form_units(workload, target, &model_dtype)?;
         let nu = units.len();
         let mut link = vec![
             Network {
@@ -208,10 +239,10 @@ impl<'a> Problem<'a> {
             let mut pin_matched = false;
             for (u, unit) in units.iter().enumerate() {
                 if let Some(m) = f.model {
-                    if unit.devices.len() > 1 && !unit.models.contains(&m) {
+                    if unit.model_specific() && !unit.models.contains(&m) {
                         continue;
                     }
-                } else if unit.devices.len() > 1 {
+                } else if unit.model_specific() {
                     continue;
                 }
                 if let Some(pin) = &f.pin {
@@ -238,7 +269,8 @@ impl<'a> Problem<'a> {
                     continue;
                 }
                 let k = unit.devices.len() as f64;
-                let need = model.map_or(0.0, |m| m.weight_bytes) + f.profile.working_bytes;
+                let scale = f.model.map_or(1.0, |m| unit.precision.weight_scale(model_dtype[m]));
+                let need = model.map_or(0.0, |m| m.weight_bytes * scale) + f.profile.working_bytes;
                 if need / k > d.mem_bytes {
                     let what = model.map_or_else(
                         || "its working memory".to_string(),
@@ -252,7 +284,7 @@ impl<'a> Problem<'a> {
                     ));
                     continue;
                 }
-                let t = fragment_time(f, model, target, &unit.devices);
+                let t = fragment_time_at(f, model, target, &unit.devices, scale);
                 dur[i * nu + u] = t;
                 cost[i * nu + u] = money(t, unit.price_per_hour);
                 ok.push(u);
@@ -300,6 +332,7 @@ impl<'a> Problem<'a> {
             link,
             preds,
             succs,
+            model_dtype,
             rank: vec![0.0; n],
             order: Vec::new(),
         };
@@ -307,6 +340,14 @@ impl<'a> Problem<'a> {
         p.rank = p.upward_ranks(&topo);
         p.order = p.priority_order();
         Ok(p)
+    }
+
+    /// Bytes of model `m`'s weights each member of unit `u` holds (its precision, split
+    /// over the group).
+    pub fn weight_share(&self, m: usize, u: usize) -> f64 {
+        let unit = &self.units[u];
+        self.workload.models[m].weight_bytes * unit.precision.weight_scale(self.model_dtype[m])
+            / unit.devices.len() as f64
     }
 
     /// Fragments in the workload.
@@ -433,7 +474,7 @@ impl<'a> Problem<'a> {
 pub struct Residency {
     weights: Vec<f64>,
     working: Vec<f64>,
-    resident: BTreeMap<(usize, usize), f64>,
+    resident: BTreeMap<(usize, usize, Precision), f64>,
 }
 
 impl Residency {
@@ -453,8 +494,8 @@ impl Residency {
         let k = unit.devices.len() as f64;
         unit.devices.iter().all(|&d| {
             let extra = frag.model.map_or(0.0, |m| {
-                let share = p.workload.models[m].weight_bytes / k;
-                (share - self.resident.get(&(d, m)).copied().unwrap_or(0.0)).max(0.0)
+                let share = p.weight_share(m, u);
+                (share - self.resident.get(&(d, m, unit.precision)).copied().unwrap_or(0.0)).max(0.0)
             });
             self.weights[d] + extra + self.working[d].max(frag.profile.working_bytes / k)
                 <= p.target.devices[d].mem_bytes
@@ -468,8 +509,8 @@ impl Residency {
         let k = unit.devices.len() as f64;
         for &d in &unit.devices {
             if let Some(m) = frag.model {
-                let share = p.workload.models[m].weight_bytes / k;
-                let have = self.resident.entry((d, m)).or_insert(0.0);
+                let share = p.weight_share(m, u);
+                let have = self.resident.entry((d, m, unit.precision)).or_insert(0.0);
                 if share > *have {
                     self.weights[d] += share - *have;
                     *have = share;
@@ -551,42 +592,90 @@ fn best_link(target: &Target, a: &[usize], b: &[usize]) -> Network {
     })
 }
 
-/// Devices as units, then for each model that fits no single device of some GPU or
-/// accelerator entry, groups of the fewest devices of that entry that hold it.
-fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, ScheduleError> {
+/// Per model, the dtype of its weights: its fragments' dtype (bf16 when it has none).
+fn model_dtypes(workload: &Workload) -> Vec<Dtype> {
+    (0..workload.models.len())
+        .map(|m| {
+            workload
+                .fragments
+                .iter()
+                .find(|f| f.model == Some(m))
+                .map_or(Dtype::Bf16, |f| f.profile.dtype)
+        })
+        .collect()
+}
+
+/// The tensor-parallel degrees formed for a model on an entry of `members` devices whose
+/// smallest holding group has `kmin` devices: `kmin` itself and every larger power of two,
+/// up to the entry's size (1 is the single device, not a group).
+fn degrees(kmin: usize, members: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    if kmin >= 2 && kmin <= members {
+        out.push(kmin);
+    }
+    let mut k = 2;
+    while k <= members {
+        if k > kmin {
+            out.push(k);
+        }
+        k *= 2;
+    }
+    out
+}
+
+/// Devices as units (at the models' own precision); then per model and per accelerator
+/// entry (group name, node), tensor-parallel groups of every degree from the fewest
+/// devices that hold the model up through the powers of two the entry has; and, for a
+/// model no accelerator holds at its own dtype, the same units at the first quantized
+/// precision ([`Precision::QUANTIZED`]: int8, then int4) some accelerator holds it in
+/// (all of them when none does), single devices of every kind included.
+fn form_units(
+    workload: &Workload,
+    target: &Target,
+    model_dtype: &[Dtype],
+) -> Result<Vec<Unit>, ScheduleError> {
     let specific: BTreeSet<&str> = target
         .links
         .iter()
         .flat_map(|l| l.between.iter().map(String::as_str))
         .collect();
-    let mut class_of: BTreeMap<(String, usize), usize> = BTreeMap::new();
+    let mut class_of: BTreeMap<(String, usize, Precision), usize> = BTreeMap::new();
     let mut classes = 0;
-    let mut units: Vec<Unit> = target
-        .devices
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let class = if specific.contains(d.name.as_str()) {
-                classes += 1;
-                classes - 1
-            } else {
-                *class_of
-                    .entry((format!("{}@{}", d.group, d.node), 1))
-                    .or_insert_with(|| {
-                        classes += 1;
-                        classes - 1
-                    })
-            };
-            Unit {
-                name: d.name.clone(),
-                devices: vec![i],
-                kind: d.kind,
-                price_per_hour: d.price_per_hour,
-                models: Vec::new(),
-                class,
-            }
+    let mut class_for = |key: (String, usize, Precision), devices: &[usize]| {
+        if devices
+            .iter()
+            .any(|&i| specific.contains(target.devices[i].name.as_str()))
+        {
+            classes += 1;
+            return classes - 1;
+        }
+        *class_of.entry(key).or_insert_with(|| {
+            classes += 1;
+            classes - 1
         })
-        .collect();
+    };
+    let mut units: Vec<Unit> = Vec::new();
+    for (i, d) in target.devices.iter().enumerate() {
+        let class = class_for((format!("{}@{}", d.group, d.node), 1, Precision::Native), &[i]);
+        units.push(Unit {
+            name: d.name.clone(),
+            devices: vec![i],
+            kind: d.kind,
+            price_per_hour: d.price_per_hour,
+            models: Vec::new(),
+            class,
+            precision: Precision::Native,
+        });
+    }
+    // Entries (group name, node) in first-appearance order, with their members.
+    let mut entries: Vec<((String, String), Vec<usize>)> = Vec::new();
+    for (i, d) in target.devices.iter().enumerate() {
+        let key = (d.group.clone(), d.node.clone());
+        match entries.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => entries.push((key, vec![i])),
+        }
+    }
     let largest = target
         .devices
         .iter()
@@ -601,71 +690,72 @@ fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, Schedul
         if frags.is_empty() {
             continue;
         }
-        let need = model.weight_bytes
-            + frags
-                .iter()
-                .map(|f| f.profile.working_bytes)
-                .fold(0.0, f64::max);
-        let mut fits_somewhere = target.devices.iter().any(|d| d.mem_bytes >= need);
-        // Entries (group name, node) in first-appearance order.
-        let mut entries: Vec<(String, String)> = Vec::new();
-        for d in &target.devices {
-            let key = (d.group.clone(), d.node.clone());
-            if d.kind != DeviceKind::Cpu && d.mem_bytes < need && !entries.contains(&key) {
-                entries.push(key);
+        let working = frags
+            .iter()
+            .map(|f| f.profile.working_bytes)
+            .fold(0.0, f64::max);
+        let need_at = |p: Precision| model.weight_bytes * p.weight_scale(model_dtype[m]) + working;
+        let holds = |members: &[usize], p: Precision| {
+            let mem = target.devices[members[0]].mem_bytes;
+            (need_at(p) / mem).ceil().max(1.0) as usize
+        };
+        let accelerator_holds_native = entries.iter().any(|(_, members)| {
+            target.devices[members[0]].kind != DeviceKind::Cpu
+                && holds(members, Precision::Native) <= members.len()
+        });
+        // Quantize only as far as needed: the first format some accelerator holds it in,
+        // or every format when none does (then the CPU may hold one).
+        let accelerator_holds = |p: Precision| {
+            entries.iter().any(|(_, members)| {
+                target.devices[members[0]].kind != DeviceKind::Cpu && holds(members, p) <= members.len()
+            })
+        };
+        let mut precisions = vec![Precision::Native];
+        if !accelerator_holds_native {
+            let offered: Vec<Precision> = Precision::QUANTIZED
+                .into_iter()
+                .filter(|p| p.weight_scale(model_dtype[m]) < 1.0)
+                .collect();
+            match offered.iter().position(|&p| accelerator_holds(p)) {
+                Some(i) => precisions.push(offered[i]),
+                None => precisions.extend(offered),
             }
         }
-        for (group, node) in entries {
-            let members: Vec<usize> = (0..target.devices.len())
-                .filter(|&i| target.devices[i].group == group && target.devices[i].node == node)
-                .collect();
-            let mem = target.devices[members[0]].mem_bytes;
-            let k = (need / mem).ceil() as usize;
-            if k < 2 || k > members.len() {
-                continue;
-            }
-            fits_somewhere = true;
-            for chunk in members.chunks_exact(k) {
-                if let Some(u) = units.iter_mut().find(|u| u.devices == chunk) {
-                    u.models.push(m);
+        let mut fits_somewhere = false;
+        for &precision in &precisions {
+            for ((group, node), members) in &entries {
+                let d = &target.devices[members[0]];
+                let kmin = holds(members, precision);
+                if kmin == 1 {
+                    fits_somewhere = true;
+                }
+                if precision != Precision::Native && kmin == 1 {
+                    for &i in members {
+                        add_unit(&mut units, target, &[i], m, precision, &mut || {
+                            class_for((format!("{group}@{node}"), 1, precision), &[i])
+                        });
+                    }
+                }
+                if d.kind == DeviceKind::Cpu {
                     continue;
                 }
-                let d = &target.devices[chunk[0]];
-                let any_specific = chunk
-                    .iter()
-                    .any(|&i| specific.contains(target.devices[i].name.as_str()));
-                let class = if any_specific {
-                    classes += 1;
-                    classes - 1
-                } else {
-                    *class_of
-                        .entry((format!("{group}@{node}"), k))
-                        .or_insert_with(|| {
-                            classes += 1;
-                            classes - 1
-                        })
-                };
-                units.push(Unit {
-                    name: chunk
-                        .iter()
-                        .map(|&i| target.devices[i].name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("+"),
-                    devices: chunk.to_vec(),
-                    kind: d.kind,
-                    price_per_hour: chunk
-                        .iter()
-                        .map(|&i| target.devices[i].price_per_hour)
-                        .sum(),
-                    models: vec![m],
-                    class,
-                });
+                for k in degrees(kmin, members.len()) {
+                    fits_somewhere = true;
+                    for chunk in members.chunks_exact(k) {
+                        add_unit(&mut units, target, chunk, m, precision, &mut || {
+                            class_for((format!("{group}@{node}"), k, precision), chunk)
+                        });
+                    }
+                }
             }
         }
         if !fits_somewhere {
+            let smallest = *precisions.last().unwrap_or(&Precision::Native);
             return Err(ScheduleError::ModelFitsNowhere {
                 model: model.name.clone(),
-                bytes: need,
+                bytes: need_at(Precision::Native),
+                smallest_bytes: need_at(smallest),
+                smallest_precision: smallest.as_str().to_string(),
                 largest_device_bytes: largest,
             });
         }
@@ -673,10 +763,45 @@ fn form_units(workload: &Workload, target: &Target) -> Result<Vec<Unit>, Schedul
     Ok(units)
 }
 
+/// Adds model `m` to the unit over `devices` at `precision`, creating the unit (with the
+/// class `class` gives) when there is none.
+fn add_unit(
+    units: &mut Vec<Unit>,
+    target: &Target,
+    devices: &[usize],
+    m: usize,
+    precision: Precision,
+    class: &mut dyn FnMut() -> usize,
+) {
+    if let Some(u) = units
+        .iter_mut()
+        .find(|u| u.devices == devices && u.precision == precision && u.model_specific())
+    {
+        if !u.models.contains(&m) {
+            u.models.push(m);
+        }
+        return;
+    }
+    let d = &target.devices[devices[0]];
+    units.push(Unit {
+        name: devices
+            .iter()
+            .map(|&i| target.devices[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join("+"),
+        devices: devices.to_vec(),
+        kind: d.kind,
+        price_per_hour: devices.iter().map(|&i| target.devices[i].price_per_hour).sum(),
+        models: vec![m],
+        class: class(),
+        precision,
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Dtype, Profile};
+    use crate::graph::Profile;
     use crate::presets::preset;
 
     fn frag(kind: FragmentKind, flops: f64, bytes: f64) -> Fragment {

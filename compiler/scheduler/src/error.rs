@@ -35,6 +35,10 @@ pub enum ScheduleError {
         model: String,
         /// Its weights plus its largest fragment's working memory, bytes.
         bytes: f64,
+        /// The same at the smallest precision offered for it, bytes.
+        smallest_bytes: f64,
+        /// That precision (`int4`; `native` when no quantized format is smaller).
+        smallest_precision: String,
         /// The largest single device's memory, bytes.
         largest_device_bytes: f64,
     },
@@ -71,7 +75,21 @@ impl fmt::Display for ScheduleError {
             ScheduleError::ModelFitsNowhere {
                 model,
                 bytes,
+                smallest_bytes,
+                smallest_precision,
                 largest_device_bytes,
+            } if smallest_precision != "native" => write!(
+                f,
+                "model `{model}` needs {:.1} GB ({:.1} GB at {smallest_precision}), which fits on no device of the target, even sharded over one node and quantized (largest device: {:.1} GB)",
+                bytes / 1e9,
+                smallest_bytes / 1e9,
+                largest_device_bytes / 1e9
+            ),
+            ScheduleError::ModelFitsNowhere {
+                model,
+                bytes,
+                largest_device_bytes,
+                ..
             } => write!(
                 f,
                 "model `{model}` needs {:.1} GB, which fits on no device of the target, even sharded over one node (largest device: {:.1} GB)",

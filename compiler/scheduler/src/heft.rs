@@ -33,11 +33,22 @@ pub enum Mode<'s> {
     Fixed(&'s [usize]),
     /// The first unit of each fragment's preference list whose memory allows it.
     Ranked(&'s [Vec<usize>]),
+    /// The given unit where `Some`, HEFT's choice elsewhere (the improvement phase's
+    /// model moves: fix a model's fragments, let the rest flow around them).
+    Partial(&'s [Option<usize>]),
 }
 
 /// Runs the list scheduler over `p.order`. In `Fixed` mode an assignment that breaks a
 /// memory limit yields `Err(fragment)`; in `Heft` mode such units are skipped.
 pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
+    list_schedule_in(p, mode, &p.order)
+}
+
+/// [`list_schedule`] over `order` (a topological order of all fragments) instead of the
+/// priority order: every fragment starts at the earliest idle slot of its unit after its
+/// inputs arrive, in that order. The exact solvers time their schedules with it (any
+/// schedule is reproduced, or bettered, by timing its assignment in its start order).
+pub fn list_schedule_in(p: &Problem, mode: Mode, order: &[usize]) -> Result<Timing, usize> {
     let n = p.len();
     let mut timelines = vec![Timeline::new(); p.target.devices.len()];
     let mut res = Residency::new(p.target);
@@ -55,7 +66,7 @@ pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
         }
         best
     };
-    for &f in &p.order {
+    for &f in order {
         let exclusive = p.exclusive(f);
         let slot = |u: usize, ready: f64, timelines: &[Timeline]| {
             if exclusive {
@@ -83,9 +94,20 @@ pub fn list_schedule(p: &Problem, mode: Mode) -> Result<Timing, usize> {
                 let (ready, from) = ready_on(f, u, &unit, &finish);
                 (u, slot(u, ready, &timelines), ready, from)
             }
-            Mode::Heft => {
+            Mode::Heft | Mode::Partial(_) => {
+                let fixed = match mode {
+                    Mode::Partial(fixed) => fixed[f],
+                    _ => None,
+                };
                 let mut best: Option<(f64, f64, usize, f64, f64, Option<usize>)> = None;
-                for &u in &p.feasible[f] {
+                let units = match &fixed {
+                    Some(u) => std::slice::from_ref(u),
+                    None => &p.feasible[f][..],
+                };
+                for &u in units {
+                    if !p.duration(f, u).is_finite() {
+                        continue;
+                    }
                     if !res.fits(p, f, u) {
                         continue;
                     }

@@ -150,6 +150,28 @@ pub fn improve_judged(
             }
         }
     }
+    // Model moves: every fragment of one model on one unit (per class, the least busy),
+    // the rest re-placed by HEFT around it. A greedy pass places models one call at a
+    // time and can spread a big model's replicas over every group, leaving no memory for
+    // the others (docs/cost-model.md, "Memory-aware placement"); these moves undo that.
+    for (frags, u) in model_moves(p, &best, classes_of(p)) {
+        if evals >= MAX_EVALS / 2 {
+            break;
+        }
+        let mut fixed: Vec<Option<usize>> = vec![None; n];
+        for &f in &frags {
+            fixed[f] = Some(u);
+        }
+        evals += 1;
+        if let Ok(t) = list_schedule(p, Mode::Partial(&fixed)) {
+            let s = score(&t, objective, sla);
+            if better(&s, &best_score) {
+                best = t;
+                best_score = s;
+                accepted += 1;
+            }
+        }
+    }
     let mut groups: BTreeMap<(Option<usize>, FragmentKind), Vec<usize>> = BTreeMap::new();
     for (f, frag) in p.workload.fragments.iter().enumerate() {
         groups.entry((frag.model, frag.kind)).or_default().push(f);
@@ -185,6 +207,43 @@ pub fn improve_judged(
         }
     }
     (best, ImproveStats { evals, accepted })
+}
+
+fn classes_of(p: &Problem) -> usize {
+    p.units.iter().map(|u| u.class).max().map_or(0, |c| c + 1)
+}
+
+/// Per model with fragments on more than one unit, or with two or more fragments: moves
+/// of all its fragments to one unit, per unit class the least busy unit that runs them
+/// all (ties: lowest index); models in index order.
+fn model_moves(p: &Problem, t: &Timing, classes: usize) -> Vec<(Vec<usize>, usize)> {
+    let mut busy = vec![0.0; p.units.len()];
+    for (f, &u) in t.unit.iter().enumerate() {
+        busy[u] += p.duration(f, u);
+    }
+    let mut out = Vec::new();
+    for m in 0..p.workload.models.len() {
+        let frags: Vec<usize> = (0..p.len())
+            .filter(|&f| p.workload.fragments[f].model == Some(m))
+            .collect();
+        if frags.len() < 2 {
+            continue;
+        }
+        let mut per_class: Vec<Option<usize>> = vec![None; classes];
+        for u in 0..p.units.len() {
+            if !frags.iter().all(|&f| p.duration(f, u).is_finite()) {
+                continue;
+            }
+            let c = p.units[u].class;
+            if per_class[c].is_none_or(|b| busy[u] < busy[b]) {
+                per_class[c] = Some(u);
+            }
+        }
+        for u in per_class.into_iter().flatten() {
+            out.push((frags.clone(), u));
+        }
+    }
+    out
 }
 
 /// The moves of one pass, in a fixed order: group moves first, then single moves of the

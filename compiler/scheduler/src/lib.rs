@@ -8,12 +8,15 @@
 
 pub mod cost;
 pub mod error;
+pub mod exhaustive;
 pub mod graph;
 pub mod heft;
 pub mod improve;
 pub mod llm;
+pub mod milp;
 pub mod oracle;
 pub mod paths;
+pub mod precision;
 pub mod presets;
 pub mod report;
 pub mod schedule;
@@ -25,8 +28,10 @@ pub use error::ScheduleError;
 pub use graph::{Branch, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Pin, Profile, Workload};
 pub use oracle::{Optimum, optimal};
 pub use paths::{PathLatency, PathSummary, SlaBasis};
+pub use precision::Precision;
 pub use presets::{load, preset, preset_names, preset_toml};
 pub use schedule::{
-    Baseline, Objective, Options, Placement, Schedule, Transfer, schedule, schedule_baseline,
+    Baseline, Objective, Options, Placement, Schedule, Solver, SolverReport, Transfer, schedule,
+    schedule_baseline,
 };
 pub use target::{Device, DeviceKind, Link, Target, TargetError};

@@ -64,6 +64,7 @@ pub fn optimal(
         target,
         &Options {
             heft_only: false,
+            solver: crate::schedule::Solver::Heuristic,
             ..options.clone()
         },
     )?;
@@ -73,7 +74,7 @@ pub fn optimal(
         .map(|pl| {
             p.units
                 .iter()
-                .position(|u| u.name == pl.device)
+                .position(|u| u.name == pl.device && u.precision == pl.precision)
                 .unwrap_or(0)
         })
         .collect();

@@ -242,8 +242,8 @@ fn time_path(p: &Problem, t: &Timing, sub: &SubPath) -> Option<f64> {
         .kept
         .iter()
         .map(|&f| {
-            let name = &p.units[t.unit[f]].name;
-            q.units.iter().position(|u| &u.name == name)
+            let unit = &p.units[t.unit[f]];
+            q.units.iter().position(|u| u.name == unit.name && u.precision == unit.precision)
         })
         .collect();
     list_schedule(&q, Mode::Fixed(&assign?)).ok().map(|timing| timing.makespan)

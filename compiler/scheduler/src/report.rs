@@ -61,6 +61,25 @@ fn format_bytes(b: f64) -> String {
     }
 }
 
+/// `solver: milp, optimal` or `solver: heuristic, bound 1.2 s, gap 3.1% (why no exact
+/// answer)`: how the schedule was found and how far from optimal it can be.
+pub fn solver_line(s: &Schedule) -> String {
+    let r = &s.solver;
+    let bound = match s.objective {
+        Objective::Latency => format_seconds(r.bound),
+        Objective::Cost => format_usd(r.bound),
+    };
+    let mut line = if r.optimal {
+        format!("solver: {}, optimal", r.method)
+    } else {
+        format!("solver: {}, bound {bound}, gap {:.1}%", r.method, r.gap * 100.0)
+    };
+    if let Some(note) = &r.note {
+        line.push_str(&format!(" ({note})"));
+    }
+    line
+}
+
 /// The placement table, the critical path and the totals, as text.
 pub fn to_table(s: &Schedule, w: &Workload) -> String {
     let name_w = w
@@ -70,10 +89,14 @@ pub fn to_table(s: &Schedule, w: &Workload) -> String {
         .max()
         .unwrap_or(8)
         .clamp(8, 48);
+    let unit_label = |p: &crate::schedule::Placement| match p.precision {
+        crate::precision::Precision::Native => p.device.clone(),
+        q => format!("{} ({})", p.device, q.as_str()),
+    };
     let dev_w = s
         .placements
         .iter()
-        .map(|p| p.device.len())
+        .map(|p| unit_label(p).len())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -92,7 +115,7 @@ pub fn to_table(s: &Schedule, w: &Workload) -> String {
             p.fragment,
             name,
             fragment_kind_name(f.kind),
-            p.device,
+            unit_label(p),
             format_seconds(p.start),
             format_seconds(p.finish),
             format_usd(p.cost)
@@ -122,6 +145,7 @@ pub fn to_table(s: &Schedule, w: &Workload) -> String {
         Objective::Cost => "cost",
     };
     let _ = writeln!(out, "objective: {objective}");
+    let _ = writeln!(out, "{}", solver_line(s));
     let _ = writeln!(out, "latency per request: {}", format_seconds(s.makespan));
     let _ = writeln!(out, "cost per request: {}", format_usd(s.total_cost));
     match s.cost_per_million_tokens() {
@@ -207,6 +231,7 @@ struct JsonFragment<'a> {
     name: &'a str,
     kind: &'static str,
     device: &'a str,
+    precision: crate::precision::Precision,
     start: f64,
     finish: f64,
     cost: f64,
@@ -227,6 +252,7 @@ struct JsonSchedule<'a> {
     sla_basis: SlaBasis,
     sla_latency: f64,
     paths: &'a crate::paths::PathSummary,
+    solver: &'a crate::schedule::SolverReport,
 }
 
 /// The schedule as pretty JSON with a fixed field order.
@@ -248,6 +274,7 @@ pub fn to_json(s: &Schedule, w: &Workload) -> String {
                 name: &w.fragments[p.fragment].name,
                 kind: fragment_kind_name(w.fragments[p.fragment].kind),
                 device: &p.device,
+                precision: p.precision,
                 start: p.start,
                 finish: p.finish,
                 cost: p.cost,
@@ -257,6 +284,7 @@ pub fn to_json(s: &Schedule, w: &Workload) -> String {
         sla_basis: s.sla_basis,
         sla_latency: s.sla_latency,
         paths: &s.paths,
+        solver: &s.solver,
     };
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }

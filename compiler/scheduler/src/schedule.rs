@@ -8,7 +8,8 @@ use crate::cost::Problem;
 use crate::error::ScheduleError;
 use crate::graph::{FragmentKind, Workload};
 use crate::heft::{Mode, Timing, critical_path, heft, list_schedule};
-use crate::improve::improve_judged;
+use crate::improve::{better, improve_judged, score_judged};
+use crate::milp::{self, MilpSkip};
 use crate::paths::{PathSummary, Paths, SlaBasis};
 use crate::target::Target;
 
@@ -23,6 +24,39 @@ pub enum Objective {
     Cost,
 }
 
+/// Which solver places the workload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Solver {
+    /// The exact MILP where the workload is small ([`crate::milp`]'s limits), warm-started
+    /// from the heuristic and kept when it is at least as good; the heuristic elsewhere.
+    #[default]
+    Auto,
+    /// HEFT and the improvement phase only.
+    Heuristic,
+}
+
+/// How a schedule was found and how far from optimal it can be.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SolverReport {
+    /// `milp` (good_lp with microlp) or `heuristic` (HEFT + improvement).
+    pub method: String,
+    /// Whether the schedule is proved optimal for the objective (under the cost model,
+    /// judged on the makespan).
+    pub optimal: bool,
+    /// A lower bound on the objective (seconds for latency, USD for cost): the optimum
+    /// when proved, else the critical path of fastest placements (latency) or the sum of
+    /// cheapest placements (cost).
+    pub bound: f64,
+    /// `objective / bound − 1`: 0 when proved optimal.
+    pub gap: f64,
+    /// Why the exact solver did not answer, when it did not (`too large`, a time limit).
+    pub note: Option<String>,
+}
+
+/// Seconds the exact solver may spend per schedule.
+pub const MILP_TIME_LIMIT_S: f64 = 2.0;
+
 /// Scheduling options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
@@ -35,6 +69,8 @@ pub struct Options {
     /// What the SLA is judged on over `if` branches: the worst path (default) or the
     /// expected latency ([`crate::paths`]).
     pub sla_basis: SlaBasis,
+    /// Which solver places it.
+    pub solver: Solver,
 }
 
 /// Where and when one fragment runs.
@@ -44,6 +80,9 @@ pub struct Placement {
     pub fragment: usize,
     /// The unit: a device name, or `a+b` for a tensor-parallel group.
     pub device: String,
+    /// The format the unit holds the fragment's model in (`native` for fragments without
+    /// a model).
+    pub precision: crate::precision::Precision,
     /// Start, seconds after the request arrives.
     pub start: f64,
     /// Finish, seconds.
@@ -102,6 +141,8 @@ pub struct Schedule {
     pub paths: PathSummary,
     /// Tokens generated per request (decode tokens × weight).
     pub generated_tokens: f64,
+    /// How it was found: solver, optimum or bound, gap.
+    pub solver: SolverReport,
 }
 
 impl Schedule {
@@ -122,11 +163,71 @@ pub fn schedule(
     let p = Problem::new(workload, target)?;
     let paths = Paths::new(workload);
     let mut t = heft(&p)?;
+    let judge = |t: &Timing| if paths.branching() { paths.summarize(&p, t).judged(options.sla_basis) } else { t.makespan };
+    let mut method = "heuristic";
+    let mut optimal = false;
+    let mut note = None;
     if !options.heft_only {
-        let judge = |t: &Timing| if paths.branching() { paths.summarize(&p, t).judged(options.sla_basis) } else { t.makespan };
         t = improve_judged(&p, t, options.objective, options.sla_seconds, &judge).0;
+        let own_objectives = workload.fragments.iter().any(|f| f.objective.is_some_and(|o| o != options.objective));
+        if options.solver == Solver::Auto && own_objectives {
+            note = Some("fragments with their own objective are placed by the heuristic".into());
+        } else if options.solver == Solver::Auto {
+            match milp::solve(&p, options.objective, options.sla_seconds, Some(&t), MILP_TIME_LIMIT_S) {
+                // An answer cut short by the time limit depends on the machine's speed: it is
+                // not used, so that output stays deterministic.
+                Ok(r) if !r.proved_optimal => {
+                    note = Some(format!("the exact solver found no proof of optimality within {MILP_TIME_LIMIT_S} s"));
+                }
+                Ok(r) => {
+                    let exact = score_judged(&r.timing, options.objective, options.sla_seconds, judge(&r.timing));
+                    let heuristic = score_judged(&t, options.objective, options.sla_seconds, judge(&t));
+                    if !better(&heuristic, &exact) {
+                        t = r.timing;
+                    }
+                    method = "milp";
+                    optimal = true;
+                }
+                Err(MilpSkip::TooLarge) => note = Some("too large for the exact solver".into()),
+                Err(MilpSkip::NoSolution(why)) => note = Some(format!("the exact solver gave no answer: {why}")),
+            }
+        }
     }
-    Ok(to_schedule(&p, &t, options))
+    let mut s = to_schedule(&p, &t, options);
+    let value = match options.objective {
+        Objective::Latency => s.makespan,
+        Objective::Cost => s.total_cost,
+    };
+    let bound = if optimal { value } else { lower_bound(&p, options.objective).min(value) };
+    s.solver = SolverReport {
+        method: method.into(),
+        optimal,
+        bound,
+        gap: if bound > 0.0 { value / bound - 1.0 } else { 0.0 },
+        note,
+    };
+    Ok(s)
+}
+
+/// A lower bound on the objective of any schedule of `p`: the longest chain of fastest
+/// placements (latency; transfers and device contention ignored) or the sum of the
+/// cheapest placements (cost).
+pub fn lower_bound(p: &Problem, objective: Objective) -> f64 {
+    let n = p.len();
+    let fastest = |f: usize| p.feasible[f].iter().map(|&u| p.duration(f, u)).fold(f64::INFINITY, f64::min);
+    match objective {
+        Objective::Latency => {
+            let mut finish = vec![0.0; n];
+            for &f in &p.order {
+                let ready = p.preds[f].iter().map(|&(q, _)| finish[q]).fold(0.0, f64::max);
+                finish[f] = ready + fastest(f);
+            }
+            finish.into_iter().fold(0.0, f64::max)
+        }
+        Objective::Cost => (0..n)
+            .map(|f| p.feasible[f].iter().map(|&u| p.cost(f, u)).fold(f64::INFINITY, f64::min))
+            .sum(),
+    }
 }
 
 /// A naive placement the benchmark compares against.
@@ -188,6 +289,7 @@ pub(crate) fn to_schedule(p: &Problem, t: &Timing, options: &Options) -> Schedul
         .map(|f| Placement {
             fragment: f,
             device: p.units[t.unit[f]].name.clone(),
+            precision: p.units[t.unit[f]].precision,
             start: t.start[f],
             finish: t.finish[f],
             cost: p.cost(f, t.unit[f]),
@@ -196,7 +298,9 @@ pub(crate) fn to_schedule(p: &Problem, t: &Timing, options: &Options) -> Schedul
     let mut transfers: Vec<Transfer> = w
         .edges
         .iter()
-        .filter(|e| t.unit[e.from] != t.unit[e.to])
+        // Units over the same devices (one model at two precisions) share memory: nothing
+        // moves between them.
+        .filter(|e| p.units[t.unit[e.from]].devices != p.units[t.unit[e.to]].devices)
         .map(|e| {
             let (a, b) = (t.unit[e.from], t.unit[e.to]);
             Transfer {
@@ -238,5 +342,12 @@ pub(crate) fn to_schedule(p: &Problem, t: &Timing, options: &Options) -> Schedul
         sla_latency,
         paths,
         generated_tokens,
+        solver: SolverReport {
+            method: "heuristic".into(),
+            optimal: false,
+            bound: 0.0,
+            gap: 0.0,
+            note: None,
+        },
     }
 }

@@ -257,3 +257,66 @@ pub fn single_llm_request(
     b.edge(d, out, generated * 4.0);
     b.w
 }
+
+/// A fan-out of independent LLM calls joined by one host step: `big` calls of Llama 3
+/// 70B and `small` calls of Llama 3 8B (models 0 and 1), each `host → prefill → decode`
+/// with a `prompt`-token prompt and `generated` tokens, all feeding `join`. The shape of a
+/// program that asks several models at once (issue 11's mixed-small case).
+pub fn mixed_fanout(big: usize, small: usize, prompt: f64, generated: f64) -> Workload {
+    let configs = [DecoderConfig::llama3_70b(), DecoderConfig::llama3_8b()];
+    let mut b = Builder {
+        w: Workload::default(),
+    };
+    b.w.models.push(configs[0].model_needs("llama-70b"));
+    b.w.models.push(configs[1].model_needs("llama-8b"));
+    let mut decodes = Vec::new();
+    for (i, m) in std::iter::repeat_n(0, big).chain(std::iter::repeat_n(1, small)).enumerate() {
+        let h = b.host(format!("prompt {i}"), 10.0);
+        let (p, d) = llm_call(&mut b.w, &configs[m], m, prompt, generated, &format!("{i}"));
+        b.edge(h, p, prompt * 4.0);
+        decodes.push(d);
+    }
+    let j = b.host("join".into(), 10.0);
+    for d in decodes {
+        b.edge(d, j, generated * 4.0);
+    }
+    b.w
+}
+
+/// A random mixed-model graph for the exact-solver comparisons: 2–4 LLM calls, each of
+/// Llama 3 70B (probability `p_big`) or 8B, with prompts of 100–2000 tokens and 32–512
+/// generated; calls start from the request or from an earlier call's output (a chain or a
+/// fan-out), and one host step joins them. Models 0 (70B) and 1 (8B).
+pub fn mixed_models(seed: u64, p_big: f64) -> Workload {
+    let mut rng = Rng::new(seed);
+    let configs = [DecoderConfig::llama3_70b(), DecoderConfig::llama3_8b()];
+    let mut b = Builder {
+        w: Workload::default(),
+    };
+    b.w.models.push(configs[0].model_needs("llama-70b"));
+    b.w.models.push(configs[1].model_needs("llama-8b"));
+    let calls = 2 + rng.below(3);
+    let mut decodes: Vec<usize> = Vec::new();
+    let mut consumed = vec![false; calls];
+    for i in 0..calls {
+        let m = if rng.unit() < p_big { 0 } else { 1 };
+        let prompt = rng.range(100.0, 2000.0).round();
+        let generated = rng.range(32.0, 512.0).round();
+        let (p, d) = llm_call(&mut b.w, &configs[m], m, prompt, generated, &format!("{i}"));
+        if i > 0 && rng.unit() < 0.3 {
+            let from = rng.below(i);
+            consumed[from] = true;
+            let bytes = b.w.fragments[decodes[from]].profile.tokens * 4.0;
+            b.edge(decodes[from], p, bytes);
+        }
+        decodes.push(d);
+    }
+    let j = b.host("join".into(), 10.0);
+    for (i, d) in decodes.into_iter().enumerate() {
+        if !consumed[i] {
+            let bytes = b.w.fragments[d].profile.tokens * 4.0;
+            b.edge(d, j, bytes);
+        }
+    }
+    b.w
+}

@@ -39,6 +39,9 @@ pub struct Extracted {
     pub main: Op,
     /// `workflow.model` ops by model index.
     pub model_ops: Vec<Op>,
+    /// Fragments before `map` expansion: fragment `i < originals` is op `i`'s first copy;
+    /// the ones after are further iterations of ops in `map`s ([`expand_maps`]).
+    pub originals: usize,
 }
 
 /// Runs the pass on a module.
@@ -83,7 +86,7 @@ fn options_for(main: Op, context: &PassContext) -> Result<Options, PassFailed> {
         },
     };
     let sla_seconds = context.sla_seconds.or_else(|| wf::int_attr(&main.view(), wf::SLA_ATTR).map(|ms| ms as f64 / 1000.0));
-    Ok(Options { objective, sla_seconds, heft_only: false, sla_basis: context.sla_basis })
+    Ok(Options { objective, sla_seconds, heft_only: false, sla_basis: context.sla_basis, ..Default::default() })
 }
 
 /// The objective an `@objective(...)` names.
@@ -260,7 +263,84 @@ pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
         })
         .collect();
     let branches = branches_of(main, &index_of);
-    Ok(Extracted { workload: Workload { fragments, edges, models, branches }, ops, main, model_ops })
+    Ok(expand_maps(Extracted { workload: Workload { fragments, edges, models, branches }, ops, main, model_ops, originals: 0 }))
+}
+
+/// The most iterations a `map` is expanded into (beyond it, one fragment of weight K).
+pub const MAP_EXPANSION_LIMIT: usize = 64;
+
+/// The parallel `map` (`scf.for {workflow.parallel}`) nearest around `op` inside `main`,
+/// with its expected iterations when they are a whole number in 2..=[`MAP_EXPANSION_LIMIT`].
+fn enclosing_map(op: Op, main: Op) -> Option<(Op, usize)> {
+    let mut current = op;
+    while let Some(parent) = current.parent() {
+        if parent == main {
+            return None;
+        }
+        if parent.name() == "scf.for" && parent.has_attribute("workflow.parallel") {
+            let trip = parent.f64_attr(fr::TRIP_COUNT_ATTR)?;
+            let k = trip as usize;
+            return (trip == k as f64 && (2..=MAP_EXPANSION_LIMIT).contains(&k)).then_some((parent, k));
+        }
+        current = parent;
+    }
+    None
+}
+
+/// `map` expansion: a fragment inside a parallel `map` of K expected iterations becomes
+/// K fragments of weight `weight / K` (named `… [j/K]`), so the scheduler can spread the
+/// iterations over devices instead of running one fragment of weight K. Within one map,
+/// iteration j's copies depend on each other's copies j only; across the map's boundary,
+/// every copy on the producer and the consumer. Copy 0 keeps the fragment's index; the
+/// others are appended (`ops` repeats the op), and `originals` is the count before.
+fn expand_maps(mut ex: Extracted) -> Extracted {
+    let n = ex.workload.fragments.len();
+    ex.originals = n;
+    let maps: Vec<Option<(Op, usize)>> = ex.ops.iter().map(|&op| enclosing_map(op, ex.main)).collect();
+    if maps.iter().all(Option::is_none) {
+        return ex;
+    }
+    let mut copies: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    for i in 0..n {
+        let Some((_, k)) = maps[i] else { continue };
+        let fragment = &mut ex.workload.fragments[i];
+        fragment.weight /= k as f64;
+        let base = fragment.name.clone();
+        fragment.name = format!("{base} [1/{k}]");
+        let template = fragment.clone();
+        for j in 1..k {
+            let mut copy = template.clone();
+            copy.name = format!("{base} [{}/{k}]", j + 1);
+            copies[i].push(ex.workload.fragments.len());
+            ex.workload.fragments.push(copy);
+            ex.ops.push(ex.ops[i]);
+        }
+    }
+    let same_map = |a: usize, b: usize| match (maps[a], maps[b]) {
+        (Some((x, _)), Some((y, _))) => x == y,
+        _ => false,
+    };
+    let mut edges = Vec::new();
+    for e in &ex.workload.edges {
+        if same_map(e.from, e.to) {
+            for (&from, &to) in copies[e.from].iter().zip(&copies[e.to]) {
+                edges.push(Edge { from, to, bytes: e.bytes });
+            }
+        } else {
+            for &from in &copies[e.from] {
+                for &to in &copies[e.to] {
+                    edges.push(Edge { from, to, bytes: e.bytes });
+                }
+            }
+        }
+    }
+    ex.workload.edges = edges;
+    for branch in &mut ex.workload.branches {
+        for arm in &mut branch.arms {
+            *arm = arm.iter().flat_map(|&f| copies[f].iter().copied()).collect();
+        }
+    }
+    ex
 }
 
 /// The `scf.if`s and `try`s of `main` (outer ones first) with the fragments of each arm and the arms'
@@ -460,14 +540,35 @@ fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, optio
     // SAFETY: `context_ref` outlives every use of `context` in this function.
     let context: &melior::Context = unsafe { context_ref.to_ref() };
     let string = |value: &str| StringAttribute::new(context, value).into();
+    // The placements of each op's copies (one, or a map's iterations).
+    let mut of_op: Vec<Vec<&agentc_scheduler::Placement>> = vec![Vec::new(); extracted.originals];
     for placement in &schedule.placements {
         let op = extracted.ops[placement.fragment];
-        op.set_attribute(fr::DEVICE_ATTR, string(&placement.device));
-        op.set_f64(fr::START_ATTR, round(placement.start));
-        op.set_f64(fr::FINISH_ATTR, round(placement.finish));
-        op.set_f64(fr::COST_ATTR, round(placement.cost));
+        if let Some(first) = extracted.ops[..extracted.originals].iter().position(|&o| o == op) {
+            of_op[first].push(placement);
+        }
     }
-    for transfer in schedule.transfers.iter().filter(|t| t.kv_transfer) {
+    for (index, placements) in of_op.iter().enumerate() {
+        let Some(placement) = placements.first() else { continue };
+        let op = extracted.ops[index];
+        op.set_attribute(fr::DEVICE_ATTR, string(&placement.device));
+        if placement.precision != agentc_scheduler::Precision::Native {
+            // The weight format the placement chose for a model no accelerator holds in
+            // its own dtype (docs/cost-model.md, "Precision").
+            op.set_attribute("fragment.precision", string(placement.precision.as_str()));
+        }
+        if placements.len() > 1 {
+            // A map's iterations, each where the scheduler put it (the plan runs them on
+            // the first one's device for now).
+            let devices: Vec<melior::ir::Attribute> = placements.iter().map(|p| string(&p.device)).collect();
+            op.set_attribute("fragment.devices", melior::ir::attribute::ArrayAttribute::new(context, &devices).into());
+        }
+        op.set_f64(fr::START_ATTR, round(placements.iter().map(|p| p.start).fold(f64::INFINITY, f64::min)));
+        op.set_f64(fr::FINISH_ATTR, round(placements.iter().map(|p| p.finish).fold(0.0, f64::max)));
+        op.set_f64(fr::COST_ATTR, round(placements.iter().map(|p| p.cost).sum()));
+    }
+    // One kv_transfer per decode op: its first copy's.
+    for transfer in schedule.transfers.iter().filter(|t| t.kv_transfer && t.to_fragment < extracted.originals) {
         let Some(decode) = extracted.ops.get(transfer.to_fragment).copied() else { continue };
         if decode.name() != fr::DECODE {
             continue;
@@ -499,6 +600,9 @@ fn write_back(extracted: &Extracted, schedule: &Schedule, target: &Target, optio
         }),
     );
     main.set_f64("fragment.makespan", round(schedule.makespan));
+    main.set_attribute("fragment.solver", string(&schedule.solver.method));
+    main.set_attribute("fragment.optimal", melior::ir::attribute::BoolAttribute::new(context, schedule.solver.optimal).into());
+    main.set_f64("fragment.gap", round(schedule.solver.gap));
     if let Some(sla) = options.sla_seconds {
         main.set_f64("fragment.sla", round(sla));
     }
