@@ -17,6 +17,7 @@ pub mod paths;
 pub mod presets;
 pub mod report;
 pub mod schedule;
+pub mod simulate;
 pub mod synth;
 pub mod target;
 pub mod timeline;
