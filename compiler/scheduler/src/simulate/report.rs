@@ -334,3 +334,16 @@ pub fn to_table(r: &SimReport) -> String {
 pub fn to_json(r: &SimReport) -> String {
     serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
+
+/// One rate of a sweep, for its JSON form.
+#[derive(Serialize)]
+struct SweepPoint<'a> {
+    rate: f64,
+    report: &'a SimReport,
+}
+
+/// A sweep as pretty JSON: a list of `{"rate": R, "report": {...}}` in rate order.
+pub fn sweep_to_json(points: &[(f64, SimReport)]) -> String {
+    let list: Vec<SweepPoint> = points.iter().map(|(rate, report)| SweepPoint { rate: *rate, report }).collect();
+    serde_json::to_string_pretty(&list).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
