@@ -73,9 +73,10 @@ impl fmt::Display for SimError {
             SimError::Schedule(error) => write!(f, "{error}"),
             SimError::KvDoesNotFit { fragment, unit, need, capacity } => write!(
                 f,
-                "the KV cache of one request of `{fragment}` ({:.2} GB) does not fit the {:.2} GB `{unit}` has left after its weights",
-                need / 1e9,
-                capacity / 1e9
+                "the KV cache of one request of `{fragment}` ({} in whole blocks of {} tokens) does not fit the {} `{unit}` has left after its weights",
+                crate::report::format_bytes(*need),
+                kv::BLOCK_TOKENS,
+                crate::report::format_bytes(*capacity)
             ),
         }
     }
