@@ -20,6 +20,7 @@ pub mod precision;
 pub mod presets;
 pub mod report;
 pub mod schedule;
+pub mod simulate;
 pub mod synth;
 pub mod target;
 pub mod timeline;

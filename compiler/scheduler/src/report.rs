@@ -49,7 +49,8 @@ pub fn format_usd(x: f64) -> String {
     }
 }
 
-fn format_bytes(b: f64) -> String {
+/// Bytes in a readable unit (`1.50 GB`, `32.8 kB`).
+pub fn format_bytes(b: f64) -> String {
     if b >= 1e9 {
         format!("{:.2} GB", b / 1e9)
     } else if b >= 1e6 {

@@ -9,6 +9,7 @@ mod output;
 mod phases;
 mod run;
 mod schedule;
+mod simulate;
 mod targets;
 
 use std::path::PathBuf;
@@ -47,6 +48,9 @@ enum Command {
     Run(run::RunArgs),
     /// Plan and schedule a workflow on a target: placement table, critical path, cost.
     Schedule(schedule::ScheduleArgs),
+    /// Simulate many requests over the placed plan: arrivals, continuous batching, paged
+    /// KV cache; latency percentiles, goodput under the SLA, utilisation, $/1M tokens.
+    Simulate(simulate::SimulateArgs),
     /// List the built-in hardware targets (`--show NAME` prints one as TOML).
     Targets(targets::TargetsArgs),
     /// List agentc's passes with their summaries.
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build::build(&args),
         Command::Run(args) => run::run(&args),
         Command::Schedule(args) => schedule::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Targets(args) => targets::run(&args),
         Command::Passes => {
             for pass in agentc_compiler::passes::REGISTRY {

@@ -44,45 +44,11 @@ pub fn run(args: &ScheduleArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    // Command-line mistakes are reported as such, not at a location in the program (the
-    // pass would put them on the module, which renders as a caret at line 1 of the source).
-    if let Some(objective) = args.target.objective.as_deref().filter(|o| !matches!(*o, "latency" | "cost")) {
-        eprintln!("error: invalid value `{objective}` for `--objective`: use `latency` or `cost`");
-        return ExitCode::from(2);
-    }
-    if let Err(error) = agentc_scheduler::load(&args.target.target) {
-        eprintln!("error: cannot use target `{}`: {error}", args.target.target);
-        return ExitCode::from(1);
-    }
-    let Some(input) = Input::read(&args.file) else { return ExitCode::from(1) };
-    let context = match new_context() {
-        Ok(context) => context,
-        Err(code) => return code,
-    };
-    let collector = DiagnosticCollector::attach(&context);
-    let mut module = match load_module(&context, &collector, &input) {
-        Ok(module) => module,
-        Err(code) => return code,
-    };
-    let pass_context = input.pass_context(&args.target);
-    // Plan unless the input is already fragment IR.
-    let planned = module.as_operation().to_string().contains("fragment.weight");
-    let mut steps: Vec<Step> = if planned { Vec::new() } else { workflow_pipeline(2) };
-    if !planned {
-        steps.extend(passes::lookup("convert-workflow-to-fragment").map(Step::Ours));
-    }
-    let mut runner = PassRunner::new(&context, RunOptions::default(), pass_context.clone());
-    if runner.run(&mut module, &steps).is_err() {
-        return fail_mlir(&collector, &input.file, &input.source);
-    }
-    let (extracted, schedule, target) = match schedule_module(Op::of(&module.as_operation()), &pass_context) {
+    let (workload, schedule, target) = match plan_and_schedule(&args.file, &args.target) {
         Ok(result) => result,
-        Err(_) => return fail_mlir(&collector, &input.file, &input.source),
+        Err(code) => return code,
     };
-    if !agentc_compiler::verify_all(&module) {
-        return fail_mlir(&collector, &input.file, &input.source);
-    }
-    let workload = &extracted.workload;
+    let workload = &workload;
     let mut text = if args.json { report::to_json(&schedule, workload) } else { report::to_table(&schedule, workload) };
     if !text.ends_with('\n') {
         text.push('\n');
@@ -101,7 +67,7 @@ pub fn run(args: &ScheduleArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    for warning in cpu_fallback_warnings(&extracted.workload, &schedule, &target) {
+    for warning in cpu_fallback_warnings(workload, &schedule, &target) {
         eprintln!("warning: {warning}");
     }
     if !schedule.sla_met {
@@ -114,9 +80,57 @@ pub fn run(args: &ScheduleArgs) -> ExitCode {
     crate::build::finish(None, &text)
 }
 
+/// Plans `file` (unless it is fragment IR already) and schedules it on `target`: the
+/// workload, its schedule and the target, or the exit code after the errors are printed.
+/// `agentc schedule` and `agentc simulate` share it.
+pub(crate) fn plan_and_schedule(
+    file: &std::path::Path,
+    target: &TargetArgs,
+) -> Result<(agentc_scheduler::Workload, agentc_scheduler::Schedule, agentc_scheduler::Target), ExitCode> {
+    // Command-line mistakes are reported as such, not at a location in the program (the
+    // pass would put them on the module, which renders as a caret at line 1 of the source).
+    if let Some(objective) = target.objective.as_deref().filter(|o| !matches!(*o, "latency" | "cost")) {
+        eprintln!("error: invalid value `{objective}` for `--objective`: use `latency` or `cost`");
+        return Err(ExitCode::from(2));
+    }
+    if let Err(error) = agentc_scheduler::load(&target.target) {
+        eprintln!("error: cannot use target `{}`: {error}", target.target);
+        return Err(ExitCode::from(1));
+    }
+    let Some(input) = Input::read(file) else { return Err(ExitCode::from(1)) };
+    let context = match new_context() {
+        Ok(context) => context,
+        Err(code) => return Err(code),
+    };
+    let collector = DiagnosticCollector::attach(&context);
+    let mut module = match load_module(&context, &collector, &input) {
+        Ok(module) => module,
+        Err(code) => return Err(code),
+    };
+    let pass_context = input.pass_context(target);
+    // Plan unless the input is already fragment IR.
+    let planned = module.as_operation().to_string().contains("fragment.weight");
+    let mut steps: Vec<Step> = if planned { Vec::new() } else { workflow_pipeline(2) };
+    if !planned {
+        steps.extend(passes::lookup("convert-workflow-to-fragment").map(Step::Ours));
+    }
+    let mut runner = PassRunner::new(&context, RunOptions::default(), pass_context.clone());
+    if runner.run(&mut module, &steps).is_err() {
+        return Err(fail_mlir(&collector, &input.file, &input.source));
+    }
+    let (extracted, schedule, target) = match schedule_module(Op::of(&module.as_operation()), &pass_context) {
+        Ok(result) => result,
+        Err(_) => return Err(fail_mlir(&collector, &input.file, &input.source)),
+    };
+    if !agentc_compiler::verify_all(&module) {
+        return Err(fail_mlir(&collector, &input.file, &input.source));
+    }
+    Ok((extracted.workload, schedule, target))
+}
+
 /// Models whose fragments ended up on a CPU because no accelerator of the target can hold
 /// their weights: worth saying, since such a schedule is valid but usually not intended.
-fn cpu_fallback_warnings(
+pub(crate) fn cpu_fallback_warnings(
     workload: &agentc_scheduler::Workload,
     schedule: &agentc_scheduler::Schedule,
     target: &agentc_scheduler::Target,

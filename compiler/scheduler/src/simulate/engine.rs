@@ -1,0 +1,281 @@
+//! One unit (a device or a tensor-parallel group) as a serving engine with
+//! iteration-level (continuous) batching, as Orca and vLLM run: between iterations the
+//! unit admits waiting decode sequences while their model's batch is under the cap and
+//! the KV pager has their blocks (first come, first served; a sequence that does not fit
+//! holds the ones behind it), then runs either the job at the head of its queue
+//! (prefills, encodes, compute, KV recomputation: one at a time, first come, first served,
+//! ahead of decoding, as vLLM prioritises prefills) or one decode step of every running
+//! sequence of one model (models in turn). Before a step each sequence takes the block for
+//! its next token; when none is free the most recently admitted sequence is preempted
+//! (its blocks freed; it recomputes its KV cache when readmitted).
+//!
+//! Times are the cost model's roofline extended with a batch dimension: a step of B
+//! sequences with contexts c_i on a unit of k devices takes
+//! `max((W + Σ kv·(c_i + 1)) / (k·bw·memory_eff), B·F / (k·peak·compute_eff))`, plus the
+//! launch overhead and the all-reduce of B tokens, with W the weight bytes one step reads
+//! and F one sequence's flops per token; a prefill takes its fragment time at batch 1.
+
+use crate::cost::allreduce_time;
+use crate::graph::FragmentKind;
+use crate::simulate::setup::Role;
+use crate::simulate::{Ev, Iter, Job, Sim};
+
+impl Sim<'_> {
+    pub(super) fn enqueue_job(&mut self, u: usize, job: Job) {
+        self.units[u].jobs.push_back(job);
+        self.try_start_unit(u);
+    }
+
+    fn unit_free(&self, u: usize) -> bool {
+        self.units[u].busy.is_none() && self.p.units[u].devices.iter().all(|&d| self.owner[d].is_none())
+    }
+
+    fn active(&self, u: usize, model: usize) -> usize {
+        let unit = &self.units[u];
+        unit.running.iter().filter(|&&s| self.seqs[s].as_ref().is_some_and(|q| q.model == model)).count()
+            + unit.joining.get(&model).copied().unwrap_or(0)
+    }
+
+    /// Admits waiting sequences in order while they fit.
+    fn admit(&mut self, u: usize) {
+        let mut i = 0;
+        while i < self.units[u].waiting.len() {
+            let s = self.units[u].waiting[i];
+            let (model, ctx, kv, src, recompute) = {
+                let q = self.seqs[s].as_ref().expect("a live sequence");
+                (q.model, q.ctx, q.kv, q.src, q.recompute)
+            };
+            if self.active(u, model) >= self.max_batch {
+                i += 1;
+                continue;
+            }
+            match src {
+                // Its prompt's KV cache is already here.
+                Some(a) if a == u && !recompute => {
+                    self.units[u].waiting.remove(i);
+                    self.units[u].running.push(s);
+                }
+                // Its KV cache is on its prefill's unit: take blocks here, move it.
+                Some(a) if !recompute => {
+                    if !self.units[u].pager.grow(0.0, ctx, kv) {
+                        break;
+                    }
+                    self.units[u].waiting.remove(i);
+                    *self.units[u].joining.entry(model).or_default() += 1;
+                    let bytes = kv * ctx;
+                    let free_at = self.links.get(&(a, u)).copied().unwrap_or(0.0);
+                    let start = free_at.max(self.now);
+                    let finish = start + self.p.comm(a, u, bytes);
+                    self.links.insert((a, u), finish);
+                    self.kv_transfers += 1;
+                    self.kv_transfer_bytes += bytes;
+                    self.push(finish, Ev::KvArrived(s));
+                }
+                _ => {
+                    if !self.units[u].pager.grow(0.0, ctx, kv) {
+                        break;
+                    }
+                    self.units[u].waiting.remove(i);
+                    if recompute {
+                        *self.units[u].joining.entry(model).or_default() += 1;
+                        self.units[u].jobs.push_front(Job::Recompute(s));
+                    } else {
+                        self.units[u].running.push(s);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks `u` to start its next iteration once every event of this instant is handled
+    /// (so requests arriving together are batched together).
+    pub(super) fn try_start_unit(&mut self, u: usize) {
+        self.dirty.insert(u);
+    }
+
+    /// Starts the next iteration of `u` if it is idle and has work.
+    pub(super) fn start_unit(&mut self, u: usize) {
+        for _ in 0..3 {
+            if !self.unit_free(u) {
+                return;
+            }
+            self.admit(u);
+            if self.start_job(u) {
+                return;
+            }
+            match self.start_step(u) {
+                Some(true) => return,
+                Some(false) => continue, // everyone was preempted: admit again
+                None => return,
+            }
+        }
+    }
+
+    fn occupy(&mut self, u: usize, iter: Iter, seconds: f64) {
+        for &d in &self.p.units[u].devices {
+            self.owner[d] = Some(u);
+        }
+        self.units[u].busy = Some(iter);
+        self.units[u].record.busy += seconds;
+        self.push(self.now + seconds, Ev::UnitDone(u));
+    }
+
+    /// Starts the job at the head of the queue; false when there is none or the head
+    /// prefill's KV blocks are not free.
+    fn start_job(&mut self, u: usize) -> bool {
+        let Some(&job) = self.units[u].jobs.front() else { return false };
+        let seconds = match job {
+            Job::Frag(_, f) => {
+                let spec = &self.specs[f];
+                if matches!(spec.role, Role::Prefill { .. }) && !self.units[u].pager.grow(0.0, spec.tokens, spec.kv_per_token) {
+                    return false;
+                }
+                spec.seconds
+            }
+            Job::Recompute(s) => {
+                let q = self.seqs[s].as_ref().expect("a live sequence");
+                self.recompute_seconds(u, q.frag, q.ctx)
+            }
+        };
+        self.units[u].jobs.pop_front();
+        self.occupy(u, Iter::Job(job), seconds);
+        true
+    }
+
+    /// Runs one decode step of the next model's running sequences: `None` when nothing
+    /// runs, `Some(false)` when every candidate was preempted.
+    fn start_step(&mut self, u: usize) -> Option<bool> {
+        let mut models: Vec<usize> = self.units[u].running.iter().map(|&s| self.seqs[s].as_ref().expect("a live sequence").model).collect();
+        models.sort_unstable();
+        models.dedup();
+        if models.is_empty() {
+            return None;
+        }
+        let rr = self.units[u].rr;
+        let model = models.iter().copied().find(|&m| m >= rr).unwrap_or(models[0]);
+        self.units[u].rr = model + 1;
+        let mut batch: Vec<usize> =
+            self.units[u].running.iter().copied().filter(|&s| self.seqs[s].as_ref().is_some_and(|q| q.model == model)).collect();
+        let mut k = 0;
+        while k < batch.len() {
+            let s = batch[k];
+            let (ctx, kv) = {
+                let q = self.seqs[s].as_ref().expect("a live sequence");
+                (q.ctx, q.kv)
+            };
+            if self.units[u].pager.grow(ctx, ctx + 1.0, kv) {
+                k += 1;
+                continue;
+            }
+            let victim = batch.pop().expect("a non-empty batch");
+            self.preempt(u, victim);
+        }
+        if batch.is_empty() {
+            return Some(false);
+        }
+        let seconds = self.step_seconds(u, &batch);
+        self.units[u].record.steps += 1;
+        self.units[u].record.step_sequences += batch.len() as u64;
+        self.occupy(u, Iter::Step(batch), seconds);
+        Some(true)
+    }
+
+    fn preempt(&mut self, u: usize, s: usize) {
+        self.units[u].running.retain(|&x| x != s);
+        let q = self.seqs[s].as_mut().expect("a live sequence");
+        self.units[u].pager.free(q.ctx, q.kv);
+        q.recompute = true;
+        q.src = None;
+        self.units[u].waiting.push_front(s);
+        self.units[u].record.preemptions += 1;
+    }
+
+    /// Seconds of one decode step of `batch` on unit `u`.
+    fn step_seconds(&self, u: usize, batch: &[usize]) -> f64 {
+        let first = self.seqs[batch[0]].as_ref().expect("a live sequence");
+        let spec = &self.specs[first.frag];
+        let kv_bytes: f64 = batch.iter().map(|&s| self.seqs[s].as_ref().map_or(0.0, |q| q.kv * (q.ctx + 1.0))).sum();
+        let b = batch.len() as f64;
+        self.roofline(u, first.frag, b * spec.flops_per_token, spec.weight_bytes_per_step + kv_bytes, b)
+    }
+
+    /// Seconds to rebuild `ctx` tokens of KV cache of decode `f` on `u` (a prefill of
+    /// the whole context, from the decode's per-token figures).
+    fn recompute_seconds(&self, u: usize, f: usize, ctx: f64) -> f64 {
+        let spec = &self.specs[f];
+        self.roofline(u, f, ctx * spec.flops_per_token, spec.weight_bytes_per_step + ctx * spec.kv_per_token, ctx)
+    }
+
+    /// `max(flops / peak, bytes / bandwidth) + launch + all-reduce of `tokens` tokens in
+    /// one forward pass` for fragment `f`'s dtype and model on unit `u`.
+    fn roofline(&self, u: usize, f: usize, flops: f64, bytes: f64, tokens: f64) -> f64 {
+        let devices = &self.p.units[u].devices;
+        let d = &self.p.target.devices[devices[0]];
+        let k = devices.len() as f64;
+        let fragment = &self.w.fragments[f];
+        let peak = k * d.peak_flops.for_dtype(fragment.profile.dtype) * d.efficiency.compute_eff;
+        let bw = k * d.mem_bandwidth * d.efficiency.memory_eff;
+        let mut t = (flops / peak).max(bytes / bw) + d.launch_overhead_s;
+        if let (Some(m), true) = (fragment.model, devices.len() > 1) {
+            let link = self.p.target.link(devices[0], devices[1]);
+            t += allreduce_time(&self.w.models[m], FragmentKind::Prefill, tokens, devices.len(), link);
+        }
+        t
+    }
+
+    /// An iteration of `u` is over.
+    pub(super) fn unit_done(&mut self, u: usize) {
+        let iter = self.units[u].busy.take().expect("a busy unit");
+        for &d in &self.p.units[u].devices {
+            if self.owner[d] == Some(u) {
+                self.owner[d] = None;
+            }
+        }
+        match iter {
+            Iter::Job(Job::Frag(r, f)) => self.job_done(u, r, f),
+            Iter::Job(Job::Recompute(s)) => {
+                let model = self.seqs[s].as_ref().expect("a live sequence").model;
+                self.seqs[s].as_mut().expect("a live sequence").recompute = false;
+                self.leave_joining(u, model);
+                self.units[u].running.push(s);
+            }
+            Iter::Step(batch) => {
+                for s in batch {
+                    let q = self.seqs[s].as_mut().expect("a live sequence");
+                    q.ctx += 1.0;
+                    q.generated += 1.0;
+                    if q.generated >= q.target {
+                        let (ctx, kv) = (q.ctx, q.kv);
+                        self.units[u].pager.free(ctx, kv);
+                        self.units[u].running.retain(|&x| x != s);
+                        self.seq_done(s);
+                    }
+                }
+            }
+        }
+        for v in self.neighbours[u].clone() {
+            self.try_start_unit(v);
+        }
+    }
+
+    fn leave_joining(&mut self, u: usize, model: usize) {
+        if let Some(count) = self.units[u].joining.get_mut(&model) {
+            *count -= 1;
+            if *count == 0 {
+                self.units[u].joining.remove(&model);
+            }
+        }
+    }
+
+    /// A sequence's KV cache has arrived: free it at the source, start decoding.
+    pub(super) fn kv_arrived(&mut self, s: usize) {
+        let q = self.seqs[s].as_mut().expect("a live sequence");
+        let (src, u, model, ctx, kv) = (q.src.expect("a moved sequence"), q.unit, q.model, q.ctx, q.kv);
+        q.src = Some(u);
+        self.units[src].pager.free(ctx, kv);
+        self.leave_joining(u, model);
+        self.units[u].running.push(s);
+        self.try_start_unit(u);
+        self.try_start_unit(src);
+    }
+}

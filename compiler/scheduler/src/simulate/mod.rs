@@ -1,0 +1,440 @@
+//! `agentc simulate`: a discrete-event simulation of many requests of one workflow over
+//! its placed plan (docs/simulation.md). Requests arrive by a seeded Poisson process or a
+//! trace ([`arrivals`]); each takes one path through the `if`s (arms drawn by their
+//! probabilities) and runs its fragments where the schedule put them, loops by their trip
+//! counts ([`requests`]); every unit is an iteration-level batching engine with a paged
+//! KV cache, admission and preemption by recompute ([`engine`], [`kv`]); a prefill and
+//! a decode on different units move the KV cache over the modelled link. The result is
+//! summarised by [`report`] (table, JSON) and a rate sweep is drawn by [`svg`].
+//! Deterministic: the same inputs and seed give the same numbers.
+
+pub mod arrivals;
+mod engine;
+pub mod kv;
+pub mod report;
+mod requests;
+mod setup;
+pub mod svg;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::cost::Problem;
+use crate::error::ScheduleError;
+use crate::graph::Workload;
+use crate::schedule::Schedule;
+use crate::target::Target;
+
+pub use arrivals::{Rng, TraceError, parse_trace, poisson};
+pub use report::{SimReport, to_json, to_table};
+
+/// The default cap on sequences decoded together on one unit per model (vLLM's
+/// `max_num_seqs` default is 256).
+pub const DEFAULT_MAX_BATCH: usize = 256;
+
+/// How to simulate.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// Arrival times in seconds, non-decreasing.
+    pub arrivals: Vec<f64>,
+    /// Seeds the branch and trip-count draws.
+    pub seed: u64,
+    /// The most sequences of one model decoded in one step on one unit.
+    pub max_batch: usize,
+}
+
+/// Why a simulation cannot run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SimError {
+    /// The schedule does not fit the workload and target it is given with.
+    Plan(String),
+    /// The workload could not be set up on the target.
+    Schedule(ScheduleError),
+    /// One request's KV cache is larger than its unit's free memory.
+    KvDoesNotFit {
+        /// The fragment.
+        fragment: String,
+        /// Its unit.
+        unit: String,
+        /// Bytes one request needs.
+        need: f64,
+        /// Bytes the unit has for KV.
+        capacity: f64,
+    },
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::Plan(message) => write!(f, "{message}"),
+            SimError::Schedule(error) => write!(f, "{error}"),
+            SimError::KvDoesNotFit { fragment, unit, need, capacity } => write!(
+                f,
+                "the KV cache of one request of `{fragment}` ({} in whole blocks of {} tokens) does not fit the {} `{unit}` has left after its weights",
+                crate::report::format_bytes(*need),
+                kv::BLOCK_TOKENS,
+                crate::report::format_bytes(*capacity)
+            ),
+        }
+    }
+}
+
+/// One finished request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequestRecord {
+    /// When it arrived, seconds.
+    pub arrival: f64,
+    /// When its last fragment finished.
+    pub finish: f64,
+    /// Time to first token: arrival to the end of its first generate call's prefill
+    /// (the prefill's logits give the first token); `None` without a generate call.
+    pub ttft: Option<f64>,
+    /// Time per output token over its generate calls (decode time / tokens decoded).
+    pub tpot: Option<f64>,
+    /// Tokens it generated.
+    pub tokens: f64,
+    /// The path it took (index into [`SimResult::paths`]).
+    pub path: usize,
+}
+
+impl RequestRecord {
+    /// End-to-end latency.
+    pub fn latency(&self) -> f64 {
+        self.finish - self.arrival
+    }
+}
+
+/// What one unit did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnitRecord {
+    /// The unit (`h100_0`, `h100_0+h100_1`).
+    pub name: String,
+    /// Its devices (indices into the target's devices).
+    pub devices: Vec<usize>,
+    /// Seconds it was running an iteration.
+    pub busy: f64,
+    /// Decode steps it ran.
+    pub steps: u64,
+    /// Sequences decoded over all steps (mean batch = this / steps).
+    pub step_sequences: u64,
+    /// Sequences it preempted for lack of KV blocks.
+    pub preemptions: u64,
+    /// Bytes of KV cache it had.
+    pub kv_capacity: f64,
+    /// The most KV bytes in use at once.
+    pub kv_peak: f64,
+}
+
+/// A path through the `if`s and what the plan says of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PathInfo {
+    /// `(branch, arm)` per `if` on it (arm 0: then), as in the schedule's paths.
+    pub arms: Vec<(usize, usize)>,
+    /// Its probability in the plan.
+    pub probability: f64,
+    /// Its latency in the plan (one request on an empty fleet).
+    pub planned_latency: f64,
+}
+
+/// The raw outcome of a simulation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimResult {
+    /// Finished requests, in arrival order.
+    pub requests: Vec<RequestRecord>,
+    /// Every unit the plan uses, in unit order.
+    pub units: Vec<UnitRecord>,
+    /// The plan's paths (more are appended if the plan's enumeration was truncated).
+    pub paths: Vec<PathInfo>,
+    /// Time-averaged number of requests in the system over `[first arrival, last finish]`.
+    pub mean_in_system: f64,
+    /// First arrival to last finish, seconds.
+    pub span: f64,
+    /// KV transfers between units (disaggregated prefill/decode).
+    pub kv_transfers: u64,
+    /// Bytes of KV cache moved between units.
+    pub kv_transfer_bytes: f64,
+}
+
+/// Simulates `options.arrivals` requests of `workload` placed by `schedule` on `target`.
+pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, options: &SimOptions) -> Result<SimResult, SimError> {
+    let p = Problem::new(workload, target).map_err(SimError::Schedule)?;
+    let specs = setup::fragment_specs(workload, schedule, &p)?;
+    let capacity = setup::kv_capacities(workload, &specs, &p);
+    setup::check_kv_fits(workload, &specs, &capacity, &p)?;
+    let mut sim = Sim::new(workload, schedule, &p, specs, capacity, options);
+    sim.run();
+    Ok(sim.finish())
+}
+
+/// What happens at an instant.
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    /// Request `i` of the arrival list arrives.
+    Arrive(usize),
+    /// A fragment of a request has all its inputs.
+    Ready(usize, usize),
+    /// A delay fragment (all its repetitions) is over.
+    DelayDone(usize, usize),
+    /// A unit's iteration is over.
+    UnitDone(usize),
+    /// A sequence's KV cache has arrived at its decode unit.
+    KvArrived(usize),
+}
+
+struct Entry {
+    t: f64,
+    n: u64,
+    ev: Ev,
+}
+impl PartialEq for Entry {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Min-heap on time, then insertion order.
+        o.t.total_cmp(&self.t).then(o.n.cmp(&self.n))
+    }
+}
+
+/// A request in flight.
+struct Req {
+    arrival: f64,
+    on_path: Vec<bool>,
+    reps: Vec<u32>,
+    done_reps: Vec<u32>,
+    pending: Vec<usize>,
+    ready_at: Vec<f64>,
+    completed: Vec<bool>,
+    remaining: usize,
+    finish: f64,
+    path: usize,
+    first_token: Option<f64>,
+    decode_time: f64,
+    decode_tokens: f64,
+}
+
+/// A decode sequence (one execution of a decode fragment for one request).
+struct Seq {
+    req: usize,
+    frag: usize,
+    unit: usize,
+    model: usize,
+    kv: f64,
+    /// Tokens in its KV cache (prompt + generated so far).
+    ctx: f64,
+    generated: f64,
+    target: f64,
+    /// The unit holding its KV cache before it is admitted (a prefill's unit), if any.
+    src: Option<usize>,
+    /// Whether it must recompute its KV cache (preempted, or never prefilled here).
+    recompute: bool,
+    /// When its decoding started to count (its prefill's end, or its creation).
+    start: f64,
+}
+
+/// Exclusive work queued on a unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Job {
+    /// One execution of a fragment of a request.
+    Frag(usize, usize),
+    /// Rebuilding a preempted sequence's KV cache.
+    Recompute(usize),
+}
+
+/// What a unit is doing.
+enum Iter {
+    Job(Job),
+    Step(Vec<usize>),
+}
+
+/// A unit's engine state.
+struct UnitState {
+    jobs: VecDeque<Job>,
+    waiting: VecDeque<usize>,
+    running: Vec<usize>,
+    /// Per model: sequences admitted but not yet running (KV in transfer, recomputing).
+    joining: BTreeMap<usize, usize>,
+    busy: Option<Iter>,
+    pager: kv::Pager,
+    rr: usize,
+    record: UnitRecord,
+}
+
+struct Sim<'a> {
+    w: &'a Workload,
+    p: &'a Problem<'a>,
+    specs: Vec<setup::FragSpec>,
+    max_batch: usize,
+    arrivals: Vec<f64>,
+    rng: Rng,
+    now: f64,
+    counter: u64,
+    heap: BinaryHeap<Entry>,
+    units: Vec<UnitState>,
+    used_units: Vec<usize>,
+    /// Per device, the unit holding it now.
+    owner: Vec<Option<usize>>,
+    /// Per unit, the used units sharing a device with it (itself included).
+    neighbours: Vec<Vec<usize>>,
+    links: BTreeMap<(usize, usize), f64>,
+    /// Units to start once the current instant's events are handled.
+    dirty: BTreeSet<usize>,
+    reqs: Vec<Option<Req>>,
+    seqs: Vec<Option<Seq>>,
+    paths: Vec<PathInfo>,
+    records: Vec<(usize, RequestRecord)>,
+    in_system: usize,
+    area: f64,
+    last_t: f64,
+    kv_transfers: u64,
+    kv_transfer_bytes: f64,
+}
+
+impl<'a> Sim<'a> {
+    fn new(
+        w: &'a Workload,
+        schedule: &Schedule,
+        p: &'a Problem<'a>,
+        specs: Vec<setup::FragSpec>,
+        capacity: Vec<f64>,
+        options: &SimOptions,
+    ) -> Sim<'a> {
+        let nu = p.units.len();
+        let mut used: Vec<usize> = specs.iter().map(|s| s.unit).collect();
+        used.sort_unstable();
+        used.dedup();
+        let units = (0..nu)
+            .map(|u| UnitState {
+                jobs: VecDeque::new(),
+                waiting: VecDeque::new(),
+                running: Vec::new(),
+                joining: BTreeMap::new(),
+                busy: None,
+                pager: kv::Pager::new(capacity[u]),
+                rr: 0,
+                record: UnitRecord {
+                    name: p.units[u].name.clone(),
+                    devices: p.units[u].devices.clone(),
+                    busy: 0.0,
+                    steps: 0,
+                    step_sequences: 0,
+                    preemptions: 0,
+                    kv_capacity: capacity[u],
+                    kv_peak: 0.0,
+                },
+            })
+            .collect();
+        let neighbours = (0..nu)
+            .map(|u| {
+                used.iter()
+                    .copied()
+                    .filter(|&v| p.units[v].devices.iter().any(|d| p.units[u].devices.contains(d)))
+                    .collect()
+            })
+            .collect();
+        let paths = schedule
+            .paths
+            .paths
+            .iter()
+            .map(|q| PathInfo { arms: q.arms.clone(), probability: q.probability, planned_latency: q.latency })
+            .collect();
+        Sim {
+            w,
+            p,
+            specs,
+            max_batch: options.max_batch.max(1),
+            arrivals: options.arrivals.clone(),
+            rng: Rng::new(options.seed ^ 0x005e_ed0f_b4a2_c4e5),
+            now: 0.0,
+            counter: 0,
+            heap: BinaryHeap::new(),
+            units,
+            used_units: used,
+            owner: vec![None; p.target.devices.len()],
+            neighbours,
+            links: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            reqs: Vec::new(),
+            seqs: Vec::new(),
+            paths,
+            records: Vec::new(),
+            in_system: 0,
+            area: 0.0,
+            last_t: 0.0,
+            kv_transfers: 0,
+            kv_transfer_bytes: 0.0,
+        }
+    }
+
+    fn push(&mut self, t: f64, ev: Ev) {
+        self.counter += 1;
+        self.heap.push(Entry { t, n: self.counter, ev });
+    }
+
+    fn run(&mut self) {
+        if let Some(&t) = self.arrivals.first() {
+            self.push(t, Ev::Arrive(0));
+            self.last_t = t;
+        }
+        while let Some(Entry { t, ev, .. }) = self.heap.pop() {
+            self.area += self.in_system as f64 * (t - self.last_t);
+            self.last_t = t;
+            self.now = t;
+            match ev {
+                Ev::Arrive(i) => {
+                    if i + 1 < self.arrivals.len() {
+                        self.push(self.arrivals[i + 1], Ev::Arrive(i + 1));
+                    }
+                    self.arrive();
+                }
+                Ev::Ready(r, f) => self.ready(r, f),
+                Ev::DelayDone(r, f) => self.complete(r, f),
+                Ev::UnitDone(u) => self.unit_done(u),
+                Ev::KvArrived(s) => self.kv_arrived(s),
+            }
+            if self.heap.peek().is_none_or(|next| next.t > self.now) {
+                while let Some(u) = self.dirty.pop_first() {
+                    self.start_unit(u);
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> SimResult {
+        let mut records = self.records;
+        records.sort_by_key(|&(i, _)| i);
+        let requests: Vec<RequestRecord> = records.into_iter().map(|(_, r)| r).collect();
+        let first = self.arrivals.first().copied().unwrap_or(0.0);
+        let last = requests.iter().map(|r| r.finish).fold(first, f64::max);
+        let span = last - first;
+        let units = self
+            .used_units
+            .iter()
+            .map(|&u| {
+                let mut record = self.units[u].record.clone();
+                record.kv_peak = self.units[u].pager.peak;
+                record
+            })
+            .collect();
+        SimResult {
+            requests,
+            units,
+            paths: self.paths,
+            mean_in_system: if span > 0.0 { self.area / span } else { 0.0 },
+            span,
+            kv_transfers: self.kv_transfers,
+            kv_transfer_bytes: self.kv_transfer_bytes,
+        }
+    }
+}

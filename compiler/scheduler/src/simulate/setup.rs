@@ -1,0 +1,237 @@
+//! What the simulator needs to know about each fragment and each unit, read once from the
+//! placed plan: the unit a fragment was placed on, its time at batch 1 (the cost model's
+//! roofline, `cost::fragment_time_at` of one execution at the unit's precision), the per-token figures of a decode
+//! (KV bytes per token, context, flops and weight bytes of one step), which prefill feeds
+//! which decode (a generate call: the pair runs as one call, repeated together in loops),
+//! and each unit's KV budget (its memory minus the weights resident on it).
+
+use std::collections::BTreeSet;
+
+use crate::cost::{Problem, fragment_time_at};
+use crate::graph::{Fragment, FragmentKind, Workload};
+use crate::schedule::Schedule;
+use crate::simulate::SimError;
+use crate::simulate::kv::block_bytes;
+
+/// How the simulator runs a fragment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Role {
+    /// Takes its time without holding a unit (tool calls wait on the outside world; host
+    /// built-ins take microseconds).
+    Delay,
+    /// Holds its unit alone for its time (encode, compute, kv_transfer).
+    Job,
+    /// A prompt's prefill; `decode` is the decode it feeds (the same generate call).
+    Prefill { decode: Option<usize> },
+    /// Token generation, batched per step with the unit's other sequences of its model;
+    /// `prefill` is the prefill that made its prompt's KV cache.
+    Decode { prefill: Option<usize> },
+}
+
+/// One fragment as the simulator sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct FragSpec {
+    pub role: Role,
+    /// Index into the problem's units.
+    pub unit: usize,
+    pub model: Option<usize>,
+    /// Seconds of one execution at batch 1 (jobs, delays, prefills).
+    pub seconds: f64,
+    /// Prefill: prompt tokens; decode: tokens generated per execution.
+    pub tokens: f64,
+    /// Decode: the context before its first generated token.
+    pub prompt: f64,
+    /// KV bytes per token of its model (0 without a KV cache).
+    pub kv_per_token: f64,
+    /// Decode: flops of one step for one sequence.
+    pub flops_per_token: f64,
+    /// Decode: weight bytes one step reads (once for the whole batch).
+    pub weight_bytes_per_step: f64,
+    /// Producers (with bytes), including the generate call's folded dependencies.
+    pub preds: Vec<(usize, f64)>,
+    /// Consumers (with bytes).
+    pub succs: Vec<(usize, f64)>,
+}
+
+/// Reads the fragments' specs from the placed plan.
+pub(crate) fn fragment_specs(w: &Workload, schedule: &Schedule, p: &Problem) -> Result<Vec<FragSpec>, SimError> {
+    let n = w.fragments.len();
+    if schedule.placements.len() != n {
+        return Err(SimError::Plan(format!("the schedule places {} fragments of {n}", schedule.placements.len())));
+    }
+    let mut specs = Vec::with_capacity(n);
+    for (f, fragment) in w.fragments.iter().enumerate() {
+        let placement = &schedule.placements[f];
+        let unit = p
+            .units
+            .iter()
+            .position(|u| u.name == placement.device && u.precision == placement.precision)
+            .ok_or_else(|| SimError::Plan(format!("fragment `{}` is placed on `{}` ({}), which is not a unit of the target", fragment.name, placement.device, placement.precision.as_str())))?;
+        let one = Fragment { weight: 1.0, ..fragment.clone() };
+        let model = fragment.model.map(|m| &w.models[m]);
+        // The unit's precision shrinks the weight reads as the scheduler's own timing does.
+        let scale = fragment.model.map_or(1.0, |m| p.units[unit].precision.weight_scale(p.model_dtype[m]));
+        let seconds = fragment_time_at(&one, model, p.target, &p.units[unit].devices, scale);
+        let pr = &fragment.profile;
+        let role = match fragment.kind {
+            FragmentKind::Tool | FragmentKind::Host => Role::Delay,
+            FragmentKind::Prefill if fragment.model.is_some() => Role::Prefill { decode: None },
+            FragmentKind::Decode if fragment.model.is_some() => Role::Decode { prefill: None },
+            _ => Role::Job,
+        };
+        let tokens = pr.tokens.max(if fragment.kind == FragmentKind::Decode { 1.0 } else { 0.0 });
+        let kv_per_token = if pr.tokens > 0.0 && matches!(fragment.kind, FragmentKind::Prefill | FragmentKind::Decode) {
+            pr.bytes_written / pr.tokens
+        } else {
+            0.0
+        };
+        let (mut prompt, mut flops_per_token, mut weight_bytes_per_step) = (0.0, 0.0, 0.0);
+        if fragment.kind == FragmentKind::Decode {
+            prompt = if kv_per_token > 0.0 { (pr.working_bytes / kv_per_token - tokens).max(0.0) } else { 0.0 };
+            flops_per_token = pr.flops / tokens;
+            // decode bytes read = N · weights + KV/token · Σ_{s=1..N} (prompt + s)
+            let kv_reads = kv_per_token * (tokens * prompt + tokens * (tokens + 1.0) / 2.0);
+            weight_bytes_per_step = scale * ((pr.bytes_read - kv_reads) / tokens).max(0.0);
+        }
+        specs.push(FragSpec {
+            role,
+            unit,
+            model: fragment.model,
+            seconds,
+            tokens,
+            prompt,
+            kv_per_token,
+            flops_per_token,
+            weight_bytes_per_step,
+            preds: Vec::new(),
+            succs: Vec::new(),
+        });
+    }
+    for e in &w.edges {
+        specs[e.from].succs.push((e.to, e.bytes));
+        specs[e.to].preds.push((e.from, e.bytes));
+    }
+    pair_generate_calls(w, &mut specs);
+    for s in &mut specs {
+        s.preds.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        s.succs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    }
+    Ok(specs)
+}
+
+/// Pairs each decode with the prefill of the same model that feeds it, when they sit in
+/// the same `if` arms at the same weight (one generate call, repeated together in a
+/// loop). The decode's other producers are folded into the prefill's (the call starts
+/// when all of them are done), unless one of them depends on the prefill.
+fn pair_generate_calls(w: &Workload, specs: &mut [FragSpec]) {
+    let n = specs.len();
+    let arms_of = |f: usize| -> BTreeSet<(usize, usize)> {
+        let mut set = BTreeSet::new();
+        for (b, branch) in w.branches.iter().enumerate() {
+            for (arm, members) in branch.arms.iter().enumerate() {
+                if members.contains(&f) {
+                    set.insert((b, arm));
+                }
+            }
+        }
+        set
+    };
+    for d in 0..n {
+        if specs[d].role != (Role::Decode { prefill: None }) {
+            continue;
+        }
+        let Some(p) = specs[d].preds.iter().map(|&(q, _)| q).find(|&q| {
+            specs[q].role == (Role::Prefill { decode: None })
+                && specs[q].model == specs[d].model
+                && (w.fragments[q].weight - w.fragments[d].weight).abs() <= 1e-9 * w.fragments[d].weight.max(1.0)
+        }) else {
+            continue;
+        };
+        if arms_of(p) != arms_of(d) {
+            continue;
+        }
+        // The decode's other producers must not depend on the prefill (no cycle).
+        let mut below = vec![false; n];
+        let mut stack = vec![p];
+        while let Some(g) = stack.pop() {
+            for &(s, _) in &specs[g].succs {
+                if s != d && !std::mem::replace(&mut below[s], true) {
+                    stack.push(s);
+                }
+            }
+        }
+        let others: Vec<(usize, f64)> = specs[d].preds.iter().copied().filter(|&(q, _)| q != p).collect();
+        if others.iter().any(|&(q, _)| below[q]) {
+            continue;
+        }
+        for (q, bytes) in others {
+            if !specs[p].preds.iter().any(|&(r, _)| r == q) {
+                specs[p].preds.push((q, bytes));
+                specs[q].succs.push((p, bytes));
+            }
+        }
+        specs[p].role = Role::Prefill { decode: Some(d) };
+        specs[d].role = Role::Decode { prefill: Some(p) };
+        // The pair's prompt is the prefill's.
+        specs[d].prompt = specs[p].tokens;
+    }
+}
+
+/// Bytes of KV cache each unit can hand out: for each of its devices, the device's memory
+/// minus its share of the weights of every model placed on a unit containing it, divided
+/// among the used units that contain the device.
+pub(crate) fn kv_capacities(w: &Workload, specs: &[FragSpec], p: &Problem) -> Vec<f64> {
+    let nu = p.units.len();
+    let used: BTreeSet<usize> = specs.iter().map(|s| s.unit).collect();
+    let mut models_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nu];
+    for s in specs {
+        if let Some(m) = s.model {
+            models_on[s.unit].insert(m);
+        }
+    }
+    let nd = p.target.devices.len();
+    let mut free = vec![0.0; nd];
+    let mut share = vec![0usize; nd];
+    for (d, device) in p.target.devices.iter().enumerate() {
+        free[d] = device.mem_bytes;
+    }
+    for &u in &used {
+        let k = p.units[u].devices.len() as f64;
+        for &d in &p.units[u].devices {
+            share[d] += 1;
+            for &m in &models_on[u] {
+                free[d] -= w.models[m].weight_bytes / k;
+            }
+        }
+    }
+    (0..nu)
+        .map(|u| {
+            if !used.contains(&u) {
+                return 0.0;
+            }
+            p.units[u].devices.iter().map(|&d| free[d].max(0.0) / share[d].max(1) as f64).sum()
+        })
+        .collect()
+}
+
+/// Refuses a plan in which one request's KV cache cannot fit its unit even when empty
+/// (the simulation would wait for memory forever).
+pub(crate) fn check_kv_fits(w: &Workload, specs: &[FragSpec], capacity: &[f64], p: &Problem) -> Result<(), SimError> {
+    for (f, s) in specs.iter().enumerate() {
+        let tokens = match s.role {
+            Role::Decode { .. } => s.prompt + s.tokens,
+            Role::Prefill { .. } => s.tokens,
+            _ => continue,
+        };
+        let need = block_bytes(tokens, s.kv_per_token);
+        if need > capacity[s.unit] {
+            return Err(SimError::KvDoesNotFit {
+                fragment: w.fragments[f].name.clone(),
+                unit: p.units[s.unit].name.clone(),
+                need,
+                capacity: capacity[s.unit],
+            });
+        }
+    }
+    Ok(())
+}
