@@ -66,6 +66,9 @@ pub struct Prefilled {
     logits: Vec<f32>,
     /// The prompt's token ids (`repetition_penalty` counts them as seen).
     prompt_ids: Vec<u32>,
+    /// When the compiled prefill kernel started and ended (the trace's `prefill kernel`
+    /// slice: the kernel alone, without tokenizing and allocating the cache).
+    kernel_span: (Instant, Instant),
 }
 
 /// Where `--models DIR` and the build-time folder put a model's files.
@@ -252,6 +255,7 @@ impl Model {
         let ids = self.token_ids(prompt, special_tokens, call)?;
         let mut cache = KvCache::new(shape, call);
         let mut logits = vec![0f32; self.vocab];
+        let kernel_span;
         {
             let buffers = cache.prefill(ids.len()).map_err(|e| e.0)?;
             let dims = shape.dims();
@@ -262,11 +266,13 @@ impl Model {
             let mut args: Vec<&Memref> = vec![&ids_d];
             args.extend(&bound.weights);
             args.extend([&logits_d, &k_d, &v_d]);
+            let started = Instant::now();
             on.launch(&bound.kernel, &args)?;
+            kernel_span = (started, Instant::now());
         }
         cache.commit(ids.len());
         let prompt_ids = ids.iter().map(|&id| id as u32).collect();
-        Ok(Prefilled { model: self.clone(), cache, logits, prompt_ids })
+        Ok(Prefilled { model: self.clone(), cache, logits, prompt_ids, kernel_span })
     }
 
     /// `embed(text)`: the sentence embedding (`[hidden]` f32) of the compiled encoder, the
@@ -328,6 +334,16 @@ pub trait DecodeObserver {
 }
 
 impl Prefilled {
+    /// The prompt's length in tokens (special tokens included).
+    pub fn prompt_tokens(&self) -> usize {
+        self.prompt_ids.len()
+    }
+
+    /// When the compiled prefill kernel started and ended.
+    pub fn kernel_span(&self) -> (Instant, Instant) {
+        self.kernel_span
+    }
+
     /// Runs the decode loop of `generate` from the prefilled state and returns the new text:
     /// sampling and stop rules of [`Generation`], one compiled decode step per kept token.
     /// Every decode step runs `on` (the decode fragment's placement), whatever ran the prefill.

@@ -4,6 +4,7 @@
 //! (`agentc run`: the program's own exit code).
 
 mod build;
+mod calibrate;
 mod link;
 mod output;
 mod phases;
@@ -53,6 +54,9 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// List the built-in hardware targets (`--show NAME` prints one as TOML).
     Targets(targets::TargetsArgs),
+    /// Measure this machine with agentc's compiled kernels (prefill, decode, tool calls) and
+    /// write a target TOML whose constants make the planner's host estimates match.
+    Calibrate(calibrate::CalibrateArgs),
     /// List agentc's passes with their summaries.
     Passes,
 }
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => schedule::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Targets(args) => targets::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
         Command::Passes => {
             for pass in agentc_compiler::passes::REGISTRY {
                 println!("{:<32} {}", pass.name, pass.summary.split_whitespace().collect::<Vec<_>>().join(" "));

@@ -183,6 +183,14 @@ impl Interpreter<'_> {
                 let chat = op.attrs.get("chat").is_some_and(|c| c.as_bool() == Some(true));
                 let call = call_name(&model.name, if chat { "chat" } else { "generate" }, caller, &env.path);
                 let prefilled = model.prefill(&text(0)?, !chat, &call, on).map_err(|m| error(op, m))?;
+                if let Some(trace) = self.trace {
+                    // The kernel alone, with the prompt's length: what `agentc calibrate` and
+                    // tools/bench_models.py read prefill throughput from.
+                    let device = op.placement.as_ref().map(|p| p.device.as_str()).unwrap_or("none");
+                    let (start, end) = prefilled.kernel_span();
+                    let tokens = prefilled.prompt_tokens().to_string();
+                    trace.slice(trace.track(device), &format!("prefill kernel {}", model.name), "prefill_kernel", start, end, &[("tokens", tokens)]);
+                }
                 Ok(vec![Value::Kv(KvValue(Arc::new(Mutex::new(Some(prefilled)))))])
             }
             "decode" => {
