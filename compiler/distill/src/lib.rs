@@ -1,0 +1,12 @@
+//! The distillation engine behind `agentc distill` (docs/distillation.md): shrink a
+//! workflow's decoder to a measured accuracy budget.
+//!
+//! - [`checkpoint`]: the teacher (shape, f32 weights, tokenizer) through the runtime's loaders.
+//! - [`forward`]: the decoder's forward on candle (logits, KV cache, linear-layer inputs).
+#![deny(missing_docs)]
+
+pub mod checkpoint;
+pub mod forward;
+pub mod gptq;
+pub mod hessian;
+pub mod quant;
