@@ -10,3 +10,6 @@ pub mod forward;
 pub mod gptq;
 pub mod hessian;
 pub mod quant;
+pub mod gguf_writer;
+pub mod student;
+pub mod measure;
