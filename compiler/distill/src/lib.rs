@@ -3,9 +3,13 @@
 //!
 //! - [`checkpoint`]: the teacher (shape, f32 weights, tokenizer) through the runtime's loaders.
 //! - [`forward`]: the decoder's forward on candle (logits, KV cache, linear-layer inputs).
+//! - [`hessian`], [`quant`], [`gptq`]: calibration statistics, RTN and GPTQ.
+//! - [`student`], [`gguf_writer`]: a plan applied and written as GGUF.
+//! - [`measure`], [`search`]: the budget figures and the plan search; [`cli`]: the command.
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+pub mod cli;
 pub mod forward;
 pub mod gptq;
 pub mod hessian;
@@ -13,3 +17,4 @@ pub mod quant;
 pub mod gguf_writer;
 pub mod student;
 pub mod measure;
+pub mod search;

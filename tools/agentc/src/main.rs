@@ -4,6 +4,7 @@
 //! (`agentc run`: the program's own exit code).
 
 mod build;
+mod distill;
 mod link;
 mod output;
 mod phases;
@@ -49,6 +50,10 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// List the built-in hardware targets (`--show NAME` prints one as TOML).
     Targets(targets::TargetsArgs),
+    /// Shrink a model the program declares to a measured accuracy budget (weight-only int4 /
+    /// int8, RTN or GPTQ) and write the student GGUF, a report and the rewritten program.
+    #[command(disable_help_flag = true)]
+    Distill(distill::DistillArgs),
     /// List agentc's passes with their summaries.
     Passes,
 }
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Schedule(args) => schedule::run(&args),
         Command::Targets(args) => targets::run(&args),
+        Command::Distill(args) => distill::run(&args),
         Command::Passes => {
             for pass in agentc_compiler::passes::REGISTRY {
                 println!("{:<32} {}", pass.name, pass.summary.split_whitespace().collect::<Vec<_>>().join(" "));
