@@ -25,10 +25,14 @@ echo "test: building agentc, agent-opt, plan-check and the runtime library"
 # of agentc leaves it under target/debug/deps.
 cargo build --locked -p agentc -p agent-opt -p agentc-runtime
 cargo build --locked -p plan-check
+# The distillation engine (agentc distill runs it) on its own: built with agentc, its
+# dependencies' features would unify with the MLIR crates' and rebuild them.
+cargo build --locked -p agentc-distill
 
 echo "test: cargo tests (front end, runtime, scheduler, compiler)"
 cargo test --locked -p agentc-frontend -p agentc-runtime -p agentc-scheduler 2>&1 | tee /tmp/agentc-cargo-test.log
 cargo test --locked -p agentc-compiler --lib 2>&1 | tee -a /tmp/agentc-cargo-test.log
+cargo test --locked -p agentc-distill 2>&1 | tee -a /tmp/agentc-cargo-test.log
 
 echo "test: lit golden tests"
 set +e

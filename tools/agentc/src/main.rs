@@ -5,6 +5,7 @@
 
 mod build;
 mod calibrate;
+mod distill;
 mod link;
 mod output;
 mod phases;
@@ -57,6 +58,10 @@ enum Command {
     /// Measure this machine with agentc's compiled kernels (prefill, decode, tool calls) and
     /// write a target TOML whose constants make the planner's host estimates match.
     Calibrate(calibrate::CalibrateArgs),
+    /// Shrink a model the program declares to a measured accuracy budget (weight-only int4 /
+    /// int8, RTN or GPTQ) and write the student GGUF, a report and the rewritten program.
+    #[command(disable_help_flag = true)]
+    Distill(distill::DistillArgs),
     /// List agentc's passes with their summaries.
     Passes,
 }
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Targets(args) => targets::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::Distill(args) => distill::run(&args),
         Command::Passes => {
             for pass in agentc_compiler::passes::REGISTRY {
                 println!("{:<32} {}", pass.name, pass.summary.split_whitespace().collect::<Vec<_>>().join(" "));

@@ -1,0 +1,85 @@
+//! Teacher against student on held-out prompts, measured, never assumed:
+//!
+//! - greedy agreement: each model continues each prompt by `n` greedy tokens; the share of
+//!   prompts whose continuations are identical, and the mean position of the first
+//!   divergence (`n` when identical);
+//! - mean KL(teacher ‖ student) of the next-token distributions at every position of
+//!   prompt + the teacher's continuation (both models fed the same tokens);
+//! - perplexity of each model on the prompts' own text (next-token, teacher-forced).
+
+use serde::Serialize;
+
+use crate::forward::{Cache, Model, greedy};
+
+/// The budget figures of one student.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Figures {
+    /// Share of held-out prompts whose `n`-token greedy continuations are identical.
+    pub agreement: f64,
+    /// Mean first-divergence position (`n` for identical continuations).
+    pub first_divergence: f64,
+    /// Mean KL(teacher ‖ student) in nats per position.
+    pub kl: f64,
+    /// The student's perplexity on the prompts' text.
+    pub perplexity: f64,
+    /// The teacher's perplexity on the same text.
+    pub teacher_perplexity: f64,
+}
+
+/// Log-softmax in f64.
+fn log_softmax(row: &[f32]) -> Vec<f64> {
+    let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+    let lse = row.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln() + max;
+    row.iter().map(|&x| x as f64 - lse).collect()
+}
+
+/// KL(p ‖ q) from log-probabilities.
+pub fn kl(logp: &[f64], logq: &[f64]) -> f64 {
+    logp.iter().zip(logq).map(|(&a, &b)| a.exp() * (a - b)).sum()
+}
+
+/// Logits at every position of `tokens`.
+fn all_logits(model: &Model, tokens: &[u32]) -> Result<Vec<Vec<f32>>, String> {
+    model.forward(tokens, &mut Cache::default(), None)
+}
+
+/// Perplexity of `model` on `prompts` (token ids): exp of the mean negative log-likelihood
+/// of each token after the first.
+pub fn perplexity(model: &Model, prompts: &[Vec<u32>]) -> Result<f64, String> {
+    let (mut nll, mut count) = (0.0, 0usize);
+    for p in prompts {
+        let logits = all_logits(model, p)?;
+        for (pos, next) in p.iter().enumerate().skip(1) {
+            nll -= log_softmax(&logits[pos - 1])[*next as usize];
+            count += 1;
+        }
+    }
+    Ok((nll / count.max(1) as f64).exp())
+}
+
+/// The figures of `student` against `teacher` on `prompts` with `n`-token continuations.
+pub fn measure(teacher: &Model, student: &Model, prompts: &[Vec<u32>], n: usize) -> Result<Figures, String> {
+    let (mut same, mut divergence, mut kl_sum, mut kl_count) = (0usize, 0usize, 0.0, 0usize);
+    for p in prompts {
+        let t = greedy(teacher, p, n)?;
+        let s = greedy(student, p, n)?;
+        let first = t.iter().zip(&s).position(|(a, b)| a != b).unwrap_or(n);
+        divergence += first;
+        same += usize::from(first == n);
+        let mut seq = p.clone();
+        seq.extend(&t);
+        let (lt, ls) = (all_logits(teacher, &seq)?, all_logits(student, &seq)?);
+        for (a, b) in lt.iter().zip(&ls) {
+            kl_sum += kl(&log_softmax(a), &log_softmax(b));
+            kl_count += 1;
+        }
+    }
+    let k = prompts.len().max(1) as f64;
+    Ok(Figures {
+        agreement: same as f64 / k,
+        first_divergence: divergence as f64 / k,
+        kl: kl_sum / kl_count.max(1) as f64,
+        perplexity: perplexity(student, prompts)?,
+        teacher_perplexity: perplexity(teacher, prompts)?,
+    })
+}
