@@ -45,10 +45,12 @@ SOURCES = {
                      "SmolLM2-135M-Instruct Q4_1, computed from the quantized blocks"),
     "smollm2-q8_0": ('gguf("{path}")', os.path.join(SMOL, "SmolLM2-135M-Instruct.Q8_0.gguf"), True, True,
                      "SmolLM2-135M-Instruct Q8_0, computed from the quantized blocks"),
+    "smollm2-q4_0": ('gguf("{path}")', os.path.join(SMOL, "SmolLM2-135M-Instruct.Q4_0.gguf"), True, True,
+                     "SmolLM2-135M-Instruct Q4_0, computed from the quantized blocks"),
     "tiny-llama": ('hf("{path}")', os.path.join(ROOT, "examples", "models", "tiny-llama"), False, False,
                    "the tiny random Llama of the tests (f32 safetensors)"),
 }
-DEFAULT_SOURCES = "smollm2-f32,tiny-llama,smollm2-q4_1,smollm2-q8_0"
+DEFAULT_SOURCES = "smollm2-f32,tiny-llama,smollm2-q4_1,smollm2-q8_0,smollm2-q4_0"
 BANDWIDTH = {1: 15e9, 2: 31e9}
 FLOPS_PER_THREAD = 190e9
 WORDS = "the cat sat on a warm mat and looked at the birds in the old tree".split()
@@ -275,7 +277,7 @@ def main() -> int:
             else:
                 absent.append((name, "agentc", why))
             torch = None
-            if name.endswith(("-q4_1", "-q8_0")):
+            if name.endswith(("-q4_1", "-q8_0", "-q4_0")):
                 absent.append((name, "PyTorch", "transformers dequantises GGUF to f32: the smollm2-f32 row"))
             else:
                 torch = Worker([args.python, here, "--torch-worker", path] + (["--gguf"] if is_gguf else []))
@@ -364,7 +366,7 @@ def main() -> int:
 
 def weight_bytes(name, config, path):
     """Weight bytes read per decoded token: f32 parameters, or the GGUF's size when quantized."""
-    if name.endswith(("-q4_1", "-q8_0")):
+    if name.endswith(("-q4_1", "-q8_0", "-q4_0")):
         return os.path.getsize(path)
     return config["parameters"] * 4
 

@@ -120,8 +120,8 @@ pub fn run(args: &DistillArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The program with `model NAME` reading `student.gguf` (as f32 until quantized kernels
-/// compute from the blocks) and every other model's path made absolute, so the rewritten
+/// The program with `model NAME` reading `student.gguf` (computed from its quantized blocks
+/// by the int8/int4 kernels) and every other model's path made absolute, so the rewritten
 /// file works from OUTDIR.
 fn rewrite(source: &str, models: &[agentc_frontend::hir::Model], name: &str) -> Result<String, String> {
     let program = parse(source).map_err(|_| "the program does not parse".to_string())?;
@@ -131,7 +131,7 @@ fn rewrite(source: &str, models: &[agentc_frontend::hir::Model], name: &str) -> 
         let span = decl.source.span;
         let (start, end) = (span.start as usize, span.end as usize);
         if decl.name.name == name {
-            edits.push((start, end, "gguf(\"student.gguf\", dtype: \"f32\")".into()));
+            edits.push((start, end, "gguf(\"student.gguf\")".into()));
         } else if let Some(m) = models.iter().find(|m| m.name == decl.name.name) {
             let text = &source[start..end];
             let quoted = format!("\"{}\"", m.path);
