@@ -167,14 +167,24 @@ fn if_without_else_has_no_value() {
     assert_error("agent a(t: text) -> text {\n    t[0]\n}", "text is not indexable", (2, 5));
 }
 
-fn model_dir(name: &str, config: Option<&str>) -> PathBuf {
+/// A scratch folder holding `models/m` (with `config` as its config.json), removed when
+/// dropped so that test runs leave nothing in the temp directory.
+struct ModelDir(PathBuf);
+
+impl Drop for ModelDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn model_dir(name: &str, config: Option<&str>) -> ModelDir {
     let dir = std::env::temp_dir().join(format!("agentc-frontend-test-{}-{name}", std::process::id()));
     let folder = dir.join("models/m");
     std::fs::create_dir_all(&folder).unwrap();
     if let Some(config) = config {
         std::fs::write(folder.join("config.json"), config).unwrap();
     }
-    dir
+    ModelDir(dir)
 }
 
 #[test]
@@ -186,29 +196,29 @@ fn model_folders() {
     assert_eq!(checked.diagnostics[0].message, "model folder `models/m` not found");
     assert_error_in(src, CheckMode::Build, None, "model folder `models/m` not found", (1, 14));
     let dir = model_dir("noconfig", None);
-    let (error, _) = first_error(src, CheckMode::Check, Some(dir));
+    let (error, _) = first_error(src, CheckMode::Check, Some(dir.0.clone()));
     assert!(error.message.starts_with("model folder `models/m` has no readable config.json: "), "{}", error.message);
     let dir = model_dir("gpt", Some(r#"{"architectures": ["GPT2LMHeadModel"], "hidden_size": 8}"#));
-    let rendered = assert_error_in(src, CheckMode::Check, Some(dir), "unsupported model architecture `GPT2LMHeadModel`", (1, 14));
+    let rendered = assert_error_in(src, CheckMode::Check, Some(dir.0.clone()), "unsupported model architecture `GPT2LMHeadModel`", (1, 14));
     assert!(rendered.contains("LlamaForCausalLM"), "{rendered}");
     let dir = model_dir("bert", Some(r#"{"architectures": ["BertModel"], "hidden_size": 384}"#));
     assert_error_in(
         src,
         CheckMode::Check,
-        Some(dir.clone()),
+        Some(dir.0.clone()),
         "`generate` needs a decoder model, but `m` is an encoder (`BertModel`)",
         (2, 23),
     );
     let ok = check_source(
         "model m = hf(\"models/m\")\nfn f(a: tensor<384xf32>) -> f32 { sum(a) }\nagent a() -> float { f(m.embed(\"x\") @device(gpu)) }",
-        &CheckOptions { mode: CheckMode::Build, base_dir: dir.clone() },
+        &CheckOptions { mode: CheckMode::Build, base_dir: dir.0.clone() },
     );
     assert_eq!(ok.diagnostics.iter().filter(|d| d.is_error()).count(), 1, "{:?}", ok.diagnostics);
     assert_eq!(ok.diagnostics[0].message, "no `main` agent");
     assert_error_in(
         "model m = hf(\"models/m\")\nfn f(a: tensor<128xf32>) -> f32 { sum(a) }\nagent a() -> float { f(m.embed(\"x\")) }",
         CheckMode::Check,
-        Some(dir),
+        Some(dir.0.clone()),
         "mismatched types: expected `tensor<128xf32>`, found `tensor<384xf32>`",
         (3, 24),
     );

@@ -219,12 +219,15 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         };
         e.bind(op.result(0), r);
     } else if let Some((literal, ty)) = (name == "arith.constant").then(|| splat(op)).flatten() {
-        // A large splat (the zero KV caches of a prefill): a fill, not a global. Into an
-        // `alloc_tensor`, not a `tensor.empty`: cse would merge two equal empties (the K
-        // and V caches), and empty-tensor elimination would then place both results in
-        // one output buffer (seen: the V cache returned as a copy of the K cache).
-        let empty = e.fresh("alloc");
-        e.line(&format!("{empty} = bufferization.alloc_tensor() : {}", ty.tensor()));
+        // A large splat (the zero KV caches of a prefill): a fill, not a global, into a
+        // `tensor.empty` that empty-tensor elimination can replace by the output buffer the
+        // result is materialised in, so the cache is written in place (an `alloc_tensor`
+        // cost SmolLM2 a 377 MB buffer, its zeroing and a 377 MB copy per prefill). Each
+        // empty carries its own name as `kernel.splat`: cse would otherwise merge two equal
+        // empties (the K and V caches), and the elimination would then place both results
+        // in one output buffer (seen: the V cache returned as a copy of the K cache).
+        let empty = e.fresh("splat");
+        e.line(&format!("{empty} = tensor.empty() {{kernel.splat = \"{}\"}} : {}", &empty[1..], ty.tensor()));
         let r = e.fill(&empty, &ty, &literal);
         e.bind(op.result(0), r);
     } else if name == "arith.constant" {
