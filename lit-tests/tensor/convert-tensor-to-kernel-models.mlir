@@ -7,8 +7,9 @@
 // lit-tests/numerics). Weights are arguments after the function's own, one per name in
 // order of first use, listed in `kernel.weights` and in the global `<fn>__weights`
 // (newline-separated names); results are output memrefs. The splat-zero KV caches are
-// fills of `tensor.empty`s, each tagged with its own `kernel.splat` name so that cse
-// keeps K and V apart and empty-tensor elimination writes each into its output; reshapes with a dynamic T are expand/collapse_shape; rope
+// `tensor.empty`s, not filled (only the slots written are ever read), each tagged with
+// its own `kernel.splat` name so that cse keeps K and V apart and empty-tensor
+// elimination writes each into its output; reshapes with a dynamic T are expand/collapse_shape; rope
 // computes its angles in the body (powf, cos, sin); attention's KV head is `h floordiv 2`
 // (GQA 4/2); kv_write is an insert_slice at (layer, position). The decode step attends
 // over the slots 0 ..= position only: a slice of min(position + 1, C) slots of the layer,
@@ -21,6 +22,7 @@
 // CHECK: tensor.empty() {kernel.splat = "[[K:splat[0-9]+]]"} : tensor<2x512x2x16xf32>
 // CHECK-NOT: kernel.splat = "[[K]]"
 // CHECK: tensor.empty() {kernel.splat = "{{splat[0-9]+}}"} : tensor<2x512x2x16xf32>
+// CHECK-NOT: linalg.fill {{.*}} tensor<2x512x2x16xf32>
 // CHECK: tensor.expand_shape {{.*}} {{\[}}[0], [1, 2]] output_shape [{{.*}}, 4, 16] : tensor<?x64xf32> into tensor<?x4x16xf32>
 // CHECK: math.powf
 // CHECK: math.cos

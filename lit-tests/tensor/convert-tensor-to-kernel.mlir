@@ -73,17 +73,26 @@ func.func private @attend(%q: tensor<32xf32>, %k: tensor<4x32xf32>) -> tensor<1x
   return %sm : tensor<1x4xf32>
 }
 
-// A linear layer over dynamic rows, x · wᵀ with w [out, in] as HF stores it: wᵀ is not
-// materialised; one generic over (j, i, k) reads w in place, so the scalar loops'
-// innermost k walks a row of x and a row of w (both contiguous). The add may be
-// reassociated, so that LLVM vectorises the dot product over k.
+// A linear layer over dynamic rows (a prefill), x · wᵀ with w [out, in] as HF stores it:
+// wᵀ is not materialised; a register-tiled GEMM (gemm.rs) reads w in place: an scf.forall
+// over tiles of w's rows (one tile here: 16 rows), chunks of x's rows, then blocks of 4
+// rows of w × pairs of rows of x (and a last odd row) whose K loop keeps 8 (then 4)
+// vector accumulators, summed horizontally once per output and written 4 at a time.
 // CHECK-LABEL: func.func @linear(
 // CHECK-NOT: linalg.transpose
-// CHECK: %[[Z:.*]] = linalg.fill
-// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x32xf32>, tensor<16x32xf32>) outs(%[[Z]] : tensor<?x16xf32>)
-// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[W:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[X]], %[[W]] : f32
-// CHECK-NEXT: arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f32
+// CHECK: scf.forall ({{.*}}) in (1) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<?x16xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<?x16xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<?x16xf32>)
+// CHECK: scf.for {{.*}} step %c2{{.*}} -> (tensor<?x16xf32>)
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-4: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<16x32xf32>, vector<8xf32>
+// CHECK: vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<?x32xf32>, vector<8xf32>
+// CHECK-COUNT-4: vector.fma
+// CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<8xf32> into f32
+// CHECK: vector.transfer_write {{.*}} : vector<4xf32>, tensor<?x16xf32>
+// CHECK: scf.for {{.*}} step %c1{{.*}} -> (tensor<?x16xf32>)
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.transpose
 // CHECK: return
 func.func private @linear(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> tensor<?x16xf32> attributes {workflow.fn} {
@@ -92,11 +101,30 @@ func.func private @linear(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> tensor
   return %y : tensor<?x16xf32>
 }
 
+// A K that is not a multiple of the vector (12 here) keeps the dot-product generic over
+// (j, i, k), reading w in place: the scalar loops' innermost k walks a row of x and a
+// row of w (both contiguous). The add may be reassociated, so that LLVM vectorises the
+// dot product over k.
+// CHECK-LABEL: func.func @linear_odd_k(
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[Z:.*]] = linalg.fill
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x12xf32>, tensor<16x12xf32>) outs(%[[Z]] : tensor<?x16xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[W:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[X]], %[[W]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f32
+// CHECK-NOT: linalg.transpose
+// CHECK: return
+func.func private @linear_odd_k(%x: tensor<?x12xf32>, %w: tensor<16x12xf32>) -> tensor<?x16xf32> attributes {workflow.fn} {
+  %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<16x12xf32>) -> tensor<12x16xf32>
+  %y = "tgraph.matmul"(%x, %wt) : (tensor<?x12xf32>, tensor<12x16xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
 // The same matmul where wᵀ is also a result: the transpose is materialised for the result,
 // and the matmul still reads w in place.
 // CHECK-LABEL: func.func @linear_and_transpose(
 // CHECK: %[[T:.*]] = linalg.transpose
-// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OMAP]]], {{.*}} ins(%arg0, %arg1 :
+// CHECK: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<16x32xf32>, vector<8xf32>
 // CHECK: bufferization.materialize_in_destination %[[T]]
 func.func private @linear_and_transpose(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> (tensor<?x16xf32>, tensor<32x16xf32>) attributes {workflow.fn} {
   %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<16x32xf32>) -> tensor<32x16xf32>

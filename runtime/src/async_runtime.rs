@@ -10,7 +10,9 @@
 //! queue, served by `workers − 1` threads started on first use (the machine's cores,
 //! [`crate::pool::default_workers`]). A thread that awaits (the kernel's caller) runs
 //! queued tasks itself while it waits, so the awaiting thread is one of the workers: one
-//! busy thread per core. The thread pool of [`crate::pool`] runs workgroup grids; its
+//! busy thread per core. An idle thread polls briefly before it sleeps ([`SPIN`]), and a
+//! thread that queues work or makes something ready wakes sleepers only when there are
+//! some, so back-to-back loops of a decode step cost no system call. The thread pool of [`crate::pool`] runs workgroup grids; its
 //! workers sleep while a model function (one workgroup) runs, so the two never compete.
 //!
 //! Objects (tokens, values, groups) are reference counted as the lowering expects (MLIR's
@@ -22,7 +24,8 @@
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 /// A coroutine handle and its resume function: one task.
@@ -149,10 +152,24 @@ fn group_ready(g: &Group) -> bool {
     g.pending.load(Ordering::Acquire) <= 0
 }
 
+/// How long an idle thread (a worker, or the kernel's thread awaiting its tiles) polls for
+/// work before it sleeps. A decode step runs about 200 parallel loops, a few to a few
+/// hundred microseconds apart (a norm, attention): sleeping between them made every loop
+/// a futex wake-up of the other thread, about 330 context switches per SmolLM2 token, and
+/// the tiles mostly ran on the caller alone. Polling this long keeps both threads on the
+/// loops of a step and costs at most this much CPU when work stops (OpenMP runtimes poll
+/// for far longer by default).
+const SPIN: Duration = Duration::from_micros(300);
+
 /// The task queue and its workers.
 struct Executor {
     queue: Mutex<VecDeque<Task>>,
+    /// The queue's length, readable without the lock (for polling).
+    queued: AtomicUsize,
     wake: Condvar,
+    /// Threads blocked on `wake`; changed only with `queue` locked, so a thread that makes
+    /// work or readiness and then takes the lock sees every sleeper that missed it.
+    sleepers: AtomicUsize,
     workers: usize,
 }
 
@@ -165,12 +182,14 @@ fn executor() -> &'static Executor {
     static STARTED: OnceLock<()> = OnceLock::new();
     let ex = EXECUTOR.get_or_init(|| Executor {
         queue: Mutex::new(VecDeque::new()),
+        queued: AtomicUsize::new(0),
         wake: Condvar::new(),
+        sleepers: AtomicUsize::new(0),
         workers: crate::pool::default_workers(),
     });
     STARTED.get_or_init(|| {
         for i in 1..ex.workers {
-            let started = std::thread::Builder::new().name(format!("agentc-async-{i}")).spawn(move || worker(ex));
+            let started = std::thread::Builder::new().name(format!("agentc-async-{i}")).spawn(move || run_until(ex, || false));
             // Without the thread, the awaiting threads still run every task themselves.
             drop(started);
         }
@@ -178,47 +197,81 @@ fn executor() -> &'static Executor {
     ex
 }
 
-fn worker(ex: &'static Executor) {
-    let mut queue = lock(&ex.queue);
-    loop {
-        match queue.pop_front() {
-            Some(task) => {
-                drop(queue);
-                (task.resume)(task.handle);
-                queue = lock(&ex.queue);
-            }
-            None => queue = ex.wake.wait(queue).unwrap_or_else(|e| e.into_inner()),
-        }
-    }
-}
-
 fn push(task: Task) {
     let ex = executor();
-    lock(&ex.queue).push_back(task);
-    ex.wake.notify_all();
+    {
+        let mut queue = lock(&ex.queue);
+        queue.push_back(task);
+        ex.queued.store(queue.len(), Ordering::Release);
+    }
+    wake_sleepers(ex);
 }
 
 /// Wakes every thread blocked in an await (and the idle workers, which find no task).
 fn notify() {
     let ex = executor();
     drop(lock(&ex.queue));
-    ex.wake.notify_all();
+    wake_sleepers(ex);
+}
+
+/// Wakes the sleeping threads, if any (a futex call only when one sleeps). The caller has
+/// taken and released the queue's lock after making its change, so a thread that checked
+/// before the change was already counted as a sleeper.
+fn wake_sleepers(ex: &Executor) {
+    if ex.sleepers.load(Ordering::SeqCst) > 0 {
+        ex.wake.notify_all();
+    }
+}
+
+/// The next queued task, if any.
+fn try_pop(ex: &Executor) -> Option<Task> {
+    if ex.queued.load(Ordering::Acquire) == 0 {
+        return None;
+    }
+    let mut queue = lock(&ex.queue);
+    let task = queue.pop_front();
+    ex.queued.store(queue.len(), Ordering::Release);
+    task
+}
+
+/// Runs queued tasks until `ready()`: polls for [`SPIN`] when there is nothing to run,
+/// then sleeps until woken. A worker runs this with a `ready` that is never true.
+fn run_until(ex: &Executor, ready: impl Fn() -> bool) {
+    loop {
+        if ready() {
+            return;
+        }
+        if let Some(task) = try_pop(ex) {
+            (task.resume)(task.handle);
+            continue;
+        }
+        let start = Instant::now();
+        let mut busy = false;
+        while start.elapsed() < SPIN {
+            if ready() || ex.queued.load(Ordering::Acquire) > 0 {
+                busy = true;
+                break;
+            }
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+        }
+        if busy {
+            continue;
+        }
+        let queue = lock(&ex.queue);
+        if queue.is_empty() && !ready() {
+            ex.sleepers.fetch_add(1, Ordering::SeqCst);
+            let queue = ex.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+            ex.sleepers.fetch_sub(1, Ordering::SeqCst);
+            drop(queue);
+        }
+    }
 }
 
 /// Blocks until `ready()`, running queued tasks meanwhile.
 fn block_until(ready: impl Fn() -> bool) {
-    let ex = executor();
-    let mut queue = lock(&ex.queue);
-    while !ready() {
-        match queue.pop_front() {
-            Some(task) => {
-                drop(queue);
-                (task.resume)(task.handle);
-                queue = lock(&ex.queue);
-            }
-            None => queue = ex.wake.wait(queue).unwrap_or_else(|e| e.into_inner()),
-        }
-    }
+    run_until(executor(), ready);
 }
 
 /// Adds `count` references to an object.
@@ -412,7 +465,6 @@ pub extern "C" fn mlirAsyncRuntimePrintCurrentThreadId() {
 mod tests {
     use super::*;
     use std::collections::HashSet;
-    use std::sync::atomic::AtomicUsize;
 
     /// A fake coroutine frame: resuming it records the thread, spins a little, and makes
     /// its token ready (as a lowered `async.execute` body does).
@@ -458,6 +510,41 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), n as usize);
         if crate::pool::default_workers() > 1 {
             assert!(lock(&threads).len() > 1, "the tasks ran on one thread only");
+        }
+    }
+
+    /// A task that only makes its token ready.
+    extern "C" fn ready_at_once(handle: *mut c_void) {
+        unsafe { mlirAsyncRuntimeEmplaceToken(handle.cast()) };
+    }
+
+    /// A task that makes its token ready after sleeping longer than [`SPIN`], so that
+    /// the awaiting thread and the idle worker go to sleep and must be woken.
+    extern "C" fn ready_after_a_sleep(handle: *mut c_void) {
+        std::thread::sleep(SPIN * 3);
+        unsafe { mlirAsyncRuntimeEmplaceToken(handle.cast()) };
+    }
+
+    /// Many short loops back to back (a decode step's pattern), some of whose tasks
+    /// outlast the polling: every await returns (a lost wake-up would hang here).
+    #[test]
+    fn back_to_back_groups_with_polling_and_sleeping_all_finish() {
+        for round in 0..400 {
+            let n = 3;
+            let group = mlirAsyncRuntimeCreateGroup(n);
+            for i in 0..n {
+                let token = mlirAsyncRuntimeCreateToken();
+                unsafe { mlirAsyncRuntimeAddTokenToGroup(token, group) };
+                // The token's second reference is the task's (dropped by Emplace).
+                let task: extern "C" fn(*mut c_void) = if round % 50 == 0 && i == 0 { ready_after_a_sleep } else { ready_at_once };
+                mlirAsyncRuntimeExecute(token.cast(), task);
+                unsafe { mlirAsyncRuntimeDropRef(token.cast(), 1) };
+            }
+            unsafe {
+                mlirAsyncRuntimeAwaitAllInGroup(group);
+                assert!(!mlirAsyncRuntimeIsGroupError(group));
+                mlirAsyncRuntimeDropRef(group.cast(), 1);
+            }
         }
     }
 

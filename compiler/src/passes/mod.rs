@@ -156,6 +156,13 @@ pub static REGISTRY: &[PassInfo] = &[
                   pass the decode step's caches as both input and output)",
         run: kernel::guard_argument_copies::guard_argument_copies,
     },
+    PassInfo {
+        name: "kernel-noinline-parallel-bodies",
+        summary: "LLVM dialect: the outlined bodies of parallel loops (parallel_compute_fn…) \
+                  get no_inline, so LLVM vectorises each as a function of its own instead of \
+                  inside an async coroutine, where the frame defeats alias analysis",
+        run: kernel::noinline_parallel_bodies::noinline_parallel_bodies,
+    },
 ];
 
 /// The registered pass called `name`.

@@ -6,7 +6,8 @@
 //! [`Emitter::dynamic`]): scores[h, t, s] = Σ_d q[t, h, d] · k[s, h / g, d] (the KV head
 //! by a `floordiv` in the indexing map), scale and mask, softmax over s (max, exp, sum,
 //! divide), out[t, h, d] = Σ_s p[h, t, s] · v[s, h / g, d] (loops t, h, s, d: the
-//! innermost along rows of v). The cached form attends over the slots that can be seen,
+//! innermost along rows of v). The two products (scores and p · v) are split over the
+//! runtime's threads by query head. The cached form attends over the slots that can be seen,
 //! 0 .. position + T of the layer (a slice of dynamic size), not over all C: a decode step
 //! costs what the tokens so far need, not what the cache could hold.
 
@@ -135,9 +136,11 @@ fn attend(
     let zero = e.fill(&empty, &ty3, "0.0");
     let el = elem.clone();
     let ins = [(q.0.clone(), q.1.clone(), map4("d1, d0, d3")), (k.0, k.1, map4(&format!("d2, d0 floordiv {g}, d3")))];
-    let scores = e.linalg(&ins, &zero, &ty3, &red, &map4("d0, d1, d2"), Tiling::Loops(vec![]), &move |e, a| {
+    // Split over the runtime's threads by query head (`threads.rs`); the add may be
+    // reassociated so that LLVM vectorises the dot product over d (as in the linear layers).
+    let scores = e.linalg(&ins, &zero, &ty3, &red, &map4("d0, d1, d2"), super::threads::over_heads(0, 4), &move |e, a| {
         let m = e.let_(&format!("arith.mulf {}, {} : {el}", a[0], a[1]));
-        e.let_(&format!("arith.addf {}, {m} : {el}", a[2]))
+        e.let_(&format!("arith.addf {}, {m} fastmath<reassoc> : {el}", a[2]))
     });
     // Scale, then hide the keys past the limit and the masked ones (−∞).
     let mut ins = vec![(scores, ty3.clone(), map3("d0, d1, d2"))];
@@ -195,7 +198,7 @@ fn attend(
     let el = elem.clone();
     let ins = [(p, ty3.clone(), map4("d1, d0, d2")), (v.0, v.1, map4(&format!("d2, d1 floordiv {g}, d3")))];
     let pv = ["parallel", "parallel", "reduction", "parallel"];
-    let o = e.linalg(&ins, &zero, &ty3, &pv, &map4("d0, d1, d3"), Tiling::Loops(vec![]), &move |e, a| {
+    let o = e.linalg(&ins, &zero, &ty3, &pv, &map4("d0, d1, d3"), super::threads::over_heads(1, 4), &move |e, a| {
         let m = e.let_(&format!("arith.mulf {}, {} : {el}", a[0], a[1]));
         e.let_(&format!("arith.addf {}, {m} : {el}", a[2]))
     });

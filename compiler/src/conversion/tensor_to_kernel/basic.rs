@@ -68,6 +68,9 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
                 let x = e.cast_to(&a.0, &a.1, &xd);
                 let r = matmul_transposed(e, (x, xd), w, &od);
                 e.cast_to(&r, &od, &out)
+            } else if let Some(r) = super::gemm::linear_many_rows(e, &a, &w, &out) {
+                // Many rows (a prefill): the register-tiled GEMM.
+                r
             } else {
                 matmul_transposed(e, a, w, &out)
             };
@@ -228,7 +231,15 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         // in one output buffer (seen: the V cache returned as a copy of the K cache).
         let empty = e.fresh("splat");
         e.line(&format!("{empty} = tensor.empty() {{kernel.splat = \"{}\"}} : {}", &empty[1..], ty.tensor()));
-        let r = e.fill(&empty, &ty, &literal);
+        // A KV cache that starts empty (its only users write into it): the slots past
+        // those written are never read (attention reads slots 0 .. position + T, all
+        // written; dialects/tgraph/README.md says that the returned caches hold nothing
+        // defined past them), so it is not zeroed. Zeroing SmolLM2's two 189 MB caches
+        // touched every page of both on every prefill, most of the time to first token
+        // for a short prompt and most of the peak RSS.
+        let user_ops = op.result(0).users();
+        let only_written = !user_ops.is_empty() && user_ops.iter().all(|u| u.name() == "tgraph.kv_write" && u.operand(0).0.ptr == op.result(0).0.ptr);
+        let r = if only_written { empty } else { e.fill(&empty, &ty, &literal) };
         e.bind(op.result(0), r);
     } else if name == "arith.constant" {
         let value = op.attribute("value").map(|a| a.to_string()).unwrap_or_default();

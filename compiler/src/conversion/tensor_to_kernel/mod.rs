@@ -44,6 +44,7 @@
 mod attention;
 mod basic;
 mod emitter;
+mod gemm;
 mod matmul;
 mod model;
 mod norm;

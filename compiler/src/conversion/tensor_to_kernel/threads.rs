@@ -1,6 +1,8 @@
-//! Linear layers split over the runtime's threads: the one place that turns "a linear layer
-//! over W's rows" into parallel tiles, for every op that reads a weight matrix row by row
-//! (`x · Wᵀ` in `basic.rs`, the int8/int4 linear layers of `quantized.rs`).
+//! Linear layers and attention split over the runtime's threads: the one place that turns
+//! "a linear layer over W's rows" into parallel tiles, for every op that reads a weight
+//! matrix row by row (`x · Wᵀ` in `basic.rs`, the int8/int4 linear layers of
+//! `quantized.rs`; `gemm.rs` writes the same split by hand), and attention's two products
+//! into one tile per head (`attention.rs`).
 //!
 //! A model function (prefill, decode step, encode) is one workgroup (`kernel.grid = 1`), so
 //! its parallelism lives inside it: a linear layer's generic is tiled with `scf.forall` over
@@ -26,5 +28,15 @@ pub(super) fn over_weight_rows(rows: i64, row_dim: usize, loops: usize) -> Tilin
     }
     let mut sizes = vec![0; loops];
     sizes[row_dim] = TILE_ROWS;
+    Tiling::Threads(sizes)
+}
+
+/// The tiling of an attention product whose iteration space has `loops` dimensions, the
+/// query head being dimension `head_dim`: one `scf.forall` tile per head (a model has 4 to
+/// 32 heads, a few per thread), the other dimensions whole. Each output element is still
+/// computed by one thread in the same order, so the split does not change the numerics.
+pub(super) fn over_heads(head_dim: usize, loops: usize) -> Tiling {
+    let mut sizes = vec![0; loops];
+    sizes[head_dim] = 1;
     Tiling::Threads(sizes)
 }

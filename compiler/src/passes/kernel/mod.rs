@@ -4,3 +4,4 @@
 //! or with codegen (`kernel-lower-workgroup-ids`, `kernel-outline-gpu`).
 
 pub mod guard_argument_copies;
+pub mod noinline_parallel_bodies;
