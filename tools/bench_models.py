@@ -196,7 +196,7 @@ def agentc_build(agentc, source_expr, work, name, new_tokens):
 
 def agentc_run(exe, text, threads, work):
     trace = os.path.join(work, "trace.json")
-    p = subprocess.Popen([exe, "--max-parallel", str(threads), "--trace", trace, "--", text],
+    p = subprocess.Popen([exe, "--threads", str(threads), "--trace", trace, "--", text],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate()
     if p.returncode != 0:
@@ -213,7 +213,7 @@ def agentc_run(exe, text, threads, work):
 
 def rss_of(exe, text, threads):
     """Peak RSS (MB) of one run of the executable, from wait4's rusage."""
-    p = subprocess.Popen([exe, "--max-parallel", str(threads), "--", text], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([exe, "--threads", str(threads), "--", text], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(p.pid, 0)
     return usage.ru_maxrss / 1024

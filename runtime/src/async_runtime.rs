@@ -161,6 +161,16 @@ fn group_ready(g: &Group) -> bool {
 /// for far longer by default).
 const SPIN: Duration = Duration::from_micros(300);
 
+/// The threads asked for by [`set_threads`] (0: the machine's cores).
+static REQUESTED_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many threads run parallel loops (the caller included; 0: the machine's
+/// cores). Takes effect only before the first parallel loop runs: an executable calls it
+/// with its `--threads` value before it runs `main`.
+pub fn set_threads(threads: usize) {
+    REQUESTED_THREADS.store(threads, Ordering::Relaxed);
+}
+
 /// The task queue and its workers.
 struct Executor {
     queue: Mutex<VecDeque<Task>>,
@@ -185,7 +195,10 @@ fn executor() -> &'static Executor {
         queued: AtomicUsize::new(0),
         wake: Condvar::new(),
         sleepers: AtomicUsize::new(0),
-        workers: crate::pool::default_workers(),
+        workers: match REQUESTED_THREADS.load(Ordering::Relaxed) {
+            0 => crate::pool::default_workers(),
+            n => n,
+        },
     });
     STARTED.get_or_init(|| {
         for i in 1..ex.workers {

@@ -19,6 +19,9 @@ pub struct CommandLine {
     pub fallback_cpu: bool,
     /// `--max-parallel N` (0: the number of cores).
     pub max_parallel: usize,
+    /// `--threads N` (0: not given): threads that run one kernel (a model's parallel loops,
+    /// a kernel's workgroups).
+    pub threads: usize,
     /// `--help` / `-h`.
     pub help: bool,
     /// `main`'s arguments.
@@ -36,6 +39,9 @@ Options (before the arguments; `--` ends them):
                       DIR/tiny-llama) instead of where they were at build time
   --fallback cpu      run fragments placed on a GPU on the CPU when no GPU is usable
   --max-parallel N    at most N map bodies and fragments at once (default: cores)
+  --threads N         threads that run one kernel: a model's parallel loops (linear
+                      layers, attention heads) and a kernel's workgroups (default: the
+                      --max-parallel value, at most the cores)
   -h, --help          print this help
 
 stdout holds only main's result and a newline; everything else goes to stderr.
@@ -84,6 +90,10 @@ pub fn parse(argv: &[String]) -> Result<CommandLine, String> {
                 let v = value(&mut i, name, inline)?;
                 cl.max_parallel = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("--max-parallel needs a positive integer, not `{v}`"))?;
             }
+            "--threads" => {
+                let v = value(&mut i, name, inline)?;
+                cl.threads = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("--threads needs a positive integer, not `{v}`"))?;
+            }
             "--fallback" => {
                 let v = value(&mut i, name, inline)?;
                 if v != "cpu" {
@@ -125,6 +135,8 @@ mod tests {
         assert!(p(&["--seed"]).unwrap_err().contains("needs a value"));
         assert!(p(&["--seed", "-1"]).is_err());
         assert!(p(&["--max-parallel", "0"]).is_err());
+        assert!(p(&["--threads", "0"]).unwrap_err().contains("--threads needs a positive integer"));
+        assert_eq!(p(&["--threads=3", "x"]).unwrap().threads, 3);
         assert!(p(&["--fallback", "gpu"]).is_err());
         assert_eq!(p(&["--fallback", "cpu", "x"]).unwrap().fallback_cpu, true);
     }

@@ -216,7 +216,12 @@ fn execute(program: Program<'_>, cl: &CommandLine) -> Result<String, Failure> {
     let gpu = open_gpu(plan, &kernels, ptx, cl.fallback_cpu)?;
     let paths = ModelPaths { base: model_base, override_dir: cl.models.clone() };
     let models = Models::load(plan, &paths, &kernels)?;
-    let workers = if cl.max_parallel == 0 { crate::pool::default_workers() } else { crate::pool::capped_workers(Some(cl.max_parallel)) };
+    let workers = match (cl.threads, cl.max_parallel) {
+        (0, 0) => crate::pool::default_workers(),
+        (0, cap) => crate::pool::capped_workers(Some(cap)),
+        (threads, _) => threads,
+    };
+    crate::async_runtime::set_threads(workers);
     let compiled = Compiled { kernels, models, pool: ThreadPool::new(workers), gpu };
     let trace = cl.trace.as_ref().map(|_| Trace::new(if plan.source.is_empty() { "agentc program".to_string() } else { plan.source.clone() }));
     on_interrupt_cancel();
