@@ -66,9 +66,13 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
                 let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
                 let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
                 let x = e.cast_to(&a.0, &a.1, &xd);
-                let r = matmul_transposed(e, (x, xd), w, &od);
+                let weights = super::gemm::Weights::F32(&w);
+                let r = match super::gemm::linear(e, &(x.clone(), xd.clone()), &weights, w.1.shape[0], w.1.shape[1], &od, true) {
+                    Some(r) => r,
+                    None => matmul_transposed(e, (x, xd), w, &od),
+                };
                 e.cast_to(&r, &od, &out)
-            } else if let Some(r) = super::gemm::linear_many_rows(e, &a, &w, &out) {
+            } else if let Some(r) = super::gemm::linear(e, &a, &super::gemm::Weights::F32(&w), w.1.shape[0], w.1.shape[1], &out, false) {
                 // Many rows (a prefill): the register-tiled GEMM.
                 r
             } else {

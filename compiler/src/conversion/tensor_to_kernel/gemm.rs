@@ -1,5 +1,6 @@
 //! A linear layer over many rows (a prefill or an encoder pass: `x · Wᵀ` with `x` [M, K],
-//! M dynamic, and a static f32 `W` [N, K]) as a register-tiled GEMM.
+//! M dynamic, and a static `W` [N, K], f32 or in the int8/int4 planar arrays of
+//! `quantized.rs`) as a register-tiled GEMM.
 //!
 //! Why: the generic of `basic::matmul_transposed` computes each output as one dot product
 //! of a row of x and a row of W. That reads W once, but each step of the dot product is a
@@ -17,57 +18,113 @@
 //! - chunks of [`IC`] rows of x, so a chunk of x (at most 64 × K floats) and the thread's
 //!   tile of W both stay in L2 while the chunk is multiplied by the whole tile;
 //! - blocks of `RJ` rows of W, then pairs of rows of x (a last odd row alone);
-//! - the K loop in vectors of [`VL`] floats (`vector.fma` into the accumulators).
+//! - the K loop in vectors of [`VL`] floats (`vector.fma` into the accumulators). For a
+//!   quantised W the loop runs over its groups (32 or 16 elements), each step reading the
+//!   group's scale (and min) once per row of W and dequantising each vector of W in
+//!   registers (int8: `sitofp`, times the scale; int4: the low or high nibbles of 8 bytes,
+//!   `uitofp`, times the scale plus the min), exactly the values of `quantized::value`.
+//!   The dequantisation is paid once per row of x in the register tile, so the int8/int4
+//!   tile is 2 rows of W × 4 rows of x (f32: 4 × 2).
 //!
 //! Numerics: each output is a sum over k in `VL` interleaved partial sums (lane l adds the
 //! products of k ≡ l mod VL in order of k, each product fused into its add), then the
 //! lanes are added (`vector.reduction <add>`, reassociable). The dot-product generic also
 //! sums in partial sums chosen by LLVM's vectoriser, without fusing; both stay within the
 //! numerics tests' tolerance of transformers (lit-tests/numerics) and keep its greedy text.
-//! Used only when the shapes fit the tiles exactly (K a multiple of `VL`, N of `RJ` and of
-//! the thread tile); anything else keeps the generic.
+//! Used only when the shapes fit the tiles exactly (K a multiple of `VL`, N of the tile's
+//! rows of W and of the thread tile); anything else keeps the generic.
 
 use super::emitter::{Emitter, Tt};
 
 /// Floats per vector: one 256-bit register (the x86-64 backend's preferred width on this
 /// machine, which splits wider vectors in two).
 const VL: i64 = 8;
-/// Rows of W per register tile.
-const RJ: usize = 4;
-/// Rows of x per register tile: `RJ·RI` = 8 accumulators plus `RJ + 1` loaded vectors fit
-/// in the 16 vector registers of 256-bit code.
-const RI: usize = 2;
 /// Rows of x per cache chunk.
 const IC: i64 = 64;
 
+/// W as the register tile reads it.
+pub(super) enum Weights<'a> {
+    /// f32 `[N, K]`.
+    F32(&'a (String, Tt)),
+    /// int8 values `[N, K/G, G]` and f32 scales `[N, K/G]`: element `q·scale`.
+    Int8 { values: &'a (String, Tt), scales: &'a (String, Tt), group: i64 },
+    /// int4 bytes `[N, K/32, 16]` (element i of a group is the low nibble of byte i, element
+    /// 16 + i its high nibble), f32 scales and mins `[N, K/32]`: element `q·scale + min`.
+    Int4 { values: &'a (String, Tt), scales: &'a (String, Tt), mins: &'a (String, Tt) },
+}
+
+impl Weights<'_> {
+    /// Elements of K per step of the K loop (one vector, or one group).
+    fn block(&self) -> i64 {
+        match self {
+            Weights::F32(_) => VL,
+            Weights::Int8 { group, .. } => *group,
+            Weights::Int4 { .. } => 32,
+        }
+    }
+
+    /// The register tile: (rows of W, rows of x). 8 accumulators plus the loaded vectors
+    /// fit in the 16 vector registers of 256-bit code. With one row of x (a decode step)
+    /// the tile is 8 (int8/int4: 4) rows of W, so that as many rows of W stream at once.
+    fn tile(&self, one_row: bool) -> (usize, usize) {
+        match (self, one_row) {
+            (Weights::F32(_), false) => (4, 2),
+            (Weights::F32(_), true) => (8, 1),
+            (_, false) => (2, 4),
+            (_, true) => (4, 1),
+        }
+    }
+}
+
+/// The names a register tile needs, shared by both of its row loops.
+struct Ctx<'a> {
+    x: &'a (String, Tt),
+    w: &'a Weights<'a>,
+    slice: String,
+    vec: String,
+    k: String,
+    kb: String,
+    c0: String,
+    pad: String,
+    zero: String,
+}
+
 /// `x · Wᵀ` as a register-tiled GEMM, or `None` when the shapes or types do not fit (the
-/// caller then emits the dot-product generic).
-pub(super) fn linear_many_rows(e: &mut Emitter, x: &(String, Tt), w: &(String, Tt), out: &Tt) -> Option<String> {
-    let f32_only = [&x.1, &w.1, out].iter().all(|t| t.elem == "f32");
-    if !f32_only || x.1.rank() != 2 || w.1.rank() != 2 || out.rank() != 2 || !w.1.is_static() || x.1.shape[0] >= 0 {
+/// caller then emits the dot-product generic). `n`, `k`: W's rows and columns; `one_row`:
+/// x is known to have one row (a decode step cast to a dynamic row count).
+pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: i64, out: &Tt, one_row: bool) -> Option<String> {
+    if let Weights::F32(w) = w
+        && (w.1.elem != "f32" || w.1.rank() != 2 || !w.1.is_static() || w.1.shape != [n, k])
+    {
         return None;
     }
-    let (n, k) = (w.1.shape[0], w.1.shape[1]);
-    if x.1.shape[1] != k || out.shape[1] != n || k % VL != 0 || n % RJ as i64 != 0 {
+    if x.1.elem != "f32" || out.elem != "f32" || x.1.rank() != 2 || out.rank() != 2 || x.1.shape[0] >= 0 {
+        return None;
+    }
+    let (rj, ri) = w.tile(one_row);
+    let block = w.block();
+    if x.1.shape[1] != k || out.shape[1] != n || k % block != 0 || block % VL != 0 || n % rj as i64 != 0 {
         return None;
     }
     let rows = super::threads::TILE_ROWS;
     let tj = if n >= 2 * rows && n % rows == 0 { rows } else { n };
-    if tj % RJ as i64 != 0 {
+    if tj % rj as i64 != 0 {
         return None;
     }
     let tiles = n / tj;
-    let (xt, wt, ot) = (x.1.tensor(), w.1.tensor(), out.tensor());
+    let ot = out.tensor();
     let slice = format!("tensor<?x{tj}xf32>");
     let vec = format!("vector<{VL}xf32>");
 
     let c0 = e.index(0);
     let m = e.dim(x, 0);
     let init = e.empty(out, std::slice::from_ref(x));
-    let (c1, c2, crj, cvl, cic, ck, ctj) = (e.index(1), e.index(2), e.index(RJ as i64), e.index(VL), e.index(IC), e.index(k), e.index(tj));
+    let (c1, cri, crj, cic, ctj) = (e.index(1), e.index(ri as i64), e.index(rj as i64), e.index(IC), e.index(tj));
+    let (ck, ckb) = (e.index(k), e.index(block));
     let pad = e.float("0.0", "f32");
     let zero = e.fresh("zv");
     e.line(&format!("{zero} = arith.constant dense<0.0> : {vec}"));
+    let cx = Ctx { x, w, slice: slice.clone(), vec, k: ck, kb: ckb, c0: c0.clone(), pad, zero };
 
     let (t, o, r) = (e.fresh("gt"), e.fresh("go"), e.fresh("gemm"));
     e.line(&format!("{r} = scf.forall ({t}) in ({tiles}) shared_outs({o} = {init}) -> ({ot}) {{"));
@@ -79,14 +136,14 @@ pub(super) fn linear_many_rows(e: &mut Emitter, x: &(String, Tt), w: &(String, T
     // Chunks of IC rows of x.
     let (i0, oc, chunks) = (e.fresh("i0"), e.fresh("oc"), e.fresh("chunks"));
     e.line(&format!("  {chunks} = scf.for {i0} = {c0} to {m} step {cic} iter_args({oc} = {tile}) -> ({slice}) {{"));
-    let (iend, ipairs) = (e.fresh("iend"), e.fresh("ipairs"));
+    let (iend, ifull) = (e.fresh("iend"), e.fresh("ifull"));
     e.line(&format!("    {iend} = affine.min affine_map<(d0)[s0] -> (d0 + {IC}, s0)>({i0})[{m}]"));
-    e.line(&format!("    {ipairs} = affine.apply affine_map<(d0, d1) -> (d0 + ((d1 - d0) floordiv {RI}) * {RI})>({i0}, {iend})"));
+    e.line(&format!("    {ifull} = affine.apply affine_map<(d0, d1) -> (d0 + ((d1 - d0) floordiv {ri}) * {ri})>({i0}, {iend})"));
 
-    // Blocks of RJ rows of W.
+    // Blocks of rj rows of W.
     let (jj, oj, blocks) = (e.fresh("jj"), e.fresh("oj"), e.fresh("blocks"));
     e.line(&format!("    {blocks} = scf.for {jj} = {c0} to {ctj} step {crj} iter_args({oj} = {oc}) -> ({slice}) {{"));
-    let js: Vec<String> = (0..RJ)
+    let js: Vec<String> = (0..rj)
         .map(|q| {
             let j = e.fresh("gj");
             e.line(&format!("      {j} = affine.apply affine_map<(d0, d1) -> (d0 + d1 + {q})>({j0}, {jj})"));
@@ -94,9 +151,9 @@ pub(super) fn linear_many_rows(e: &mut Emitter, x: &(String, Tt), w: &(String, T
         })
         .collect();
 
-    // Pairs of rows of x, then the odd row left.
-    let pairs = register_tile(e, RI, (&ipairs, c2.as_str()), (&i0, &oj), &js, &jj, (&xt, &wt, &slice, &vec), (x, w), (&ck, &cvl, &c0, &pad, &zero));
-    let last = register_tile(e, 1, (&iend, c1.as_str()), (&ipairs, &pairs), &js, &jj, (&xt, &wt, &slice, &vec), (x, w), (&ck, &cvl, &c0, &pad, &zero));
+    // Groups of ri rows of x, then the rows left one at a time.
+    let full = register_tile(e, &cx, ri, (&i0, &ifull, &cri), &oj, &js, &jj);
+    let last = register_tile(e, &cx, 1, (&ifull, &iend, &c1), &full, &js, &jj);
     e.line(&format!("      scf.yield {last} : {slice}"));
     e.line("    }");
     e.line(&format!("    scf.yield {blocks} : {slice}"));
@@ -108,27 +165,14 @@ pub(super) fn linear_many_rows(e: &mut Emitter, x: &(String, Tt), w: &(String, T
     Some(r)
 }
 
-/// One loop over rows of x in steps of `ri` (from `from.0` to `upto.0`, step constant
-/// `upto.1`) updating the thread tile `from.1`: for each step, the K loop with `ri × RJ`
-/// accumulators, then each row's `RJ` outputs written as one vector. Returns the updated
-/// tile.
-#[allow(clippy::too_many_arguments)]
-fn register_tile(
-    e: &mut Emitter,
-    ri: usize,
-    upto: (&str, &str),
-    from: (&str, &str),
-    js: &[String],
-    jj: &str,
-    types: (&str, &str, &str, &str),
-    operands: (&(String, Tt), &(String, Tt)),
-    consts: (&str, &str, &str, &str, &str),
-) -> String {
-    let (xt, wt, slice, vec) = types;
-    let (x, w) = operands;
-    let (ck, cvl, c0, pad, zero) = consts;
+/// One loop over rows of x in steps of `ri` (`bounds`: from, to, step constant) updating
+/// the thread tile `tile`: for each step, the K loop with `ri × rj` accumulators, then each
+/// row's `rj` outputs written as one vector. Returns the updated tile.
+fn register_tile(e: &mut Emitter, cx: &Ctx, ri: usize, bounds: (&str, &str, &str), tile: &str, js: &[String], jj: &str) -> String {
+    let Ctx { x, w, slice, vec, k, kb, c0, pad, zero } = cx;
+    let rj = js.len();
     let (i, op, res) = (e.fresh("gi"), e.fresh("op"), e.fresh("rows"));
-    e.line(&format!("      {res} = scf.for {i} = {} to {} step {} iter_args({op} = {}) -> ({slice}) {{", from.0, upto.0, upto.1, from.1));
+    e.line(&format!("      {res} = scf.for {i} = {} to {} step {} iter_args({op} = {tile}) -> ({slice}) {{", bounds.0, bounds.1, bounds.2));
     let is: Vec<String> = (0..ri)
         .map(|r| {
             if r == 0 {
@@ -139,50 +183,136 @@ fn register_tile(
             name
         })
         .collect();
-    // The K loop: accumulators acc[r][q] for row is[r] of x and row js[q] of W.
+    // The K loop over blocks of `w.block()` elements: accumulators acc[r][q] for row is[r]
+    // of x and row js[q] of W.
     let kv = e.fresh("gk");
-    let accs: Vec<String> = (0..ri * RJ).map(|_| e.fresh("ga")).collect();
+    let accs: Vec<String> = (0..ri * rj).map(|_| e.fresh("ga")).collect();
     let sums = e.fresh("acc");
     let inits = accs.iter().map(|a| format!("{a} = {zero}")).collect::<Vec<_>>().join(", ");
-    let types = vec![vec; ri * RJ].join(", ");
-    e.line(&format!("        {sums}:{} = scf.for {kv} = {c0} to {ck} step {cvl} iter_args({inits}) -> ({types}) {{", ri * RJ));
-    let ws: Vec<String> = js
-        .iter()
-        .map(|j| {
-            let v = e.fresh("gw");
-            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {kv}], {pad} {{in_bounds = [true]}} : {wt}, {vec}", w.0));
-            v
-        })
-        .collect();
-    let mut next = Vec::new();
-    for (r, row) in is.iter().enumerate() {
-        let xv = e.fresh("gx");
-        e.line(&format!("          {xv} = vector.transfer_read {}[{row}, {kv}], {pad} {{in_bounds = [true]}} : {xt}, {vec}", x.0));
-        for (q, wv) in ws.iter().enumerate() {
-            let f = e.fresh("gf");
-            e.line(&format!("          {f} = vector.fma {xv}, {wv}, {} : {vec}", accs[r * RJ + q]));
-            next.push(f);
+    let types = vec![vec.as_str(); ri * rj].join(", ");
+    e.line(&format!("        {sums}:{} = scf.for {kv} = {c0} to {k} step {kb} iter_args({inits}) -> ({types}) {{", ri * rj));
+    let group = match w {
+        Weights::F32(_) => None,
+        _ => {
+            let g = e.fresh("grp");
+            e.line(&format!("          {g} = affine.apply affine_map<(d0) -> (d0 floordiv {})>({kv})", w.block()));
+            Some(g)
+        }
+    };
+    // Each row of W's scale (and min) for this group, once per block.
+    let params: Vec<(String, Option<String>)> = match w {
+        Weights::F32(_) => Vec::new(),
+        Weights::Int8 { scales, .. } => js.iter().map(|j| (broadcast(e, scales, j, group.as_deref().unwrap_or_default(), vec), None)).collect(),
+        Weights::Int4 { scales, mins, .. } => js
+            .iter()
+            .map(|j| {
+                let g = group.as_deref().unwrap_or_default();
+                (broadcast(e, scales, j, g, vec), Some(broadcast(e, mins, j, g, vec)))
+            })
+            .collect(),
+    };
+    let mut acc: Vec<String> = accs.clone();
+    for step in 0..(w.block() / VL) {
+        let off = step * VL;
+        let ws: Vec<String> = js.iter().enumerate().map(|(q, j)| w_vector(e, w, j, &kv, group.as_deref(), off, params.get(q), (pad, vec))).collect();
+        for (r, row) in is.iter().enumerate() {
+            let col = if off == 0 {
+                kv.clone()
+            } else {
+                let c = e.fresh("kx");
+                e.line(&format!("          {c} = affine.apply affine_map<(d0) -> (d0 + {off})>({kv})"));
+                c
+            };
+            let xv = e.fresh("gx");
+            e.line(&format!("          {xv} = vector.transfer_read {}[{row}, {col}], {pad} {{in_bounds = [true]}} : {}, {vec}", x.0, x.1.tensor()));
+            for (q, wv) in ws.iter().enumerate() {
+                let f = e.fresh("gf");
+                e.line(&format!("          {f} = vector.fma {xv}, {wv}, {} : {vec}", acc[r * rj + q]));
+                acc[r * rj + q] = f;
+            }
         }
     }
-    e.line(&format!("          scf.yield {} : {types}", next.join(", ")));
+    e.line(&format!("          scf.yield {} : {types}", acc.join(", ")));
     e.line("        }");
-    // Horizontal sums; each row's RJ outputs (consecutive columns) are one vector write.
+    // Horizontal sums; each row's rj outputs (consecutive columns) are one vector write.
     let mut tile = op.clone();
     for (r, row) in is.iter().enumerate() {
-        let outs: Vec<String> = (0..RJ)
+        let outs: Vec<String> = (0..rj)
             .map(|q| {
                 let s = e.fresh("gs");
-                e.line(&format!("        {s} = vector.reduction <add>, {sums}#{} fastmath<reassoc> : {vec} into f32", r * RJ + q));
+                e.line(&format!("        {s} = vector.reduction <add>, {sums}#{} fastmath<reassoc> : {vec} into f32", r * rj + q));
                 s
             })
             .collect();
         let v = e.fresh("row");
-        e.line(&format!("        {v} = vector.from_elements {} : vector<{RJ}xf32>", outs.join(", ")));
+        e.line(&format!("        {v} = vector.from_elements {} : vector<{rj}xf32>", outs.join(", ")));
         let written = e.fresh("written");
-        e.line(&format!("        {written} = vector.transfer_write {v}, {tile}[{row}, {jj}] {{in_bounds = [true]}} : vector<{RJ}xf32>, {slice}"));
+        e.line(&format!("        {written} = vector.transfer_write {v}, {tile}[{row}, {jj}] {{in_bounds = [true]}} : vector<{rj}xf32>, {slice}"));
         tile = written;
     }
     e.line(&format!("        scf.yield {tile} : {slice}"));
     e.line("      }");
     res
+}
+
+/// `array[row, group]` (a scale or min) broadcast to a vector.
+fn broadcast(e: &mut Emitter, array: &(String, Tt), row: &str, group: &str, vec: &str) -> String {
+    let s = e.fresh("gp");
+    e.line(&format!("          {s} = tensor.extract {}[{row}, {group}] : {}", array.0, array.1.tensor()));
+    let b = e.fresh("gb");
+    e.line(&format!("          {b} = vector.broadcast {s} : f32 to {vec}"));
+    b
+}
+
+/// The f32 vector of W's row `j` at K offset `kv + off` (`off` within the block), read and
+/// dequantised. `param`: the row's broadcast scale (and min).
+#[allow(clippy::too_many_arguments)]
+fn w_vector(e: &mut Emitter, w: &Weights, j: &str, kv: &str, group: Option<&str>, off: i64, param: Option<&(String, Option<String>)>, (pad, vec): (&str, &str)) -> String {
+    let v = e.fresh("gw");
+    match w {
+        Weights::F32(w) => {
+            // The block is one vector: `off` is 0.
+            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {kv}], {pad} {{in_bounds = [true]}} : {}, {vec}", w.0, w.1.tensor()));
+            v
+        }
+        Weights::Int8 { values, .. } => {
+            let (g, (scale, _)) = (group.unwrap_or_default(), param.expect("a scale per row"));
+            let at = e.index(off);
+            let zero8 = e.fresh("z8");
+            e.line(&format!("          {zero8} = arith.constant 0 : i8"));
+            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {g}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
+            let f = e.fresh("gq");
+            e.line(&format!("          {f} = arith.sitofp {v} : vector<{VL}xi8> to {vec}"));
+            let r = e.fresh("gd");
+            e.line(&format!("          {r} = arith.mulf {f}, {scale} : {vec}"));
+            r
+        }
+        Weights::Int4 { values, .. } => {
+            let (g, (scale, min)) = (group.unwrap_or_default(), param.expect("a scale and min per row"));
+            // Elements off .. off + 8 of the group: bytes off mod 16 .., low nibbles for
+            // the first 16 elements, high ones for the rest.
+            let at = e.index(off % 16);
+            let zero8 = e.fresh("z8");
+            e.line(&format!("          {zero8} = arith.constant 0 : i8"));
+            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {g}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
+            let nib = e.fresh("gn");
+            if off < 16 {
+                let mask = e.fresh("gm");
+                e.line(&format!("          {mask} = arith.constant dense<15> : vector<{VL}xi8>"));
+                e.line(&format!("          {nib} = arith.andi {v}, {mask} : vector<{VL}xi8>"));
+            } else {
+                let four = e.fresh("gm");
+                e.line(&format!("          {four} = arith.constant dense<4> : vector<{VL}xi8>"));
+                e.line(&format!("          {nib} = arith.shrui {v}, {four} : vector<{VL}xi8>"));
+            }
+            let f = e.fresh("gq");
+            e.line(&format!("          {f} = arith.uitofp {nib} : vector<{VL}xi8> to {vec}"));
+            // Rounded as `quantized::value` rounds: the product, then the sum.
+            let p = e.fresh("gd");
+            e.line(&format!("          {p} = arith.mulf {f}, {scale} : {vec}"));
+            let r = e.fresh("gd");
+            e.line(&format!("          {r} = arith.addf {p}, {} : {vec}", min.as_deref().unwrap_or_default()));
+            r
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! runtime repacks at load (agentc_runtime::gguf::quant: values, scales, mins), and the ops
 //! that read it dequantise in registers:
 //!
-//! - `x · Wᵀ` (a linear layer, [`matmul`]): one generic over (n, m, group, j) whose maps are
+//! - `x · Wᵀ` over many rows (a prefill): the register-tiled GEMM of `gemm.rs`, which
+//!   dequantises each vector of W in its tile.
+//! - `x · Wᵀ` (a linear layer, [`matmul`]; one row): one generic over (n, m, group, j) whose maps are
 //!   projected permutations — x reshaped `[M, K/G, G]` (int4: its low and high half-groups
 //!   `[M, K/32, 16]` each), values `[N, K/G, G]` (int4 `[N, K/32, 16]`, two per byte),
 //!   scales and mins `[N, K/G]` — so the innermost loop walks one group of x and of the
@@ -135,6 +137,21 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
     }
     let a = op_tensor(e, op, 0)?;
     let out = result_tensor(op)?;
+    // The register-tiled GEMM, dequantising in its tile (one static row, a decode step, is
+    // cast to a dynamic row count as below).
+    if a.1.rank() == 2 {
+        let weights = match q.scheme {
+            Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
+            Scheme::Int4 => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
+        };
+        let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
+        let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
+        let x = e.cast_to(&a.0, &a.1, &xd);
+        let one_row = a.1.shape[0] == 1;
+        if let Some(r) = super::gemm::linear(e, &(x, xd.clone()), &weights, q.rows, q.cols, &od, one_row) {
+            return Ok(Some(e.cast_to(&r, &od, &out)));
+        }
+    }
     // One static row (a decode step): the same generic over a dynamic row count, as the
     // f32 `matmul_transposed` does, so that the vectoriser of the transform script leaves it
     // to LLVM's loop vectoriser.
