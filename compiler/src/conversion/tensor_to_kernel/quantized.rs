@@ -3,9 +3,9 @@
 //! runtime repacks at load (agentc_runtime::gguf::quant: values, scales, mins), and the ops
 //! that read it dequantise in registers:
 //!
-//! - `x · Wᵀ` over many rows (a prefill): the register-tiled GEMM of `gemm.rs`, which
-//!   dequantises each vector of W in its tile.
-//! - `x · Wᵀ` (a linear layer, [`matmul`]; one row): one generic over (n, m, group, j) whose maps are
+//! - `x · Wᵀ` (a linear layer, [`matmul`], in a prefill or a decode step): the
+//!   register-tiled GEMM of `gemm.rs`, which dequantises each vector of W in its tile.
+//!   Where its tiles do not fit the shapes: one generic over (n, m, group, j) whose maps are
 //!   projected permutations — x reshaped `[M, K/G, G]` (int4: its low and high half-groups
 //!   `[M, K/32, 16]` each), values `[N, K/G, G]` (int4 `[N, K/32, 16]`, two per byte),
 //!   scales and mins `[N, K/G]` — so the innermost loop walks one group of x and of the
