@@ -56,28 +56,22 @@ pub(super) fn convert_op(e: &mut Emitter, op: Op) -> Result<(), Unsupported> {
         let in_place = reads_transpose_in_place(op, op.operand(1));
         if let Some(w) = e.transposed.get(&(op.operand(1).0.ptr as usize)).filter(|_| in_place).cloned() {
             let a = op_tensor(e, op, 0)?;
-            let r = if a.1.is_static() {
-                // One static row (a decode step's linear layer): the same generic over a
-                // dynamic row count, so that the transform script's vectoriser leaves it
-                // alone (a static one would become one vector of N·K elements). The
-                // canonicalisation after the script folds both casts, so the loops end up
-                // with static trip counts, and LLVM vectorises the dot products as over
-                // dynamic rows.
-                let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
-                let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
-                let x = e.cast_to(&a.0, &a.1, &xd);
-                let weights = super::gemm::Weights::F32(&w);
-                let r = match super::gemm::linear(e, &(x.clone(), xd.clone()), &weights, w.1.shape[0], w.1.shape[1], &od, true) {
-                    Some(r) => r,
-                    None => matmul_transposed(e, (x, xd), w, &od),
-                };
-                e.cast_to(&r, &od, &out)
-            } else if let Some(r) = super::gemm::linear(e, &a, &super::gemm::Weights::F32(&w), w.1.shape[0], w.1.shape[1], &out, false) {
-                // Many rows (a prefill): the register-tiled GEMM.
-                r
-            } else {
-                matmul_transposed(e, a, w, &out)
+            // A static x has one row (a decode step's linear layer, `in_place`): it is cast
+            // to a dynamic row count, so that the transform script's vectoriser leaves the
+            // op alone (a static one would become one vector of N·K elements); the
+            // canonicalisation after the script folds the casts back to static trip counts.
+            // Then the register-tiled GEMM (its one-row tile for a decode step); where its
+            // tiles do not fit the shapes, the dot-product generic.
+            let one_row = a.1.is_static();
+            let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
+            let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
+            let x = e.cast_to(&a.0, &a.1, &xd);
+            let weights = super::gemm::Weights::F32(&w);
+            let r = match super::gemm::linear(e, &(x.clone(), xd.clone()), &weights, w.1.shape[0], w.1.shape[1], &od, one_row) {
+                Some(r) => r,
+                None => matmul_transposed(e, (x, xd), w, &od),
             };
+            let r = e.cast_to(&r, &od, &out);
             e.bind(op.result(0), r);
             return Ok(());
         }

@@ -191,38 +191,20 @@ fn register_tile(e: &mut Emitter, cx: &Ctx, ri: usize, bounds: (&str, &str, &str
     let inits = accs.iter().map(|a| format!("{a} = {zero}")).collect::<Vec<_>>().join(", ");
     let types = vec![vec.as_str(); ri * rj].join(", ");
     e.line(&format!("        {sums}:{} = scf.for {kv} = {c0} to {k} step {kb} iter_args({inits}) -> ({types}) {{", ri * rj));
-    let group = match w {
-        Weights::F32(_) => None,
-        _ => {
-            let g = e.fresh("grp");
-            e.line(&format!("          {g} = affine.apply affine_map<(d0) -> (d0 floordiv {})>({kv})", w.block()));
-            Some(g)
-        }
-    };
-    // Each row of W's scale (and min) for this group, once per block.
-    let params: Vec<(String, Option<String>)> = match w {
-        Weights::F32(_) => Vec::new(),
-        Weights::Int8 { scales, .. } => js.iter().map(|j| (broadcast(e, scales, j, group.as_deref().unwrap_or_default(), vec), None)).collect(),
-        Weights::Int4 { scales, mins, .. } => js
-            .iter()
-            .map(|j| {
-                let g = group.as_deref().unwrap_or_default();
-                (broadcast(e, scales, j, g, vec), Some(broadcast(e, mins, j, g, vec)))
-            })
-            .collect(),
-    };
+    // Each row of W as this block reads it: the group's scale (and min) once per block.
+    let rows: Vec<BlockRow> = js.iter().map(|j| block_row(e, w, j, &kv, vec)).collect();
     let mut acc: Vec<String> = accs.clone();
     for step in 0..(w.block() / VL) {
         let off = step * VL;
-        let ws: Vec<String> = js.iter().enumerate().map(|(q, j)| w_vector(e, w, j, &kv, group.as_deref(), off, params.get(q), (pad, vec))).collect();
+        let ws: Vec<String> = rows.iter().map(|row| w_vector(e, row, &kv, off, (pad, vec))).collect();
+        let col = if off == 0 {
+            kv.clone()
+        } else {
+            let c = e.fresh("kx");
+            e.line(&format!("          {c} = affine.apply affine_map<(d0) -> (d0 + {off})>({kv})"));
+            c
+        };
         for (r, row) in is.iter().enumerate() {
-            let col = if off == 0 {
-                kv.clone()
-            } else {
-                let c = e.fresh("kx");
-                e.line(&format!("          {c} = affine.apply affine_map<(d0) -> (d0 + {off})>({kv})"));
-                c
-            };
             let xv = e.fresh("gx");
             e.line(&format!("          {xv} = vector.transfer_read {}[{row}, {col}], {pad} {{in_bounds = [true]}} : {}, {vec}", x.0, x.1.tensor()));
             for (q, wv) in ws.iter().enumerate() {
@@ -255,6 +237,40 @@ fn register_tile(e: &mut Emitter, cx: &Ctx, ri: usize, bounds: (&str, &str, &str
     res
 }
 
+/// One row of W as a block of the K loop reads it.
+enum BlockRow<'a> {
+    /// f32: the matrix and the row.
+    F32 { w: &'a (String, Tt), j: String },
+    /// int8: the values, the row, the block's group and the row's broadcast scale.
+    Int8 { values: &'a (String, Tt), j: String, group: String, scale: String },
+    /// int4: the bytes, the row, the block's group, the row's broadcast scale and min.
+    Int4 { values: &'a (String, Tt), j: String, group: String, scale: String, min: String },
+}
+
+/// Row `j` of `w` for the block starting at K offset `kv`: for a quantised W, the block's
+/// group and the row's scale (and min) read once and broadcast.
+fn block_row<'a>(e: &mut Emitter, w: &Weights<'a>, j: &str, kv: &str, vec: &str) -> BlockRow<'a> {
+    let group = |e: &mut Emitter| {
+        let g = e.fresh("grp");
+        e.line(&format!("          {g} = affine.apply affine_map<(d0) -> (d0 floordiv {})>({kv})", w.block()));
+        g
+    };
+    match *w {
+        Weights::F32(w) => BlockRow::F32 { w, j: j.to_string() },
+        Weights::Int8 { values, scales, .. } => {
+            let g = group(e);
+            let scale = broadcast(e, scales, j, &g, vec);
+            BlockRow::Int8 { values, j: j.to_string(), group: g, scale }
+        }
+        Weights::Int4 { values, scales, mins } => {
+            let g = group(e);
+            let scale = broadcast(e, scales, j, &g, vec);
+            let min = broadcast(e, mins, j, &g, vec);
+            BlockRow::Int4 { values, j: j.to_string(), group: g, scale, min }
+        }
+    }
+}
+
 /// `array[row, group]` (a scale or min) broadcast to a vector.
 fn broadcast(e: &mut Emitter, array: &(String, Tt), row: &str, group: &str, vec: &str) -> String {
     let s = e.fresh("gp");
@@ -264,54 +280,46 @@ fn broadcast(e: &mut Emitter, array: &(String, Tt), row: &str, group: &str, vec:
     b
 }
 
-/// The f32 vector of W's row `j` at K offset `kv + off` (`off` within the block), read and
-/// dequantised. `param`: the row's broadcast scale (and min).
-#[allow(clippy::too_many_arguments)]
-fn w_vector(e: &mut Emitter, w: &Weights, j: &str, kv: &str, group: Option<&str>, off: i64, param: Option<&(String, Option<String>)>, (pad, vec): (&str, &str)) -> String {
+/// The f32 vector of `row` at K offset `kv + off` (`off` within the block), read and
+/// dequantised.
+fn w_vector(e: &mut Emitter, row: &BlockRow, kv: &str, off: i64, (pad, vec): (&str, &str)) -> String {
     let v = e.fresh("gw");
-    match w {
-        Weights::F32(w) => {
+    match row {
+        BlockRow::F32 { w, j } => {
             // The block is one vector: `off` is 0.
             e.line(&format!("          {v} = vector.transfer_read {}[{j}, {kv}], {pad} {{in_bounds = [true]}} : {}, {vec}", w.0, w.1.tensor()));
             v
         }
-        Weights::Int8 { values, .. } => {
-            let (g, (scale, _)) = (group.unwrap_or_default(), param.expect("a scale per row"));
+        BlockRow::Int8 { values, j, group, scale } => {
             let at = e.index(off);
             let zero8 = e.fresh("z8");
             e.line(&format!("          {zero8} = arith.constant 0 : i8"));
-            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {g}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
+            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {group}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
             let f = e.fresh("gq");
             e.line(&format!("          {f} = arith.sitofp {v} : vector<{VL}xi8> to {vec}"));
             let r = e.fresh("gd");
             e.line(&format!("          {r} = arith.mulf {f}, {scale} : {vec}"));
             r
         }
-        Weights::Int4 { values, .. } => {
-            let (g, (scale, min)) = (group.unwrap_or_default(), param.expect("a scale and min per row"));
+        BlockRow::Int4 { values, j, group, scale, min } => {
             // Elements off .. off + 8 of the group: bytes off mod 16 .., low nibbles for
             // the first 16 elements, high ones for the rest.
             let at = e.index(off % 16);
             let zero8 = e.fresh("z8");
             e.line(&format!("          {zero8} = arith.constant 0 : i8"));
-            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {g}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
+            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {group}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
             let nib = e.fresh("gn");
-            if off < 16 {
-                let mask = e.fresh("gm");
-                e.line(&format!("          {mask} = arith.constant dense<15> : vector<{VL}xi8>"));
-                e.line(&format!("          {nib} = arith.andi {v}, {mask} : vector<{VL}xi8>"));
-            } else {
-                let four = e.fresh("gm");
-                e.line(&format!("          {four} = arith.constant dense<4> : vector<{VL}xi8>"));
-                e.line(&format!("          {nib} = arith.shrui {v}, {four} : vector<{VL}xi8>"));
-            }
+            let (op, amount) = if off < 16 { ("arith.andi", 15) } else { ("arith.shrui", 4) };
+            let c = e.fresh("gm");
+            e.line(&format!("          {c} = arith.constant dense<{amount}> : vector<{VL}xi8>"));
+            e.line(&format!("          {nib} = {op} {v}, {c} : vector<{VL}xi8>"));
             let f = e.fresh("gq");
             e.line(&format!("          {f} = arith.uitofp {nib} : vector<{VL}xi8> to {vec}"));
             // Rounded as `quantized::value` rounds: the product, then the sum.
             let p = e.fresh("gd");
             e.line(&format!("          {p} = arith.mulf {f}, {scale} : {vec}"));
             let r = e.fresh("gd");
-            e.line(&format!("          {r} = arith.addf {p}, {} : {vec}", min.as_deref().unwrap_or_default()));
+            e.line(&format!("          {r} = arith.addf {p}, {min} : {vec}"));
             r
         }
     }

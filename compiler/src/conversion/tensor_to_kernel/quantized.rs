@@ -137,28 +137,21 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
     }
     let a = op_tensor(e, op, 0)?;
     let out = result_tensor(op)?;
-    // The register-tiled GEMM, dequantising in its tile (one static row, a decode step, is
-    // cast to a dynamic row count as below).
-    if a.1.rank() == 2 {
-        let weights = match q.scheme {
-            Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
-            Scheme::Int4 => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
-        };
-        let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
-        let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
-        let x = e.cast_to(&a.0, &a.1, &xd);
-        let one_row = a.1.shape[0] == 1;
-        if let Some(r) = super::gemm::linear(e, &(x, xd.clone()), &weights, q.rows, q.cols, &od, one_row) {
-            return Ok(Some(e.cast_to(&r, &od, &out)));
-        }
-    }
-    // One static row (a decode step): the same generic over a dynamic row count, as the
-    // f32 `matmul_transposed` does, so that the vectoriser of the transform script leaves it
-    // to LLVM's loop vectoriser.
+    // One static row (a decode step) is cast to a dynamic row count, so that the
+    // vectoriser of the transform script leaves the op alone (as the f32 linear layers).
+    // Then the register-tiled GEMM, dequantising in its tile; where its tiles do not fit,
+    // the generic, vectorised by LLVM's loop vectoriser.
     let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
     let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
     let x = e.cast_to(&a.0, &a.1, &xd);
-    let r = matmul_dynamic(e, (x, xd), &q, &od);
+    let weights = match q.scheme {
+        Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
+        Scheme::Int4 => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
+    };
+    let r = match super::gemm::linear(e, &(x.clone(), xd.clone()), &weights, q.rows, q.cols, &od, a.1.shape[0] == 1) {
+        Some(r) => r,
+        None => matmul_dynamic(e, (x, xd), &q, &od),
+    };
     Ok(Some(e.cast_to(&r, &od, &out)))
 }
 
