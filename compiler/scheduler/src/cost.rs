@@ -710,8 +710,14 @@ fn form_units(
                 target.devices[members[0]].kind != DeviceKind::Cpu && holds(members, p) <= members.len()
             })
         };
+        // On a target without accelerators, a model the CPU holds at its own dtype stays
+        // there: quantizing would trade accuracy for speed unasked.
+        let has_accelerator = entries.iter().any(|(_, members)| target.devices[members[0]].kind != DeviceKind::Cpu);
+        let cpu_holds_native = entries
+            .iter()
+            .any(|(_, members)| target.devices[members[0]].kind == DeviceKind::Cpu && holds(members, Precision::Native) == 1);
         let mut precisions = vec![Precision::Native];
-        if !accelerator_holds_native {
+        if !accelerator_holds_native && (has_accelerator || !cpu_holds_native) {
             let offered: Vec<Precision> = Precision::QUANTIZED
                 .into_iter()
                 .filter(|p| p.weight_scale(model_dtype[m]) < 1.0)
