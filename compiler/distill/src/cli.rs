@@ -12,8 +12,9 @@ use clap::Parser;
 
 use crate::checkpoint::Checkpoint;
 use crate::gguf_writer;
-use crate::search::{parse_budget, search, table};
-use crate::student::metadata;
+use crate::search::{Tried, parse_budget, search, table};
+use crate::speed::{self, Speed, SpeedOptions, agentc_beside, source_of};
+use crate::student::{Student, metadata};
 
 /// Shrink a model a .agent program declares to a measured accuracy budget (weight-only
 /// int4 / int8, RTN or GPTQ) and write the student GGUF, a report and the rewritten program.
@@ -39,9 +40,29 @@ pub struct DistillArgs {
     /// Measure every plan (not only up to the first that meets the budget).
     #[arg(long)]
     all_plans: bool,
+    /// Also write every measured plan's student to `OUTDIR/plans/PLAN.gguf` (what `agentc
+    /// distill --speed` measures).
+    #[arg(long)]
+    write_plans: bool,
     /// The output folder (created).
     #[arg(short = 'o', long = "output")]
     output: PathBuf,
+    /// Also predict (the planner's cost model on `--speed-target`) and measure (an
+    /// executable built by `agentc`, its decode steps traced) the decode tokens/s of the
+    /// teacher and the students written: the chosen one, or every plan's with
+    /// `--write-plans`. Needs `agentc` beside this binary.
+    #[arg(long)]
+    speed: bool,
+    /// The target the prediction plans on: a preset (`host`) or a TOML file (e.g. the
+    /// output of `agentc calibrate --target host`).
+    #[arg(long, default_value = "host", requires = "speed")]
+    speed_target: String,
+    /// Runs per model for the measured speed (medians).
+    #[arg(long, default_value = "3", requires = "speed", value_parser = clap::value_parser!(u32).range(1..=100))]
+    speed_reps: u32,
+    /// `--threads` of the measuring executables (default: the runtime's, one per core).
+    #[arg(long, requires = "speed", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    speed_threads: Option<u32>,
 }
 
 fn fail(message: &str, code: u8) -> ExitCode {
@@ -81,17 +102,42 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(&format!("model `{}`: {e}", model.name), 1),
     };
-    let outcome = match search(&teacher, &prompts, &budget, args.tokens as usize, args.all_plans) {
+    // Plan students go to a folder beside OUTDIR while the search runs; it becomes
+    // OUTDIR/plans when the search succeeds and is removed otherwise.
+    let partial = args.write_plans.then(|| {
+        let name = args.output.file_name().map_or_else(|| "distill".into(), |n| n.to_string_lossy().into_owned());
+        args.output.with_file_name(format!(".{name}.plans-{}", std::process::id()))
+    });
+    let mut write_plan = |tried: &Tried, student: &Student| -> Result<(), String> {
+        let Some(dir) = &partial else { return Ok(()) };
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let md = metadata(&teacher, &student.shape, &format!("{} ({})", model.name, tried.plan))?;
+        gguf_writer::write(&dir.join(format!("{}.gguf", tried.plan)), &md, &student.gguf)
+    };
+    let searched = search(&teacher, &prompts, &budget, args.tokens as usize, args.all_plans, &mut write_plan);
+    let discard = |partial: &Option<PathBuf>| {
+        if let Some(dir) = partial {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    };
+    let outcome = match searched {
         Ok(o) => o,
-        Err(e) => return fail(&format!("{}: {e}", args.calib.display()), 1),
+        Err(e) => {
+            discard(&partial);
+            return fail(&format!("{}: {e}", args.calib.display()), 1);
+        }
     };
     print!("{}", table(&outcome, args.tokens as usize));
     let Some((index, student)) = &outcome.chosen else {
+        discard(&partial);
         return fail(&format!("no plan meets the budget `{}` ({} plans tried; nothing written)", args.budget, outcome.tried.len()), 1);
     };
     let rewritten = match rewrite(&source, &module.models, &args.model) {
         Ok(r) => r,
-        Err(e) => return fail(&e, 1),
+        Err(e) => {
+            discard(&partial);
+            return fail(&e, 1);
+        }
     };
     let report = serde_json::json!({
         "teacher": model.resolved_path.display().to_string(),
@@ -100,24 +146,127 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         "calibration_prompts": outcome.split.0,
         "held_out_prompts": outcome.split.1,
         "teacher_f32_bytes": student.f32_bytes,
+        "layer_effect": outcome.layer_effect,
         "plans": outcome.tried,
+        "plans_written": partial.is_some(),
         "chosen": outcome.tried[*index].plan,
-        "predicted_decode_tokens_per_s": null,
     });
     let stem = args.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
     let written = std::fs::create_dir_all(&args.output)
         .map_err(|e| format!("{}: {e}", args.output.display()))
-        .and_then(|_| gguf_writer::write(&args.output.join("student.gguf"), &metadata(&teacher, &format!("{} ({})", model.name, outcome.tried[*index].plan))?, &student.gguf))
+        .and_then(|_| gguf_writer::write(&args.output.join("student.gguf"), &metadata(&teacher, &student.shape, &format!("{} ({})", model.name, outcome.tried[*index].plan))?, &student.gguf))
         .and_then(|_| {
             std::fs::write(args.output.join("report.json"), serde_json::to_string_pretty(&report).expect("JSON") + "\n")
                 .and_then(|_| std::fs::write(args.output.join(format!("{stem}.agent")), &rewritten))
                 .map_err(|e| format!("{}: {e}", args.output.display()))
+        })
+        .and_then(|_| match &partial {
+            Some(dir) => {
+                let plans = args.output.join("plans");
+                let _ = std::fs::remove_dir_all(&plans);
+                std::fs::rename(dir, &plans).map_err(|e| format!("{}: {e}", plans.display()))
+            }
+            None => Ok(()),
         });
     if let Err(e) = written {
+        discard(&partial);
         return fail(&e, 1);
     }
     println!("chosen: {} -> {}", outcome.tried[*index].plan, args.output.join("student.gguf").display());
+    if args.speed {
+        let mut report = report;
+        let teacher_source = match source_of(&model.resolved_path, model.dtype.map(|d| d.name())) {
+            Ok(s) => s,
+            Err(e) => return fail(&e, 1),
+        };
+        let files: Vec<(usize, PathBuf)> = if partial.is_some() {
+            outcome.tried.iter().enumerate().map(|(i, t)| (i, args.output.join("plans").join(format!("{}.gguf", t.plan)))).collect()
+        } else {
+            vec![(*index, args.output.join("student.gguf"))]
+        };
+        match measure_speeds(args, &teacher_source, &outcome.tried, &files, &prompts[prompts.len() - outcome.split.1]) {
+            Ok((speeds, text)) => {
+                report["speed"] = speeds;
+                print!("{text}");
+            }
+            Err(e) => return fail(&format!("--speed: {e} (the student and report were written without speeds)"), 1),
+        }
+        if let Err(e) = std::fs::write(args.output.join("report.json"), serde_json::to_string_pretty(&report).expect("JSON") + "\n") {
+            return fail(&format!("{}: {e}", args.output.display()), 1);
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// The teacher's and the students' decode speeds (one measurement per `kernel_key`) as the
+/// report's `speed` object, and the table printed.
+fn measure_speeds(
+    args: &DistillArgs,
+    teacher_source: &str,
+    tried: &[Tried],
+    files: &[(usize, PathBuf)],
+    prompt: &str,
+) -> Result<(serde_json::Value, String), String> {
+    let work = std::env::temp_dir().join(format!("agentc-distill-speed-{}", std::process::id()));
+    let options = SpeedOptions {
+        agentc: agentc_beside()?,
+        target: args.speed_target.clone(),
+        reps: args.speed_reps as usize,
+        tokens: args.tokens as usize,
+        threads: args.speed_threads.map(|n| n as usize),
+        work: work.clone(),
+    };
+    let result = (|| {
+        eprintln!("distill: measuring the teacher's decode speed");
+        let teacher = speed::measure(&options, "teacher", teacher_source, prompt)?;
+        let mut by_key: std::collections::BTreeMap<&str, Speed> = Default::default();
+        let mut plans = serde_json::Map::new();
+        let mut text = format!(
+            "{:<20} {:>22} {:>10} {:>10} {:>8} {:>10}\n",
+            "speed", "kernels", "predicted", "measured", "speedup", "pred/meas"
+        );
+        let row = |name: &str, key: &str, s: &Speed, t: &Speed| {
+            format!(
+                "{:<20} {:>22} {:>8.1}/s {:>8.1}/s {:>7.2}x {:>10.2}\n",
+                name,
+                key,
+                s.predicted_decode_tokens_per_s,
+                s.measured_decode_tokens_per_s,
+                s.measured_decode_tokens_per_s / t.measured_decode_tokens_per_s,
+                s.predicted_over_measured
+            )
+        };
+        text += &row("teacher", "f32", &teacher, &teacher);
+        for (i, path) in files {
+            let t = &tried[*i];
+            if !by_key.contains_key(t.kernel_key.as_str()) {
+                eprintln!("distill: measuring the decode speed of `{}`", t.plan);
+                let source = source_of(path, None)?;
+                by_key.insert(&t.kernel_key, speed::measure(&options, &format!("plan{i}"), &source, prompt)?);
+            }
+            let s = &by_key[t.kernel_key.as_str()];
+            text += &row(&t.plan, &t.kernel_key, s, &teacher);
+            let mut entry = serde_json::to_value(s).expect("JSON");
+            entry["speedup_vs_teacher"] = serde_json::json!(s.measured_decode_tokens_per_s / teacher.measured_decode_tokens_per_s);
+            plans.insert(t.plan.clone(), entry);
+        }
+        text += &format!(
+            "(decode tokens/s: predicted by the cost model on `{}`, measured as 1 / the median decode step over {} runs of {} tokens)\n",
+            options.target, options.reps, options.tokens
+        );
+        let json = serde_json::json!({
+            "target": options.target,
+            "reps": options.reps,
+            "tokens": options.tokens,
+            "threads": options.threads,
+            "prompt": prompt,
+            "teacher": teacher,
+            "plans": plans,
+        });
+        Ok((json, text))
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result
 }
 
 /// The program with `model NAME` reading `student.gguf` (computed from its quantized blocks

@@ -5,7 +5,8 @@
 //! - [`forward`]: the decoder's forward on candle (logits, KV cache, linear-layer inputs).
 //! - [`hessian`], [`quant`], [`gptq`]: calibration statistics, RTN and GPTQ.
 //! - [`student`], [`gguf_writer`]: a plan applied and written as GGUF.
-//! - [`measure`], [`search`]: the budget figures and the plan search; [`cli`]: the command.
+//! - [`measure`], [`search`]: the budget figures and the plan search; [`speed`]: predicted
+//!   and measured decode speed through `agentc`; [`cli`]: the command.
 #![deny(missing_docs)]
 
 pub mod checkpoint;
@@ -18,3 +19,4 @@ pub mod gguf_writer;
 pub mod student;
 pub mod measure;
 pub mod search;
+pub mod speed;

@@ -57,29 +57,77 @@ pub fn perplexity(model: &Model, prompts: &[Vec<u32>]) -> Result<f64, String> {
     Ok((nll / count.max(1) as f64).exp())
 }
 
+/// What the teacher gives once for all students: its greedy continuations of the held-out
+/// prompts, its log-probabilities at every position of prompt + continuation, and its
+/// perplexity on the prompts.
+pub struct Reference {
+    prompts: Vec<Vec<u32>>,
+    n: usize,
+    continuations: Vec<Vec<u32>>,
+    logp: Vec<Vec<Vec<f64>>>,
+    perplexity: f64,
+}
+
+impl Reference {
+    /// Runs `teacher` on `prompts` with `n`-token continuations.
+    pub fn new(teacher: &Model, prompts: &[Vec<u32>], n: usize) -> Result<Reference, String> {
+        let mut continuations = Vec::with_capacity(prompts.len());
+        let mut logp = Vec::with_capacity(prompts.len());
+        for p in prompts {
+            let t = greedy(teacher, p, n)?;
+            let mut seq = p.clone();
+            seq.extend(&t);
+            logp.push(all_logits(teacher, &seq)?.iter().map(|row| log_softmax(row)).collect());
+            continuations.push(t);
+        }
+        Ok(Reference { prompts: prompts.to_vec(), n, continuations, logp, perplexity: perplexity(teacher, prompts)? })
+    }
+
+    /// The figures of `student` against the teacher.
+    pub fn measure(&self, student: &Model) -> Result<Figures, String> {
+        let (mut same, mut divergence, mut kl_sum, mut kl_count) = (0usize, 0usize, 0.0, 0usize);
+        for ((p, t), lt) in self.prompts.iter().zip(&self.continuations).zip(&self.logp) {
+            let s = greedy(student, p, self.n)?;
+            let first = t.iter().zip(&s).position(|(a, b)| a != b).unwrap_or(self.n);
+            divergence += first;
+            same += usize::from(first == self.n);
+            let mut seq = p.clone();
+            seq.extend(t);
+            for (a, b) in lt.iter().zip(&all_logits(student, &seq)?) {
+                kl_sum += kl(a, &log_softmax(b));
+                kl_count += 1;
+            }
+        }
+        let k = self.prompts.len().max(1) as f64;
+        Ok(Figures {
+            agreement: same as f64 / k,
+            first_divergence: divergence as f64 / k,
+            kl: kl_sum / kl_count.max(1) as f64,
+            perplexity: perplexity(student, &self.prompts)?,
+            teacher_perplexity: self.perplexity,
+        })
+    }
+}
+
 /// The figures of `student` against `teacher` on `prompts` with `n`-token continuations.
 pub fn measure(teacher: &Model, student: &Model, prompts: &[Vec<u32>], n: usize) -> Result<Figures, String> {
-    let (mut same, mut divergence, mut kl_sum, mut kl_count) = (0usize, 0usize, 0.0, 0usize);
-    for p in prompts {
-        let t = greedy(teacher, p, n)?;
-        let s = greedy(student, p, n)?;
-        let first = t.iter().zip(&s).position(|(a, b)| a != b).unwrap_or(n);
-        divergence += first;
-        same += usize::from(first == n);
-        let mut seq = p.clone();
-        seq.extend(&t);
-        let (lt, ls) = (all_logits(teacher, &seq)?, all_logits(student, &seq)?);
-        for (a, b) in lt.iter().zip(&ls) {
-            kl_sum += kl(&log_softmax(a), &log_softmax(b));
-            kl_count += 1;
+    Reference::new(teacher, prompts, n)?.measure(student)
+}
+
+/// Mean KL(teacher ‖ student) of the next-token distributions at every position of
+/// `prompts` (teacher-forced on the prompts' own tokens): what ranks layers for dropping.
+pub fn prompt_kl(teacher_logp: &[Vec<Vec<f64>>], student: &Model, prompts: &[Vec<u32>]) -> Result<f64, String> {
+    let (mut sum, mut count) = (0.0, 0usize);
+    for (p, lt) in prompts.iter().zip(teacher_logp) {
+        for (a, b) in lt.iter().zip(&all_logits(student, p)?) {
+            sum += kl(a, &log_softmax(b));
+            count += 1;
         }
     }
-    let k = prompts.len().max(1) as f64;
-    Ok(Figures {
-        agreement: same as f64 / k,
-        first_divergence: divergence as f64 / k,
-        kl: kl_sum / kl_count.max(1) as f64,
-        perplexity: perplexity(student, prompts)?,
-        teacher_perplexity: perplexity(teacher, prompts)?,
-    })
+    Ok(sum / count.max(1) as f64)
+}
+
+/// Log-probabilities at every position of each of `prompts`.
+pub fn prompt_logp(model: &Model, prompts: &[Vec<u32>]) -> Result<Vec<Vec<Vec<f64>>>, String> {
+    prompts.iter().map(|p| Ok(all_logits(model, p)?.iter().map(|r| log_softmax(r)).collect())).collect()
 }

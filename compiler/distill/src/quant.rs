@@ -18,9 +18,10 @@ use half::f16;
 pub const GROUP: usize = 32;
 
 /// A weight format of the student.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     /// Plain f32.
+    #[default]
     F32,
     /// int8, symmetric, a scale per 32.
     Q8_0,

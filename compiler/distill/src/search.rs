@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::checkpoint::Checkpoint;
 use crate::forward::{Cache, LINEARS, Model, input_slot};
 use crate::hessian::Hessians;
-use crate::measure::{Figures, measure};
+use crate::measure::{Figures, Reference, prompt_kl, prompt_logp};
 use crate::quant::{Format, rtn};
-use crate::student::{Method, Plan, Student, build};
+use crate::student::{Method, Plan, Student, build, without_layers};
 
 /// A figure a budget can bound.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -86,6 +86,11 @@ pub struct Tried {
     pub linear_bits: f64,
     /// Linear layers kept at Q8_0 (mixed plans).
     pub q8_layers: usize,
+    /// The teacher's decoder layers dropped.
+    pub dropped_layers: Vec<usize>,
+    /// What decides the student's kernels and their speed (formats, layers); plans that
+    /// differ only in rounding share it.
+    pub kernel_key: String,
     /// The measured figures.
     pub figures: Figures,
     /// Whether they meet the budget.
@@ -100,6 +105,9 @@ pub struct Outcome {
     pub chosen: Option<(usize, Student)>,
     /// Calibration and held-out prompt counts.
     pub split: (usize, usize),
+    /// Each decoder layer's effect when dropped alone: the calibration prompts' mean KL of
+    /// the teacher without it against the teacher, by layer index.
+    pub layer_effect: Vec<f64>,
 }
 
 /// Relative reconstruction error of RTN int4 per linear layer, `tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)`.
@@ -128,25 +136,84 @@ fn sensitivity(teacher: &Checkpoint, h: &Hessians) -> Vec<(f64, String)> {
     out
 }
 
-/// The plans, cheapest first (ties: RTN, the cheaper to make, first).
-pub fn plans(teacher: &Checkpoint, h: &Hessians) -> Vec<Plan> {
-    let simple = |name: &str, method, default| Plan { name: name.into(), method, default, overrides: Default::default() };
+/// How many layers the structural plans drop: 1, 2, 4, … up to a quarter of the layers
+/// (one for a model of fewer than eight layers, none for a one-layer model).
+fn drop_counts(layers: usize) -> Vec<usize> {
+    let most = (layers / 4).max(usize::from(layers > 1));
+    std::iter::successors(Some(1usize), |k| Some(k * 2)).take_while(|&k| k <= most).collect()
+}
+
+/// The plans, cheapest (bytes) first; at equal size in the order listed (RTN, the cheaper
+/// to make, before GPTQ): weight-only quantization (Q4_0, Q4_1 by RTN and GPTQ; GPTQ Q4_1
+/// with the most sensitive quarter of the linear layers at Q8_0; Q8_0), and the structural
+/// plans, which drop the `k` layers of least effect (`layer_effect`, lowest first) from
+/// the Q4_1 GPTQ and the Q8_0 students.
+pub fn plans(teacher: &Checkpoint, h: &Hessians, layer_effect: &[f64]) -> Vec<Plan> {
+    let simple = |name: &str, method, default| Plan { name: name.into(), method, default, ..Plan::default() };
     let sensitive = sensitivity(teacher, h);
     let quarter = sensitive.len().div_ceil(4);
     let overrides = sensitive.into_iter().take(quarter).map(|(_, n)| (n, Format::Q8_0)).collect();
-    vec![
+    let mut plans = vec![
         simple("q4_0-rtn", Method::Rtn, Format::Q4_0),
         simple("q4_0-gptq", Method::Gptq, Format::Q4_0),
         simple("q4_1-rtn", Method::Rtn, Format::Q4_1),
         simple("q4_1-gptq", Method::Gptq, Format::Q4_1),
-        Plan { name: "mixed-gptq (q4_1, most sensitive quarter q8_0)".into(), method: Method::Gptq, default: Format::Q4_1, overrides },
+        Plan { name: "mixed-gptq".into(), method: Method::Gptq, default: Format::Q4_1, overrides, drop: Vec::new() },
         simple("q8_0-rtn", Method::Rtn, Format::Q8_0),
-    ]
+    ];
+    let mut order: Vec<usize> = (0..layer_effect.len()).collect();
+    order.sort_by(|&a, &b| layer_effect[a].total_cmp(&layer_effect[b]).then(a.cmp(&b)));
+    for k in drop_counts(teacher.shape.layers) {
+        let mut drop = order[..k].to_vec();
+        drop.sort_unstable();
+        for (base, method, format) in [("q4_1-gptq", Method::Gptq, Format::Q4_1), ("q8_0-rtn", Method::Rtn, Format::Q8_0)] {
+            plans.push(Plan { name: format!("{base}-drop{k}"), method, default: format, drop: drop.clone(), ..Plan::default() });
+        }
+    }
+    let mut sized: Vec<(usize, Plan)> = plans.into_iter().map(|p| (p.bytes(teacher), p)).collect();
+    sized.sort_by_key(|(bytes, _)| *bytes);
+    sized.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Each layer's effect when dropped alone (see [`Outcome::layer_effect`]).
+fn layer_effects(teacher: &Checkpoint, reference: &[Vec<Vec<f64>>], calib: &[Vec<u32>]) -> Result<Vec<f64>, String> {
+    if teacher.shape.layers < 2 {
+        return Ok(Vec::new());
+    }
+    (0..teacher.shape.layers)
+        .map(|l| {
+            let (shape, tensors) = without_layers(teacher, &[l]);
+            prompt_kl(reference, &Model::new(&shape, &tensors)?, calib)
+        })
+        .collect()
+}
+
+/// `kernel_key` of a plan: the linear layers' formats and the layer count.
+fn kernel_key(plan: &Plan, layers: usize) -> String {
+    let mut key = format!("{}x{}", layers - plan.drop.len(), plan.default.name());
+    if !plan.overrides.is_empty() {
+        // FNV-1a over the overridden names and formats: equal sets, equal keys.
+        let mut hash: u32 = 0x811c_9dc5;
+        for (name, format) in &plan.overrides {
+            for b in name.bytes().chain(format.name().bytes()).chain([0]) {
+                hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+        }
+        key += &format!("+{}-{hash:08x}", plan.overrides.len());
+    }
+    key
 }
 
 /// Runs the search over `prompts` (at least two: the last quarter, at least one, is held
-/// out), with `tokens`-token continuations.
-pub fn search(teacher: &Checkpoint, prompts: &[String], budget: &Budget, tokens: usize, all: bool) -> Result<Outcome, String> {
+/// out), with `tokens`-token continuations. `each` sees every plan's student once measured.
+pub fn search(
+    teacher: &Checkpoint,
+    prompts: &[String],
+    budget: &Budget,
+    tokens: usize,
+    all: bool,
+    each: &mut dyn FnMut(&Tried, &Student) -> Result<(), String>,
+) -> Result<Outcome, String> {
     if prompts.len() < 2 {
         return Err("the calibration file needs at least two prompts (one is held out)".into());
     }
@@ -155,14 +222,20 @@ pub fn search(teacher: &Checkpoint, prompts: &[String], budget: &Budget, tokens:
     let (calib, heldout) = ids.split_at(ids.len() - held);
     let model = Model::new(&teacher.shape, &teacher.tensors)?;
     let mut h = Hessians::new(teacher.shape.layers);
+    eprintln!("distill: calibration statistics over {} prompts", calib.len());
     for p in calib {
         model.forward(p, &mut Cache::default(), Some(&mut h))?;
     }
+    eprintln!("distill: ranking the {} layers by their effect when dropped", teacher.shape.layers);
+    let layer_effect = layer_effects(teacher, &prompt_logp(&model, calib)?, calib)?;
+    eprintln!("distill: the teacher on {} held-out prompts", heldout.len());
+    let reference = Reference::new(&model, heldout, tokens)?;
     let mut tried = Vec::new();
     let mut chosen: Option<(usize, Student)> = None;
-    for plan in plans(teacher, &h) {
+    for plan in plans(teacher, &h, &layer_effect) {
+        eprintln!("distill: plan `{}`", plan.name);
         let student = build(teacher, &plan, Some(&h))?;
-        let figures = measure(&model, &Model::new(&teacher.shape, &student.tensors)?, heldout, tokens)?;
+        let figures = reference.measure(&Model::new(&student.shape, &student.tensors)?)?;
         let meets = budget.met(&figures);
         tried.push(Tried {
             plan: plan.name.clone(),
@@ -170,9 +243,12 @@ pub fn search(teacher: &Checkpoint, prompts: &[String], budget: &Budget, tokens:
             shrink: student.f32_bytes as f64 / student.bytes as f64,
             linear_bits: student.linear_bits,
             q8_layers: plan.overrides.len(),
+            dropped_layers: plan.drop.clone(),
+            kernel_key: kernel_key(&plan, teacher.shape.layers),
             figures,
             meets,
         });
+        each(tried.last().expect("just pushed"), &student)?;
         if meets && chosen.as_ref().is_none_or(|(i, _)| tried[*i].bytes > student.bytes) {
             chosen = Some((tried.len() - 1, student));
             if !all {
@@ -180,13 +256,13 @@ pub fn search(teacher: &Checkpoint, prompts: &[String], budget: &Budget, tokens:
             }
         }
     }
-    Ok(Outcome { tried, chosen, split: (calib.len(), heldout.len()) })
+    Ok(Outcome { tried, chosen, split: (calib.len(), heldout.len()), layer_effect })
 }
 
 /// The table printed on stdout: one row per plan tried.
 pub fn table(outcome: &Outcome, tokens: usize) -> String {
     let mut s = format!(
-        "{:<48} {:>10} {:>7} {:>6} {:>9} {:>10} {:>9} {:>8} {}\n",
+        "{:<20} {:>10} {:>7} {:>6} {:>9} {:>10} {:>9} {:>8} {}\n",
         "plan", "bytes", "shrink", "bits", "agreement", "divergence", "kl", "ppl", "budget"
     );
     for (i, t) in outcome.tried.iter().enumerate() {
@@ -196,7 +272,7 @@ pub fn table(outcome: &Outcome, tokens: usize) -> String {
             _ => "missed",
         };
         s += &format!(
-            "{:<48} {:>10} {:>6.2}x {:>6.2} {:>9.3} {:>10.2} {:>9.5} {:>8.3} {}\n",
+            "{:<20} {:>10} {:>6.2}x {:>6.2} {:>9.3} {:>10.2} {:>9.5} {:>8.3} {}\n",
             t.plan, t.bytes, t.shrink, t.linear_bits, t.figures.agreement, t.figures.first_divergence, t.figures.kl, t.figures.perplexity, mark
         );
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use agentc_runtime::gguf::{GgufFile, Value};
 use agentc_runtime::model_config::Architecture;
 
-use crate::checkpoint::{Checkpoint, Matrix, Source};
+use crate::checkpoint::{Checkpoint, Matrix, Shape, Source};
 use crate::forward::{LINEARS, input_slot};
 use crate::gguf_writer::TensorOut;
 use crate::gptq::gptq;
@@ -16,18 +16,19 @@ use crate::hessian::Hessians;
 use crate::quant::{Format, Quantized, check_shape, rtn};
 
 /// How a plan rounds its linear layers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Method {
     /// Round to nearest.
+    #[default]
     Rtn,
     /// GPTQ with the calibration Hessians.
     Gptq,
 }
 
-/// A compression plan: the format of every decoder linear layer (by HF weight name; those
-/// not listed take `default`). The embedding and an untied `lm_head` are Q8_0 (RTN) in
-/// every plan, the norms f32.
-#[derive(Clone, Debug)]
+/// A compression plan: the decoder layers dropped (structural shrinking) and the format of
+/// every remaining linear layer (by HF weight name; those not listed take `default`). The
+/// embedding and an untied `lm_head` are Q8_0 (RTN) in every plan, the norms f32.
+#[derive(Clone, Debug, Default)]
 pub struct Plan {
     /// Its name in the report (`q4_1-gptq`).
     pub name: String,
@@ -37,10 +38,14 @@ pub struct Plan {
     pub default: Format,
     /// Layers kept at another format (mixed precision).
     pub overrides: BTreeMap<String, Format>,
+    /// The teacher's decoder layers left out, by index; the others are renumbered in order.
+    pub drop: Vec<usize>,
 }
 
 /// The student of a plan.
 pub struct Student {
+    /// Its shape: the teacher's with the dropped layers removed.
+    pub shape: Shape,
     /// Dequantised weights under HF names (what the reader gives back).
     pub tensors: BTreeMap<String, Matrix>,
     /// The GGUF tensors.
@@ -97,10 +102,60 @@ fn permute_rows(bytes: &[u8], rows: usize, heads: usize) -> Vec<u8> {
 }
 
 impl Plan {
-    /// The format of the linear weight `name`.
+    /// The format of the linear weight `name` (a teacher name).
     pub fn format_of(&self, name: &str) -> Format {
         self.overrides.get(name).copied().unwrap_or(self.default)
     }
+
+    /// The name of the teacher's weight `name` in the student: the same outside the
+    /// decoder layers, the layer renumbered past the dropped ones, `None` when its layer is
+    /// dropped.
+    pub fn student_name(&self, name: &str) -> Option<String> {
+        let Some((layer, rest)) = layer_of(name) else { return Some(name.to_string()) };
+        if self.drop.contains(&layer) {
+            return None;
+        }
+        let below = self.drop.iter().filter(|&&d| d < layer).count();
+        Some(format!("model.layers.{}.{rest}", layer - below))
+    }
+
+    /// Bytes of the student's weights, computed from the formats without quantizing.
+    pub fn bytes(&self, teacher: &Checkpoint) -> usize {
+        let mut bytes = 0;
+        for (name, m) in &teacher.tensors {
+            if self.student_name(name).is_none() {
+                continue;
+            }
+            let (_, cols) = m.rows_cols();
+            let format = if LINEARS.iter().any(|l| name.ends_with(&format!("{l}.weight"))) {
+                self.format_of(name)
+            } else if m.shape.len() == 2 && cols % 32 == 0 {
+                Format::Q8_0
+            } else {
+                Format::F32
+            };
+            bytes += (format.bits() * m.data.len() as f64 / 8.0).round() as usize;
+        }
+        bytes
+    }
+}
+
+/// `(layer, rest)` of a decoder layer's weight name `model.layers.L.rest`.
+pub fn layer_of(name: &str) -> Option<(usize, &str)> {
+    let (layer, rest) = name.strip_prefix("model.layers.")?.split_once('.')?;
+    Some((layer.parse().ok()?, rest))
+}
+
+/// The teacher's weights (f32, unquantized) with the layers `drop` left out and the others
+/// renumbered, and the shape that goes with them: what the layer ranking measures.
+pub fn without_layers(teacher: &Checkpoint, drop: &[usize]) -> (Shape, BTreeMap<String, Matrix>) {
+    let plan = Plan { drop: drop.to_vec(), ..Plan::default() };
+    let tensors = teacher.tensors.iter().filter_map(|(n, m)| Some((plan.student_name(n)?, m.clone()))).collect();
+    (student_shape(&teacher.shape, &plan), tensors)
+}
+
+fn student_shape(teacher: &Shape, plan: &Plan) -> Shape {
+    Shape { layers: teacher.layers - plan.drop.iter().filter(|&&d| d < teacher.layers).count(), ..teacher.clone() }
 }
 
 /// Builds the student of `plan` (GPTQ needs `hessians`).
@@ -108,12 +163,17 @@ pub fn build(teacher: &Checkpoint, plan: &Plan, hessians: Option<&Hessians>) -> 
     if teacher.shape.architecture == Architecture::Qwen2 {
         return Err("a Qwen2 student cannot be written: the runtime reads `llama` GGUF files, which have no q/k/v biases".into());
     }
+    if let Some(&bad) = plan.drop.iter().find(|&&d| d >= teacher.shape.layers) {
+        return Err(format!("plan `{}` drops layer {bad} of {}", plan.name, teacher.shape.layers));
+    }
     let s = &teacher.shape;
     let mut tensors = BTreeMap::new();
     let mut gguf = Vec::new();
-    let (mut bytes, mut f32_bytes, mut linear_bits, mut linear_elems) = (0usize, 0usize, 0f64, 0usize);
+    let (mut bytes, mut linear_bits, mut linear_elems) = (0usize, 0f64, 0usize);
+    let f32_bytes = teacher.tensors.values().map(|m| m.data.len() * 4).sum();
     for (name, m) in &teacher.tensors {
-        let gname = gguf_name(name).ok_or_else(|| format!("weight `{name}` has no GGUF name"))?;
+        let Some(new_name) = plan.student_name(name) else { continue };
+        let gname = gguf_name(&new_name).ok_or_else(|| format!("weight `{name}` has no GGUF name"))?;
         let (rows, cols) = m.rows_cols();
         let linear = LINEARS.iter().position(|l| name.ends_with(&format!("{l}.weight")));
         let q: Quantized = match linear {
@@ -124,7 +184,7 @@ pub fn build(teacher: &Checkpoint, plan: &Plan, hessians: Option<&Hessians>) -> 
                 linear_elems += m.data.len();
                 match (plan.method, format) {
                     (Method::Gptq, f) if f != Format::F32 => {
-                        let layer: usize = name["model.layers.".len()..].split('.').next().unwrap().parse().unwrap();
+                        let (layer, _) = layer_of(name).ok_or_else(|| format!("`{name}`: not a decoder layer's weight"))?;
                         let h = hessians.ok_or("GPTQ needs calibration Hessians")?;
                         let (hm, n) = &h.h[layer][input_slot(LINEARS[idx])];
                         if *n != cols {
@@ -145,18 +205,17 @@ pub fn build(teacher: &Checkpoint, plan: &Plan, hessians: Option<&Hessians>) -> 
             data = permute_rows(&data, rows, s.kv_heads);
         }
         bytes += data.len();
-        f32_bytes += m.data.len() * 4;
         gguf.push(TensorOut { name: gname, dims: m.shape.iter().rev().map(|&d| d as u64).collect(), format: q.format, bytes: data });
-        tensors.insert(name.clone(), Matrix { shape: m.shape.clone(), data: q.values });
+        tensors.insert(new_name, Matrix { shape: m.shape.clone(), data: q.values });
     }
-    Ok(Student { tensors, gguf, bytes, f32_bytes, linear_bits: linear_bits / linear_elems.max(1) as f64 })
+    Ok(Student { shape: student_shape(s, plan), tensors, gguf, bytes, f32_bytes, linear_bits: linear_bits / linear_elems.max(1) as f64 })
 }
 
-/// The metadata of the student's GGUF: the `llama.*` sizes of the teacher's config and its
-/// tokenizer (copied from a GGUF teacher; from `tokenizer.json` and `tokenizer_config.json`
-/// of a folder, as a byte-level BPE `gpt2` tokenizer).
-pub fn metadata(teacher: &Checkpoint, name: &str) -> Result<Vec<(String, Value)>, String> {
-    let s = &teacher.shape;
+/// The metadata of the student's GGUF: the `llama.*` sizes of the student's `shape` and the
+/// teacher's tokenizer (copied from a GGUF teacher; from `tokenizer.json` and
+/// `tokenizer_config.json` of a folder, as a byte-level BPE `gpt2` tokenizer).
+pub fn metadata(teacher: &Checkpoint, shape: &Shape, name: &str) -> Result<Vec<(String, Value)>, String> {
+    let s = shape;
     let u = |n: usize| Value::U32(n as u32);
     let mut md: Vec<(String, Value)> = vec![
         ("general.architecture".into(), Value::String("llama".into())),
