@@ -2,10 +2,12 @@
 //! Llama-family model (RMSNorm, RoPE with `rotate_half`, grouped-query attention, SwiGLU,
 //! q/k/v biases for Qwen2): logits for a run of tokens after a KV cache, and, when asked,
 //! the inputs of every linear layer for the calibration statistics ([`crate::hessian`]).
+//! [`Model::with_norms`] takes the RMSNorm weights from candle `Var`s so that
+//! [`Model::logits`] can be differentiated with respect to them ([`crate::recovery`]).
 
 use std::collections::BTreeMap;
 
-use candle_core::{D, DType, Device, Tensor};
+use candle_core::{CpuStorage, CustomOp1, D, DType, Device, Layout, Tensor, Var};
 
 use crate::checkpoint::{Matrix, Shape};
 
@@ -64,6 +66,11 @@ pub struct Model {
     /// `(max_positions, head_dim / 2)`.
     cos: Tensor,
     sin: Tensor,
+    /// Set by [`Model::with_norms`] only, so the measured forward is unchanged: attention's
+    /// softmax as max/exp/sum ops, which candle can differentiate
+    /// (`candle_nn::ops::softmax_last_dim` is one kernel without a backward), and the linear
+    /// layers as [`FrozenLinear`].
+    differentiable: bool,
 }
 
 /// The keys and values of every layer so far: `(kv_heads, positions, head_dim)` each.
@@ -81,6 +88,31 @@ impl Cache {
     /// Whether nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// `x · W` for a fixed `W` `(in, out)`, whose backward gives `x`'s gradient only. candle's
+/// matmul backward also computes (and, summed over several backward contributions, keeps a
+/// graph of) the gradient of `W`, weight-sized tensors that the norms' training does not
+/// need: a third of its arithmetic, and memory growing by twice the weights per prompt.
+struct FrozenLinear(Tensor);
+
+impl CustomOp1 for FrozenLinear {
+    fn name(&self) -> &'static str {
+        "frozen-linear"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, candle_core::Shape)> {
+        let Some((from, to)) = layout.contiguous_offsets() else {
+            candle_core::bail!("frozen-linear: the input is not contiguous");
+        };
+        let x = Tensor::from_slice(&storage.as_slice::<f32>()?[from..to], layout.shape(), &Device::Cpu)?;
+        let y = x.matmul(&self.0)?;
+        Ok((CpuStorage::F32(y.flatten_all()?.to_vec1::<f32>()?), y.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, _y: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(grad.matmul(&self.0.t()?)?))
     }
 }
 
@@ -146,7 +178,38 @@ impl Model {
         }
         let cos = Tensor::from_vec(cos, (shape.max_positions, half), &dev).map_err(err)?;
         let sin = Tensor::from_vec(sin, (shape.max_positions, half), &dev).map_err(err)?;
-        Ok(Model { shape: shape.clone(), embed, layers, norm: get("model.norm.weight", &[h])?, lm_head, cos, sin })
+        Ok(Model { shape: shape.clone(), embed, layers, norm: get("model.norm.weight", &[h])?, lm_head, cos, sin, differentiable: false })
+    }
+
+    /// Builds the model as [`Model::new`] does, with the RMSNorm weights named in `norms`
+    /// (`model.layers.{l}.input_layernorm.weight`, `model.layers.{l}.post_attention_layernorm.weight`,
+    /// `model.norm.weight`) taken from those variables instead of `tensors`: the model shares
+    /// their storage, so it sees every update of them, and [`Model::logits`] is
+    /// differentiable with respect to them. Its attention softmax is computed from candle's
+    /// differentiable ops (the same function, rounded in another order), and its linear
+    /// layers' backward computes no gradients of their (fixed) weights. A name that is not a
+    /// norm, or a variable of another shape, is an error.
+    pub fn with_norms(shape: &Shape, tensors: &BTreeMap<String, Matrix>, norms: &BTreeMap<String, Var>) -> Result<Model, String> {
+        let mut model = Model::new(shape, tensors)?;
+        for (name, var) in norms {
+            let slot = if name == "model.norm.weight" {
+                &mut model.norm
+            } else {
+                let layer = name.strip_prefix("model.layers.").and_then(|rest| rest.split_once('.'));
+                let layer = layer.and_then(|(l, part)| Some((l.parse::<usize>().ok()?, part)));
+                match layer {
+                    Some((l, "input_layernorm.weight")) if l < shape.layers => &mut model.layers[l].attn_norm,
+                    Some((l, "post_attention_layernorm.weight")) if l < shape.layers => &mut model.layers[l].ffn_norm,
+                    _ => return Err(format!("`{name}` is not a norm weight of this model")),
+                }
+            };
+            if var.dims() != [shape.hidden] || var.dtype() != DType::F32 {
+                return Err(format!("norm `{name}` is {:?} {:?}, expected F32 [{}]", var.dtype(), var.dims(), shape.hidden));
+            }
+            *slot = var.as_tensor().clone();
+        }
+        model.differentiable = true;
+        Ok(model)
     }
 
     /// The model's shape.
@@ -159,6 +222,22 @@ impl Model {
     pub fn forward(&self, tokens: &[u32], cache: &mut Cache, observer: Option<&mut dyn Observer>) -> Result<Vec<Vec<f32>>, String> {
         let logits = self.forward_tensor(tokens, cache, observer).map_err(err)?;
         logits.to_vec2::<f32>().map_err(err)
+    }
+
+    /// The logits tensor `(tokens.len(), vocab)` of a fresh forward over `tokens` (no KV
+    /// cache), part of the autodiff graph when the model was built by [`Model::with_norms`].
+    pub fn logits(&self, tokens: &[u32]) -> candle_core::Result<Tensor> {
+        self.forward_tensor(tokens, &mut Cache::default(), None)
+    }
+
+    /// `x · w` (`w` transposed, `(in, out)`): a plain matmul, or [`FrozenLinear`] when
+    /// differentiable.
+    fn linear(&self, x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
+        if self.differentiable {
+            x.contiguous()?.apply_op1(FrozenLinear(w.clone()))
+        } else {
+            x.matmul(w)
+        }
     }
 
     fn forward_tensor(&self, tokens: &[u32], cache: &mut Cache, mut observer: Option<&mut dyn Observer>) -> candle_core::Result<Tensor> {
@@ -182,7 +261,7 @@ impl Model {
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 0, &a)?;
             }
-            let (mut q, mut k, mut v) = (a.matmul(&layer.q)?, a.matmul(&layer.k)?, a.matmul(&layer.v)?);
+            let (mut q, mut k, mut v) = (self.linear(&a, &layer.q)?, self.linear(&a, &layer.k)?, self.linear(&a, &layer.v)?);
             if let Some((qb, kb, vb)) = &layer.biases {
                 q = q.broadcast_add(qb)?;
                 k = k.broadcast_add(kb)?;
@@ -207,23 +286,27 @@ impl Model {
             };
             let (k, v) = (repeat(&k)?, repeat(&v)?);
             let scores = (q.matmul(&k.t()?)? / (s.head_dim as f64).sqrt())?.broadcast_add(&mask)?;
-            let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+            let probs = if self.differentiable {
+                candle_nn::ops::softmax(&scores, D::Minus1)?
+            } else {
+                candle_nn::ops::softmax_last_dim(&scores)?
+            };
             let attn = probs.matmul(&v)?.transpose(0, 1)?.reshape((t, s.heads * s.head_dim))?;
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 1, &attn)?;
             }
-            x = (x + attn.matmul(&layer.o)?)?;
+            x = (x + self.linear(&attn, &layer.o)?)?;
             let m = rms_norm(&x, &layer.ffn_norm, s.eps)?;
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 2, &m)?;
             }
-            let act = (candle_nn::ops::silu(&m.matmul(&layer.gate)?)? * m.matmul(&layer.up)?)?;
+            let act = (candle_nn::ops::silu(&self.linear(&m, &layer.gate)?)? * self.linear(&m, &layer.up)?)?;
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 3, &act)?;
             }
-            x = (x + act.matmul(&layer.down)?)?;
+            x = (x + self.linear(&act, &layer.down)?)?;
         }
-        rms_norm(&x, &self.norm, s.eps)?.matmul(&self.lm_head)
+        self.linear(&rms_norm(&x, &self.norm, s.eps)?, &self.lm_head)
     }
 }
 

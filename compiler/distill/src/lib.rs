@@ -5,6 +5,7 @@
 //! - [`forward`]: the decoder's forward on candle (logits, KV cache, linear-layer inputs).
 //! - [`hessian`], [`quant`], [`gptq`]: calibration statistics, RTN and GPTQ.
 //! - [`student`], [`gguf_writer`]: a plan applied and written as GGUF.
+//! - [`recovery`]: the student's norms fine-tuned on the teacher's logits (KL, candle autodiff).
 //! - [`measure`], [`search`]: the budget figures and the plan search; [`speed`]: predicted
 //!   and measured decode speed through `agentc`; [`cli`]: the command.
 #![deny(missing_docs)]
@@ -18,5 +19,6 @@ pub mod quant;
 pub mod gguf_writer;
 pub mod student;
 pub mod measure;
+pub mod recovery;
 pub mod search;
 pub mod speed;
