@@ -12,6 +12,7 @@ use clap::Parser;
 
 use crate::checkpoint::Checkpoint;
 use crate::gguf_writer;
+use crate::recovery::RecoveryOptions;
 use crate::search::{Tried, parse_budget, search, table};
 use crate::speed::{self, Speed, SpeedOptions, agentc_beside, source_of};
 use crate::student::{Student, metadata};
@@ -47,6 +48,13 @@ pub struct DistillArgs {
     /// The output folder (created).
     #[arg(short = 'o', long = "output")]
     output: PathBuf,
+    /// Also try each int4 GPTQ plan with its norms fine-tuned on the teacher's logits over
+    /// the calibration prompts (`PLAN+kd`; KL loss, AdamW, candle's autodiff).
+    #[arg(long)]
+    recover: bool,
+    /// AdamW steps of the recovery (each over every calibration prompt).
+    #[arg(long, default_value = "20", requires = "recover", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    recover_steps: u32,
     /// Also predict (the planner's cost model on `--speed-target`) and measure (an
     /// executable built by `agentc`, its decode steps traced) the decode tokens/s of the
     /// teacher and the students written: the chosen one, or every plan's with
@@ -114,7 +122,8 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         let md = metadata(&teacher, &student.shape, &format!("{} ({})", model.name, tried.plan))?;
         gguf_writer::write(&dir.join(format!("{}.gguf", tried.plan)), &md, &student.gguf)
     };
-    let searched = search(&teacher, &prompts, &budget, args.tokens as usize, args.all_plans, &mut write_plan);
+    let recovery = args.recover.then(|| RecoveryOptions { steps: args.recover_steps as usize, ..RecoveryOptions::default() });
+    let searched = search(&teacher, &prompts, &budget, args.tokens as usize, args.all_plans, recovery.as_ref(), &mut write_plan);
     let discard = |partial: &Option<PathBuf>| {
         if let Some(dir) = partial {
             let _ = std::fs::remove_dir_all(dir);

@@ -140,8 +140,9 @@ pub fn recover(
     if calib.is_empty() || calib.iter().any(|p| p.is_empty()) {
         return Err("recovery: needs at least one calibration prompt, none of them empty".into());
     }
-    if teacher.shape() != shape {
-        return Err("recovery: the teacher's shape is not the student's".into());
+    // The student may have fewer layers (structural plans); everything else is the teacher's.
+    if (Shape { layers: shape.layers, ..teacher.shape().clone() }) != *shape {
+        return Err("recovery: the teacher's shape is not the student's (beyond its layer count)".into());
     }
     let dev = Device::Cpu;
     let names = norm_names(shape);

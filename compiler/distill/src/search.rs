@@ -10,6 +10,7 @@ use crate::forward::{Cache, LINEARS, Model, input_slot};
 use crate::hessian::Hessians;
 use crate::measure::{Figures, Reference, prompt_kl, prompt_logp};
 use crate::quant::{Format, rtn};
+use crate::recovery::{Recovery, RecoveryOptions, recover};
 use crate::student::{Method, Plan, Student, build, without_layers};
 
 /// A figure a budget can bound.
@@ -89,8 +90,10 @@ pub struct Tried {
     /// The teacher's decoder layers dropped.
     pub dropped_layers: Vec<usize>,
     /// What decides the student's kernels and their speed (formats, layers); plans that
-    /// differ only in rounding share it.
+    /// differ only in rounding (or in recovered norms) share it.
     pub kernel_key: String,
+    /// The recovery of its norms (`+kd` plans): the calibration KL before and after.
+    pub recovery: Option<Recovery>,
     /// The measured figures.
     pub figures: Figures,
     /// Whether they meet the budget.
@@ -147,8 +150,9 @@ fn drop_counts(layers: usize) -> Vec<usize> {
 /// to make, before GPTQ): weight-only quantization (Q4_0, Q4_1 by RTN and GPTQ; GPTQ Q4_1
 /// with the most sensitive quarter of the linear layers at Q8_0; Q8_0), and the structural
 /// plans, which drop the `k` layers of least effect (`layer_effect`, lowest first) from
-/// the Q4_1 GPTQ and the Q8_0 students.
-pub fn plans(teacher: &Checkpoint, h: &Hessians, layer_effect: &[f64]) -> Vec<Plan> {
+/// the Q4_1 GPTQ and the Q8_0 students. With `recover`, each int4 GPTQ plan is followed by
+/// the same student with its norms fine-tuned on the teacher's logits (`+kd`).
+pub fn plans(teacher: &Checkpoint, h: &Hessians, layer_effect: &[f64], recover: bool) -> Vec<Plan> {
     let simple = |name: &str, method, default| Plan { name: name.into(), method, default, ..Plan::default() };
     let sensitive = sensitivity(teacher, h);
     let quarter = sensitive.len().div_ceil(4);
@@ -158,7 +162,7 @@ pub fn plans(teacher: &Checkpoint, h: &Hessians, layer_effect: &[f64]) -> Vec<Pl
         simple("q4_0-gptq", Method::Gptq, Format::Q4_0),
         simple("q4_1-rtn", Method::Rtn, Format::Q4_1),
         simple("q4_1-gptq", Method::Gptq, Format::Q4_1),
-        Plan { name: "mixed-gptq".into(), method: Method::Gptq, default: Format::Q4_1, overrides, drop: Vec::new() },
+        Plan { name: "mixed-gptq".into(), method: Method::Gptq, default: Format::Q4_1, overrides, ..Plan::default() },
         simple("q8_0-rtn", Method::Rtn, Format::Q8_0),
     ];
     let mut order: Vec<usize> = (0..layer_effect.len()).collect();
@@ -169,6 +173,16 @@ pub fn plans(teacher: &Checkpoint, h: &Hessians, layer_effect: &[f64]) -> Vec<Pl
         for (base, method, format) in [("q4_1-gptq", Method::Gptq, Format::Q4_1), ("q8_0-rtn", Method::Rtn, Format::Q8_0)] {
             plans.push(Plan { name: format!("{base}-drop{k}"), method, default: format, drop: drop.clone(), ..Plan::default() });
         }
+    }
+    if recover {
+        plans = plans
+            .into_iter()
+            .flat_map(|p| {
+                let kd = (p.method == Method::Gptq && p.default != Format::Q8_0 && p.overrides.is_empty())
+                    .then(|| Plan { name: format!("{}+kd", p.name), recover: true, ..p.clone() });
+                std::iter::once(p).chain(kd)
+            })
+            .collect();
     }
     let mut sized: Vec<(usize, Plan)> = plans.into_iter().map(|p| (p.bytes(teacher), p)).collect();
     sized.sort_by_key(|(bytes, _)| *bytes);
@@ -212,6 +226,7 @@ pub fn search(
     budget: &Budget,
     tokens: usize,
     all: bool,
+    recovery: Option<&RecoveryOptions>,
     each: &mut dyn FnMut(&Tried, &Student) -> Result<(), String>,
 ) -> Result<Outcome, String> {
     if prompts.len() < 2 {
@@ -232,9 +247,16 @@ pub fn search(
     let reference = Reference::new(&model, heldout, tokens)?;
     let mut tried = Vec::new();
     let mut chosen: Option<(usize, Student)> = None;
-    for plan in plans(teacher, &h, &layer_effect) {
+    for plan in plans(teacher, &h, &layer_effect, recovery.is_some()) {
         eprintln!("distill: plan `{}`", plan.name);
-        let student = build(teacher, &plan, Some(&h))?;
+        let mut student = build(teacher, &plan, Some(&h))?;
+        let recovered = match recovery.filter(|_| plan.recover) {
+            Some(options) => {
+                let shape = student.shape.clone();
+                Some(recover(&model, &mut student, &shape, calib, options)?)
+            }
+            None => None,
+        };
         let figures = reference.measure(&Model::new(&student.shape, &student.tensors)?)?;
         let meets = budget.met(&figures);
         tried.push(Tried {
@@ -245,6 +267,7 @@ pub fn search(
             q8_layers: plan.overrides.len(),
             dropped_layers: plan.drop.clone(),
             kernel_key: kernel_key(&plan, teacher.shape.layers),
+            recovery: recovered,
             figures,
             meets,
         });

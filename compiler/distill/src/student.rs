@@ -40,6 +40,9 @@ pub struct Plan {
     pub overrides: BTreeMap<String, Format>,
     /// The teacher's decoder layers left out, by index; the others are renumbered in order.
     pub drop: Vec<usize>,
+    /// Whether the student's norms are then fine-tuned on the teacher's logits
+    /// ([`crate::recovery`]).
+    pub recover: bool,
 }
 
 /// The student of a plan.

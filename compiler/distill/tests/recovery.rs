@@ -64,7 +64,7 @@ fn recovery_lowers_calibration_kl_and_changes_only_the_norms() {
     let teacher = Checkpoint::load(&tiny()).unwrap();
     let shape = &teacher.shape;
     let model = Model::new(shape, &teacher.tensors).unwrap();
-    let plan = Plan { name: "q4_0-rtn".into(), method: Method::Rtn, default: Format::Q4_0, overrides: Default::default() };
+    let plan = Plan { name: "q4_0-rtn".into(), method: Method::Rtn, default: Format::Q4_0, overrides: Default::default(), ..Plan::default() };
     let mut student = build(&teacher, &plan, None).unwrap();
     let encode = |ps: &[&str]| -> Vec<Vec<u32>> { ps.iter().map(|p| teacher.tokenizer.encode(p).unwrap()).collect() };
     let (calib, held) = (encode(CALIB), encode(HELD_OUT));
@@ -140,7 +140,7 @@ fn recovery_lowers_calibration_kl_and_changes_only_the_norms() {
     let dir = std::env::temp_dir().join(format!("agentc-distill-recovery-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("student.gguf");
-    gguf_writer::write(&path, &metadata(&teacher, "student").unwrap(), &student.gguf).unwrap();
+    gguf_writer::write(&path, &metadata(&teacher, &student.shape, "student").unwrap(), &student.gguf).unwrap();
     let weights = GgufModel::open(&path).unwrap().load_f32().unwrap();
     for (name, m) in &student.tensors {
         assert_eq!(weights.to_f32(name).unwrap(), m.data, "{name}");
@@ -152,7 +152,7 @@ fn recovery_lowers_calibration_kl_and_changes_only_the_norms() {
 fn zero_steps_change_nothing() {
     let teacher = Checkpoint::load(&tiny()).unwrap();
     let model = Model::new(&teacher.shape, &teacher.tensors).unwrap();
-    let plan = Plan { name: "q4_0-rtn".into(), method: Method::Rtn, default: Format::Q4_0, overrides: Default::default() };
+    let plan = Plan { name: "q4_0-rtn".into(), method: Method::Rtn, default: Format::Q4_0, overrides: Default::default(), ..Plan::default() };
     let mut student = build(&teacher, &plan, None).unwrap();
     let before = student.tensors.clone();
     let calib: Vec<Vec<u32>> = CALIB.iter().map(|p| teacher.tokenizer.encode(p).unwrap()).collect();
