@@ -21,20 +21,22 @@ use crate::student::{Student, metadata};
 /// int4 / int8, RTN or GPTQ) and write the student GGUF, a report and the rewritten program.
 #[derive(Parser)]
 #[command(name = "agentc distill", version)]
+#[command(group(clap::ArgGroup::new("measure").args(["speed", "speed_of"])))]
 pub struct DistillArgs {
     /// The .agent program that declares the model.
-    file: PathBuf,
+    #[arg(required_unless_present = "speed_of")]
+    file: Option<PathBuf>,
     /// The name of the model declaration to shrink (`model NAME = ...`).
-    #[arg(long)]
-    model: String,
+    #[arg(long, required_unless_present = "speed_of")]
+    model: Option<String>,
     /// A text file of prompts, one per line (blank lines skipped); the last quarter (at
     /// least one) is held out for measuring, the rest calibrates.
-    #[arg(long)]
-    calib: PathBuf,
+    #[arg(long, required_unless_present = "speed_of")]
+    calib: Option<PathBuf>,
     /// What the student must keep, e.g. `agreement>=0.95,kl<=0.05` (figures: agreement,
     /// divergence, kl, ppl_ratio).
-    #[arg(long)]
-    budget: String,
+    #[arg(long, required_unless_present = "speed_of")]
+    budget: Option<String>,
     /// Greedy continuation length for agreement and KL.
     #[arg(long, default_value = "32", value_parser = clap::value_parser!(u32).range(1..=4096))]
     tokens: u32,
@@ -46,8 +48,8 @@ pub struct DistillArgs {
     #[arg(long)]
     write_plans: bool,
     /// The output folder (created).
-    #[arg(short = 'o', long = "output")]
-    output: PathBuf,
+    #[arg(short = 'o', long = "output", required_unless_present = "speed_of")]
+    output: Option<PathBuf>,
     /// Also try each int4 GPTQ plan with its norms fine-tuned on the teacher's logits over
     /// the calibration prompts (`PLAN+kd`; KL loss, AdamW, candle's autodiff).
     #[arg(long)]
@@ -61,15 +63,20 @@ pub struct DistillArgs {
     /// `--write-plans`. Needs `agentc` beside this binary.
     #[arg(long)]
     speed: bool,
+    /// Only measure the speeds of an earlier run's output folder (its report.json and
+    /// students; `plans/` when it was written with `--write-plans`) and add them to its
+    /// report: the search and the speed measurement need not share a quiet machine.
+    #[arg(long, value_name = "OUTDIR", conflicts_with_all = ["file", "model", "calib", "budget", "output", "speed"])]
+    speed_of: Option<PathBuf>,
     /// The target the prediction plans on: a preset (`host`) or a TOML file (e.g. the
     /// output of `agentc calibrate --target host`).
-    #[arg(long, default_value = "host", requires = "speed")]
+    #[arg(long, default_value = "host", requires = "measure")]
     speed_target: String,
     /// Runs per model for the measured speed (medians).
-    #[arg(long, default_value = "3", requires = "speed", value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, default_value = "3", requires = "measure", value_parser = clap::value_parser!(u32).range(1..=100))]
     speed_reps: u32,
     /// `--threads` of the measuring executables (default: the runtime's, one per core).
-    #[arg(long, requires = "speed", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, requires = "measure", value_parser = clap::value_parser!(u32).range(1..=1024))]
     speed_threads: Option<u32>,
 }
 
@@ -80,31 +87,39 @@ fn fail(message: &str, code: u8) -> ExitCode {
 
 /// Runs `agentc distill` with parsed options.
 pub fn run(args: &DistillArgs) -> ExitCode {
-    let budget = match parse_budget(&args.budget) {
+    if let Some(dir) = &args.speed_of {
+        return speed_of(args, dir);
+    }
+    let (Some(file), Some(model_name), Some(calib), Some(budget_spec), Some(output)) =
+        (&args.file, &args.model, &args.calib, &args.budget, &args.output)
+    else {
+        return fail("FILE, --model, --calib, --budget and -o are required", 2);
+    };
+    let budget = match parse_budget(budget_spec) {
         Ok(b) => b,
         Err(e) => return fail(&format!("--budget: {e}"), 2),
     };
-    let bytes = match std::fs::read(&args.file) {
+    let bytes = match std::fs::read(&file) {
         Ok(b) => b,
-        Err(e) => return fail(&format!("{}: {e}", args.file.display()), 1),
+        Err(e) => return fail(&format!("{}: {e}", file.display()), 1),
     };
-    let base = args.file.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let base = file.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let checked = check_bytes(&bytes, &CheckOptions { mode: CheckMode::Build, base_dir: base.clone() });
     let source = String::from_utf8_lossy(&bytes).into_owned();
     let Some(module) = checked.module else {
-        eprint!("{}", agentc_frontend::diagnostic::render(&checked.diagnostics, &args.file.display().to_string(), &source));
+        eprint!("{}", agentc_frontend::diagnostic::render(&checked.diagnostics, &file.display().to_string(), &source));
         return ExitCode::from(1);
     };
-    let Some(model) = module.models.iter().find(|m| m.name == args.model) else {
+    let Some(model) = module.models.iter().find(|m| m.name == *model_name) else {
         let names: Vec<&str> = module.models.iter().map(|m| m.name.as_str()).collect();
-        return fail(&format!("{}: no model `{}` is declared (models: {})", args.file.display(), args.model, if names.is_empty() { "none".into() } else { names.join(", ") }), 1);
+        return fail(&format!("{}: no model `{}` is declared (models: {})", file.display(), model_name, if names.is_empty() { "none".into() } else { names.join(", ") }), 1);
     };
-    let prompts: Vec<String> = match std::fs::read_to_string(&args.calib) {
+    let prompts: Vec<String> = match std::fs::read_to_string(&calib) {
         Ok(text) => text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
-        Err(e) => return fail(&format!("{}: {e}", args.calib.display()), 1),
+        Err(e) => return fail(&format!("{}: {e}", calib.display()), 1),
     };
     if prompts.is_empty() {
-        return fail(&format!("{}: no prompts (one per line)", args.calib.display()), 1);
+        return fail(&format!("{}: no prompts (one per line)", calib.display()), 1);
     }
     let teacher = match Checkpoint::load(&model.resolved_path) {
         Ok(t) => t,
@@ -113,8 +128,8 @@ pub fn run(args: &DistillArgs) -> ExitCode {
     // Plan students go to a folder beside OUTDIR while the search runs; it becomes
     // OUTDIR/plans when the search succeeds and is removed otherwise.
     let partial = args.write_plans.then(|| {
-        let name = args.output.file_name().map_or_else(|| "distill".into(), |n| n.to_string_lossy().into_owned());
-        args.output.with_file_name(format!(".{name}.plans-{}", std::process::id()))
+        let name = output.file_name().map_or_else(|| "distill".into(), |n| n.to_string_lossy().into_owned());
+        output.with_file_name(format!(".{name}.plans-{}", std::process::id()))
     });
     let mut write_plan = |tried: &Tried, student: &Student| -> Result<(), String> {
         let Some(dir) = &partial else { return Ok(()) };
@@ -133,15 +148,15 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             discard(&partial);
-            return fail(&format!("{}: {e}", args.calib.display()), 1);
+            return fail(&format!("{}: {e}", calib.display()), 1);
         }
     };
     print!("{}", table(&outcome, args.tokens as usize));
     let Some((index, student)) = &outcome.chosen else {
         discard(&partial);
-        return fail(&format!("no plan meets the budget `{}` ({} plans tried; nothing written)", args.budget, outcome.tried.len()), 1);
+        return fail(&format!("no plan meets the budget `{}` ({} plans tried; nothing written)", budget_spec, outcome.tried.len()), 1);
     };
-    let rewritten = match rewrite(&source, &module.models, &args.model) {
+    let rewritten = match rewrite(&source, &module.models, &model_name) {
         Ok(r) => r,
         Err(e) => {
             discard(&partial);
@@ -150,7 +165,7 @@ pub fn run(args: &DistillArgs) -> ExitCode {
     };
     let report = serde_json::json!({
         "teacher": model.resolved_path.display().to_string(),
-        "budget": args.budget,
+        "budget": budget_spec,
         "tokens": args.tokens,
         "calibration_prompts": outcome.split.0,
         "held_out_prompts": outcome.split.1,
@@ -159,19 +174,23 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         "plans": outcome.tried,
         "plans_written": partial.is_some(),
         "chosen": outcome.tried[*index].plan,
+        // What `--speed` / `--speed-of` measure: the teacher as the program declares it,
+        // with the first held-out prompt.
+        "teacher_source": source_of(&model.resolved_path, model.dtype.map(|d| d.name())).ok(),
+        "speed_prompt": prompts[prompts.len() - outcome.split.1],
     });
-    let stem = args.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
-    let written = std::fs::create_dir_all(&args.output)
-        .map_err(|e| format!("{}: {e}", args.output.display()))
-        .and_then(|_| gguf_writer::write(&args.output.join("student.gguf"), &metadata(&teacher, &student.shape, &format!("{} ({})", model.name, outcome.tried[*index].plan))?, &student.gguf))
+    let stem = file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
+    let written = std::fs::create_dir_all(&output)
+        .map_err(|e| format!("{}: {e}", output.display()))
+        .and_then(|_| gguf_writer::write(&output.join("student.gguf"), &metadata(&teacher, &student.shape, &format!("{} ({})", model.name, outcome.tried[*index].plan))?, &student.gguf))
         .and_then(|_| {
-            std::fs::write(args.output.join("report.json"), serde_json::to_string_pretty(&report).expect("JSON") + "\n")
-                .and_then(|_| std::fs::write(args.output.join(format!("{stem}.agent")), &rewritten))
-                .map_err(|e| format!("{}: {e}", args.output.display()))
+            std::fs::write(output.join("report.json"), serde_json::to_string_pretty(&report).expect("JSON") + "\n")
+                .and_then(|_| std::fs::write(output.join(format!("{stem}.agent")), &rewritten))
+                .map_err(|e| format!("{}: {e}", output.display()))
         })
         .and_then(|_| match &partial {
             Some(dir) => {
-                let plans = args.output.join("plans");
+                let plans = output.join("plans");
                 let _ = std::fs::remove_dir_all(&plans);
                 std::fs::rename(dir, &plans).map_err(|e| format!("{}: {e}", plans.display()))
             }
@@ -181,39 +200,60 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         discard(&partial);
         return fail(&e, 1);
     }
-    println!("chosen: {} -> {}", outcome.tried[*index].plan, args.output.join("student.gguf").display());
+    println!("chosen: {} -> {}", outcome.tried[*index].plan, output.join("student.gguf").display());
     if args.speed {
         let mut report = report;
-        let teacher_source = match source_of(&model.resolved_path, model.dtype.map(|d| d.name())) {
-            Ok(s) => s,
-            Err(e) => return fail(&e, 1),
-        };
-        let files: Vec<(usize, PathBuf)> = if partial.is_some() {
-            outcome.tried.iter().enumerate().map(|(i, t)| (i, args.output.join("plans").join(format!("{}.gguf", t.plan)))).collect()
-        } else {
-            vec![(*index, args.output.join("student.gguf"))]
-        };
-        match measure_speeds(args, &teacher_source, &outcome.tried, &files, &prompts[prompts.len() - outcome.split.1]) {
-            Ok((speeds, text)) => {
-                report["speed"] = speeds;
-                print!("{text}");
-            }
-            Err(e) => return fail(&format!("--speed: {e} (the student and report were written without speeds)"), 1),
-        }
-        if let Err(e) = std::fs::write(args.output.join("report.json"), serde_json::to_string_pretty(&report).expect("JSON") + "\n") {
-            return fail(&format!("{}: {e}", args.output.display()), 1);
+        if let Err(e) = add_speeds(args, output, &mut report) {
+            return fail(&format!("--speed: {e} (the student and report were written without speeds)"), 1);
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `--speed-of OUTDIR`: the speeds of an earlier run's output, added to its report.
+fn speed_of(args: &DistillArgs, dir: &Path) -> ExitCode {
+    let path = dir.join("report.json");
+    let report: Result<serde_json::Value, String> = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{}: {e}", path.display())));
+    match report.and_then(|mut r| add_speeds(args, dir, &mut r)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("--speed-of: {e}"), 1),
+    }
+}
+
+/// Measures the speeds of the teacher and the students in `output` (described by its
+/// `report`), prints the table, and writes the report back with `speed` added.
+fn add_speeds(args: &DistillArgs, output: &Path, report: &mut serde_json::Value) -> Result<(), String> {
+    let teacher_source = report["teacher_source"].as_str().ok_or("the report has no `teacher_source`")?.to_string();
+    let prompt = report["speed_prompt"].as_str().ok_or("the report has no `speed_prompt`")?.to_string();
+    let chosen = report["chosen"].as_str().unwrap_or("");
+    let all = report["plans_written"] == true;
+    let mut students = Vec::new();
+    for plan in report["plans"].as_array().ok_or("the report has no `plans`")? {
+        let (Some(name), Some(key)) = (plan["plan"].as_str(), plan["kernel_key"].as_str()) else {
+            return Err("a plan of the report has no `plan` or `kernel_key`".into());
+        };
+        let file = if all { output.join("plans").join(format!("{name}.gguf")) } else { output.join("student.gguf") };
+        if all || name == chosen {
+            students.push((name.to_string(), key.to_string(), file));
+        }
+    }
+    let tokens = report["tokens"].as_u64().unwrap_or(u64::from(args.tokens)) as usize;
+    let (speeds, text) = measure_speeds(args, tokens, &teacher_source, &students, &prompt)?;
+    report["speed"] = speeds;
+    print!("{text}");
+    let path = output.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(report).expect("JSON") + "\n").map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The teacher's and the students' decode speeds (one measurement per `kernel_key`) as the
 /// report's `speed` object, and the table printed.
 fn measure_speeds(
     args: &DistillArgs,
+    tokens: usize,
     teacher_source: &str,
-    tried: &[Tried],
-    files: &[(usize, PathBuf)],
+    students: &[(String, String, PathBuf)],
     prompt: &str,
 ) -> Result<(serde_json::Value, String), String> {
     let work = std::env::temp_dir().join(format!("agentc-distill-speed-{}", std::process::id()));
@@ -221,7 +261,7 @@ fn measure_speeds(
         agentc: agentc_beside()?,
         target: args.speed_target.clone(),
         reps: args.speed_reps as usize,
-        tokens: args.tokens as usize,
+        tokens,
         threads: args.speed_threads.map(|n| n as usize),
         work: work.clone(),
     };
@@ -246,18 +286,17 @@ fn measure_speeds(
             )
         };
         text += &row("teacher", "f32", &teacher, &teacher);
-        for (i, path) in files {
-            let t = &tried[*i];
-            if !by_key.contains_key(t.kernel_key.as_str()) {
-                eprintln!("distill: measuring the decode speed of `{}`", t.plan);
+        for (i, (plan, key, path)) in students.iter().enumerate() {
+            if !by_key.contains_key(key.as_str()) {
+                eprintln!("distill: measuring the decode speed of `{plan}`");
                 let source = source_of(path, None)?;
-                by_key.insert(&t.kernel_key, speed::measure(&options, &format!("plan{i}"), &source, prompt)?);
+                by_key.insert(key, speed::measure(&options, &format!("plan{i}"), &source, prompt)?);
             }
-            let s = &by_key[t.kernel_key.as_str()];
-            text += &row(&t.plan, &t.kernel_key, s, &teacher);
+            let s = &by_key[key.as_str()];
+            text += &row(plan, key, s, &teacher);
             let mut entry = serde_json::to_value(s).expect("JSON");
             entry["speedup_vs_teacher"] = serde_json::json!(s.measured_decode_tokens_per_s / teacher.measured_decode_tokens_per_s);
-            plans.insert(t.plan.clone(), entry);
+            plans.insert(plan.clone(), entry);
         }
         text += &format!(
             "(decode tokens/s: predicted by the cost model on `{}`, measured as 1 / the median decode step over {} runs of {} tokens)\n",
