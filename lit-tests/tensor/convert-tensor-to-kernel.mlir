@@ -76,22 +76,23 @@ func.func private @attend(%q: tensor<32xf32>, %k: tensor<4x32xf32>) -> tensor<1x
 // A linear layer over dynamic rows (a prefill), x · wᵀ with w [out, in] as HF stores it:
 // wᵀ is not materialised; a register-tiled GEMM (gemm.rs) reads w in place: an scf.forall
 // over tiles of w's rows (one tile here: 16 rows), chunks of x's rows, then blocks of 4
-// rows of w × pairs of rows of x (and a last odd row) whose K loop keeps 8 (then 4)
-// vector accumulators, summed horizontally once per output and written 4 at a time.
+// rows of w × groups of 4 rows of x (then the rows left one at a time) whose K loop keeps
+// 16 (then 4) accumulators of 16 floats (one AVX-512 register each), summed horizontally
+// once per output and written 4 at a time.
 // CHECK-LABEL: func.func @linear(
 // CHECK-NOT: linalg.transpose
 // CHECK: scf.forall ({{.*}}) in (1) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<?x16xf32>)
 // CHECK: scf.for {{.*}} -> (tensor<?x16xf32>)
 // CHECK: scf.for {{.*}} -> (tensor<?x16xf32>)
-// CHECK: scf.for {{.*}} step %c2{{.*}} -> (tensor<?x16xf32>)
-// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK-COUNT-4: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<16x32xf32>, vector<8xf32>
-// CHECK: vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<?x32xf32>, vector<8xf32>
+// CHECK: scf.for {{.*}} step %c4{{.*}} -> (tensor<?x16xf32>)
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-4: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<16x32xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<?x32xf32>, vector<16xf32>
 // CHECK-COUNT-4: vector.fma
-// CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<8xf32> into f32
+// CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<16xf32> into f32
 // CHECK: vector.transfer_write {{.*}} : vector<4xf32>, tensor<?x16xf32>
 // CHECK: scf.for {{.*}} step %c1{{.*}} -> (tensor<?x16xf32>)
-// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.transpose
 // CHECK: return
@@ -124,7 +125,7 @@ func.func private @linear_odd_k(%x: tensor<?x12xf32>, %w: tensor<16x12xf32>) -> 
 // and the matmul still reads w in place.
 // CHECK-LABEL: func.func @linear_and_transpose(
 // CHECK: %[[T:.*]] = linalg.transpose
-// CHECK: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<16x32xf32>, vector<8xf32>
+// CHECK: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<16x32xf32>, vector<16xf32>
 // CHECK: bufferization.materialize_in_destination %[[T]]
 func.func private @linear_and_transpose(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> (tensor<?x16xf32>, tensor<32x16xf32>) attributes {workflow.fn} {
   %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<16x32xf32>) -> tensor<32x16xf32>

@@ -180,6 +180,20 @@ pub fn x86_target_machine(options: &CodegenOptions) -> Result<TargetMachine, Str
         .ok_or_else(|| format!("cannot create an x86-64 target machine for CPU `{cpu}`"))
 }
 
+/// Marks every function defined in `module` with `"min-legal-vector-width"="512"`: the
+/// vectors the kernels write explicitly (the int8/int4 GEMM's `vector<16xf32>`,
+/// tensor_to_kernel/gemm.rs) then stay one 512-bit register on a CPU with AVX-512, where
+/// LLVM's tuning for Intel server CPUs (`prefer-vector-width` 256) would otherwise split
+/// them in two. What LLVM's vectorisers choose is unchanged (they follow the preferred
+/// width), and on a CPU without AVX-512 the attribute changes nothing.
+pub fn allow_wide_vectors(module: &LlvmModule, llvm: &LlvmContext) {
+    for f in module.get_functions() {
+        if f.count_basic_blocks() > 0 {
+            f.add_attribute(inkwell::attributes::AttributeLoc::Function, llvm.create_string_attribute("min-legal-vector-width", "512"));
+        }
+    }
+}
+
 /// Optimises `module` for `machine` with LLVM's `default<On>` pipeline.
 pub fn optimise(module: &LlvmModule, machine: &TargetMachine, opt: u8) -> Result<(), String> {
     module.set_triple(&machine.get_triple());
@@ -222,6 +236,7 @@ pub fn emit_cpu_traced(module: Op, options: &CodegenOptions, artifact: Artifact,
     let llvm = LlvmContext::create();
     let translated = trace.time("LLVM: translate the LLVM dialect to LLVM IR", || translate(module, &llvm))?;
     let machine = x86_target_machine(options)?;
+    allow_wide_vectors(&translated, &llvm);
     trace.time(&format!("LLVM: default<O{}> (x86-64)", options.opt.min(3)), || optimise(&translated, &machine, options.opt))?;
     translated.verify().map_err(|e| format!("generated LLVM IR does not verify: {e}"))?;
     let text = (trace.keep_llvm_ir || artifact == Artifact::LlvmIr).then(|| translated.print_to_string().to_string());

@@ -17,14 +17,14 @@
 //!   the runtime's threads as every linear layer, `threads.rs`);
 //! - chunks of [`IC`] rows of x, so a chunk of x (at most 64 × K floats) and the thread's
 //!   tile of W both stay in L2 while the chunk is multiplied by the whole tile;
-//! - blocks of `RJ` rows of W, then pairs of rows of x (a last odd row alone);
+//! - blocks of `RJ` rows of W, then groups of rows of x (the rows left one at a time);
 //! - the K loop in vectors of [`VL`] floats (`vector.fma` into the accumulators). For a
 //!   quantised W the loop runs over its groups (32 or 16 elements), each step reading the
 //!   group's scale (and min) once per row of W and dequantising each vector of W in
-//!   registers (int8: `sitofp`, times the scale; int4: the low or high nibbles of 8 bytes,
+//!   registers (int8: `sitofp`, times the scale; int4: the low or high nibbles of 16 bytes,
 //!   `uitofp`, times the scale plus the min), exactly the values of `quantized::value`.
 //!   The dequantisation is paid once per row of x in the register tile, so the int8/int4
-//!   tile is 2 rows of W × 4 rows of x (f32: 4 × 2).
+//!   tile is 2 rows of W × 4 rows of x (f32: 4 × 4).
 //!
 //! Numerics: each output is a sum over k in `VL` interleaved partial sums (lane l adds the
 //! products of k ≡ l mod VL in order of k, each product fused into its add), then the
@@ -36,9 +36,13 @@
 
 use super::emitter::{Emitter, Tt};
 
-/// Floats per vector: one 256-bit register (the x86-64 backend's preferred width on this
-/// machine, which splits wider vectors in two).
-const VL: i64 = 8;
+/// Floats per vector: one 512-bit register. Codegen marks the kernels
+/// `min-legal-vector-width` 512 (`codegen::allow_wide_vectors`), so on a CPU with AVX-512
+/// these stay whole registers (LLVM's tuning for Intel server CPUs prefers 256 bits and
+/// would split them); a CPU without it runs each as two 256-bit halves, correctly but with
+/// the register tiles below spilling. For int8/int4 W, a 16-byte row of a group dequantises
+/// in one step (int4: the low nibbles are elements 0..16 of the group, the high ones 16..32).
+const VL: i64 = 16;
 /// Rows of x per cache chunk.
 const IC: i64 = 64;
 
@@ -63,12 +67,22 @@ impl Weights<'_> {
         }
     }
 
-    /// The register tile: (rows of W, rows of x). 8 accumulators plus the loaded vectors
-    /// fit in the 16 vector registers of 256-bit code. With one row of x (a decode step)
-    /// the tile is 8 (int8/int4: 4) rows of W, so that as many rows of W stream at once.
+    /// Floats per vector of the K loop.
+    fn vl(&self) -> i64 {
+        match self {
+            Weights::F32(_) => VL,
+            Weights::Int8 { group, .. } => VL.min(*group),
+            Weights::Int4 { .. } => VL,
+        }
+    }
+
+    /// The register tile: (rows of W, rows of x). The accumulators plus the loaded vectors
+    /// fit in the 32 vector registers of AVX-512 code (f32: 16 accumulators, 4 rows of W,
+    /// one of x). With one row of x (a decode step) the tile is 8 (int8/int4: 4) rows of W,
+    /// so that as many rows of W stream at once.
     fn tile(&self, one_row: bool) -> (usize, usize) {
         match (self, one_row) {
-            (Weights::F32(_), false) => (4, 2),
+            (Weights::F32(_), false) => (4, 4),
             (Weights::F32(_), true) => (8, 1),
             (_, false) => (2, 4),
             (_, true) => (4, 1),
@@ -80,6 +94,7 @@ impl Weights<'_> {
 struct Ctx<'a> {
     x: &'a (String, Tt),
     w: &'a Weights<'a>,
+    vl: i64,
     slice: String,
     vec: String,
     k: String,
@@ -103,7 +118,8 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     }
     let (rj, ri) = w.tile(one_row);
     let block = w.block();
-    if x.1.shape[1] != k || out.shape[1] != n || k % block != 0 || block % VL != 0 || n % rj as i64 != 0 {
+    let vl = w.vl();
+    if x.1.shape[1] != k || out.shape[1] != n || k % block != 0 || block % vl != 0 || n % rj as i64 != 0 {
         return None;
     }
     let rows = super::threads::TILE_ROWS;
@@ -114,7 +130,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let tiles = n / tj;
     let ot = out.tensor();
     let slice = format!("tensor<?x{tj}xf32>");
-    let vec = format!("vector<{VL}xf32>");
+    let vec = format!("vector<{vl}xf32>");
 
     let c0 = e.index(0);
     let m = e.dim(x, 0);
@@ -124,7 +140,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let pad = e.float("0.0", "f32");
     let zero = e.fresh("zv");
     e.line(&format!("{zero} = arith.constant dense<0.0> : {vec}"));
-    let cx = Ctx { x, w, slice: slice.clone(), vec, k: ck, kb: ckb, c0: c0.clone(), pad, zero };
+    let cx = Ctx { x, w, vl, slice: slice.clone(), vec, k: ck, kb: ckb, c0: c0.clone(), pad, zero };
 
     let (t, o, r) = (e.fresh("gt"), e.fresh("go"), e.fresh("gemm"));
     e.line(&format!("{r} = scf.forall ({t}) in ({tiles}) shared_outs({o} = {init}) -> ({ot}) {{"));
@@ -169,7 +185,8 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
 /// the thread tile `tile`: for each step, the K loop with `ri × rj` accumulators, then each
 /// row's `rj` outputs written as one vector. Returns the updated tile.
 fn register_tile(e: &mut Emitter, cx: &Ctx, ri: usize, bounds: (&str, &str, &str), tile: &str, js: &[String], jj: &str) -> String {
-    let Ctx { x, w, slice, vec, k, kb, c0, pad, zero } = cx;
+    let Ctx { x, w, vl, slice, vec, k, kb, c0, pad, zero } = cx;
+    let vl = *vl;
     let rj = js.len();
     let (i, op, res) = (e.fresh("gi"), e.fresh("op"), e.fresh("rows"));
     e.line(&format!("      {res} = scf.for {i} = {} to {} step {} iter_args({op} = {tile}) -> ({slice}) {{", bounds.0, bounds.1, bounds.2));
@@ -194,9 +211,9 @@ fn register_tile(e: &mut Emitter, cx: &Ctx, ri: usize, bounds: (&str, &str, &str
     // Each row of W as this block reads it: the group's scale (and min) once per block.
     let rows: Vec<BlockRow> = js.iter().map(|j| block_row(e, w, j, &kv, vec)).collect();
     let mut acc: Vec<String> = accs.clone();
-    for step in 0..(w.block() / VL) {
-        let off = step * VL;
-        let ws: Vec<String> = rows.iter().map(|row| w_vector(e, row, &kv, off, (pad, vec))).collect();
+    for step in 0..(w.block() / vl) {
+        let off = step * vl;
+        let ws: Vec<String> = rows.iter().map(|row| w_vector(e, row, &kv, off, (pad, vec, vl))).collect();
         let col = if off == 0 {
             kv.clone()
         } else {
@@ -282,7 +299,7 @@ fn broadcast(e: &mut Emitter, array: &(String, Tt), row: &str, group: &str, vec:
 
 /// The f32 vector of `row` at K offset `kv + off` (`off` within the block), read and
 /// dequantised.
-fn w_vector(e: &mut Emitter, row: &BlockRow, kv: &str, off: i64, (pad, vec): (&str, &str)) -> String {
+fn w_vector(e: &mut Emitter, row: &BlockRow, kv: &str, off: i64, (pad, vec, vl): (&str, &str, i64)) -> String {
     let v = e.fresh("gw");
     match row {
         BlockRow::F32 { w, j } => {
@@ -294,27 +311,27 @@ fn w_vector(e: &mut Emitter, row: &BlockRow, kv: &str, off: i64, (pad, vec): (&s
             let at = e.index(off);
             let zero8 = e.fresh("z8");
             e.line(&format!("          {zero8} = arith.constant 0 : i8"));
-            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {group}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
+            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {group}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{vl}xi8>", values.0, values.1.tensor()));
             let f = e.fresh("gq");
-            e.line(&format!("          {f} = arith.sitofp {v} : vector<{VL}xi8> to {vec}"));
+            e.line(&format!("          {f} = arith.sitofp {v} : vector<{vl}xi8> to {vec}"));
             let r = e.fresh("gd");
             e.line(&format!("          {r} = arith.mulf {f}, {scale} : {vec}"));
             r
         }
         BlockRow::Int4 { values, j, group, scale, min } => {
-            // Elements off .. off + 8 of the group: bytes off mod 16 .., low nibbles for
+            // Elements off .. off + vl of the group: bytes off mod 16 .., low nibbles for
             // the first 16 elements, high ones for the rest.
             let at = e.index(off % 16);
             let zero8 = e.fresh("z8");
             e.line(&format!("          {zero8} = arith.constant 0 : i8"));
-            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {group}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{VL}xi8>", values.0, values.1.tensor()));
+            e.line(&format!("          {v} = vector.transfer_read {}[{j}, {group}, {at}], {zero8} {{in_bounds = [true]}} : {}, vector<{vl}xi8>", values.0, values.1.tensor()));
             let nib = e.fresh("gn");
             let (op, amount) = if off < 16 { ("arith.andi", 15) } else { ("arith.shrui", 4) };
             let c = e.fresh("gm");
-            e.line(&format!("          {c} = arith.constant dense<{amount}> : vector<{VL}xi8>"));
-            e.line(&format!("          {nib} = {op} {v}, {c} : vector<{VL}xi8>"));
+            e.line(&format!("          {c} = arith.constant dense<{amount}> : vector<{vl}xi8>"));
+            e.line(&format!("          {nib} = {op} {v}, {c} : vector<{vl}xi8>"));
             let f = e.fresh("gq");
-            e.line(&format!("          {f} = arith.uitofp {nib} : vector<{VL}xi8> to {vec}"));
+            e.line(&format!("          {f} = arith.uitofp {nib} : vector<{vl}xi8> to {vec}"));
             // Rounded as `quantized::value` rounds: the product, then the sum.
             let p = e.fresh("gd");
             e.line(&format!("          {p} = arith.mulf {f}, {scale} : {vec}"));
