@@ -259,6 +259,16 @@ pub fn search(
         };
         let figures = reference.measure(&Model::new(&student.shape, &student.tensors)?)?;
         let meets = budget.met(&figures);
+        eprintln!(
+            "distill: plan `{}`: {} bytes, agreement {:.3}, divergence {:.2}, kl {:.5}, ppl {:.3}{}",
+            plan.name,
+            student.bytes,
+            figures.agreement,
+            figures.first_divergence,
+            figures.kl,
+            figures.perplexity,
+            recovered.as_ref().map_or(String::new(), |r| format!(", calibration kl {:.5} -> {:.5}", r.kl_before, r.kl_after))
+        );
         tried.push(Tried {
             plan: plan.name.clone(),
             bytes: student.bytes,
