@@ -147,5 +147,11 @@ pub const MODEL_KV_BYTES_PER_TOKEN_ATTR: &str = "fragment.kv_bytes_per_token";
 pub const MODEL_ALLREDUCE_BYTES_PER_TOKEN_ATTR: &str = "fragment.allreduce_bytes_per_token";
 /// Discardable i64 attribute on a `workflow.model`: transformer layers.
 pub const MODEL_LAYERS_ATTR: &str = "fragment.layers";
+/// Discardable i64 attribute on a `workflow.model` whose weights are stored in 8-bit blocks
+/// (GGUF Q8_0, Q6_K): how many; absent when none.
+pub const MODEL_INT8_WEIGHTS_ATTR: &str = "fragment.int8_weights";
+/// Discardable i64 attribute on a `workflow.model` whose weights are stored in 4-bit blocks
+/// (GGUF Q4_0, Q4_1, Q4_K): how many; absent when none.
+pub const MODEL_INT4_WEIGHTS_ATTR: &str = "fragment.int4_weights";
 /// Discardable string attribute on a `workflow.model`: the weights' arithmetic (`bf16`...).
 pub const MODEL_DTYPE_ATTR: &str = "fragment.dtype";

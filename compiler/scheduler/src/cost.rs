@@ -48,30 +48,31 @@ pub fn allreduce_time(
 /// Seconds for one request's executions of `fragment` on `devices` (one device, or a
 /// tensor-parallel group of identical devices) of `target`, ignoring feasibility:
 ///
-/// `weight · (max(flops / (k·peak·compute_eff), bytes / (k·bw·memory_eff))
+/// `weight · (max(flops / (k·peak·compute_eff), bytes / (k·bw·memory_eff), dequant)
 ///            + launch · steps + fixed_seconds + allreduce)`
 ///
 /// with `bytes = bytes_read + bytes_written`, `steps` = generated tokens for decode
-/// (one launch per step) and 1 otherwise.
+/// (one launch per step) and 1 otherwise, and `dequant` the time the device's quantized
+/// kernels take to dequantise a decode's weights ([`dequant_time`]).
 pub fn fragment_time(
     fragment: &Fragment,
     model: Option<&ModelNeeds>,
     target: &Target,
     devices: &[usize],
 ) -> f64 {
-    fragment_time_at(fragment, model, target, devices, 1.0)
+    fragment_time_at(fragment, model, target, devices, Precision::Native)
 }
 
-/// [`fragment_time`] with the model's weights held at `weight_scale` of their stored size
-/// (a quantized [`Precision`]): the weight reads of the fragment (the model's weight bytes
-/// once per forward pass, at most its `bytes_read`) shrink by that factor; flops do not
+/// [`fragment_time`] with the model's weights held in `precision`: a quantized format
+/// shrinks the weight reads of the fragment (the model's weight bytes once per forward
+/// pass, at most its `bytes_read`) by [`Precision::weight_scale`]; flops do not
 /// (weight-only quantization computes in the activations' dtype).
 pub fn fragment_time_at(
     fragment: &Fragment,
     model: Option<&ModelNeeds>,
     target: &Target,
     devices: &[usize],
-    weight_scale: f64,
+    precision: Precision,
 ) -> f64 {
     let d = &target.devices[devices[0]];
     let k = devices.len() as f64;
@@ -83,9 +84,11 @@ pub fn fragment_time_at(
     } else {
         1.0
     };
+    let weight_scale = if model.is_some() { precision.weight_scale(p.dtype) } else { 1.0 };
     let weight_reads = model.map_or(0.0, |m| (m.weight_bytes * steps).min(p.bytes_read));
     let bytes_read = p.bytes_read - (1.0 - weight_scale) * weight_reads;
-    let roofline = (p.flops / peak).max((bytes_read + p.bytes_written) / bw);
+    let dequant = model.map_or(0.0, |m| dequant_time(fragment, m, d, precision) / k);
+    let roofline = (p.flops / peak).max((bytes_read + p.bytes_written) / bw).max(dequant);
     let mut t = roofline + d.launch_overhead_s * steps + p.fixed_seconds;
     if let (Some(m), true) = (model, devices.len() > 1) {
         t += allreduce_time(
@@ -97,6 +100,28 @@ pub fn fragment_time_at(
         );
     }
     t * fragment.weight
+}
+
+/// Seconds device `d`'s quantized kernels spend dequantising `model`'s weights in a decode
+/// fragment: `steps · (int8 weights / int8 rate + int4 weights / int4 rate)`, counting the
+/// weights stored in blocks ([`ModelNeeds::int8_weights`], `int4_weights`) or, on a unit
+/// that holds a float model quantized, all of them in that format. Zero for other
+/// fragments (a prefill's GEMM dequantises each vector of weights once per tile of prompt
+/// rows, hidden under its FMAs: the flops term times it) and for a format the device has
+/// no rate for.
+pub fn dequant_time(fragment: &Fragment, model: &ModelNeeds, d: &crate::target::Device, precision: Precision) -> f64 {
+    if fragment.kind != FragmentKind::Decode {
+        return 0.0;
+    }
+    let steps = fragment.profile.tokens.max(1.0);
+    let all = model.weight_bytes / crate::precision::dtype_bytes(fragment.profile.dtype);
+    let (int8, int4) = match precision {
+        Precision::Native => (model.int8_weights, model.int4_weights),
+        Precision::Int8 => (all, 0.0),
+        Precision::Int4 => (0.0, all),
+    };
+    let per = |weights: f64, rate: Option<f64>| rate.map_or(0.0, |r| weights / r);
+    steps * (per(int8, d.dequant.int8) + per(int4, d.dequant.int4))
 }
 
 /// A place a fragment can run: one device, or a tensor-parallel group of identical
@@ -284,7 +309,7 @@ impl<'a> Problem<'a> {
                     ));
                     continue;
                 }
-                let t = fragment_time_at(f, model, target, &unit.devices, scale);
+                let t = fragment_time_at(f, model, target, &unit.devices, unit.precision);
                 dur[i * nu + u] = t;
                 cost[i * nu + u] = money(t, unit.price_per_hour);
                 ok.push(u);
@@ -858,6 +883,7 @@ mod tests {
             weight_bytes: 1e9,
             allreduce_bytes_per_token: 1e6,
             layers: 10,
+            ..ModelNeeds::default()
         };
         let one = fragment_time(&f, Some(&m), &t, &[1]);
         assert!((one - 100.0 * 10e-6).abs() < 1e-12);
@@ -866,5 +892,36 @@ mod tests {
         let ar = 1e8 / 450e9 + 100.0 * 2.0 * 10.0 * 2.0 * 2e-6;
         assert!((two - one - ar).abs() < 1e-12, "{two} {one} {ar}");
         assert!((transfer_time(1e9, t.link(0, 1)) - (1e9 / 64e9 + 5e-6)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn quantized_decode_is_bound_by_the_dequantisation_rate() {
+        let mut t = preset("host").unwrap();
+        t.devices[0].dequant = crate::target::DequantRates { int8: Some(2e10), int4: Some(1e10) };
+        let bw = t.devices[0].mem_bandwidth * t.devices[0].efficiency.memory_eff;
+        let launch = t.devices[0].launch_overhead_s;
+        let mut f = frag(FragmentKind::Decode, 0.0, 0.0);
+        f.profile.dtype = Dtype::F32;
+        f.profile.tokens = 10.0;
+        // 1e8 weights in int4 blocks and 2e7 in int8: 0.6e8 bytes read per step.
+        let m = ModelNeeds { name: "m".into(), weight_bytes: 6e7, int4_weights: 1e8, int8_weights: 2e7, ..ModelNeeds::default() };
+        f.profile.bytes_read = 10.0 * m.weight_bytes;
+        let dequant = 10.0 * (2e7 / 2e10 + 1e8 / 1e10);
+        assert!(dequant > f.profile.bytes_read / bw, "the test wants the dequantisation to bind");
+        let got = fragment_time(&f, Some(&m), &t, &[0]);
+        assert!((got - (dequant + 10.0 * launch)).abs() < 1e-12, "{got}");
+        // Without rates, the bytes alone.
+        t.devices[0].dequant = Default::default();
+        let got = fragment_time(&f, Some(&m), &t, &[0]);
+        assert!((got - (f.profile.bytes_read / bw + 10.0 * launch)).abs() < 1e-12, "{got}");
+        // A prefill is not charged (its GEMM hides the dequantisation under the FMAs).
+        t.devices[0].dequant.int4 = Some(1.0);
+        f.kind = FragmentKind::Prefill;
+        assert_eq!(dequant_time(&f, &m, &t.devices[0], Precision::Native), 0.0);
+        // A float model held at int4 by a unit: every weight at the int4 rate.
+        f.kind = FragmentKind::Decode;
+        let float = ModelNeeds { name: "f".into(), weight_bytes: 4e8, ..ModelNeeds::default() };
+        assert_eq!(dequant_time(&f, &float, &t.devices[0], Precision::Int4), 10.0 * 1e8 / 1.0);
+        assert_eq!(dequant_time(&f, &float, &t.devices[0], Precision::Native), 0.0);
     }
 }

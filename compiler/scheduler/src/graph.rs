@@ -100,6 +100,11 @@ pub struct ModelNeeds {
     /// Transformer layers (each costs two all-reduce latencies per forward pass when
     /// sharded); 0 when unknown (then only the bytes term counts).
     pub layers: u32,
+    /// Weights stored in 8-bit blocks (GGUF Q8_0, Q6_K) that the kernels dequantise in
+    /// registers on every forward pass; 0 for float weights.
+    pub int8_weights: f64,
+    /// Weights stored in 4-bit blocks (GGUF Q4_0, Q4_1, Q4_K); 0 for float weights.
+    pub int4_weights: f64,
 }
 
 /// A data dependency: `to` needs `bytes` produced by `from`.

@@ -109,6 +109,7 @@ impl DecoderConfig {
             weight_bytes: self.weight_bytes(),
             allreduce_bytes_per_token: 2.0 * self.hidden * self.dtype_bytes() * self.layers as f64,
             layers: self.layers,
+            ..ModelNeeds::default()
         }
     }
 

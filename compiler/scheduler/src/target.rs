@@ -105,6 +105,19 @@ pub struct Efficiency {
     pub memory_eff: f64,
 }
 
+/// Weights per second a device's weight-only quantized kernels dequantise and multiply in
+/// a decode step's matrix-vector products (all its cores together), per stored format.
+/// `None`: not known, and the roofline's bytes term alone times such weights (right for a
+/// GPU, whose dequantisation hides under the memory reads; a CPU's does not: measured with
+/// `agentc calibrate`, docs/cost-model.md "Quantized weights").
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DequantRates {
+    /// Weights/s of the int8 kernels (GGUF Q8_0, Q6_K).
+    pub int8: Option<f64>,
+    /// Weights/s of the int4 kernels (GGUF Q4_0, Q4_1, Q4_K).
+    pub int4: Option<f64>,
+}
+
 /// One device (one GPU, one CPU socket set, one accelerator card).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Device {
@@ -130,6 +143,8 @@ pub struct Device {
     pub launch_overhead_s: f64,
     /// Achievable fractions of peak.
     pub efficiency: Efficiency,
+    /// How fast its quantized kernels dequantise (`dequant_weights_per_s`).
+    pub dequant: DequantRates,
     /// The fragment kinds it can run, sorted.
     pub can_run: Vec<FragmentKind>,
 }
@@ -340,6 +355,13 @@ struct RawFlops {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawDequant {
+    int8: Option<f64>,
+    int4: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDevice {
     name: String,
     kind: String,
@@ -354,6 +376,7 @@ struct RawDevice {
     launch_overhead_s: Option<f64>,
     compute_eff: Option<f64>,
     memory_eff: Option<f64>,
+    dequant_weights_per_s: Option<RawDequant>,
     can_run: Option<Vec<String>>,
 }
 
@@ -529,6 +552,13 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
             compute_eff: eff(d.compute_eff, DEFAULT_COMPUTE_EFF, "compute_eff")?,
             memory_eff: eff(d.memory_eff, DEFAULT_MEMORY_EFF, "memory_eff")?,
         };
+        let dequant = match &d.dequant_weights_per_s {
+            None => DequantRates::default(),
+            Some(r) => DequantRates {
+                int8: r.int8.map(|v| positive(v, "dequant_weights_per_s.int8")).transpose()?,
+                int4: r.int4.map(|v| positive(v, "dequant_weights_per_s.int4")).transpose()?,
+            },
+        };
         let mut can_run = match &d.can_run {
             Some(list) => {
                 let mut kinds = Vec::new();
@@ -606,6 +636,7 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
                 price_per_hour: d.price_per_hour,
                 launch_overhead_s: launch,
                 efficiency,
+                dequant,
                 can_run: can_run.clone(),
             });
         }
@@ -720,6 +751,20 @@ latency = 5e-6
         assert_eq!(t.devices[1].peak_flops.for_dtype(Dtype::Fp8), 500e12);
         assert_eq!(t.devices[1].peak_flops.for_dtype(Dtype::F16), 500e12);
         assert_eq!(t.devices[0].peak_flops.for_dtype(Dtype::Bf16), 1e12);
+    }
+
+    #[test]
+    fn dequant_rates_parse_and_must_be_positive() {
+        let t = Target::from_toml_str(SMALL, "small.toml").unwrap();
+        assert_eq!(t.devices[0].dequant, DequantRates::default());
+        let with = SMALL.replacen("price_per_hour = 1.0", "price_per_hour = 1.0\ndequant_weights_per_s = { int4 = 3e10 }", 1);
+        let t = Target::from_toml_str(&with, "small.toml").unwrap();
+        assert_eq!(t.devices[0].dequant, DequantRates { int8: None, int4: Some(3e10) });
+        let bad = SMALL.replacen("price_per_hour = 1.0", "price_per_hour = 1.0\ndequant_weights_per_s = { int4 = 0 }", 1);
+        let err = Target::from_toml_str(&bad, "small.toml").unwrap_err().to_string();
+        assert!(err.contains("dequant_weights_per_s.int4") && err.contains("positive"), "{err}");
+        let unknown = SMALL.replacen("price_per_hour = 1.0", "price_per_hour = 1.0\ndequant_weights_per_s = { int2 = 1e9 }", 1);
+        assert!(Target::from_toml_str(&unknown, "small.toml").is_err());
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn fragment(name: &str, kind: FragmentKind, profile: Profile, pin: &str) -> Frag
 }
 
 fn model(weight_bytes: f64) -> ModelNeeds {
-    ModelNeeds { name: "m".into(), weight_bytes, allreduce_bytes_per_token: 0.0, layers: 0 }
+    ModelNeeds { name: "m".into(), weight_bytes, ..ModelNeeds::default() }
 }
 
 /// A prefill of `tokens` tokens taking `flops`, with `kv` bytes of KV cache per token.

@@ -61,6 +61,11 @@ pub fn convert_workflow_to_fragment(module: Op, context: &PassContext) -> Result
                 op.set_i64(fr::MODEL_KV_BYTES_PER_TOKEN_ATTR, spec.kv_bytes_per_token());
                 op.set_i64(fr::MODEL_ALLREDUCE_BYTES_PER_TOKEN_ATTR, spec.allreduce_bytes_per_token());
                 op.set_i64(fr::MODEL_LAYERS_ATTR, spec.layers);
+                for (attr, weights) in [(fr::MODEL_INT8_WEIGHTS_ATTR, spec.int8_weights), (fr::MODEL_INT4_WEIGHTS_ATTR, spec.int4_weights)] {
+                    if weights > 0.0 {
+                        op.set_i64(attr, weights);
+                    }
+                }
                 op.set_attribute(fr::MODEL_DTYPE_ATTR, string(op, spec.dtype_name()));
                 let max_seq_length = std::fs::read_to_string(path.join("sentence_bert_config.json"))
                     .ok()

@@ -57,6 +57,10 @@ pub struct ModelSpec {
     pub type_vocab: f64,
     /// The q, k and v projections have biases (Qwen2).
     pub qkv_bias: bool,
+    /// Weights the kernels read from 8-bit blocks (GGUF Q8_0, Q6_K); 0 for float weights.
+    pub int8_weights: f64,
+    /// Weights the kernels read from 4-bit blocks (GGUF Q4_0, Q4_1, Q4_K); 0 for float weights.
+    pub int4_weights: f64,
 }
 
 /// Why a config cannot be planned.
@@ -114,11 +118,21 @@ impl ModelSpec {
     /// they are converted to f32 at load).
     pub fn use_stored_weights(&mut self, header: &crate::weights::safetensors::Header, converted_to_f32: bool) {
         let (mut bytes, mut elements) = (0u64, 0u64);
+        let (mut int8, mut int4) = (0u64, 0u64);
         let counted = |d: &str| matches!(d, "F32" | "F16" | "BF16") || agentc_runtime::gguf::dequant::GgmlType::from_name(d).is_some();
         for tensor in header.tensors.values().filter(|t| counted(&t.dtype)) {
+            let n = tensor.shape.iter().product::<i64>() as u64;
             bytes += tensor.data_offsets.1 - tensor.data_offsets.0;
-            elements += tensor.shape.iter().product::<i64>() as u64;
+            elements += n;
+            // The kernels' formats (runtime/src/gguf/quant.rs): Q8_0 and Q6_K as int8,
+            // Q4_0, Q4_1 and Q4_K as int4.
+            match tensor.dtype.as_str() {
+                "Q8_0" | "Q6_K" => int8 += n,
+                "Q4_0" | "Q4_1" | "Q4_K" => int4 += n,
+                _ => {}
+            }
         }
+        (self.int8_weights, self.int4_weights) = if converted_to_f32 { (0.0, 0.0) } else { (int8 as f64, int4 as f64) };
         self.dtype = "f32";
         self.dtype_bytes = 4.0;
         self.weight_dtype_bytes = if converted_to_f32 || elements == 0 { 4.0 } else { bytes as f64 / elements as f64 };
@@ -180,6 +194,8 @@ impl ModelSpec {
             tied_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
             type_vocab: number("type_vocab_size")?.unwrap_or(2.0),
             qkv_bias: known.qkv_bias(),
+            int8_weights: 0.0,
+            int4_weights: 0.0,
         })
     }
 

@@ -9,7 +9,14 @@
 //! with the prompts written out (the planner counts them with the model's tokenizer), so each
 //! measured fragment has the profile the planner gives it, and fits the cpu device's
 //! effective FLOP rate, memory bandwidth and per-launch overhead to minimise the worst
-//! planned/measured ratio. The fit is checked by loading the written TOML as a target and
+//! planned/measured ratio, with the bandwidth capped at what the largest float model's
+//! decode-step kernel reached (otherwise the bandwidth and the per-step overhead trade off
+//! along a line: every decode sample reads the same weights once per step).
+//!
+//! A `.gguf` file is measured twice: dequantised to f32 (the fit above) and as stored, at
+//! the shortest prompt length, whose decode-step kernel gives the device's rate of
+//! dequantising int8 or int4 weights (`dequant_weights_per_s`, docs/cost-model.md
+//! "Quantized weights"). The fit is checked by loading the written TOML as a target and
 //! re-timing every fragment with the scheduler's own cost function.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +27,7 @@ use agentc_compiler::ir::Op;
 use agentc_compiler::passes::fragment::schedule::schedule_module;
 use agentc_compiler::pipeline::{PassRunner, RunOptions, Step};
 use agentc_compiler::{passes, workflow_pipeline};
+use agentc_scheduler::target::DequantRates;
 use agentc_scheduler::{DeviceKind, Fragment, FragmentKind, ModelNeeds, Target};
 use clap::Args;
 
@@ -64,6 +72,22 @@ struct Sample {
     model: Option<ModelNeeds>,
     /// The share of the planned fragment that ran (decode: tokens generated / planned).
     share: f64,
+    /// Its model's weights are stored in quantized blocks: reported, not fitted (the
+    /// dequantisation rates come from the decode-step kernels).
+    quantized: bool,
+}
+
+/// What the measurements found, model by model.
+#[derive(Default)]
+struct Findings {
+    /// Every measured fragment.
+    samples: Vec<Sample>,
+    /// Lines for the TOML's header comment.
+    notes: Vec<String>,
+    /// Float models: (weight bytes, median decode-step kernel seconds).
+    float_steps: Vec<(f64, f64)>,
+    /// Quantized models: (int8 weights, int4 weights, median decode-step kernel seconds).
+    quantized_steps: Vec<(f64, f64, f64)>,
 }
 
 /// What one traced run reports (seconds).
@@ -104,19 +128,24 @@ pub fn run(args: &CalibrateArgs) -> ExitCode {
         return ExitCode::from(1);
     };
     let work = Scratch::new();
-    let mut samples = Vec::new();
-    let mut notes = Vec::new();
-    for (index, (name, source)) in sources.iter().enumerate() {
-        match measure_model(args, &work.0, index, name, source, &mut samples, &mut notes) {
-            Ok(()) => {}
-            Err(message) => {
-                eprintln!("error: model `{name}`: {message}");
-                return ExitCode::from(1);
-            }
+    let mut found = Findings::default();
+    let shortest = args.prompt_words.iter().copied().min().into_iter().collect::<Vec<_>>();
+    for (index, (name, source, stored)) in sources.iter().enumerate() {
+        let mut measured = measure_model(args, &work.0, 2 * index, name, source, &args.prompt_words, &mut found);
+        if let (Ok(()), Some(stored)) = (&measured, stored) {
+            measured = measure_model(args, &work.0, 2 * index + 1, &format!("{name} (as stored)"), stored, &shortest, &mut found);
+        }
+        if let Err(message) = measured {
+            eprintln!("error: model `{name}`: {message}");
+            return ExitCode::from(1);
         }
     }
-    let fit = fit(&samples);
-    let toml = calibrated_toml(&host, &fit, &notes);
+    let Some(fit) = fit(&found) else {
+        eprintln!("error: no float model was measured: give one (`--model`) with float weights or a `.gguf` file, which is also measured dequantised to f32");
+        return ExitCode::from(2);
+    };
+    let dequant = dequant_rates(&found);
+    let toml = calibrated_toml(&host, &fit, dequant, &found.notes);
     let target = match Target::from_toml_str(&toml, "the calibrated target") {
         Ok(target) => target,
         Err(error) => {
@@ -124,7 +153,7 @@ pub fn run(args: &CalibrateArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    eprintln!("{}", report(&samples, &host, &target));
+    eprintln!("{}", report(&found.samples, &host, &target));
     if let Err(error) = write_output(args.output.as_deref(), &toml) {
         eprintln!("error: {error}");
         return ExitCode::from(1);
@@ -151,10 +180,11 @@ fn default_models() -> Vec<String> {
     out
 }
 
-/// (a short name, the model source expression) of a `--model` argument.
-fn model_source(arg: &str) -> Result<(String, String), String> {
+/// (a short name, the model source expression, and for a `.gguf` file the expression that
+/// computes from its stored blocks) of a `--model` argument.
+fn model_source(arg: &str) -> Result<(String, String, Option<String>), String> {
     if arg.contains('(') {
-        return Ok((arg.to_string(), arg.to_string()));
+        return Ok((arg.to_string(), arg.to_string(), None));
     }
     let path = Path::new(arg);
     let absolute = std::fs::canonicalize(path).map_err(|e| format!("model `{arg}`: {e}"))?;
@@ -164,9 +194,9 @@ fn model_source(arg: &str) -> Result<(String, String), String> {
         return Err(format!("model `{arg}`: the path holds a quote or a backslash"));
     }
     if absolute.is_file() && absolute.extension().is_some_and(|e| e == "gguf") {
-        Ok((name, format!("gguf(\"{text}\", dtype: \"f32\")")))
+        Ok((name, format!("gguf(\"{text}\", dtype: \"f32\")"), Some(format!("gguf(\"{text}\")"))))
     } else if absolute.join("config.json").is_file() {
-        Ok((name, format!("hf(\"{text}\")")))
+        Ok((name, format!("hf(\"{text}\")"), None))
     } else {
         Err(format!("model `{arg}`: neither a .gguf file nor a folder with a config.json"))
     }
@@ -200,16 +230,16 @@ fn prompt(words: usize) -> String {
 
 const TOOL: &str = "tool nop() -> text = exec(\"true\", [])\n";
 
-/// Builds and runs the model's executable at every prompt length, plans the same calls, and
-/// appends the samples.
+/// Builds and runs the model's executable at each of `prompt_words`, plans the same calls,
+/// and adds the samples and the decode-step kernel figures to `found`.
 fn measure_model(
     args: &CalibrateArgs,
     work: &Path,
     index: usize,
     name: &str,
     source: &str,
-    samples: &mut Vec<Sample>,
-    notes: &mut Vec<String>,
+    prompt_words: &[usize],
+    found: &mut Findings,
 ) -> Result<(), String> {
     let program = work.join(format!("measure{index}.agent"));
     let text = format!(
@@ -233,7 +263,9 @@ fn measure_model(
     let mut tools = Vec::new();
     let mut step_medians = Vec::new();
     let mut kernel_rates = Vec::new();
-    for &words in &args.prompt_words {
+    let mut model_needs = None;
+    let samples = &mut found.samples;
+    for &words in prompt_words {
         let text = prompt(words);
         let (pre, dec, model) = plan_fragments(work, index, source, &text, args.new_tokens)?;
         // The planner caps the generation at the context: a prompt that leaves less room
@@ -259,30 +291,48 @@ fn measure_model(
         // EOS may end the generation before max_tokens).
         let generated = (steps + 1).min(args.new_tokens) as f64;
         let planned_tokens = dec.profile.tokens.max(1.0);
+        let quantized = model.as_ref().is_some_and(|m| m.int8_weights + m.int4_weights > 0.0);
         samples.push(Sample {
             label: format!("{name} prefill, {} tokens", run.prompt_tokens),
             measured: prefill,
             fragment: pre,
             model: model.clone(),
             share: 1.0,
+            quantized,
         });
         samples.push(Sample {
             label: format!("{name} decode, {generated} tokens after {}", run.prompt_tokens),
             measured: decode,
             fragment: dec,
-            model,
+            model: model.clone(),
             share: generated / planned_tokens,
+            quantized,
         });
+        model_needs = model;
     }
     if step_medians.is_empty() {
         return Err("no prompt length fits the model's context (lower --prompt-words)".to_string());
     }
-    let weight_bytes = samples.last().and_then(|s| s.model.as_ref()).map_or(0.0, |m| m.weight_bytes);
+    let needs = model_needs.unwrap_or_default();
     let step = median(step_medians);
+    let notes = &mut found.notes;
+    if needs.int8_weights + needs.int4_weights > 0.0 {
+        let (int8, int4) = (needs.int8_weights, needs.int4_weights);
+        found.quantized_steps.push((int8, int4, step));
+        notes.push(format!(
+            "{name}: decode step kernel {:.3} ms = {:.3e} weights/s dequantised ({:.3e} in int8 blocks, {:.3e} in int4 blocks)",
+            step * 1e3,
+            (int8 + int4) / step,
+            int8,
+            int4
+        ));
+        return Ok(());
+    }
+    found.float_steps.push((needs.weight_bytes, step));
     notes.push(format!(
         "{name}: decode step kernel {:.3} ms = {:.2} GB/s of weights (gemv bandwidth)",
         step * 1e3,
-        weight_bytes / step / 1e9
+        needs.weight_bytes / step / 1e9
     ));
     if let Some(&(tokens, seconds)) = kernel_rates.iter().max_by_key(|(t, _)| *t) {
         let flops = samples.iter().rev().find(|s| s.fragment.kind == FragmentKind::Prefill).map_or(0.0, |s| s.fragment.profile.flops);
@@ -408,19 +458,30 @@ fn planned(sample: &Sample, fit: &Fit) -> f64 {
 }
 
 /// The worst |ln(planned / measured)| over the samples.
-fn worst(samples: &[Sample], fit: &Fit) -> f64 {
+fn worst(samples: &[&Sample], fit: &Fit) -> f64 {
     samples.iter().map(|s| (planned(s, fit) / s.measured).ln().abs()).fold(0.0, f64::max)
 }
 
-/// Minimises the worst ratio over a log grid of (F, B, launch), then refines around the best.
-fn fit(samples: &[Sample]) -> Fit {
+/// Minimises the worst ratio over the float models' samples on a log grid of (F, B,
+/// launch), then refines around the best; B stays at most the decode-step kernel bandwidth
+/// of the largest float model. `None` without float samples.
+fn fit(found: &Findings) -> Option<Fit> {
+    let samples: Vec<&Sample> = found.samples.iter().filter(|s| !s.quantized).collect();
+    let cap = found.float_steps.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0)).map(|(bytes, step)| bytes / step)?;
+    let mut best = fit_samples(&samples, cap);
+    best.bandwidth = best.bandwidth.min(cap);
+    Some(best)
+}
+
+/// [`fit`] over `samples` with the bandwidth at most `cap`.
+fn fit_samples(samples: &[&Sample], cap: f64) -> Fit {
     let grid = |lo: f64, hi: f64, n: usize| -> Vec<f64> { (0..n).map(|i| lo * (hi / lo).powf(i as f64 / (n - 1) as f64)).collect() };
     let mut best = Fit { flops: 1e10, bandwidth: 1e10, launch: 1e-6 };
     let mut best_score = f64::INFINITY;
     let mut search = |flops: &[f64], bws: &[f64], launches: &[f64], best: &mut Fit| {
         for &flops in flops {
             for &bandwidth in bws {
-                for &launch in launches {
+                for &launch in launches.iter().filter(|_| bandwidth <= cap) {
                     let candidate = Fit { flops, bandwidth, launch };
                     let score = worst(samples, &candidate);
                     if score < best_score {
@@ -431,7 +492,7 @@ fn fit(samples: &[Sample]) -> Fit {
             }
         }
     };
-    search(&grid(1e8, 1e13, 51), &grid(1e8, 1e12, 41), &grid(1e-7, 1e-1, 37), &mut best);
+    search(&grid(1e8, 1e13, 51), &grid(1e8, cap, 41), &grid(1e-7, 1e-1, 37), &mut best);
     for _ in 0..2 {
         let around = |x: f64, step: f64| grid(x / step, x * step, 21);
         let (f, b, l) = (around(best.flops, 1.3), around(best.bandwidth, 1.3), around(best.launch, 1.5));
@@ -440,10 +501,32 @@ fn fit(samples: &[Sample]) -> Fit {
     best
 }
 
-/// The host preset with the cpu device's rates, efficiencies and launch overhead replaced
-/// by the fitted ones (the nominal peak is kept when the fit is below it, so the
-/// efficiencies say how much of it agentc's kernels reach).
-fn calibrated_toml(host: &Target, fit: &Fit, notes: &[String]) -> String {
+/// The dequantisation rates (weights/s) of the quantized models' decode-step kernels: a
+/// model whose quantized weights are at least 90 % in one format gives that format's rate;
+/// a format measured only in mixed models gets their combined rate.
+fn dequant_rates(found: &Findings) -> DequantRates {
+    let mut rates = DequantRates::default();
+    let mut mixed = None;
+    for &(int8, int4, step) in &found.quantized_steps {
+        let rate = (int8 + int4) / step;
+        if int8 >= 0.9 * (int8 + int4) {
+            rates.int8 = Some(rates.int8.map_or(rate, |r: f64| r.min(rate)));
+        } else if int4 >= 0.9 * (int8 + int4) {
+            rates.int4 = Some(rates.int4.map_or(rate, |r: f64| r.min(rate)));
+        } else {
+            mixed = Some(mixed.map_or(rate, |r: f64| r.min(rate)));
+        }
+    }
+    rates.int8 = rates.int8.or(mixed);
+    rates.int4 = rates.int4.or(mixed);
+    rates
+}
+
+/// The host preset with the cpu device's rates, efficiencies, launch overhead and
+/// dequantisation rates replaced by the measured ones (the nominal peak is kept when the
+/// fit is below it, so the efficiencies say how much of it agentc's kernels reach; a
+/// dequantisation rate not measured keeps the preset's).
+fn calibrated_toml(host: &Target, fit: &Fit, dequant: DequantRates, notes: &[String]) -> String {
     let cpu = host.devices.iter().find(|d| d.kind == DeviceKind::Cpu).expect("the host preset has a cpu");
     let peak = cpu.peak_flops.for_dtype(agentc_scheduler::Dtype::F32).max(fit.flops);
     let bandwidth = cpu.mem_bandwidth.max(fit.bandwidth);
@@ -466,6 +549,21 @@ fn calibrated_toml(host: &Target, fit: &Fit, notes: &[String]) -> String {
     out.push_str(&format!("launch_overhead_s = {}\n", sig(fit.launch)));
     out.push_str(&format!("compute_eff = {}\n", sig((fit.flops / peak).min(1.0))));
     out.push_str(&format!("memory_eff = {}\n", sig((fit.bandwidth / bandwidth).min(1.0))));
+    // Each rate measured here, else the host preset's (commented as such).
+    let rates: Vec<String> = [("int8", dequant.int8, cpu.dequant.int8), ("int4", dequant.int4, cpu.dequant.int4)]
+        .into_iter()
+        .filter_map(|(name, measured, preset)| {
+            let from = if measured.is_some() { "measured" } else { "the host preset's" };
+            measured.or(preset).map(|r| (format!("{name} = {}", sig(r)), format!("{name}: {from}")))
+        })
+        .map(|(entry, from)| {
+            out.push_str(&format!("# dequant_weights_per_s {from}\n"));
+            entry
+        })
+        .collect();
+    if !rates.is_empty() {
+        out.push_str(&format!("dequant_weights_per_s = {{ {} }}\n", rates.join(", ")));
+    }
     out
 }
 

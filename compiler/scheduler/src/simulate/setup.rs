@@ -71,7 +71,7 @@ pub(crate) fn fragment_specs(w: &Workload, schedule: &Schedule, p: &Problem) -> 
         let model = fragment.model.map(|m| &w.models[m]);
         // The unit's precision shrinks the weight reads as the scheduler's own timing does.
         let scale = fragment.model.map_or(1.0, |m| p.units[unit].precision.weight_scale(p.model_dtype[m]));
-        let seconds = fragment_time_at(&one, model, p.target, &p.units[unit].devices, scale);
+        let seconds = fragment_time_at(&one, model, p.target, &p.units[unit].devices, p.units[unit].precision);
         let pr = &fragment.profile;
         let role = match fragment.kind {
             FragmentKind::Tool | FragmentKind::Host => Role::Delay,

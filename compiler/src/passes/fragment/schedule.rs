@@ -167,6 +167,8 @@ pub fn extract(module: Op) -> Result<Extracted, PassFailed> {
             weight_bytes: op.f64_attr(fr::MODEL_WEIGHT_BYTES_ATTR).unwrap_or(0.0),
             allreduce_bytes_per_token: op.f64_attr(fr::MODEL_ALLREDUCE_BYTES_PER_TOKEN_ATTR).unwrap_or(0.0),
             layers: op.f64_attr(fr::MODEL_LAYERS_ATTR).unwrap_or(0.0) as u32,
+            int8_weights: op.f64_attr(fr::MODEL_INT8_WEIGHTS_ATTR).unwrap_or(0.0),
+            int4_weights: op.f64_attr(fr::MODEL_INT4_WEIGHTS_ATTR).unwrap_or(0.0),
         });
         model_dtype.push(dtype_of(&wf::string_attr(&op.view(), fr::MODEL_DTYPE_ATTR).unwrap_or_default()));
         model_ops.push(op);
