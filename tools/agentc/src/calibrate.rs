@@ -9,9 +9,11 @@
 //! with the prompts written out (the planner counts them with the model's tokenizer), so each
 //! measured fragment has the profile the planner gives it, and fits the cpu device's
 //! effective FLOP rate, memory bandwidth and per-launch overhead to minimise the worst
-//! planned/measured ratio, with the bandwidth capped at what the largest float model's
-//! decode-step kernel reached (otherwise the bandwidth and the per-step overhead trade off
-//! along a line: every decode sample reads the same weights once per step).
+//! planned/measured ratio. The per-launch overhead is measured, not fitted: the decode
+//! fragments' time outside their step kernels, per step; and the bandwidth is capped at
+//! what the largest float model's decode-step kernel reached (otherwise the bandwidth and
+//! the overhead trade off along a line: every decode sample reads the same weights once
+//! per step).
 //!
 //! A `.gguf` file is measured twice: dequantised to f32 (the fit above) and as stored, at
 //! the shortest prompt length, whose decode-step kernel gives the device's rate of
@@ -88,6 +90,9 @@ struct Findings {
     float_steps: Vec<(f64, f64)>,
     /// Quantized models: (int8 weights, int4 weights, median decode-step kernel seconds).
     quantized_steps: Vec<(f64, f64, f64)>,
+    /// Per model and prompt length: the decode fragment's time outside its step kernels,
+    /// per step (sampling, detokenising, the loop), median over the runs.
+    step_overheads: Vec<f64>,
 }
 
 /// What one traced run reports (seconds).
@@ -264,8 +269,8 @@ fn measure_model(
     let mut step_medians = Vec::new();
     let mut kernel_rates = Vec::new();
     let mut model_needs = None;
-    let samples = &mut found.samples;
     for &words in prompt_words {
+        let samples = &mut found.samples;
         let text = prompt(words);
         let (pre, dec, model) = plan_fragments(work, index, source, &text, args.new_tokens)?;
         // The planner caps the generation at the context: a prompt that leaves less room
@@ -286,6 +291,7 @@ fn measure_model(
         let steps = run.steps.len();
         tools.push(med(&|r| r.tool));
         step_medians.push(med(&|r| median(r.steps.clone())));
+        found.step_overheads.push(med(&|r| ((r.decode - r.steps.iter().sum::<f64>()) / r.steps.len() as f64).max(0.0)));
         kernel_rates.push((run.prompt_tokens, med(&|r| r.prefill_kernel)));
         // Tokens generated: one from the prefill's logits, then one per decode step (an
         // EOS may end the generation before max_tokens).
@@ -335,7 +341,7 @@ fn measure_model(
         needs.weight_bytes / step / 1e9
     ));
     if let Some(&(tokens, seconds)) = kernel_rates.iter().max_by_key(|(t, _)| *t) {
-        let flops = samples.iter().rev().find(|s| s.fragment.kind == FragmentKind::Prefill).map_or(0.0, |s| s.fragment.profile.flops);
+        let flops = found.samples.iter().rev().find(|s| s.fragment.kind == FragmentKind::Prefill).map_or(0.0, |s| s.fragment.profile.flops);
         notes.push(format!(
             "{name}: prefill kernel at {tokens} tokens {:.3} ms = {:.2} GFLOP/s (matmul throughput, planner's FLOPs)",
             seconds * 1e3,
@@ -468,13 +474,14 @@ fn worst(samples: &[&Sample], fit: &Fit) -> f64 {
 fn fit(found: &Findings) -> Option<Fit> {
     let samples: Vec<&Sample> = found.samples.iter().filter(|s| !s.quantized).collect();
     let cap = found.float_steps.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0)).map(|(bytes, step)| bytes / step)?;
-    let mut best = fit_samples(&samples, cap);
+    let launch = median(found.step_overheads.clone()).max(1e-7);
+    let mut best = fit_samples(&samples, cap, launch);
     best.bandwidth = best.bandwidth.min(cap);
     Some(best)
 }
 
-/// [`fit`] over `samples` with the bandwidth at most `cap`.
-fn fit_samples(samples: &[&Sample], cap: f64) -> Fit {
+/// [`fit`] over `samples` with the bandwidth at most `cap` and the launch overhead fixed.
+fn fit_samples(samples: &[&Sample], cap: f64, launch: f64) -> Fit {
     let grid = |lo: f64, hi: f64, n: usize| -> Vec<f64> { (0..n).map(|i| lo * (hi / lo).powf(i as f64 / (n - 1) as f64)).collect() };
     let mut best = Fit { flops: 1e10, bandwidth: 1e10, launch: 1e-6 };
     let mut best_score = f64::INFINITY;
@@ -492,41 +499,71 @@ fn fit_samples(samples: &[&Sample], cap: f64) -> Fit {
             }
         }
     };
-    search(&grid(1e8, 1e13, 51), &grid(1e8, cap, 41), &grid(1e-7, 1e-1, 37), &mut best);
+    search(&grid(1e8, 1e13, 51), &grid(1e8, cap, 41), &[launch], &mut best);
     for _ in 0..2 {
         let around = |x: f64, step: f64| grid(x / step, x * step, 21);
-        let (f, b, l) = (around(best.flops, 1.3), around(best.bandwidth, 1.3), around(best.launch, 1.5));
-        search(&f, &b, &l, &mut best);
+        let (f, b) = (around(best.flops, 1.3), around(best.bandwidth, 1.3));
+        search(&f, &b, &[launch], &mut best);
     }
     best
 }
 
-/// The dequantisation rates (weights/s) of the quantized models' decode-step kernels: a
-/// model whose quantized weights are at least 90 % in one format gives that format's rate;
-/// a format measured only in mixed models gets their combined rate.
-fn dequant_rates(found: &Findings) -> DequantRates {
-    let mut rates = DequantRates::default();
-    let mut mixed = None;
-    for &(int8, int4, step) in &found.quantized_steps {
+/// The dequantisation rates (weights/s) of the quantized models' decode-step kernels, each
+/// with how it was measured: a model whose quantized weights are at least 90 % in one
+/// format gives that format's rate (the slowest of several); a mixed model gives the other
+/// format's rate once one is known (its step less the known format's share), else (or
+/// when that share alone outlasts the step) its combined rate.
+fn dequant_rates(found: &Findings) -> Measured {
+    let mut m = Measured::default();
+    let slowest = |old: Option<f64>, new: f64| Some(old.map_or(new, |r: f64| r.min(new)));
+    let pure = |int8: f64, int4: f64| int8.max(int4) >= 0.9 * (int8 + int4);
+    for &(int8, int4, step) in found.quantized_steps.iter().filter(|&&(a, b, _)| pure(a, b)) {
         let rate = (int8 + int4) / step;
-        if int8 >= 0.9 * (int8 + int4) {
-            rates.int8 = Some(rates.int8.map_or(rate, |r: f64| r.min(rate)));
-        } else if int4 >= 0.9 * (int8 + int4) {
-            rates.int4 = Some(rates.int4.map_or(rate, |r: f64| r.min(rate)));
+        if int8 > int4 {
+            m.rates.int8 = slowest(m.rates.int8, rate);
+            m.how[0] = Some("measured");
         } else {
-            mixed = Some(mixed.map_or(rate, |r: f64| r.min(rate)));
+            m.rates.int4 = slowest(m.rates.int4, rate);
+            m.how[1] = Some("measured");
         }
     }
-    rates.int8 = rates.int8.or(mixed);
-    rates.int4 = rates.int4.or(mixed);
-    rates
+    let known = m.rates;
+    let mut combined = None;
+    for &(int8, int4, step) in found.quantized_steps.iter().filter(|&&(a, b, _)| !pure(a, b)) {
+        match (known.int8, known.int4) {
+            (Some(r8), None) if step > int8 / r8 => {
+                m.rates.int4 = slowest(m.rates.int4, int4 / (step - int8 / r8));
+                m.how[1] = Some("measured on a mixed model, its int8 weights timed at the int8 rate");
+            }
+            (None, Some(r4)) if step > int4 / r4 => {
+                m.rates.int8 = slowest(m.rates.int8, int8 / (step - int4 / r4));
+                m.how[0] = Some("measured on a mixed model, its int4 weights timed at the int4 rate");
+            }
+            // Neither known, or the known format's share alone outlasts the step (tiny
+            // models, whose steps are mostly fixed costs).
+            _ => combined = slowest(combined, (int8 + int4) / step),
+        }
+    }
+    if combined.is_some() {
+        m.rates = DequantRates { int8: m.rates.int8.or(combined), int4: m.rates.int4.or(combined) };
+        m.how = m.how.map(|h| h.or(Some("measured on mixed models, one rate for both formats")));
+    }
+    m
+}
+
+/// Dequantisation rates and how each was measured (`None`: not measured).
+#[derive(Default)]
+struct Measured {
+    rates: DequantRates,
+    /// For int8 and int4.
+    how: [Option<&'static str>; 2],
 }
 
 /// The host preset with the cpu device's rates, efficiencies, launch overhead and
 /// dequantisation rates replaced by the measured ones (the nominal peak is kept when the
 /// fit is below it, so the efficiencies say how much of it agentc's kernels reach; a
 /// dequantisation rate not measured keeps the preset's).
-fn calibrated_toml(host: &Target, fit: &Fit, dequant: DequantRates, notes: &[String]) -> String {
+fn calibrated_toml(host: &Target, fit: &Fit, dequant: Measured, notes: &[String]) -> String {
     let cpu = host.devices.iter().find(|d| d.kind == DeviceKind::Cpu).expect("the host preset has a cpu");
     let peak = cpu.peak_flops.for_dtype(agentc_scheduler::Dtype::F32).max(fit.flops);
     let bandwidth = cpu.mem_bandwidth.max(fit.bandwidth);
@@ -546,23 +583,22 @@ fn calibrated_toml(host: &Target, fit: &Fit, dequant: DequantRates, notes: &[Str
     out.push_str(&format!("mem_bytes = {}\n", sig(cpu.mem_bytes)));
     out.push_str(&format!("price_per_hour = {}\n", cpu.price_per_hour));
     out.push_str(&format!("# fitted: {:.3} GFLOP/s effective, {:.3} GB/s effective\n", fit.flops / 1e9, fit.bandwidth / 1e9));
+    out.push_str("# measured: the decode fragments' time outside their step kernels, per step (median)\n");
     out.push_str(&format!("launch_overhead_s = {}\n", sig(fit.launch)));
     out.push_str(&format!("compute_eff = {}\n", sig((fit.flops / peak).min(1.0))));
     out.push_str(&format!("memory_eff = {}\n", sig((fit.bandwidth / bandwidth).min(1.0))));
     // Each rate measured here, else the host preset's (commented as such).
-    let rates: Vec<String> = [("int8", dequant.int8, cpu.dequant.int8), ("int4", dequant.int4, cpu.dequant.int4)]
-        .into_iter()
-        .filter_map(|(name, measured, preset)| {
-            let from = if measured.is_some() { "measured" } else { "the host preset's" };
-            measured.or(preset).map(|r| (format!("{name} = {}", sig(r)), format!("{name}: {from}")))
-        })
-        .map(|(entry, from)| {
-            out.push_str(&format!("# dequant_weights_per_s {from}\n"));
-            entry
-        })
-        .collect();
-    if !rates.is_empty() {
-        out.push_str(&format!("dequant_weights_per_s = {{ {} }}\n", rates.join(", ")));
+    let preset = [cpu.dequant.int8, cpu.dequant.int4];
+    let measured = [dequant.rates.int8, dequant.rates.int4];
+    let mut entries = Vec::new();
+    for (i, name) in ["int8", "int4"].into_iter().enumerate() {
+        if let Some(rate) = measured[i].or(preset[i]) {
+            out.push_str(&format!("# dequant_weights_per_s {name}: {}\n", dequant.how[i].unwrap_or("the host preset's")));
+            entries.push(format!("{name} = {}", sig(rate)));
+        }
+    }
+    if !entries.is_empty() {
+        out.push_str(&format!("dequant_weights_per_s = {{ {} }}\n", entries.join(", ")));
     }
     out
 }
