@@ -134,6 +134,15 @@ pub fn improve_judged(
     let mut accepted = 0;
     let mut best = start;
     let mut best_score = score(&best, objective, sla);
+    // Keeps a re-timed schedule if it scores better than the best so far.
+    let keep = |t: Timing, best: &mut Timing, best_score: &mut [f64; 5]| {
+        let s = score(&t, objective, sla);
+        let kept = better(&s, best_score);
+        if kept {
+            (*best, *best_score) = (t, s);
+        }
+        kept
+    };
     let mut evals = 0;
     // The priority order the list scheduler follows: HEFT's, until a reorder is kept.
     let mut order = p.order.clone();
@@ -157,13 +166,10 @@ pub fn improve_judged(
             })
             .collect();
         evals += 1;
-        if let Ok(t) = list_schedule_in(p, Mode::Ranked(&ranked), &order) {
-            let s = score(&t, objective, sla);
-            if better(&s, &best_score) {
-                best = t;
-                best_score = s;
-                accepted += 1;
-            }
+        if let Ok(t) = list_schedule_in(p, Mode::Ranked(&ranked), &order)
+            && keep(t, &mut best, &mut best_score)
+        {
+            accepted += 1;
         }
     }
     // Model moves: every fragment of one model on one unit (per class, the least busy),
@@ -179,13 +185,10 @@ pub fn improve_judged(
             fixed[f] = Some(u);
         }
         evals += 1;
-        if let Ok(t) = list_schedule_in(p, Mode::Partial(&fixed), &order) {
-            let s = score(&t, objective, sla);
-            if better(&s, &best_score) {
-                best = t;
-                best_score = s;
-                accepted += 1;
-            }
+        if let Ok(t) = list_schedule_in(p, Mode::Partial(&fixed), &order)
+            && keep(t, &mut best, &mut best_score)
+        {
+            accepted += 1;
         }
     }
     let mut groups: BTreeMap<(Option<usize>, FragmentKind), Vec<usize>> = BTreeMap::new();
@@ -214,14 +217,11 @@ pub fn improve_judged(
                 assign[f] = u;
             }
             evals += 1;
-            if let Ok(t) = list_schedule_in(p, Mode::Fixed(&assign), &order) {
-                let s = score(&t, objective, sla);
-                if better(&s, &best_score) {
-                    best = t;
-                    best_score = s;
-                    improved = true;
-                    accepted += 1;
-                }
+            if let Ok(t) = list_schedule_in(p, Mode::Fixed(&assign), &order)
+                && keep(t, &mut best, &mut best_score)
+            {
+                improved = true;
+                accepted += 1;
             }
         }
         let moves = if reorders_done < max_reorders { reorders(p, &best, &order, classes) } else { Vec::new() };
@@ -237,15 +237,12 @@ pub fn improve_judged(
             fixed[f] = Some(u);
             reorders_done += 1;
             evals += 1;
-            if let Ok(t) = list_schedule_in(p, Mode::Partial(&fixed), &new_order) {
-                let s = score(&t, objective, sla);
-                if better(&s, &best_score) {
-                    best = t;
-                    best_score = s;
-                    order = new_order;
-                    improved = true;
-                    accepted += 1;
-                }
+            if let Ok(t) = list_schedule_in(p, Mode::Partial(&fixed), &new_order)
+                && keep(t, &mut best, &mut best_score)
+            {
+                order = new_order;
+                improved = true;
+                accepted += 1;
             }
         }
         if !improved || (evals >= MAX_EVALS && reorders_done >= max_reorders) {

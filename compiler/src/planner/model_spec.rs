@@ -4,6 +4,7 @@
 //! headers give the real precision ([`ModelSpec::load`]). Formulas are in
 //! docs/cost-model.md ("Model profiles").
 
+use agentc_runtime::gguf::quant::Scheme;
 use std::path::{Path, PathBuf};
 
 use agentc_runtime::model_config::Architecture;
@@ -124,12 +125,11 @@ impl ModelSpec {
             let n = tensor.shape.iter().product::<i64>() as u64;
             bytes += tensor.data_offsets.1 - tensor.data_offsets.0;
             elements += n;
-            // The kernels' formats (runtime/src/gguf/quant.rs): Q8_0 and Q6_K as int8,
-            // Q4_0, Q4_1 and Q4_K as int4.
-            match tensor.dtype.as_str() {
-                "Q8_0" | "Q6_K" => int8 += n,
-                "Q4_0" | "Q4_1" | "Q4_K" => int4 += n,
-                _ => {}
+            // The kernel form the runtime repacks the tensor's blocks into.
+            match agentc_runtime::gguf::dequant::GgmlType::from_name(&tensor.dtype).and_then(Scheme::of) {
+                Some(Scheme::Int8 { .. }) => int8 += n,
+                Some(Scheme::Int4) => int4 += n,
+                None => {}
             }
         }
         (self.int8_weights, self.int4_weights) = if converted_to_f32 { (0.0, 0.0) } else { (int8 as f64, int4 as f64) };

@@ -468,16 +468,15 @@ fn worst(samples: &[&Sample], fit: &Fit) -> f64 {
     samples.iter().map(|s| (planned(s, fit) / s.measured).ln().abs()).fold(0.0, f64::max)
 }
 
-/// Minimises the worst ratio over the float models' samples on a log grid of (F, B,
-/// launch), then refines around the best; B stays at most the decode-step kernel bandwidth
-/// of the largest float model. `None` without float samples.
+/// The launch overhead measured from the decode-step slices, and F and B minimising the
+/// worst ratio over the float models' samples (a log grid, then refined around the best;
+/// B at most the decode-step kernel bandwidth of the largest float model). `None` without
+/// float samples.
 fn fit(found: &Findings) -> Option<Fit> {
     let samples: Vec<&Sample> = found.samples.iter().filter(|s| !s.quantized).collect();
     let cap = found.float_steps.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0)).map(|(bytes, step)| bytes / step)?;
     let launch = median(found.step_overheads.clone()).max(1e-7);
-    let mut best = fit_samples(&samples, cap, launch);
-    best.bandwidth = best.bandwidth.min(cap);
-    Some(best)
+    Some(fit_samples(&samples, cap, launch))
 }
 
 /// [`fit`] over `samples` with the bandwidth at most `cap` and the launch overhead fixed.
