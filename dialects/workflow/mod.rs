@@ -13,6 +13,9 @@ use melior::{Context, Error};
 
 /// `workflow.model`
 pub const MODEL: &str = "workflow.model";
+/// The discardable attribute of a `workflow.model` declared `gguf(..., activations: "int8")`:
+/// the value `"int8"` (the decode steps quantise activations per block of 32).
+pub const ACTIVATIONS: &str = "workflow.activations";
 /// A value as a record field (the operand of a `record_new`).
 pub const FIELD_VALUE: &str = "workflow.field_value";
 /// A record value from its fields (`fields`: the names, in declaration order).
@@ -175,6 +178,9 @@ pub struct ModelDecl<'a> {
     pub hidden_size: i64,
     /// The weight dtype option, or "".
     pub dtype: &'a str,
+    /// `activations: "int8"`: written as the discardable attribute
+    /// `workflow.activations = "int8"` (absent otherwise).
+    pub int8_activations: bool,
 }
 
 /// Builds `workflow.model`.
@@ -188,6 +194,7 @@ pub fn model<'c>(context: &'c Context, decl: &ModelDecl, location: Location<'c>)
             named(context, "hidden_size", integer(context, decl.hidden_size)),
             named(context, "dtype", string(context, decl.dtype)),
         ])
+        .add_attributes(&if decl.int8_activations { vec![named(context, ACTIVATIONS, string(context, "int8"))] } else { vec![] })
         .build()
 }
 

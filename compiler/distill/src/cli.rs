@@ -78,6 +78,11 @@ pub struct DistillArgs {
     /// `--threads` of the measuring executables (default: the runtime's, one per core).
     #[arg(long, requires = "measure", value_parser = clap::value_parser!(u32).range(1..=1024))]
     speed_threads: Option<u32>,
+    /// Measure the quantised students with their decode steps' activations rounded to int8
+    /// (`gguf(..., activations: "int8")`, integer dot products; docs/language.md §4.1)
+    /// instead of the exact kernels. The teacher keeps its own kernels.
+    #[arg(long, requires = "measure", value_parser = ["int8"])]
+    speed_activations: Option<String>,
 }
 
 fn fail(message: &str, code: u8) -> ExitCode {
@@ -289,7 +294,12 @@ fn measure_speeds(
         for (i, (plan, key, path)) in students.iter().enumerate() {
             if !by_key.contains_key(key.as_str()) {
                 eprintln!("distill: measuring the decode speed of `{plan}`");
-                let source = source_of(path, None)?;
+                let mut source = source_of(path, None)?;
+                if let Some(activations) = &args.speed_activations
+                    && source.starts_with("gguf(")
+                {
+                    source = format!("{}, activations: \"{activations}\")", source.trim_end_matches(')'));
+                }
                 by_key.insert(key, speed::measure(&options, &format!("plan{i}"), &source, prompt)?);
             }
             let s = &by_key[key.as_str()];
@@ -299,14 +309,18 @@ fn measure_speeds(
             plans.insert(plan.clone(), entry);
         }
         text += &format!(
-            "(decode tokens/s: predicted by the cost model on `{}`, measured as 1 / the median decode step over {} runs of {} tokens)\n",
-            options.target, options.reps, options.tokens
+            "(decode tokens/s: predicted by the cost model on `{}`, measured as 1 / the median decode step over {} runs of {} tokens{})\n",
+            options.target,
+            options.reps,
+            options.tokens,
+            if args.speed_activations.is_some() { "; students with int8 activations" } else { "" }
         );
         let json = serde_json::json!({
             "target": options.target,
             "reps": options.reps,
             "tokens": options.tokens,
             "threads": options.threads,
+            "student_activations": args.speed_activations.as_deref().unwrap_or("f32"),
             "prompt": prompt,
             "teacher": teacher,
             "plans": plans,

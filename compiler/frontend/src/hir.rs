@@ -82,6 +82,10 @@ pub struct Model {
     pub resolved_path: PathBuf,
     /// The weight dtype option (`dtype: "f16"`), if given.
     pub dtype: Option<DType>,
+    /// `activations: "int8"` (a `gguf` model): its linear layers over one row (the decode
+    /// steps', the prefill's lm_head) round the row to int8 per block of 32 and use
+    /// integer dot products.
+    pub int8_activations: bool,
     /// The folder's configuration, or `None` when the folder is absent (allowed by
     /// `check`, with a warning; an error at build time).
     pub config: Option<ModelConfig>,

@@ -21,6 +21,24 @@ pub const MIN_PTX_VERSION: u32 = 80;
 unsafe extern "C" {
     fn agentc_cpu_is_valid(triple: *const c_char, cpu: *const c_char) -> c_int;
     fn agentc_cpu_names(triple: *const c_char, each: extern "C" fn(*const c_char, *mut c_void), data: *mut c_void) -> c_int;
+    fn agentc_cpu_has_feature(triple: *const c_char, cpu: *const c_char, feature: *const c_char) -> c_int;
+}
+
+/// Whether the x86-64 CPU code is generated for has `feature` (LLVM's name, e.g.
+/// `avx512vnni`): `cpu` as `--cpu` names it, or the host CPU (`None`) with the features
+/// LLVM detects on it, as codegen uses them.
+pub fn x86_cpu_has_feature(cpu: Option<&str>, feature: &str) -> bool {
+    Target::initialize_x86(&InitializationConfig::default());
+    match cpu {
+        None => inkwell::targets::TargetMachine::get_host_cpu_features().to_string().split(',').any(|f| f.strip_prefix('+') == Some(feature)),
+        Some(cpu) => {
+            let (Ok(c_triple), Ok(c_cpu), Ok(c_feature)) = (CString::new(X86_TRIPLE), CString::new(cpu), CString::new(feature)) else {
+                return false;
+            };
+            // SAFETY: three valid C strings; the target was initialised above.
+            unsafe { agentc_cpu_has_feature(c_triple.as_ptr(), c_cpu.as_ptr(), c_feature.as_ptr()) == 1 }
+        }
+    }
 }
 
 extern "C" fn push_name(name: *const c_char, data: *mut c_void) {

@@ -53,4 +53,14 @@ int agentc_cpu_names(const char *triple, void (*each)(const char *name, void *da
   return 0;
 }
 
+// 1 when processor `cpu` of the target of `triple` has `feature` (LLVM's name without the
+// `+`, e.g. `avx512vnni`), 0 when not, -1 when the target is not registered.
+int agentc_cpu_has_feature(const char *triple, const char *cpu, const char *feature) {
+  std::unique_ptr<llvm::MCSubtargetInfo> info = subtarget(triple, cpu);
+  if (!info) {
+    return -1;
+  }
+  return info->checkFeatures(std::string("+") + feature) ? 1 : 0;
+}
+
 } // extern "C"

@@ -222,7 +222,7 @@ fn dtype_policy(header: &mut Header, dtype: Option<&str>) -> Result<(), String> 
 }
 
 /// The functions of one model, as MLIR text; `dtype` is the model's `dtype:` option.
-fn model_functions(symbol: &str, folder: &std::path::Path, dtype: Option<&str>) -> Result<String, String> {
+fn model_functions(symbol: &str, folder: &std::path::Path, dtype: Option<&str>, int8_activations: bool) -> Result<String, String> {
     let config = Config::load(folder)?;
     if agentc_runtime::gguf::is_gguf(folder) {
         // A GGUF model: its tensors under their HF names, quantised matrices bound in their
@@ -233,7 +233,8 @@ fn model_functions(symbol: &str, folder: &std::path::Path, dtype: Option<&str>) 
         if let Some((tensor, ty)) = model.unsupported_tensor() {
             return Err(format!("`{}`: tensor `{tensor}` is {ty}; agentc computes from F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K", folder.display()));
         }
-        let header = crate::weights::gguf::header(&model, dtype != Some("f32"));
+        let mut header = crate::weights::gguf::header(&model, dtype != Some("f32"));
+        header.int8_activations = int8_activations;
         return Ok(match config.family {
             Family::Llama => llama::prefill(symbol, &config, &header)? + &llama::decode_step(symbol, &config, &header)?,
             Family::Bert => bert::encode(symbol, &config, &header)?,
@@ -278,7 +279,8 @@ pub fn convert_fragment_to_tensor(module: Op, context: &PassContext) -> Result<(
         }
         let folder = context.base_dir.join(wf::string_attr(&model.view(), "path").unwrap_or_default());
         let dtype = wf::string_attr(&model.view(), "dtype").filter(|d| !d.is_empty());
-        let text = match model_functions(&symbol, &folder, dtype.as_deref()) {
+        let int8_activations = wf::string_attr(&model.view(), wf::ACTIVATIONS).is_some_and(|a| a == "int8");
+        let text = match model_functions(&symbol, &folder, dtype.as_deref(), int8_activations) {
             Ok(text) => text,
             Err(message) => {
                 model.emit_error(&format!("cannot convert model `{symbol}` to tensor functions: {message}"));

@@ -36,6 +36,7 @@ pub fn lower_module<'c>(builder: &Builder<'c>, module: &hir::Module) -> Result<M
             kind,
             hidden_size: hidden,
             dtype: model.dtype.map_or("", |d| d.name()),
+            int8_activations: model.int8_activations,
         };
         builder.append1_op(body, wf::model(context, &decl, builder.loc(model.span)))?;
     }

@@ -32,6 +32,9 @@ pub struct PassContext {
     /// `--sla-basis`: what the SLA is judged on when the program branches (default: the
     /// worst path).
     pub sla_basis: agentc_scheduler::SlaBasis,
+    /// The x86-64 CPU the kernels are compiled for (`--cpu`); `None`: the host CPU.
+    /// `kernel-x86-vnni` asks it for AVX512-VNNI.
+    pub cpu: Option<String>,
 }
 
 /// One registered pass.
@@ -162,6 +165,13 @@ pub static REGISTRY: &[PassInfo] = &[
                   get no_inline, so LLVM vectorises each as a function of its own instead of \
                   inside an async coroutine, where the frame defeats alias analysis",
         run: kernel::noinline_parallel_bodies::noinline_parallel_bodies,
+    },
+    PassInfo {
+        name: "kernel-x86-vnni",
+        summary: "cpu kernels: the byte dot-product helpers of the int8-activation decode \
+                  kernels (kernel.dot_u8i8) get one vpdpbusd as their body when the CPU \
+                  (--cpu, else the host) has AVX512-VNNI; the same sums, faster",
+        run: kernel::x86_vnni::x86_vnni,
     },
 ];
 

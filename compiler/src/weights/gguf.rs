@@ -29,5 +29,5 @@ pub fn header(model: &GgufModel, quantized: bool) -> Header {
         tensors.insert(name, TensorInfo { dtype, shape, data_offsets: (offset, offset + bytes) });
         offset += bytes;
     }
-    Header { path: model.file().path().to_path_buf(), tensors, convert_to_f32: false }
+    Header { path: model.file().path().to_path_buf(), tensors, convert_to_f32: false, int8_activations: false }
 }

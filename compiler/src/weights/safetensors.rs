@@ -58,6 +58,10 @@ pub struct Header {
     /// The model is declared `dtype: "f32"`: its F16/BF16 weights are converted to f32 at
     /// load, so the tensor level types them f32 (set by the caller; false as read).
     pub convert_to_f32: bool,
+    /// The model is declared `activations: "int8"` (a GGUF computed from its blocks): the
+    /// tensor level marks its quantised matrices so that the decode steps' linear layers
+    /// round their activations to int8 (set by the caller; false as read).
+    pub int8_activations: bool,
 }
 
 /// Why a header cannot be read; the message names the file (and the tensor, if one).
@@ -125,7 +129,7 @@ impl Header {
             })?;
             tensors.insert(name.clone(), info.clone());
         }
-        Ok(Header { path: index_path, tensors, convert_to_f32: false })
+        Ok(Header { path: index_path, tensors, convert_to_f32: false, int8_activations: false })
     }
 
     /// Parses header JSON; `data_len` is the number of data bytes after the header (offsets
@@ -139,7 +143,7 @@ impl Header {
                 (name, TensorInfo { dtype: e.dtype, shape, data_offsets: e.data_offsets })
             })
             .collect();
-        Ok(Header { path: path.to_path_buf(), tensors, convert_to_f32: false })
+        Ok(Header { path: path.to_path_buf(), tensors, convert_to_f32: false, int8_activations: false })
     }
 
     /// The tensor `name`, checked to have `shape`; the error names the file and the tensor.

@@ -64,6 +64,10 @@ struct Cli {
     /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
     #[arg(long, value_parser = agentc_compiler::parse_duration)]
     sla: Option<f64>,
+    /// The x86-64 CPU the kernels are for, as `agentc build --cpu` (`kernel-x86-vnni` asks
+    /// it for AVX512-VNNI; default: the host CPU), e.g. `sapphirerapids`, `x86-64-v3`.
+    #[arg(long)]
+    cpu: Option<String>,
     /// List agentc's passes and exit.
     #[arg(long = "list-passes")]
     list_passes: bool,
@@ -105,6 +109,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(cpu) = &cli.cpu
+        && let Err(error) = agentc_compiler::codegen::target_check::check_cpu(cpu)
+    {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
     let steps = match parse_pipeline(&cli.pass_pipeline) {
         Ok(steps) => steps,
         Err(error) => {
@@ -177,6 +187,7 @@ fn process_chunk(cli: &Cli, context: &melior::Context, steps: &[agentc_compiler:
         target: cli.target.clone(),
         objective: cli.objective.clone(),
         sla_seconds: cli.sla,
+        cpu: cli.cpu.clone(),
         ..PassContext::default()
     };
     let mut runner = PassRunner::new(context, options, pass_context);

@@ -187,6 +187,7 @@ impl Input {
                 Some("expected") => agentc_scheduler::SlaBasis::Expected,
                 _ => agentc_scheduler::SlaBasis::Worst,
             },
+            cpu: None,
         }
     }
 }
@@ -269,7 +270,9 @@ pub fn build(args: &BuildArgs) -> ExitCode {
         Ok(module) => module,
         Err(code) => return code,
     };
-    let mut runner = PassRunner::new(&context, args.compile.run_options(), input.pass_context(&args.compile.target));
+    let mut pass_context = input.pass_context(&args.compile.target);
+    pass_context.cpu = args.compile.cpu.clone();
+    let mut runner = PassRunner::new(&context, args.compile.run_options(), pass_context);
     let mut dumps = PhaseDumps::new(args.compile.dump_phases_to.as_deref());
     let result = match &args.pass_pipeline {
         Some(text) => match parse_pipeline(text) {
@@ -432,7 +435,9 @@ fn build_code(args: &BuildArgs, emit: Emit, input: &Input) -> ExitCode {
         Err(code) => return code,
     };
     let collector = DiagnosticCollector::attach(&context);
-    let mut runner = PassRunner::new(&context, args.compile.run_options(), input.pass_context(&args.compile.target));
+    let mut pass_context = input.pass_context(&args.compile.target);
+    pass_context.cpu = args.compile.cpu.clone();
+    let mut runner = PassRunner::new(&context, args.compile.run_options(), pass_context);
     let mut dumps = PhaseDumps::new(args.compile.dump_phases_to.as_deref());
     let code = compile_code(args, emit, input, &context, &collector, &mut runner, &mut dumps);
     if args.compile.time_passes {

@@ -28,6 +28,7 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
     }
     let mut path: Option<(String, Span)> = None;
     let mut dtype = None;
+    let mut int8_activations = None;
     let mut ok = true;
     for (i, arg) in args.iter().enumerate() {
         match (&arg.name, i) {
@@ -57,6 +58,22 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
                     ok = false;
                 }
             },
+            (Some(name), _) if name.name == "activations" && source == "gguf" => match &arg.value.kind {
+                ExprKind::Str(a) if a == "int8" => int8_activations = Some(name.span.to(arg.value.span)),
+                _ => {
+                    diags.push(
+                        Diagnostic::error("`activations` must be \"int8\" (the decode steps' linear layers round each activation row to int8 per block of 32 and use integer dot products)", arg.value.span),
+                    );
+                    ok = false;
+                }
+            },
+            (Some(name), _) if name.name == "activations" => {
+                diags.push(
+                    Diagnostic::error("`activations` is an option of `gguf` models (their quantised kernels)", name.span)
+                        .with_help("write `model m = gguf(\"models/m.gguf\", activations: \"int8\")`"),
+                );
+                ok = false;
+            }
             (Some(name), _) if name.name == "dtype" => match &arg.value.kind {
                 ExprKind::Str(d) if matches!(d.as_str(), "f32" | "f16" | "bf16") => {
                     dtype = DType::from_name(d);
@@ -83,8 +100,15 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
             }
         }
     }
+    if let (Some(span), Some(_)) = (int8_activations, dtype) {
+        diags.push(
+            Diagnostic::error("`activations: \"int8\"` needs the quantised kernels, and `dtype: \"f32\"` dequantises the weights at load", span)
+                .with_help("drop one of the two options"),
+        );
+        ok = false;
+    }
     if source == "gguf" {
-        return check_gguf(decl, path, dtype, ok, options, diags);
+        return check_gguf(decl, path, dtype, int8_activations.is_some(), ok, options, diags);
     }
     let Some((path, path_span)) = path else {
         if ok {
@@ -106,6 +130,7 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
         path,
         resolved_path,
         dtype,
+        int8_activations: false,
         config,
         span: decl.span,
     })
@@ -117,7 +142,7 @@ fn shape_error(span: Span) -> Diagnostic {
 }
 
 fn usage(source: &str) -> &'static str {
-    if source == "gguf" { "`gguf` takes a file and `dtype: \"f32\"`" } else { "`hf` takes a folder and `dtype: \"f16\"`" }
+    if source == "gguf" { "`gguf` takes a file, `dtype: \"f32\"` or `activations: \"int8\"`" } else { "`hf` takes a folder and `dtype: \"f16\"`" }
 }
 
 /// A `gguf("file.gguf")` declaration: the file's metadata stands for `config.json`
@@ -128,6 +153,7 @@ fn check_gguf(
     decl: &ModelDecl,
     path: Option<(String, Span)>,
     dtype: Option<DType>,
+    int8_activations: bool,
     ok: bool,
     options: &CheckOptions,
     diags: &mut Vec<Diagnostic>,
@@ -150,7 +176,7 @@ fn check_gguf(
         return match options.mode {
             CheckMode::Check => {
                 diags.push(Diagnostic::warning(message, path_span).with_help("`agentc build` needs it"));
-                Some(Model { name: decl.name.name.clone(), path, resolved_path, dtype, config: None, span: decl.span })
+                Some(Model { name: decl.name.name.clone(), path, resolved_path, dtype, int8_activations, config: None, span: decl.span })
             }
             CheckMode::Build => {
                 diags.push(Diagnostic::error(message, path_span));
@@ -182,7 +208,7 @@ fn check_gguf(
         max_positions,
         chat_template: model.chat_template(),
     };
-    Some(Model { name: decl.name.name.clone(), path, resolved_path, dtype, config: Some(config), span: decl.span })
+    Some(Model { name: decl.name.name.clone(), path, resolved_path, dtype, int8_activations, config: Some(config), span: decl.span })
 }
 
 /// Reads `config.json`. `Some(None)`: folder absent in check mode (a warning);

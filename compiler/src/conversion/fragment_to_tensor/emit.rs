@@ -92,6 +92,9 @@ impl<'h> Emitter<'h> {
                 // blocks repacked at load (agentc_runtime::gguf::quant).
                 ggml if let Some(scheme) = agentc_runtime::gguf::dequant::GgmlType::from_name(ggml).and_then(agentc_runtime::gguf::quant::Scheme::of) => {
                     stored = format!(", tgraph.stored = \"{ggml}\", tgraph.quant = \"{}\"", scheme.name());
+                    if self.header.int8_activations {
+                        stored.push_str(", tgraph.activations = \"int8\"");
+                    }
                 }
                 other => {
                     self.error.get_or_insert(format!(

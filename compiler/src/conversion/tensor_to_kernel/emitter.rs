@@ -81,6 +81,9 @@ pub(super) struct Emitter {
     /// The quantised weights (and transposes of them) read in their planar arrays
     /// (`quantized.rs`).
     pub(super) quantized: super::quantized::Quantized,
+    /// The widths (bytes) of the byte dot-product helpers the kernel calls (`dot_i8.rs`),
+    /// defined once in the module.
+    pub(super) helpers: std::collections::BTreeSet<i64>,
 }
 
 /// Conversion error: an op or type this slice does not lower yet.
@@ -89,7 +92,7 @@ pub(super) struct Unsupported(pub(super) Op, pub(super) String);
 impl Emitter {
     /// An empty writer.
     pub(super) fn new() -> Emitter {
-        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new(), quantized: HashMap::new() }
+        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new(), quantized: HashMap::new(), helpers: Default::default() }
     }
 
     /// Size `i` of `v` as an `index` value (a constant where static).

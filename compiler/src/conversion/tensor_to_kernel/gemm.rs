@@ -142,12 +142,8 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line(&format!("{zero} = arith.constant dense<0.0> : {vec}"));
     let cx = Ctx { x, w, vl, slice: slice.clone(), vec, k: ck, kb: ckb, c0: c0.clone(), pad, zero };
 
-    let (t, o, r) = (e.fresh("gt"), e.fresh("go"), e.fresh("gemm"));
-    e.line(&format!("{r} = scf.forall ({t}) in ({tiles}) shared_outs({o} = {init}) -> ({ot}) {{"));
-    let j0 = e.fresh("j0");
-    e.line(&format!("  {j0} = affine.apply affine_map<(d0) -> (d0 * {tj})>({t})"));
-    let tile = e.fresh("tile");
-    e.line(&format!("  {tile} = tensor.extract_slice {o}[0, {j0}] [{m}, {tj}] [1, 1] : {ot} to {slice}"));
+    let tiled = super::threads::open_row_tiles(e, tiles, tj, &init, &ot, &m);
+    let (j0, tile) = (tiled.j0.clone(), tiled.tile.clone());
 
     // Chunks of IC rows of x.
     let (i0, oc, chunks) = (e.fresh("i0"), e.fresh("oc"), e.fresh("chunks"));
@@ -159,13 +155,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     // Blocks of rj rows of W.
     let (jj, oj, blocks) = (e.fresh("jj"), e.fresh("oj"), e.fresh("blocks"));
     e.line(&format!("    {blocks} = scf.for {jj} = {c0} to {ctj} step {crj} iter_args({oj} = {oc}) -> ({slice}) {{"));
-    let js: Vec<String> = (0..rj)
-        .map(|q| {
-            let j = e.fresh("gj");
-            e.line(&format!("      {j} = affine.apply affine_map<(d0, d1) -> (d0 + d1 + {q})>({j0}, {jj})"));
-            j
-        })
-        .collect();
+    let js = super::threads::block_rows(e, &j0, &jj, rj);
 
     // Groups of ri rows of x, then the rows left one at a time.
     let full = register_tile(e, &cx, ri, (&i0, &ifull, &cri), &oj, &js, &jj);
@@ -174,11 +164,8 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line("    }");
     e.line(&format!("    scf.yield {blocks} : {slice}"));
     e.line("  }");
-    e.line("  scf.forall.in_parallel {");
-    e.line(&format!("    tensor.parallel_insert_slice {chunks} into {o}[0, {j0}] [{m}, {tj}] [1, 1] : {slice} into {ot}"));
-    e.line("  }");
-    e.line("}");
-    Some(r)
+    super::threads::close_row_tiles(e, &tiled, &chunks);
+    Some(tiled.result)
 }
 
 /// One loop over rows of x in steps of `ri` (`bounds`: from, to, step constant) updating

@@ -121,5 +121,5 @@ pub(super) fn matmul_kernel(name: &str, m: i64, k: i64, n: i64, elem: &str) -> K
     if pack_b {
         tilings.push((3, Tiling::Loops(vec![pick(k, &[8, 4, 2, 1]), rn.min(wn)])));
     }
-    Kernel { text, tilings }
+    Kernel { text, tilings, helpers: Default::default() }
 }

@@ -43,6 +43,7 @@
 
 mod attention;
 mod basic;
+mod dot_i8;
 mod emitter;
 mod gemm;
 mod matmul;
@@ -65,6 +66,8 @@ use crate::passes::{PassContext, PassFailed};
 struct Kernel {
     text: String,
     tilings: Vec<(usize, Tiling)>,
+    /// The byte dot-product helpers it calls (`dot_i8.rs`), by width in bytes.
+    helpers: std::collections::BTreeSet<i64>,
 }
 
 /// Converts one tensor fn into its kernel.
@@ -133,7 +136,7 @@ fn convert_fn(func: Op) -> Result<Kernel, Unsupported> {
     );
     text.push_str(&e.body);
     text.push_str("  }\n");
-    Ok(Kernel { text, tilings: e.tilings })
+    Ok(Kernel { text, tilings: e.tilings, helpers: e.helpers })
 }
 
 /// Is `op` a tensor function: a user `fn` or a model function of `convert-fragment-to-tensor`?
@@ -153,6 +156,10 @@ fn kernel_module_text(module: Op) -> Result<String, Unsupported> {
     let mut text = String::from("module {\n");
     for (_, k) in &kernels {
         text.push_str(&k.text);
+    }
+    let helpers: std::collections::BTreeSet<i64> = kernels.iter().flat_map(|(_, k)| k.helpers.iter().copied()).collect();
+    for vb in helpers {
+        text.push_str(&dot_i8::helper_definition(vb));
     }
     if !kernels.is_empty() {
         text.push_str(&transform_script(&kernels));

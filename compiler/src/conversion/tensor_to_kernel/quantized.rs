@@ -37,6 +37,9 @@ pub(super) struct QWeight {
     args: Vec<(String, Tt)>,
     /// Seen through a 2-D transpose (the `Wᵀ` of a linear layer).
     transposed: bool,
+    /// `tgraph.activations = "int8"`: a decode step's linear layer by it rounds its
+    /// activations to int8 (`dot_i8.rs`).
+    int8_activations: bool,
 }
 
 /// The quantised weights of the kernel being written, by value (a `tgraph.weight` result or
@@ -86,7 +89,8 @@ pub(super) fn weight(e: &mut Emitter, op: Op, name: &str, scheme_name: &str) -> 
         let arg = argument(e, format!("{name}{suffix}"), t.clone());
         args.push((arg, t));
     }
-    let q = QWeight { scheme, rows, cols, args, transposed: false };
+    let int8_activations = op.attribute("tgraph.activations").is_some_and(|a| a.to_string() == "\"int8\"");
+    let q = QWeight { scheme, rows, cols, args, transposed: false, int8_activations };
     let w = op.result(0);
     if w.users().iter().all(|u| reads_quantised(*u, w)) {
         e.quantized.insert(key(w), q);
@@ -144,6 +148,18 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
     let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
     let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
     let x = e.cast_to(&a.0, &a.1, &xd);
+    if q.int8_activations && a.1.shape[0] == 1 {
+        let weights = match q.scheme {
+            Scheme::Int8 { group } => super::dot_i8::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
+            Scheme::Int4 => super::dot_i8::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
+        };
+        let mut helpers = std::mem::take(&mut e.helpers);
+        let r = super::dot_i8::linear(e, &(x.clone(), xd.clone()), &weights, q.rows, q.cols, &od, &mut helpers);
+        e.helpers = helpers;
+        if let Some(r) = r {
+            return Ok(Some(e.cast_to(&r, &od, &out)));
+        }
+    }
     let weights = match q.scheme {
         Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
         Scheme::Int4 => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },

@@ -40,3 +40,55 @@ pub(super) fn over_heads(head_dim: usize, loops: usize) -> Tiling {
     sizes[head_dim] = 1;
     Tiling::Threads(sizes)
 }
+
+/// The parallel loop of a hand-written linear layer (`gemm.rs`, `dot_i8.rs`), opened by
+/// [`open_row_tiles`]: an `scf.forall` over tiles of `tj` output columns (rows of W) whose
+/// body updates `tile`, the tile's slice of the output.
+pub(super) struct RowTiles {
+    /// The forall's result: the whole output.
+    pub(super) result: String,
+    /// The shared output inside the body.
+    out: String,
+    /// The first row of W of this tile.
+    pub(super) j0: String,
+    /// The tile's slice of the output (`tensor<?x{tj}xf32>`), to update.
+    pub(super) tile: String,
+    /// The output type, the slice type, the row count and the tile width.
+    out_type: String,
+    slice: String,
+    m: String,
+    tj: i64,
+}
+
+/// Opens `scf.forall` over `tiles` tiles of `tj` columns of `init` (type `out_type`, `m`
+/// rows): the body starts with the tile's first row of W and its output slice.
+pub(super) fn open_row_tiles(e: &mut super::emitter::Emitter, tiles: i64, tj: i64, init: &str, out_type: &str, m: &str) -> RowTiles {
+    let (t, out, result) = (e.fresh("rt"), e.fresh("ro"), e.fresh("rows"));
+    e.line(&format!("{result} = scf.forall ({t}) in ({tiles}) shared_outs({out} = {init}) -> ({out_type}) {{"));
+    let j0 = e.fresh("j0");
+    e.line(&format!("  {j0} = affine.apply affine_map<(d0) -> (d0 * {tj})>({t})"));
+    let tile = e.fresh("tile");
+    let slice = format!("tensor<?x{tj}xf32>");
+    e.line(&format!("  {tile} = tensor.extract_slice {out}[0, {j0}] [{m}, {tj}] [1, 1] : {out_type} to {slice}"));
+    RowTiles { result, out, j0, tile, out_type: out_type.to_string(), slice, m: m.to_string(), tj }
+}
+
+/// Closes the forall of `tiles`: the tile's slice, updated to `updated`, is inserted back.
+pub(super) fn close_row_tiles(e: &mut super::emitter::Emitter, tiles: &RowTiles, updated: &str) {
+    let RowTiles { out, j0, out_type, slice, m, tj, .. } = tiles;
+    e.line("  scf.forall.in_parallel {");
+    e.line(&format!("    tensor.parallel_insert_slice {updated} into {out}[0, {j0}] [{m}, {tj}] [1, 1] : {slice} into {out_type}"));
+    e.line("  }");
+    e.line("}");
+}
+
+/// The `n` rows `j0 + jj + q` (q < n) of a block of rows of W, as `index` values.
+pub(super) fn block_rows(e: &mut super::emitter::Emitter, j0: &str, jj: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|q| {
+            let j = e.fresh("bj");
+            e.line(&format!("    {j} = affine.apply affine_map<(d0, d1) -> (d0 + d1 + {q})>({j0}, {jj})"));
+            j
+        })
+        .collect()
+}

@@ -5,3 +5,4 @@
 
 pub mod guard_argument_copies;
 pub mod noinline_parallel_bodies;
+pub mod x86_vnni;

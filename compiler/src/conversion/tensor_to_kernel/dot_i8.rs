@@ -1,0 +1,399 @@
+//! A linear layer over one row `x · Wᵀ` (every linear layer of a decode step, and a
+//! prefill's lm_head over the last position) by an int8/int4 W with the
+//! activations rounded to int8 (a model declared `gguf(..., activations: "int8")`): integer
+//! dot products, as llama.cpp's quantised matvec kernels compute them.
+//!
+//! Why: the exact kernel of `gemm.rs` converts every weight to f32 in registers (a widening,
+//! an int→float conversion, the scale and min, then a fused multiply-add: five to six
+//! vector instructions per 16 weights); a SmolLM2 decode step then runs at ~1.5·10¹⁰
+//! weights/s on two cores, half of what the memory could deliver. Here each block of G
+//! activations (G = W's group: 32, or 16 for Q6_K's int8) is rounded once per step,
+//! `x ≈ d·xq` with `d = max|x|/127` and `xq` in −127..127, and a row of W meets it in
+//! 8-bit integer products summed in 32 bits — one `vpdpbusd` per 64 weights on a CPU with
+//! AVX512-VNNI — then one conversion to f32 and one multiply-add per 16 lanes.
+//!
+//! Numerics: the result is exactly `Σ_g (s_g·d_g·Σ_i q_i·xq_i + m_g·d_g·Σ_i xq_i)` (up to
+//! the order of the f32 sums): the dot product of the dequantised W (`q·s + m`, as
+//! `quantized::value`) with the rounded x. The integer sums are exact, so every lowering
+//! of the helper below gives the same bits.
+//!
+//! The kernel (MLIR text on tensors, as `gemm.rs`):
+//! 1. x's blocks, once per call: `xq` (int8: in order; int4: the halves each nibble of a
+//!    byte meets, `xlo` [K/2] and `xhi` [K/2]) and per-lane arrays for the lanes of the
+//!    32-bit accumulator (each lane sums 4 bytes): `dl` the lane's block scale `d`;
+//!    int8 `neg` = −128·(Σ of the lane's 4 xq) (W's signed bytes enter the unsigned operand
+//!    as `q + 128`, `q xor 0x80`, and the excess is taken out by starting the lane there);
+//!    int4 `ms` = `d·Σxq/4` of the lane's block (the min's share of each of its 4 lanes).
+//! 2. `scf.forall` over tiles of W's rows (the same split as every linear layer), blocks of
+//!    [`RJ`] rows sharing each vector of x, the K loop in vectors of VB bytes (64, or 32 when
+//!    K's blocks do not fill 64), per row: the byte dot product into the lane start (int4:
+//!    low nibbles with `xlo`, high with `xhi`), `sitofp`, times the scales expanded to the
+//!    lanes and `dl`, added to an f32 accumulator (int4: plus the mins times `ms`); the
+//!    lanes are summed once per output.
+//!
+//! The byte dot product is a call of a private helper, `@agentc_dot_u8i8_<bits>` (lane l
+//! of the i32 result: `acc[l] + Σ_{k<4} zext(a[4l+k])·sext(b[4l+k])`), written here with
+//! target-independent vector ops; the CPU pipeline's `kernel-x86-vnni` gives it the
+//! `vpdpbusd` body on a CPU that has the instruction (passes/kernel/x86_vnni.rs).
+
+use std::collections::BTreeSet;
+
+use super::emitter::{Emitter, Tt};
+
+/// Rows of W per register block: each vector of x (and its lane arrays) is read once for
+/// `RJ` rows.
+const RJ: usize = 4;
+
+/// W as this kernel reads it.
+pub(super) enum Weights<'a> {
+    /// int8 values `[N, K/G, G]`, f32 scales `[N, K/G]`.
+    Int8 { values: &'a (String, Tt), scales: &'a (String, Tt), group: i64 },
+    /// int4 bytes `[N, K/32, 16]`, f32 scales and mins `[N, K/32]`.
+    Int4 { values: &'a (String, Tt), scales: &'a (String, Tt), mins: &'a (String, Tt) },
+}
+
+impl Weights<'_> {
+    /// Elements per block (the activations are rounded per block of the same size).
+    fn group(&self) -> i64 {
+        match self {
+            Weights::Int8 { group, .. } => *group,
+            Weights::Int4 { .. } => 32,
+        }
+    }
+
+    /// Bytes of a row of W per block.
+    fn block_bytes(&self) -> i64 {
+        match self {
+            Weights::Int8 { group, .. } => *group,
+            Weights::Int4 { .. } => 16,
+        }
+    }
+}
+
+/// The name of the byte dot-product helper for vectors of `vb` bytes.
+pub(super) fn helper_name(vb: i64) -> String {
+    format!("agentc_dot_u8i8_{}", vb * 8)
+}
+
+/// The helper's definition with its target-independent body (see the module comment):
+/// four strided byte picks, widened (a zero-, b sign-extended), multiplied and added.
+pub(super) fn helper_definition(vb: i64) -> String {
+    let lanes = vb / 4;
+    let mut text = format!(
+        "  func.func private @{}(%acc: vector<{lanes}xi32>, %a: vector<{vb}xi8>, %b: vector<{vb}xi8>) -> vector<{lanes}xi32> attributes {{kernel.dot_u8i8}} {{\n",
+        helper_name(vb)
+    );
+    let mut sum = "%acc".to_string();
+    for k in 0..4 {
+        let picks = (0..lanes).map(|l| (4 * l + k).to_string()).collect::<Vec<_>>().join(", ");
+        text.push_str(&format!("    %a{k} = vector.shuffle %a, %a [{picks}] : vector<{vb}xi8>, vector<{vb}xi8>\n"));
+        text.push_str(&format!("    %b{k} = vector.shuffle %b, %b [{picks}] : vector<{vb}xi8>, vector<{vb}xi8>\n"));
+        text.push_str(&format!("    %u{k} = arith.extui %a{k} : vector<{lanes}xi8> to vector<{lanes}xi32>\n"));
+        text.push_str(&format!("    %s{k} = arith.extsi %b{k} : vector<{lanes}xi8> to vector<{lanes}xi32>\n"));
+        text.push_str(&format!("    %p{k} = arith.muli %u{k}, %s{k} : vector<{lanes}xi32>\n"));
+        text.push_str(&format!("    %t{k} = arith.addi {sum}, %p{k} : vector<{lanes}xi32>\n"));
+        sum = format!("%t{k}");
+    }
+    text.push_str(&format!("    return {sum} : vector<{lanes}xi32>\n  }}\n"));
+    text
+}
+
+/// `x · Wᵀ` for one row of x (`x` cast to `[?, K]`) with int8 activations, or `None` when
+/// the shapes do not fit (the caller then keeps the exact kernel). `helpers` collects the
+/// helper widths used.
+pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: i64, out: &Tt, helpers: &mut BTreeSet<i64>) -> Option<String> {
+    if x.1.elem != "f32" || out.elem != "f32" || x.1.rank() != 2 || x.1.shape[1] != k || out.shape[1] != n {
+        return None;
+    }
+    let g = w.group();
+    if k % g != 0 || n % RJ as i64 != 0 {
+        return None;
+    }
+    // Bytes of a row of W per K element, and the vector width: 64 bytes when the row's
+    // blocks fill whole vectors, else 32.
+    let row_bytes = k / g * w.block_bytes();
+    let vb = [64, 32].into_iter().find(|vb| row_bytes % vb == 0 && vb % w.block_bytes() == 0)?;
+    let lanes = vb / 4;
+    let steps = row_bytes / vb;
+    let blocks_per_vector = vb / w.block_bytes();
+    let lanes_per_block = lanes / blocks_per_vector;
+    helpers.insert(vb);
+
+    let (c0, c1) = (e.index(0), e.index(1));
+    let pad = e.float("0.0", "f32");
+    let z8 = e.fresh("z8");
+    e.line(&format!("{z8} = arith.constant 0 : i8"));
+    let zi = e.fresh("z32");
+    e.line(&format!("{zi} = arith.constant 0 : i32"));
+
+    // 1. The activations' blocks.
+    let xs = quantise_x(e, x, w, k, lanes_per_block, (&c0, &c1, &pad));
+
+    // 2. The rows of W.
+    let rows = super::threads::TILE_ROWS;
+    let tj = if n >= 2 * rows && n % rows == 0 { rows } else { n };
+    if tj % RJ as i64 != 0 {
+        return None;
+    }
+    let tiles = n / tj;
+    let ot = out.tensor();
+    let slice = format!("tensor<?x{tj}xf32>");
+    let m = e.dim(x, 0);
+    let init = e.empty(out, std::slice::from_ref(x));
+    let flat = |e: &mut Emitter, v: &(String, Tt)| -> (String, Tt) {
+        let t = Tt { shape: vec![n, row_bytes], elem: "i8".into() };
+        let r = e.fresh("wflat");
+        e.line(&format!("{r} = tensor.collapse_shape {} [[0], [1, 2]] : {} into {}", v.0, v.1.tensor(), t.tensor()));
+        (r, t)
+    };
+    let (values, scales, mins) = match w {
+        Weights::Int8 { values, scales, .. } => (flat(e, values), (*scales).clone(), None),
+        Weights::Int4 { values, scales, mins } => (flat(e, values), (*scales).clone(), Some((*mins).clone())),
+    };
+    let (crj, csteps, ctj) = (e.index(RJ as i64), e.index(steps), e.index(tj));
+    let vf = format!("vector<{lanes}xf32>");
+    let vi = format!("vector<{lanes}xi32>");
+    let vbt = format!("vector<{vb}xi8>");
+    let zero = e.fresh("zf");
+    e.line(&format!("{zero} = arith.constant dense<0.0> : {vf}"));
+    let zero_i = e.fresh("zi");
+    e.line(&format!("{zero_i} = arith.constant dense<0> : {vi}"));
+    let (mask, four, flip) = (e.fresh("lo4"), e.fresh("four"), e.fresh("flip"));
+    e.line(&format!("{mask} = arith.constant dense<15> : {vbt}"));
+    e.line(&format!("{four} = arith.constant dense<4> : {vbt}"));
+    e.line(&format!("{flip} = arith.constant dense<-128> : {vbt}"));
+    let expand = (0..lanes).map(|l| (l / lanes_per_block).to_string()).collect::<Vec<_>>().join(", ");
+    let bpv = format!("vector<{blocks_per_vector}xf32>");
+
+    let tiled = super::threads::open_row_tiles(e, tiles, tj, &init, &ot, &m);
+    let (jj, oj, blocks) = (e.fresh("jj"), e.fresh("oj"), e.fresh("blocks"));
+    e.line(&format!("  {blocks} = scf.for {jj} = {c0} to {ctj} step {crj} iter_args({oj} = {}) -> ({slice}) {{", tiled.tile));
+    let js = super::threads::block_rows(e, &tiled.j0, &jj, RJ);
+    let (s, sums) = (e.fresh("qs"), e.fresh("qacc"));
+    let accs: Vec<String> = (0..RJ).map(|_| e.fresh("qa")).collect();
+    let inits = accs.iter().map(|a| format!("{a} = {zero}")).collect::<Vec<_>>().join(", ");
+    let types = vec![vf.as_str(); RJ].join(", ");
+    e.line(&format!("    {sums}:{RJ} = scf.for {s} = {c0} to {csteps} step {c1} iter_args({inits}) -> ({types}) {{"));
+    // This vector's bytes of x and its lanes, shared by the RJ rows.
+    let byte = e.fresh("qb");
+    e.line(&format!("      {byte} = affine.apply affine_map<(d0) -> (d0 * {vb})>({s})"));
+    let lane = e.fresh("ql");
+    e.line(&format!("      {lane} = affine.apply affine_map<(d0) -> (d0 * {lanes})>({s})"));
+    let block = e.fresh("qg");
+    e.line(&format!("      {block} = affine.apply affine_map<(d0) -> (d0 * {blocks_per_vector})>({s})"));
+    let read = |e: &mut Emitter, t: &(String, Tt), at: &str, pad: &str, ty: &str| {
+        let v = e.fresh("qv");
+        e.line(&format!("      {v} = vector.transfer_read {}[{at}], {pad} {{in_bounds = [true]}} : {}, {ty}", t.0, t.1.tensor()));
+        v
+    };
+    let dl = read(e, &xs.dl, &lane, &pad, &vf);
+    let (xa, xb, start, ms) = match &xs.kind {
+        XKind::Int8 { xq, neg } => (read(e, xq, &byte, &z8, &vbt), None, read(e, neg, &lane, &zi, &vi), None),
+        XKind::Int4 { xlo, xhi, ms } => (read(e, xlo, &byte, &z8, &vbt), Some(read(e, xhi, &byte, &z8, &vbt)), zero_i.clone(), Some(read(e, ms, &lane, &pad, &vf))),
+    };
+    let helper = helper_name(vb);
+    let mut next = Vec::new();
+    for (q, j) in js.iter().enumerate() {
+        let wb = e.fresh("qw");
+        e.line(&format!("      {wb} = vector.transfer_read {}[{j}, {byte}], {z8} {{in_bounds = [true]}} : {}, {vbt}", values.0, values.1.tensor()));
+        let isum = e.fresh("qi");
+        match &xb {
+            None => {
+                let wu = e.fresh("qu");
+                e.line(&format!("      {wu} = arith.xori {wb}, {flip} : {vbt}"));
+                e.line(&format!("      {isum} = func.call @{helper}({start}, {wu}, {xa}) : ({vi}, {vbt}, {vbt}) -> {vi}"));
+            }
+            Some(xhi) => {
+                let (lo, hi, part) = (e.fresh("qlo"), e.fresh("qhi"), e.fresh("qp"));
+                e.line(&format!("      {lo} = arith.andi {wb}, {mask} : {vbt}"));
+                e.line(&format!("      {hi} = arith.shrui {wb}, {four} : {vbt}"));
+                e.line(&format!("      {part} = func.call @{helper}({start}, {lo}, {xa}) : ({vi}, {vbt}, {vbt}) -> {vi}"));
+                e.line(&format!("      {isum} = func.call @{helper}({part}, {hi}, {xhi}) : ({vi}, {vbt}, {vbt}) -> {vi}"));
+            }
+        }
+        let f = e.fresh("qf");
+        e.line(&format!("      {f} = arith.sitofp {isum} : {vi} to {vf}"));
+        let per_lane = |e: &mut Emitter, t: &(String, Tt)| {
+            let v = e.fresh("qsv");
+            e.line(&format!("      {v} = vector.transfer_read {}[{j}, {block}], {pad} {{in_bounds = [true]}} : {}, {bpv}", t.0, t.1.tensor()));
+            let x = e.fresh("qx");
+            e.line(&format!("      {x} = vector.shuffle {v}, {v} [{expand}] : {bpv}, {bpv}"));
+            x
+        };
+        let sc = per_lane(e, &scales);
+        let sd = e.fresh("qsd");
+        e.line(&format!("      {sd} = arith.mulf {sc}, {dl} : {vf}"));
+        let mut acc = e.fresh("qn");
+        e.line(&format!("      {acc} = vector.fma {f}, {sd}, {} : {vf}", accs[q]));
+        if let (Some(mins), Some(ms)) = (&mins, &ms) {
+            let mn = per_lane(e, mins);
+            let a2 = e.fresh("qn");
+            e.line(&format!("      {a2} = vector.fma {mn}, {ms}, {acc} : {vf}"));
+            acc = a2;
+        }
+        next.push(acc);
+    }
+    e.line(&format!("      scf.yield {} : {types}", next.join(", ")));
+    e.line("    }");
+    let outs: Vec<String> = (0..RJ)
+        .map(|q| {
+            let v = e.fresh("qr");
+            e.line(&format!("    {v} = vector.reduction <add>, {sums}#{q} fastmath<reassoc> : {vf} into f32"));
+            v
+        })
+        .collect();
+    let row = e.fresh("qrow");
+    e.line(&format!("    {row} = vector.from_elements {} : vector<{RJ}xf32>", outs.join(", ")));
+    let written = e.fresh("qwr");
+    e.line(&format!("    {written} = vector.transfer_write {row}, {oj}[{c0}, {jj}] {{in_bounds = [true]}} : vector<{RJ}xf32>, {slice}"));
+    e.line(&format!("    scf.yield {written} : {slice}"));
+    e.line("  }");
+    super::threads::close_row_tiles(e, &tiled, &blocks);
+    Some(tiled.result)
+}
+
+/// x's blocks as the K loop reads them.
+struct XBlocks {
+    /// Each lane's block scale `d` (f32).
+    dl: (String, Tt),
+    kind: XKind,
+}
+
+enum XKind {
+    /// `xq` [K] in order; `neg` [K/4]: −128 · (Σ of each lane's 4 xq).
+    Int8 { xq: (String, Tt), neg: (String, Tt) },
+    /// `xlo`, `xhi` [K/2]: the first and second half of every block of 32; `ms` [K/8]:
+    /// `d·Σxq/4` of the lane's block.
+    Int4 { xlo: (String, Tt), xhi: (String, Tt), ms: (String, Tt) },
+}
+
+/// Rounds x's row 0 per block of `w.group()` elements: `d = max|x|/127` (0 for a block of
+/// zeros), `xq` = x·127/max|x| rounded to the nearest integer (ties to even), as i8, and the lane arrays of [`XBlocks`].
+fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, k: i64, lanes_per_block: i64, (c0, one, pad): (&str, &str, &str)) -> XBlocks {
+    let g = w.group();
+    let blocks = k / g;
+    let (cblocks, cg) = (e.index(blocks), e.index(g));
+    let vg = format!("vector<{g}xf32>");
+    let (c127, cz) = (e.float("127.0", "f32"), e.float("0.0", "f32"));
+    let i8t = |len: i64| Tt { shape: vec![len], elem: "i8".into() };
+    let f32t = |len: i64| Tt { shape: vec![len], elem: "f32".into() };
+    let i32t = |len: i64| Tt { shape: vec![len], elem: "i32".into() };
+    let lanes_total = blocks * lanes_per_block;
+    let empty = |e: &mut Emitter, t: &Tt| {
+        let v = e.fresh("qe");
+        e.line(&format!("{v} = tensor.empty() : {}", t.tensor()));
+        v
+    };
+    let dl_t = f32t(lanes_total);
+    let dl0 = empty(e, &dl_t);
+    let mut carried: Vec<(String, Tt)> = vec![(dl0, dl_t)];
+    match w {
+        Weights::Int8 { .. } => {
+            let xq = i8t(k);
+            let neg = i32t(lanes_total);
+            carried.push((empty(e, &xq), xq));
+            carried.push((empty(e, &neg), neg));
+        }
+        Weights::Int4 { .. } => {
+            let half = i8t(k / 2);
+            let ms = f32t(lanes_total);
+            carried.push((empty(e, &half), half.clone()));
+            carried.push((empty(e, &half), half));
+            carried.push((empty(e, &ms), ms));
+        }
+    }
+    let (b, res) = (e.fresh("xb"), e.fresh("xblk"));
+    let args: Vec<String> = carried.iter().map(|_| e.fresh("xc")).collect();
+    let iters = args.iter().zip(&carried).map(|(a, (v, _))| format!("{a} = {v}")).collect::<Vec<_>>().join(", ");
+    let types = carried.iter().map(|(_, t)| t.tensor()).collect::<Vec<_>>().join(", ");
+    e.line(&format!("{res}:{} = scf.for {b} = {c0} to {cblocks} step {one} iter_args({iters}) -> ({types}) {{", carried.len()));
+    let at = e.fresh("xat");
+    e.line(&format!("  {at} = arith.muli {b}, {cg} : index"));
+    let xv = e.fresh("xv");
+    e.line(&format!("  {xv} = vector.transfer_read {}[{c0}, {at}], {pad} {{in_bounds = [true]}} : {}, {vg}", x.0, x.1.tensor()));
+    let ab = e.fresh("xabs");
+    e.line(&format!("  {ab} = math.absf {xv} : {vg}"));
+    let amax = e.fresh("xmax");
+    e.line(&format!("  {amax} = vector.reduction <maximumf>, {ab} : {vg} into f32"));
+    let d = e.fresh("xd");
+    e.line(&format!("  {d} = arith.divf {amax}, {c127} : f32"));
+    let (pos, inv0, inv) = (e.fresh("xpos"), e.fresh("xinv0"), e.fresh("xinv"));
+    e.line(&format!("  {pos} = arith.cmpf ogt, {amax}, {cz} : f32"));
+    e.line(&format!("  {inv0} = arith.divf {c127}, {amax} : f32"));
+    e.line(&format!("  {inv} = arith.select {pos}, {inv0}, {cz} : f32"));
+    let (ib, sc, rd, q) = (e.fresh("xib"), e.fresh("xsc"), e.fresh("xrd"), e.fresh("xq"));
+    e.line(&format!("  {ib} = vector.broadcast {inv} : f32 to {vg}"));
+    e.line(&format!("  {sc} = arith.mulf {xv}, {ib} : {vg}"));
+    // Round to nearest, ties to even, in plain f32 arithmetic (no libm call, so the NVPTX
+    // route lowers it too): |sc| ≤ 127, and adding then subtracting 1.5·2²³ leaves the
+    // integer nearest to sc (the ops carry no fast-math flags, so neither is folded).
+    let (big, up) = (e.fresh("xbig"), e.fresh("xup"));
+    e.line(&format!("  {big} = arith.constant dense<12582912.0> : {vg}"));
+    e.line(&format!("  {up} = arith.addf {sc}, {big} : {vg}"));
+    e.line(&format!("  {rd} = arith.subf {up}, {big} : {vg}"));
+    e.line(&format!("  {q} = arith.fptosi {rd} : {vg} to vector<{g}xi8>"));
+    let lane_at = e.fresh("xla");
+    e.line(&format!("  {lane_at} = affine.apply affine_map<(d0) -> (d0 * {lanes_per_block})>({b})"));
+    let vl = format!("vector<{lanes_per_block}xf32>");
+    let write = |e: &mut Emitter, v: &str, vty: &str, dest: &str, t: &Tt, at: &str| {
+        let r = e.fresh("xw");
+        e.line(&format!("  {r} = vector.transfer_write {v}, {dest}[{at}] {{in_bounds = [true]}} : {vty}, {}", t.tensor()));
+        r
+    };
+    let db = e.fresh("xdb");
+    e.line(&format!("  {db} = vector.broadcast {d} : f32 to {vl}"));
+    let mut yields = vec![write(e, &db, &vl, &args[0], &carried[0].1, &lane_at)];
+    let q32 = e.fresh("xq32");
+    e.line(&format!("  {q32} = arith.extsi {q} : vector<{g}xi8> to vector<{g}xi32>"));
+    match w {
+        Weights::Int8 { .. } => {
+            yields.push(write(e, &q, &format!("vector<{g}xi8>"), &args[1], &carried[1].1, &at));
+            // Each lane's 4 values summed, times −128.
+            let vli = format!("vector<{lanes_per_block}xi32>");
+            let mut sum = String::new();
+            for kk in 0..4 {
+                let picks = (0..lanes_per_block).map(|l| (4 * l + kk).to_string()).collect::<Vec<_>>().join(", ");
+                let p = e.fresh("xp");
+                e.line(&format!("  {p} = vector.shuffle {q32}, {q32} [{picks}] : vector<{g}xi32>, vector<{g}xi32>"));
+                sum = if kk == 0 {
+                    p
+                } else {
+                    let s = e.fresh("xs");
+                    e.line(&format!("  {s} = arith.addi {sum}, {p} : {vli}"));
+                    s
+                };
+            }
+            let m128 = e.fresh("xm128");
+            e.line(&format!("  {m128} = arith.constant dense<-128> : {vli}"));
+            let neg = e.fresh("xneg");
+            e.line(&format!("  {neg} = arith.muli {sum}, {m128} : {vli}"));
+            yields.push(write(e, &neg, &vli, &args[2], &carried[2].1, &lane_at));
+        }
+        Weights::Int4 { .. } => {
+            let half_at = e.fresh("xha");
+            e.line(&format!("  {half_at} = affine.apply affine_map<(d0) -> (d0 * 16)>({b})"));
+            for (h, arg) in [(0, 1), (16, 2)] {
+                let part = e.fresh("xh");
+                e.line(&format!("  {part} = vector.extract_strided_slice {q} {{offsets = [{h}], sizes = [16], strides = [1]}} : vector<{g}xi8> to vector<16xi8>"));
+                yields.push(write(e, &part, "vector<16xi8>", &args[arg], &carried[arg].1, &half_at));
+            }
+            let total = e.fresh("xsum");
+            e.line(&format!("  {total} = vector.reduction <add>, {q32} : vector<{g}xi32> into i32"));
+            let (tf, quarter, ds, msv) = (e.fresh("xsf"), e.float("0.25", "f32"), e.fresh("xds"), e.fresh("xms"));
+            e.line(&format!("  {tf} = arith.sitofp {total} : i32 to f32"));
+            let dq = e.fresh("xdq");
+            e.line(&format!("  {dq} = arith.mulf {d}, {quarter} : f32"));
+            e.line(&format!("  {ds} = arith.mulf {dq}, {tf} : f32"));
+            e.line(&format!("  {msv} = vector.broadcast {ds} : f32 to {vl}"));
+            yields.push(write(e, &msv, &vl, &args[3], &carried[3].1, &lane_at));
+        }
+    }
+    e.line(&format!("  scf.yield {} : {types}", yields.join(", ")));
+    e.line("}");
+    let out = |i: usize| (format!("{res}#{i}"), carried[i].1.clone());
+    let kind = match w {
+        Weights::Int8 { .. } => XKind::Int8 { xq: out(1), neg: out(2) },
+        Weights::Int4 { .. } => XKind::Int4 { xlo: out(1), xhi: out(2), ms: out(3) },
+    };
+    XBlocks { dl: out(0), kind }
+}
