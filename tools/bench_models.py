@@ -129,6 +129,12 @@ def llama_worker(path: str) -> int:
     def load(t):
         return llama_cpp.Llama(model_path=path, n_ctx=1024, n_batch=512, n_ubatch=512, n_threads=t,
                                n_threads_batch=t, verbose=False)
+
+    def last_logits(llm):
+        # The last evaluated position's logits from the context: llama-cpp-python 0.3.16
+        # leaves `Llama.scores` zero unless every position's logits are kept
+        # (`logits_all`, which would add the whole prompt's output layer to the prefill).
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
     models = {1: load(1)}
     print(json.dumps({"ready": True, "llama_cpp": llama_cpp.__version__}), flush=True)
     for line in sys.stdin:
@@ -142,13 +148,13 @@ def llama_worker(path: str) -> int:
         ids = req["ids"]
         t0 = time.perf_counter()
         llm.eval(ids)
-        nxt = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        nxt = int(np.argmax(last_logits(llm)))
         t1 = time.perf_counter()
         steps, new = [], [nxt]
         for _ in range(req["new_tokens"] - 1):
             s = time.perf_counter()
             llm.eval([nxt])
-            nxt = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+            nxt = int(np.argmax(last_logits(llm)))
             steps.append(time.perf_counter() - s)
             new.append(nxt)
         text = llm.detokenize(new).decode("utf-8", "replace")
