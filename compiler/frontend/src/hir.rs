@@ -83,7 +83,7 @@ pub struct Model {
     /// The weight dtype option (`dtype: "f16"`), if given.
     pub dtype: Option<DType>,
     /// `activations: "int8"` (a `gguf` model): its linear layers over one row (the decode
-    /// steps', the prefill's lm_head) round the row to int8 per block of 32 and use
+    /// steps', the prefill's lm_head) round the row to int8 per block of the weight's group and use
     /// integer dot products.
     pub int8_activations: bool,
     /// The folder's configuration, or `None` when the folder is absent (allowed by

@@ -62,7 +62,7 @@ pub(crate) fn check_model(decl: &ModelDecl, options: &CheckOptions, diags: &mut 
                 ExprKind::Str(a) if a == "int8" => int8_activations = Some(name.span.to(arg.value.span)),
                 _ => {
                     diags.push(
-                        Diagnostic::error("`activations` must be \"int8\" (the decode steps' linear layers round each activation row to int8 per block of 32 and use integer dot products)", arg.value.span),
+                        Diagnostic::error("`activations` must be \"int8\" (the decode steps' linear layers round each activation row to int8 per block of the weight's group and use integer dot products)", arg.value.span),
                     );
                     ok = false;
                 }

@@ -39,34 +39,19 @@
 use std::collections::BTreeSet;
 
 use super::emitter::{Emitter, Tt};
+use super::gemm::Weights;
 
 /// Rows of W per register block: each vector of x (and its lane arrays) is read once for
 /// `RJ` rows.
 const RJ: usize = 4;
 
-/// W as this kernel reads it.
-pub(super) enum Weights<'a> {
-    /// int8 values `[N, K/G, G]`, f32 scales `[N, K/G]`.
-    Int8 { values: &'a (String, Tt), scales: &'a (String, Tt), group: i64 },
-    /// int4 bytes `[N, K/32, 16]`, f32 scales and mins `[N, K/32]`.
-    Int4 { values: &'a (String, Tt), scales: &'a (String, Tt), mins: &'a (String, Tt) },
-}
-
-impl Weights<'_> {
-    /// Elements per block (the activations are rounded per block of the same size).
-    fn group(&self) -> i64 {
-        match self {
-            Weights::Int8 { group, .. } => *group,
-            Weights::Int4 { .. } => 32,
-        }
-    }
-
-    /// Bytes of a row of W per block.
-    fn block_bytes(&self) -> i64 {
-        match self {
-            Weights::Int8 { group, .. } => *group,
-            Weights::Int4 { .. } => 16,
-        }
+/// Elements per block of an int8/int4 W (the activations are rounded per block of the
+/// same size) and bytes of a row of W per block; `None` for an f32 W.
+fn blocks(w: &Weights) -> Option<(i64, i64)> {
+    match w {
+        Weights::F32(_) => None,
+        Weights::Int8 { group, .. } => Some((*group, *group)),
+        Weights::Int4 { .. } => Some((32, 16)),
     }
 }
 
@@ -105,17 +90,17 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     if x.1.elem != "f32" || out.elem != "f32" || x.1.rank() != 2 || x.1.shape[1] != k || out.shape[1] != n {
         return None;
     }
-    let g = w.group();
+    let (g, block_bytes) = blocks(w)?;
     if k % g != 0 || n % RJ as i64 != 0 {
         return None;
     }
     // Bytes of a row of W per K element, and the vector width: 64 bytes when the row's
     // blocks fill whole vectors, else 32.
-    let row_bytes = k / g * w.block_bytes();
-    let vb = [64, 32].into_iter().find(|vb| row_bytes % vb == 0 && vb % w.block_bytes() == 0)?;
+    let row_bytes = k / g * block_bytes;
+    let vb = [64, 32].into_iter().find(|vb| row_bytes % vb == 0 && vb % block_bytes == 0)?;
     let lanes = vb / 4;
     let steps = row_bytes / vb;
-    let blocks_per_vector = vb / w.block_bytes();
+    let blocks_per_vector = vb / block_bytes;
     let lanes_per_block = lanes / blocks_per_vector;
     helpers.insert(vb);
 
@@ -127,7 +112,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line(&format!("{zi} = arith.constant 0 : i32"));
 
     // 1. The activations' blocks.
-    let xs = quantise_x(e, x, w, k, lanes_per_block, (&c0, &c1, &pad));
+    let xs = quantise_x(e, x, w, (k, g), lanes_per_block, (&c0, &c1, &pad));
 
     // 2. The rows of W.
     let rows = super::threads::TILE_ROWS;
@@ -149,6 +134,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let (values, scales, mins) = match w {
         Weights::Int8 { values, scales, .. } => (flat(e, values), (*scales).clone(), None),
         Weights::Int4 { values, scales, mins } => (flat(e, values), (*scales).clone(), Some((*mins).clone())),
+        Weights::F32(_) => return None,
     };
     let (crj, csteps, ctj) = (e.index(RJ as i64), e.index(steps), e.index(tj));
     let vf = format!("vector<{lanes}xf32>");
@@ -267,10 +253,9 @@ enum XKind {
     Int4 { xlo: (String, Tt), xhi: (String, Tt), ms: (String, Tt) },
 }
 
-/// Rounds x's row 0 per block of `w.group()` elements: `d = max|x|/127` (0 for a block of
+/// Rounds x's row 0 (K elements) per block of `g` elements: `d = max|x|/127` (0 for a block of
 /// zeros), `xq` = x·127/max|x| rounded to the nearest integer (ties to even), as i8, and the lane arrays of [`XBlocks`].
-fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, k: i64, lanes_per_block: i64, (c0, one, pad): (&str, &str, &str)) -> XBlocks {
-    let g = w.group();
+fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64), lanes_per_block: i64, (c0, one, pad): (&str, &str, &str)) -> XBlocks {
     let blocks = k / g;
     let (cblocks, cg) = (e.index(blocks), e.index(g));
     let vg = format!("vector<{g}xf32>");
@@ -294,7 +279,7 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, k: i64, lanes_per_
             carried.push((empty(e, &xq), xq));
             carried.push((empty(e, &neg), neg));
         }
-        Weights::Int4 { .. } => {
+        Weights::Int4 { .. } | Weights::F32(_) => {
             let half = i8t(k / 2);
             let ms = f32t(lanes_total);
             carried.push((empty(e, &half), half.clone()));
@@ -369,7 +354,7 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, k: i64, lanes_per_
             e.line(&format!("  {neg} = arith.muli {sum}, {m128} : {vli}"));
             yields.push(write(e, &neg, &vli, &args[2], &carried[2].1, &lane_at));
         }
-        Weights::Int4 { .. } => {
+        Weights::Int4 { .. } | Weights::F32(_) => {
             let half_at = e.fresh("xha");
             e.line(&format!("  {half_at} = affine.apply affine_map<(d0) -> (d0 * 16)>({b})"));
             for (h, arg) in [(0, 1), (16, 2)] {
@@ -393,7 +378,7 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, k: i64, lanes_per_
     let out = |i: usize| (format!("{res}#{i}"), carried[i].1.clone());
     let kind = match w {
         Weights::Int8 { .. } => XKind::Int8 { xq: out(1), neg: out(2) },
-        Weights::Int4 { .. } => XKind::Int4 { xlo: out(1), xhi: out(2), ms: out(3) },
+        Weights::Int4 { .. } | Weights::F32(_) => XKind::Int4 { xlo: out(1), xhi: out(2), ms: out(3) },
     };
     XBlocks { dl: out(0), kind }
 }

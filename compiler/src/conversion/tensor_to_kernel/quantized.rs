@@ -148,11 +148,11 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
     let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
     let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
     let x = e.cast_to(&a.0, &a.1, &xd);
+    let weights = match q.scheme {
+        Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
+        Scheme::Int4 => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
+    };
     if q.int8_activations && a.1.shape[0] == 1 {
-        let weights = match q.scheme {
-            Scheme::Int8 { group } => super::dot_i8::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
-            Scheme::Int4 => super::dot_i8::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
-        };
         let mut helpers = std::mem::take(&mut e.helpers);
         let r = super::dot_i8::linear(e, &(x.clone(), xd.clone()), &weights, q.rows, q.cols, &od, &mut helpers);
         e.helpers = helpers;
@@ -160,10 +160,6 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
             return Ok(Some(e.cast_to(&r, &od, &out)));
         }
     }
-    let weights = match q.scheme {
-        Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
-        Scheme::Int4 => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
-    };
     let r = match super::gemm::linear(e, &(x.clone(), xd.clone()), &weights, q.rows, q.cols, &od, a.1.shape[0] == 1) {
         Some(r) => r,
         None => matmul_dynamic(e, (x, xd), &q, &od),

@@ -68,6 +68,7 @@ pub fn x86_vnni(module: Op, context: &PassContext) -> Result<(), PassFailed> {
             return Err(PassFailed);
         };
         let Some(&replacement) = ir::module_ops(Op::of(&parsed.as_operation())).first() else {
+            op.emit_error("internal error: the vpdpbusd body of the dot-product helper is empty");
             return Err(PassFailed);
         };
         replacement.move_before(op);
