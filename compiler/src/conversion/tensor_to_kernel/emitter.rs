@@ -84,6 +84,9 @@ pub(super) struct Emitter {
     /// The widths (bytes) of the byte dot-product helpers the kernel calls (`dot_i8.rs`),
     /// defined once in the module.
     pub(super) helpers: std::collections::BTreeSet<i64>,
+    /// RoPE's cos and sin tables made so far in this function, by positions value and
+    /// frequencies (`attention.rs`): every head and layer of a step shares them.
+    pub(super) rope_tables: HashMap<String, (String, String)>,
 }
 
 /// Conversion error: an op or type this slice does not lower yet.
@@ -92,7 +95,7 @@ pub(super) struct Unsupported(pub(super) Op, pub(super) String);
 impl Emitter {
     /// An empty writer.
     pub(super) fn new() -> Emitter {
-        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new(), quantized: HashMap::new(), helpers: Default::default() }
+        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new(), quantized: HashMap::new(), helpers: Default::default(), rope_tables: HashMap::new() }
     }
 
     /// Size `i` of `v` as an `index` value (a constant where static).
