@@ -68,7 +68,8 @@ pub fn fragment_pipeline() -> Vec<pipeline::Step> {
 /// The kernel-level pipeline from the tensor level: convert-tensor-to-kernel, the
 /// transform script (tiling, vectorisation), then one-shot bufferisation with identity
 /// layouts at function boundaries; `cse` before `canonicalize` so self-copies fold
-/// (MLIR-NOTES §1); then intermediate buffers are freed, and copies between arguments are
+/// (MLIR-NOTES §1); then the fixed-size intermediates are packed into one allocation per
+/// call (`kernel-pack-buffers`), intermediate buffers are freed, and copies between arguments are
 /// skipped when both are the same memory (`kernel-guard-argument-copies`).
 pub fn kernel_pipeline() -> Vec<pipeline::Step> {
     let ours = |name: &str| pipeline::Step::Ours(passes::lookup(name).expect("registered pass"));
@@ -81,6 +82,7 @@ pub fn kernel_pipeline() -> Vec<pipeline::Step> {
              function-boundary-type-conversion=identity-layout-map},cse,canonicalize"
                 .into(),
         ),
+        ours("kernel-pack-buffers"),
         ours("kernel-free-buffers"),
         ours("kernel-guard-argument-copies"),
     ]

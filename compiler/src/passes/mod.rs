@@ -147,6 +147,13 @@ pub static REGISTRY: &[PassInfo] = &[
         run: crate::codegen::gpu::outline_gpu,
     },
     PassInfo {
+        name: "kernel-pack-buffers",
+        summary: "after bufferisation: a function's fixed-size intermediates (entry-block \
+                  memref.allocs of static shape) become memref.views of one allocation per \
+                  call, sharing bytes where their lifetimes do not overlap",
+        run: kernel::pack_buffers::pack_buffers,
+    },
+    PassInfo {
         name: "kernel-free-buffers",
         summary: "after bufferisation: frees every memref.alloc (a kernel's intermediates) \
                   with a memref.dealloc before its block's terminator",

@@ -5,4 +5,5 @@
 
 pub mod guard_argument_copies;
 pub mod noinline_parallel_bodies;
+pub mod pack_buffers;
 pub mod x86_vnni;
