@@ -1,9 +1,13 @@
 //! The simulator against closed-form results: M/D/1 waiting time, Little's law, decode
 //! throughput at saturation from the batched roofline, preemption when KV runs out, the KV
-//! transfer of a disaggregated call, per-path SLA verdicts. Each test computes what the
-//! formula says from the target's numbers and asserts the simulation agrees.
+//! transfer of a disaggregated call, per-path SLA verdicts, and replicas chosen for a rate
+//! (loads from the roofline, utilisation under the target, join-the-shortest-queue below
+//! M/D/1, the fleet's price). Each test computes what the formula says from the target's
+//! numbers and asserts the simulation agrees.
 
-use agentc_scheduler::simulate::{SimOptions, SimReport, SimResult, Rng, poisson, simulate};
+use agentc_scheduler::simulate::kv::block_bytes;
+use agentc_scheduler::simulate::replicas::choose;
+use agentc_scheduler::simulate::{SimError, SimOptions, SimReport, SimResult, Rng, poisson, simulate};
 use agentc_scheduler::{Branch, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Options, Pin, Profile, SlaBasis, Target, Workload, schedule};
 
 const GPU_PEAK: f64 = 100e12;
@@ -14,51 +18,55 @@ const LAUNCH: f64 = 10e-6;
 const LINK_BW: f64 = 50e9;
 const LINK_LAT: f64 = 5e-6;
 
+/// The test CPU as a target's `[[device]]` entry.
+const CPU: &str = r#"
+[[device]]
+name = "cpu"
+kind = "cpu"
+model = "cpu"
+peak_flops = { f32 = 1e12 }
+mem_bandwidth = 100e9
+mem_bytes = 512e9
+price_per_hour = 1.0
+"#;
+
+/// A test GPU in a node of its own as a `[[device]]` entry; `can_run` as TOML (`""`: the
+/// default kinds).
+fn gpu(name: &str, gpu_mem: f64, price: f64, can_run: &str) -> String {
+    format!(
+        r#"
+[[device]]
+name = "{name}"
+node = "{name}"
+kind = "gpu"
+model = "gpu"
+peak_flops = {{ f32 = {GPU_PEAK} }}
+mem_bandwidth = {GPU_BW}
+mem_bytes = {gpu_mem}
+price_per_hour = {price}
+compute_eff = {COMPUTE_EFF}
+memory_eff = {MEMORY_EFF}
+launch_overhead_s = {LAUNCH}
+{can_run}
+"#
+    )
+}
+
 /// A CPU and two GPUs of `gpu_mem` bytes joined by a 50 GB/s link. The GPUs sit in two
 /// nodes so that each is a unit of its own: the scheduler forms tensor-parallel groups of
 /// every degree within a node, and these tests are about one GPU's queue.
 fn target(gpu_mem: f64) -> Target {
     let text = format!(
-        r#"
-name = "sim-test"
-[[device]]
-name = "cpu"
-kind = "cpu"
-model = "cpu"
-peak_flops = {{ f32 = 1e12 }}
-mem_bandwidth = 100e9
-mem_bytes = 512e9
-price_per_hour = 1.0
-[[device]]
-name = "gpu_0"
-node = "n0"
-kind = "gpu"
-model = "gpu"
-peak_flops = {{ f32 = {GPU_PEAK} }}
-mem_bandwidth = {GPU_BW}
-mem_bytes = {gpu_mem}
-price_per_hour = 2.0
-compute_eff = {COMPUTE_EFF}
-memory_eff = {MEMORY_EFF}
-launch_overhead_s = {LAUNCH}
-[[device]]
-name = "gpu_1"
-node = "n1"
-kind = "gpu"
-model = "gpu"
-peak_flops = {{ f32 = {GPU_PEAK} }}
-mem_bandwidth = {GPU_BW}
-mem_bytes = {gpu_mem}
-price_per_hour = 2.0
-compute_eff = {COMPUTE_EFF}
-memory_eff = {MEMORY_EFF}
-launch_overhead_s = {LAUNCH}
+        r#"name = "sim-test"
+{CPU}{}{}
 [[link]]
 between = ["gpu_0", "gpu_1"]
 cross_node = true
 bandwidth = {LINK_BW}
 latency = {LINK_LAT}
-"#
+"#,
+        gpu("gpu_0", gpu_mem, 2.0, ""),
+        gpu("gpu_1", gpu_mem, 2.0, "")
     );
     Target::from_toml_str(&text, "sim-test").unwrap()
 }
@@ -100,7 +108,7 @@ fn decode(w: f64, flops: f64, prompt: f64, n: f64, kv: f64) -> Profile {
 
 fn run(w: &Workload, t: &Target, arrivals: Vec<f64>, max_batch: usize, sla: Option<f64>) -> (SimResult, agentc_scheduler::Schedule) {
     let s = schedule(w, t, &Options { sla_seconds: sla, ..Options::default() }).unwrap();
-    let r = simulate(w, &s, t, &SimOptions { arrivals, seed: 1, max_batch }).unwrap();
+    let r = simulate(w, &s, t, &SimOptions { arrivals, seed: 1, max_batch, replicas: None }).unwrap();
     (r, s)
 }
 
@@ -252,7 +260,7 @@ fn sla_is_judged_on_the_worst_paths_p99() {
     let t = target(80e9);
     let arrivals: Vec<f64> = (0..20_000).map(|i| i as f64 * 10.0).collect();
     let s = schedule(&w, &t, &Options::default()).unwrap();
-    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 3, max_batch: 8 }).unwrap();
+    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 3, max_batch: 8, replicas: None }).unwrap();
     let fast = 1e12 / (GPU_PEAK * COMPUTE_EFF) + LAUNCH;
     let slow = 50e12 / (GPU_PEAK * COMPUTE_EFF) + LAUNCH;
     let sla = (fast + slow) / 2.0;
@@ -287,8 +295,185 @@ fn simulation_is_deterministic_for_a_seed() {
     let s = schedule(&w, &t, &Options::default()).unwrap();
     let go = |seed| {
         let arrivals = poisson(20.0, 50.0, &mut Rng::new(seed));
-        simulate(&w, &s, &t, &SimOptions { arrivals, seed, max_batch: 8 }).unwrap()
+        simulate(&w, &s, &t, &SimOptions { arrivals, seed, max_batch: 8, replicas: None }).unwrap()
     };
     assert_eq!(go(5), go(5));
     assert_ne!(go(5), go(6));
+}
+
+const PREFILL_PRICE: f64 = 3.0;
+const DECODE_PRICE: f64 = 1.5;
+
+/// A CPU, `prefill` GPUs that only prefill and `decode` GPUs that only decode, each GPU
+/// in a node of its own (no tensor-parallel groups), every pair over one 50 GB/s network:
+/// the schedule must disaggregate, and every GPU of a side is a replica candidate.
+fn split_fleet(prefill: usize, decode: usize, gpu_mem: f64) -> Target {
+    let mut text = format!("name = \"split-test\"\n[network]\nbandwidth = {LINK_BW}\nlatency = {LINK_LAT}\n{CPU}");
+    for (side, count, price, kind) in [("p", prefill, PREFILL_PRICE, "prefill"), ("d", decode, DECODE_PRICE, "decode")] {
+        for i in 0..count {
+            text += &gpu(&format!("{side}{i}"), gpu_mem, price, &format!("can_run = [\"{kind}\"]"));
+        }
+    }
+    Target::from_toml_str(&text, "split-test").unwrap()
+}
+
+fn by_kind(name: &str, kind: FragmentKind, profile: Profile) -> Fragment {
+    Fragment { pin: Some(Pin::Kind("gpu".into())), ..fragment(name, kind, profile, "") }
+}
+
+/// Replicas chosen at a rate: the prefill pool's load is the batch-1 prefill time per
+/// request, the decode pool's the batched roofline's seconds per token at the largest
+/// batch the KV budget holds; each pool gets the fewest replicas that keep it at or under
+/// the target, the simulation measures every pool at or under it, and the fleet's price
+/// is the CPU's plus every replica's.
+#[test]
+fn replicas_for_a_rate_keep_every_pool_under_the_target() {
+    let (w_bytes, kv, prompt, n, flops) = (4e9, 131072.0, 1000.0, 100.0, 8e9);
+    let w = Workload {
+        fragments: vec![
+            by_kind("prefill", FragmentKind::Prefill, prefill(2e12, prompt, kv)),
+            by_kind("decode", FragmentKind::Decode, decode(w_bytes, flops, prompt, n, kv)),
+        ],
+        edges: vec![Edge { from: 0, to: 1, bytes: kv * prompt }],
+        models: vec![model(w_bytes)],
+        ..Workload::default()
+    };
+    let gpu_mem = 8e9;
+    let t = split_fleet(4, 4, gpu_mem);
+    let s = schedule(&w, &t, &Options::default()).unwrap();
+    let (bw, peak) = (GPU_BW * MEMORY_EFF, GPU_PEAK * COMPUTE_EFF);
+    // Prefill: one batch-1 fragment per request.
+    let prefill_s = (2e12 / peak).max((1e6 + kv * prompt) / bw) + LAUNCH;
+    // Decode: B full contexts fit the memory left after the weights; a step of B
+    // sequences at the mean context prompt + (n + 1) / 2.
+    let max_batch = 256;
+    let b = ((gpu_mem - w_bytes) / block_bytes(prompt + n, kv)).floor().min(max_batch as f64);
+    assert!(b >= 2.0 && b < max_batch as f64, "the KV budget must bound the batch: {b}");
+    let step = (b * flops / peak).max((w_bytes + b * kv * (prompt + (n + 1.0) / 2.0)) / bw) + LAUNCH;
+    let decode_s = n * step / b;
+    let target_utilisation = 0.8;
+    // 2.5 prefill units' worth of load at the target (3 replicas); the decode's follows.
+    let rate = 2.5 * target_utilisation / prefill_s;
+    let plan = choose(&w, &s, &t, rate, max_batch, Some(target_utilisation)).unwrap();
+    assert_eq!(plan.pools.len(), 2, "{:?}", plan.pools);
+    let (pp, dp) = (&plan.pools[0], &plan.pools[1]);
+    assert_eq!(pp.serves, ["prefill of m"]);
+    assert_eq!(dp.serves, ["decode of m"]);
+    assert!((pp.seconds_per_request - prefill_s).abs() < 1e-12 * prefill_s, "{} vs {prefill_s}", pp.seconds_per_request);
+    assert!((dp.seconds_per_request - decode_s).abs() < 1e-9 * decode_s, "{} vs {decode_s}", dp.seconds_per_request);
+    for pool in &plan.pools {
+        let k = pool.units.len() as f64;
+        let load = rate * pool.seconds_per_request;
+        assert!(load / k <= target_utilisation, "{:?}: {}", pool.names, load / k);
+        // The fewest: one replica less would be over the target.
+        assert!(k == 1.0 || load / (k - 1.0) > target_utilisation, "{:?}: {k} replicas for {load}", pool.names);
+    }
+    assert_eq!(pp.units.len(), 3);
+    assert_eq!(dp.units.len(), ((rate * decode_s / target_utilisation).ceil()) as usize);
+    let arrivals = poisson(rate, 20_000.0 / rate, &mut Rng::new(9));
+    let count = arrivals.len();
+    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 2, max_batch, replicas: Some(plan.clone()) }).unwrap();
+    assert_eq!(r.requests.len(), count);
+    assert!(r.requests.iter().all(|q| q.tokens == n));
+    assert_eq!(r.kv_transfers, count as u64);
+    let report = SimReport::new(&r, &w, &t, 20_000.0 / rate, None, SlaBasis::Worst);
+    for pool in &report.replicas.pools {
+        eprintln!("{}: {} replicas, planned {:.4}, measured {:.4}", pool.unit, pool.replicas, pool.planned_utilisation, pool.utilisation);
+        // Poisson noise over 20,000 requests is about 1 %; the drain lengthens the span.
+        assert!(pool.utilisation <= target_utilisation + 0.01, "{}: {}", pool.unit, pool.utilisation);
+        assert!((pool.utilisation - pool.planned_utilisation).abs() < 0.02, "{}: {} vs {}", pool.unit, pool.utilisation, pool.planned_utilisation);
+    }
+    // Every replica took work (the routing spreads it).
+    for pool in &plan.pools {
+        for &u in &pool.units {
+            let unit = r.units.iter().find(|x| x.index == u).unwrap();
+            assert!(unit.busy > 0.0, "{} idle", unit.name);
+        }
+    }
+    // No fragment runs on the CPU: the fleet is the replicas.
+    assert!(report.devices.iter().all(|d| d.name != "cpu"));
+    let price = pp.units.len() as f64 * PREFILL_PRICE + dp.units.len() as f64 * DECODE_PRICE;
+    assert!((report.fleet_usd_per_hour - price).abs() < 1e-12, "{} vs {price}", report.fleet_usd_per_hour);
+}
+
+/// A compute-bound prefill any GPU may run, and its batch-1 seconds on one.
+fn prefill_on_any_gpu() -> (Workload, f64) {
+    let w = Workload {
+        fragments: vec![by_kind("prefill", FragmentKind::Prefill, prefill(2e12, 512.0, 0.0))],
+        models: vec![model(1e9)],
+        ..Workload::default()
+    };
+    (w, 2e12 / (GPU_PEAK * COMPUTE_EFF) + LAUNCH)
+}
+
+/// Erlang C: the probability that an M/M/k arrival waits, at offered load `a = λ·S`.
+fn erlang_c(k: usize, a: f64) -> f64 {
+    let rho = a / k as f64;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for i in 1..k {
+        term *= a / i as f64;
+        sum += term;
+    }
+    let last = term * a / k as f64 / (1.0 - rho);
+    last / (sum + last)
+}
+
+/// k replicas of a prefill unit under Poisson arrivals at k·λ: routed to the least
+/// outstanding work they form one M/D/k queue, whose mean wait is below M/D/1's at the
+/// same per-replica load (what random routing would give) and close to the
+/// Cosmetatos approximation of M/D/k; each replica's utilisation is ρ (idle replicas
+/// take turns).
+#[test]
+fn least_work_routing_over_k_replicas_waits_less_than_m_d_1() {
+    let (w, service) = prefill_on_any_gpu();
+    let t = split_fleet(3, 0, 80e9);
+    let s = schedule(&w, &t, &Options::default()).unwrap();
+    let (k, rho) = (3usize, 0.7);
+    let rate = k as f64 * rho / service;
+    let plan = choose(&w, &s, &t, rate, 256, Some(0.75)).unwrap();
+    assert_eq!(plan.pools[0].units.len(), k);
+    let arrivals = poisson(rate, 300_000.0 * service, &mut Rng::new(42));
+    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 1, max_batch: 256, replicas: Some(plan) }).unwrap();
+    let n = r.requests.len() as f64;
+    let wait = r.requests.iter().map(|q| q.latency()).sum::<f64>() / n - service;
+    let md1 = rho * service / (2.0 * (1.0 - rho));
+    // M/M/k: W = C(k, a) · S / (k (1 − ρ)); Cosmetatos: M/D/k ≈ ½ W_MMk · (1 + (1 − ρ)(k − 1)(√(4 + 5k) − 2) / (16 ρ k)).
+    let kf = k as f64;
+    let mmk = erlang_c(k, kf * rho) * service / (kf * (1.0 - rho));
+    let mdk = 0.5 * mmk * (1.0 + (1.0 - rho) * (kf - 1.0) * ((4.0 + 5.0 * kf).sqrt() - 2.0) / (16.0 * rho * kf));
+    eprintln!("wait {wait}, M/D/1 {md1}, M/D/{k} (Cosmetatos) {mdk}, {:.2} %", (wait - mdk) / mdk * 100.0);
+    assert!(wait < md1, "JSQ wait {wait} is not below M/D/1's {md1}");
+    assert!((wait - mdk).abs() / mdk < 0.05, "wait {wait} vs M/D/{k} {mdk}");
+    for u in &r.units {
+        if u.name.starts_with('p') {
+            let busy = u.busy / r.span;
+            assert!((busy - rho).abs() < 0.01, "{}: utilisation {busy} vs {rho}", u.name);
+        }
+    }
+}
+
+/// When every free unit of a pool's kind is taken and the pool is still over the target,
+/// the fleet cannot carry the rate: the error says the highest rate the replicas carry,
+/// `target × replicas / seconds per request`, and the plan is made just under it. A
+/// fragment pinned to a device gets no replica.
+#[test]
+fn a_fleet_that_cannot_carry_the_rate_says_how_much_it_carries() {
+    let (w, service) = prefill_on_any_gpu();
+    let t = split_fleet(2, 0, 80e9);
+    let s = schedule(&w, &t, &Options::default()).unwrap();
+    let most = 0.8 * 2.0 / service;
+    let Err(SimError::FleetTooSmall { replicas, max_rate, utilisation, .. }) = choose(&w, &s, &t, most * 1.001, 256, Some(0.8)) else {
+        panic!("two units cannot carry more than {most} requests/s at 0.8");
+    };
+    assert_eq!(replicas, 2);
+    assert!((max_rate - most).abs() < 1e-9 * most, "{max_rate} vs {most}");
+    assert!((utilisation - 0.8 * 1.001).abs() < 1e-9);
+    let plan = choose(&w, &s, &t, most * 0.999, 256, Some(0.8)).unwrap();
+    assert_eq!(plan.pools[0].units.len(), 2);
+    // Without a target, one unit whatever the rate.
+    assert_eq!(choose(&w, &s, &t, most * 10.0, 256, None).unwrap().pools[0].units.len(), 1);
+    let pinned = Workload { fragments: vec![fragment("prefill", FragmentKind::Prefill, prefill(2e12, 512.0, 0.0), "p0")], ..w };
+    let s = schedule(&pinned, &t, &Options::default()).unwrap();
+    assert!(matches!(choose(&pinned, &s, &t, most * 0.75, 256, Some(0.8)), Err(SimError::FleetTooSmall { replicas: 1, .. })));
 }

@@ -1,6 +1,7 @@
 """Prints the keys of an `agentc simulate --json` report (sorted, per object) and checks
 that the numbers agree with each other: requests = sum over paths, Little's law within
-5 %, $/1M tokens = fleet $/h / tokens per hour, the attainment a count of requests."""
+5 %, $/1M tokens = fleet $/h / tokens per hour, the attainment a count of requests, each
+pool's replica count the number of its units."""
 import json
 import sys
 
@@ -11,6 +12,8 @@ print("sla: " + " ".join(sorted(r["sla"])))
 print("paths[0]: " + " ".join(sorted(r["paths"][0])))
 print("devices[0]: " + " ".join(sorted(r["devices"][0])))
 print("units[0]: " + " ".join(sorted(r["units"][0])))
+print("replicas: " + " ".join(sorted(r["replicas"])))
+print("replicas.pools[0]: " + " ".join(sorted(r["replicas"]["pools"][0])))
 n = r["requests"]
 paths = sum(round(p["observed_fraction"] * n) for p in r["paths"])
 little = r["requests_per_second"] * r["latency"]["mean"]
@@ -20,5 +23,6 @@ ok = (
     and abs(r["mean_in_system"] - little) <= 0.05 * little
     and abs(r["usd_per_million_tokens"] - cost) <= 1e-9 * cost
     and abs(r["sla"]["attainment"] * n - round(r["sla"]["attainment"] * n)) < 1e-6
+    and all(p["replicas"] == len(p["units"]) for p in r["replicas"]["pools"])
 )
 print("consistent:", ok)

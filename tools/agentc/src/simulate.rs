@@ -2,6 +2,8 @@
 //! then simulates many requests over the placed plan (docs/simulation.md): Poisson
 //! arrivals at `--rate` for `--duration`, or a `--trace-file`; a table or `--json`; with
 //! `--sweep R1,R2,...` one simulation per rate and, with `--svg`, the latency-vs-rate plot.
+//! `--replicas auto` gives each unit of the plan the replicas the rate needs (per rate of
+//! a sweep; docs/simulation.md, "Replicas for a rate").
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +47,32 @@ pub struct SimulateArgs {
     /// With --sweep: write the latency-vs-rate plot to this SVG file.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// `1`: each unit of the plan serves alone (the schedule as placed); `auto`: add
+    /// replicas until every unit's utilisation at the rate is at most --max-utilisation.
+    #[arg(long, default_value = "1")]
+    replicas: String,
+    /// With `--replicas auto`: the highest planned utilisation of each replica, in (0, 1].
+    #[arg(long = "max-utilisation")]
+    max_utilisation: Option<String>,
+}
+
+/// Reads `--replicas` and `--max-utilisation`: the utilisation target replicas are
+/// chosen for, `None` for one unit per pool; a usage error otherwise.
+fn replica_target(args: &SimulateArgs) -> Result<Option<f64>, ExitCode> {
+    let usage = |message: String| {
+        eprintln!("error: {message}");
+        Err(ExitCode::from(2))
+    };
+    match (args.replicas.trim(), &args.max_utilisation) {
+        ("1", None) => Ok(None),
+        ("1", Some(_)) => usage("`--max-utilisation` is the target of `--replicas auto`: give that too".to_string()),
+        ("auto", None) => Ok(Some(simulate::DEFAULT_MAX_UTILISATION)),
+        ("auto", Some(text)) => match text.trim().parse::<f64>() {
+            Ok(t) if t > 0.0 && t <= 1.0 => Ok(Some(t)),
+            _ => usage(format!("`--max-utilisation {text}`: a utilisation target is a number in (0, 1], e.g. 0.8")),
+        },
+        (other, _) => usage(format!("`--replicas {other}`: give `1` (one unit per phase, as placed) or `auto` (replicas for the rate)")),
+    }
 }
 
 /// The most requests one simulation is asked to run (the event queue and the per-request
@@ -81,6 +109,7 @@ fn check_usage(args: &SimulateArgs) -> Result<Vec<f64>, ExitCode> {
     if args.max_batch == 0 {
         return usage("`--max-batch 0`: at least one sequence must fit a step");
     }
+    replica_target(args)?;
     let rates = if let Some(rate) = &args.rate {
         vec![parse_rate("--rate", rate)?]
     } else if let Some(list) = &args.sweep {
@@ -128,15 +157,17 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     }
     let duration = args.duration.unwrap_or(0.0);
     let runs: Vec<(f64, Vec<f64>, f64)> = match trace {
+        // A trace's rate (for its replicas) is its arrivals over its window.
         Some(arrivals) => {
             let window = arrivals.last().copied().unwrap_or(0.0) - arrivals.first().copied().unwrap_or(0.0);
-            vec![(0.0, arrivals, window)]
+            let rate = if window > 0.0 { arrivals.len() as f64 / window } else { 0.0 };
+            vec![(rate, arrivals, window)]
         }
         None => rates.iter().map(|&rate| (rate, simulate::poisson(rate, duration, &mut Rng::new(args.seed)), duration)).collect(),
     };
     let mut reports: Vec<(f64, SimReport)> = Vec::new();
     for (rate, arrivals, window) in runs {
-        match simulate_one(&workload, &schedule, &target, arrivals, window, args) {
+        match simulate_one(&workload, &schedule, &target, rate, arrivals, window, args) {
             Ok(report) => reports.push((rate, report)),
             Err(code) => return code,
         }
@@ -152,7 +183,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         if args.json {
             simulate::report::sweep_to_json(&reports) + "\n"
         } else {
-            sweep_table(&reports)
+            sweep_table(&reports, args.replicas.trim() == "auto")
         }
     } else if args.json {
         simulate::to_json(&reports[0].1) + "\n"
@@ -162,15 +193,25 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     crate::build::finish(None, &text)
 }
 
-fn simulate_one(workload: &Workload, schedule: &Schedule, target: &Target, arrivals: Vec<f64>, window: f64, args: &SimulateArgs) -> Result<SimReport, ExitCode> {
-    let options = SimOptions { arrivals, seed: args.seed, max_batch: args.max_batch };
-    match simulate::simulate(workload, schedule, target, &options) {
-        Ok(result) => Ok(SimReport::new(&result, workload, target, window, schedule.sla_seconds, schedule.sla_basis)),
-        Err(error) => {
-            eprintln!("error: cannot simulate on target `{}`: {error}", target.name);
-            Err(ExitCode::from(1))
-        }
-    }
+/// Chooses the replicas for `rate` and simulates `arrivals` over them.
+fn simulate_one(
+    workload: &Workload,
+    schedule: &Schedule,
+    target: &Target,
+    rate: f64,
+    arrivals: Vec<f64>,
+    window: f64,
+    args: &SimulateArgs,
+) -> Result<SimReport, ExitCode> {
+    let fail = |error: simulate::SimError| {
+        eprintln!("error: cannot simulate on target `{}`: {error}", target.name);
+        ExitCode::from(1)
+    };
+    let max_utilisation = replica_target(args)?;
+    let plan = simulate::replicas::choose(workload, schedule, target, rate, args.max_batch, max_utilisation).map_err(fail)?;
+    let options = SimOptions { arrivals, seed: args.seed, max_batch: args.max_batch, replicas: Some(plan) };
+    let result = simulate::simulate(workload, schedule, target, &options).map_err(fail)?;
+    Ok(SimReport::new(&result, workload, target, window, schedule.sla_seconds, schedule.sla_basis))
 }
 
 /// Reads a trace file; errors name the file and line.
@@ -188,19 +229,21 @@ fn read_trace(path: &std::path::Path) -> Result<Vec<f64>, ExitCode> {
     })
 }
 
-/// One line per rate of a sweep.
-fn sweep_table(reports: &[(f64, SimReport)]) -> String {
+/// One line per rate of a sweep; with `replicas`, a column of each pool's replica count
+/// (`1+2`: the pools in the order of the line under the table).
+fn sweep_table(reports: &[(f64, SimReport)], replicas: bool) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>12}  {:>10}  {:>12}",
         "rate/s", "p50 TTFT", "p99 TTFT", "p50 e2e", "p99 e2e", "p99 TPOT", "tokens/s", "SLA att.", "$/1M tokens"
     );
+    let _ = writeln!(out, "{}", if replicas { format!("  {:>10}  {:>8}", "fleet $/h", "replicas") } else { String::new() });
     for (rate, r) in reports {
         let attainment = r.sla.as_ref().map_or_else(|| "-".to_string(), |s| format!("{:.4}", s.attainment));
         let cost = r.usd_per_million_tokens.map_or_else(|| "-".to_string(), report::format_usd);
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{:>10.3}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>12.1}  {:>10}  {:>12}",
             rate,
@@ -213,6 +256,13 @@ fn sweep_table(reports: &[(f64, SimReport)]) -> String {
             attainment,
             cost
         );
+        let counts = r.replicas.pools.iter().map(|p| p.replicas.to_string()).collect::<Vec<_>>().join("+");
+        let _ = writeln!(out, "{}", if replicas { format!("  {:>10}  {:>8}", report::format_usd(r.fleet_usd_per_hour), counts) } else { String::new() });
+    }
+    if replicas && let Some((_, r)) = reports.first() {
+        let pools = r.replicas.pools.iter().map(|p| format!("{} ({})", p.unit, p.serves.join(", "))).collect::<Vec<_>>().join(" + ");
+        let target = r.replicas.max_utilisation.unwrap_or(simulate::DEFAULT_MAX_UTILISATION);
+        let _ = writeln!(out, "replicas per pool, each chosen for its rate at utilisation target {target}: {pools}");
     }
     out
 }

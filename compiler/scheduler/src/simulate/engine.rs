@@ -15,15 +15,26 @@
 //! launch overhead and the all-reduce of B tokens, with W the weight bytes one step reads
 //! and F one sequence's flops per token; a prefill takes its fragment time at batch 1.
 
-use crate::cost::allreduce_time;
-use crate::graph::FragmentKind;
-use crate::simulate::setup::Role;
+use crate::simulate::setup::{self, Role};
 use crate::simulate::{Ev, Iter, Job, Sim};
 
 impl Sim<'_> {
     pub(super) fn enqueue_job(&mut self, u: usize, job: Job) {
+        let seconds = self.job_seconds(u, job);
+        self.units[u].queued_work += seconds;
         self.units[u].jobs.push_back(job);
         self.try_start_unit(u);
+    }
+
+    /// Seconds job `job` holds unit `u`.
+    fn job_seconds(&self, u: usize, job: Job) -> f64 {
+        match job {
+            Job::Frag(_, f) => self.specs[f].seconds,
+            Job::Recompute(s) => {
+                let q = self.seqs[s].as_ref().expect("a live sequence");
+                self.recompute_seconds(u, q.frag, q.ctx)
+            }
+        }
     }
 
     fn unit_free(&self, u: usize) -> bool {
@@ -78,6 +89,8 @@ impl Sim<'_> {
                     self.units[u].waiting.remove(i);
                     if recompute {
                         *self.units[u].joining.entry(model).or_default() += 1;
+                        let seconds = self.job_seconds(u, Job::Recompute(s));
+                        self.units[u].queued_work += seconds;
                         self.units[u].jobs.push_front(Job::Recompute(s));
                     } else {
                         self.units[u].running.push(s);
@@ -115,7 +128,11 @@ impl Sim<'_> {
         for &d in &self.p.units[u].devices {
             self.owner[d] = Some(u);
         }
+        if matches!(iter, Iter::Job(_)) {
+            self.units[u].record.job_busy += seconds;
+        }
         self.units[u].busy = Some(iter);
+        self.units[u].busy_until = self.now + seconds;
         self.units[u].record.busy += seconds;
         self.push(self.now + seconds, Ev::UnitDone(u));
     }
@@ -124,20 +141,16 @@ impl Sim<'_> {
     /// prefill's KV blocks are not free.
     fn start_job(&mut self, u: usize) -> bool {
         let Some(&job) = self.units[u].jobs.front() else { return false };
-        let seconds = match job {
-            Job::Frag(_, f) => {
-                let spec = &self.specs[f];
-                if matches!(spec.role, Role::Prefill { .. }) && !self.units[u].pager.grow(0.0, spec.tokens, spec.kv_per_token) {
-                    return false;
-                }
-                spec.seconds
+        if let Job::Frag(_, f) = job {
+            let spec = &self.specs[f];
+            if matches!(spec.role, Role::Prefill { .. }) && !self.units[u].pager.grow(0.0, spec.tokens, spec.kv_per_token) {
+                return false;
             }
-            Job::Recompute(s) => {
-                let q = self.seqs[s].as_ref().expect("a live sequence");
-                self.recompute_seconds(u, q.frag, q.ctx)
-            }
-        };
+        }
+        let seconds = self.job_seconds(u, job);
         self.units[u].jobs.pop_front();
+        let unit = &mut self.units[u];
+        unit.queued_work = if unit.jobs.is_empty() { 0.0 } else { (unit.queued_work - seconds).max(0.0) };
         self.occupy(u, Iter::Job(job), seconds);
         true
     }
@@ -176,6 +189,8 @@ impl Sim<'_> {
         let seconds = self.step_seconds(u, &batch);
         self.units[u].record.steps += 1;
         self.units[u].record.step_sequences += batch.len() as u64;
+        let work: f64 = batch.iter().map(|&s| self.seqs[s].as_ref().map_or(0.0, |q| self.token_seconds.get(q.frag).copied().unwrap_or(0.0))).sum();
+        self.units[u].record.decode_work += work;
         self.occupy(u, Iter::Step(batch), seconds);
         Some(true)
     }
@@ -206,21 +221,8 @@ impl Sim<'_> {
         self.roofline(u, f, ctx * spec.flops_per_token, spec.weight_bytes_per_step + ctx * spec.kv_per_token, ctx)
     }
 
-    /// `max(flops / peak, bytes / bandwidth) + launch + all-reduce of `tokens` tokens in
-    /// one forward pass` for fragment `f`'s dtype and model on unit `u`.
     fn roofline(&self, u: usize, f: usize, flops: f64, bytes: f64, tokens: f64) -> f64 {
-        let devices = &self.p.units[u].devices;
-        let d = &self.p.target.devices[devices[0]];
-        let k = devices.len() as f64;
-        let fragment = &self.w.fragments[f];
-        let peak = k * d.peak_flops.for_dtype(fragment.profile.dtype) * d.efficiency.compute_eff;
-        let bw = k * d.mem_bandwidth * d.efficiency.memory_eff;
-        let mut t = (flops / peak).max(bytes / bw) + d.launch_overhead_s;
-        if let (Some(m), true) = (fragment.model, devices.len() > 1) {
-            let link = self.p.target.link(devices[0], devices[1]);
-            t += allreduce_time(&self.w.models[m], FragmentKind::Prefill, tokens, devices.len(), link);
-        }
-        t
+        setup::roofline(self.w, self.p, u, f, flops, bytes, tokens)
     }
 
     /// An iteration of `u` is over.

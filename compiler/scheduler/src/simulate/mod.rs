@@ -4,7 +4,9 @@
 //! probabilities) and runs its fragments where the schedule put them, loops by their trip
 //! counts ([`requests`]); every unit is an iteration-level batching engine with a paged
 //! KV cache, admission and preemption by recompute ([`engine`], [`kv`]); a prefill and
-//! a decode on different units move the KV cache over the modelled link. The result is
+//! a decode on different units move the KV cache over the modelled link. Each unit of the
+//! schedule may have replicas chosen for the rate ([`replicas`]); a fragment then goes to
+//! one of them by the rule of [`routing`]. The result is
 //! summarised by [`report`] (table, JSON) and a rate sweep is drawn by [`svg`].
 //! Deterministic: the same inputs and seed give the same numbers.
 
@@ -12,7 +14,9 @@ pub mod arrivals;
 mod engine;
 pub mod kv;
 pub mod report;
+pub mod replicas;
 mod requests;
+mod routing;
 mod setup;
 pub mod svg;
 
@@ -29,6 +33,7 @@ use crate::schedule::Schedule;
 use crate::target::Target;
 
 pub use arrivals::{Rng, TraceError, parse_trace, poisson};
+pub use replicas::{DEFAULT_MAX_UTILISATION, Pool, ReplicaPlan};
 pub use report::{SimReport, to_json, to_table};
 
 /// The default cap on sequences decoded together on one unit per model (vLLM's
@@ -44,6 +49,9 @@ pub struct SimOptions {
     pub seed: u64,
     /// The most sequences of one model decoded in one step on one unit.
     pub max_batch: usize,
+    /// The replicas of the schedule's units ([`replicas::choose`] for this workload,
+    /// schedule and target); `None`: one unit each, as the schedule placed them.
+    pub replicas: Option<ReplicaPlan>,
 }
 
 /// Why a simulation cannot run.
@@ -64,6 +72,24 @@ pub enum SimError {
         /// Bytes the unit has for KV.
         capacity: f64,
     },
+    /// Even with a replica on every free unit of its kind, a pool would run above the
+    /// utilisation target at the rate.
+    FleetTooSmall {
+        /// Requests per second asked for.
+        rate: f64,
+        /// The pool's schedule unit.
+        unit: String,
+        /// What it serves (`decode of big`).
+        serves: String,
+        /// Units it has (the schedule's and its replicas).
+        replicas: usize,
+        /// Its planned utilisation per replica at `rate`.
+        utilisation: f64,
+        /// The target.
+        max_utilisation: f64,
+        /// The highest rate the chosen replicas carry at the target.
+        max_rate: f64,
+    },
 }
 
 impl fmt::Display for SimError {
@@ -77,6 +103,11 @@ impl fmt::Display for SimError {
                 crate::report::format_bytes(*need),
                 kv::BLOCK_TOKENS,
                 crate::report::format_bytes(*capacity)
+            ),
+            SimError::FleetTooSmall { rate, unit, serves, replicas, utilisation, max_utilisation, max_rate } => write!(
+                f,
+                "the fleet cannot carry {rate} requests/s: the pool of `{unit}` ({serves}) would run at {utilisation:.3} of each of its {replicas} unit{} (every free unit of its kind), above the utilisation target {max_utilisation}; these replicas carry at most {max_rate:.3} requests/s",
+                if *replicas == 1 { "" } else { "s" }
             ),
         }
     }
@@ -112,6 +143,8 @@ impl RequestRecord {
 pub struct UnitRecord {
     /// The unit (`h100_0`, `h100_0+h100_1`).
     pub name: String,
+    /// Its index among the problem's units (what [`Pool::units`] holds).
+    pub index: usize,
     /// Its devices (indices into the target's devices).
     pub devices: Vec<usize>,
     /// Seconds it was running an iteration.
@@ -120,6 +153,11 @@ pub struct UnitRecord {
     pub steps: u64,
     /// Sequences decoded over all steps (mean batch = this / steps).
     pub step_sequences: u64,
+    /// Seconds it ran jobs (prefills, encodes, compute, KV recomputation).
+    pub job_busy: f64,
+    /// Its decode load: generated tokens × the plan's unit-seconds per token at the
+    /// largest batch ([`ReplicaPlan::token_seconds`]).
+    pub decode_work: f64,
     /// Sequences it preempted for lack of KV blocks.
     pub preemptions: u64,
     /// Bytes of KV cache it had.
@@ -156,17 +194,70 @@ pub struct SimResult {
     pub kv_transfers: u64,
     /// Bytes of KV cache moved between units.
     pub kv_transfer_bytes: f64,
+    /// The replicas run (one unit per pool unless chosen for a rate).
+    pub replicas: ReplicaPlan,
 }
 
 /// Simulates `options.arrivals` requests of `workload` placed by `schedule` on `target`.
 pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, options: &SimOptions) -> Result<SimResult, SimError> {
     let p = Problem::new(workload, target).map_err(SimError::Schedule)?;
     let specs = setup::fragment_specs(workload, schedule, &p)?;
-    let capacity = setup::kv_capacities(workload, &specs, &p);
-    setup::check_kv_fits(workload, &specs, &capacity, &p)?;
-    let mut sim = Sim::new(workload, schedule, &p, specs, capacity, options);
+    let plan = match &options.replicas {
+        Some(plan) => {
+            check_plan(plan, &specs, &p)?;
+            plan.clone()
+        }
+        None => {
+            let arrivals = &options.arrivals;
+            let window = arrivals.last().copied().unwrap_or(0.0) - arrivals.first().copied().unwrap_or(0.0);
+            let rate = if window > 0.0 { arrivals.len() as f64 / window } else { 0.0 };
+            replicas::plan(workload, &p, &specs, rate, options.max_batch.max(1), None)?
+        }
+    };
+    let pool_of = plan.pool_of(specs.len());
+    let mut models_on = setup::models_on_units(&specs);
+    for pool in &plan.pools {
+        let models = models_on.get(&pool.units[0]).cloned().unwrap_or_default();
+        for &u in &pool.units[1..] {
+            models_on.insert(u, models.clone());
+        }
+    }
+    let capacity = setup::kv_capacities(&models_on, &p);
+    let units_of = |f: usize| pool_of[f].map_or_else(|| vec![specs[f].unit], |i| plan.pools[i].units.clone());
+    setup::check_kv_fits(workload, &specs, &capacity, &p, &units_of)?;
+    let used: Vec<usize> = models_on.keys().copied().collect();
+    let mut sim = Sim::new(workload, schedule, &p, specs, capacity, options, used);
+    sim.pools = plan.pools.iter().map(|q| q.units.clone()).collect();
+    sim.pool_of = pool_of;
+    sim.token_seconds = plan.token_seconds.clone();
     sim.run();
-    Ok(sim.finish())
+    Ok(sim.finish(plan))
+}
+
+/// Refuses a replica plan made for another schedule or target: each pool must be a unit
+/// the schedule placed work on, its replicas units of the target on devices of their own.
+fn check_plan(plan: &ReplicaPlan, specs: &[setup::FragSpec], p: &Problem) -> Result<(), SimError> {
+    let bad = |what: String| Err(SimError::Plan(format!("the replica plan does not fit this schedule: {what}")));
+    if plan.token_seconds.len() != specs.len() {
+        return bad(format!("it is for {} fragments, the schedule has {}", plan.token_seconds.len(), specs.len()));
+    }
+    let mut devices = std::collections::BTreeSet::new();
+    for pool in &plan.pools {
+        if pool.units.is_empty() || pool.units.iter().any(|&u| u >= p.units.len()) {
+            return bad("a pool names no unit, or a unit the target does not have".to_string());
+        }
+        for &f in &pool.fragments {
+            if f >= specs.len() || specs[f].unit != pool.units[0] || specs[f].role == setup::Role::Delay {
+                return bad(format!("fragment {f} is not placed on `{}`", p.units[pool.units[0]].name));
+            }
+        }
+        for &u in &pool.units[1..] {
+            if !p.units[u].devices.iter().all(|&d| devices.insert(d)) {
+                return bad(format!("replica `{}` shares a device with another replica", p.units[u].name));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What happens at an instant.
@@ -214,7 +305,10 @@ struct Req {
     reps: Vec<u32>,
     done_reps: Vec<u32>,
     pending: Vec<usize>,
-    ready_at: Vec<f64>,
+    /// When each fragment completed (its consumers' data leaves then).
+    done_at: Vec<f64>,
+    /// The unit each fragment was sent to (its last execution's, for one that repeats).
+    unit_of: Vec<usize>,
     completed: Vec<bool>,
     remaining: usize,
     finish: f64,
@@ -266,6 +360,14 @@ struct UnitState {
     /// Per model: sequences admitted but not yet running (KV in transfer, recomputing).
     joining: BTreeMap<usize, usize>,
     busy: Option<Iter>,
+    /// When the running iteration ends.
+    busy_until: f64,
+    /// Seconds of the jobs in `jobs` (the routing's outstanding work).
+    queued_work: f64,
+    /// Jobs and sequences routed here whose inputs are still on their way, and the
+    /// jobs' seconds.
+    inbound: usize,
+    inbound_work: f64,
     pager: kv::Pager,
     rr: usize,
     record: UnitRecord,
@@ -283,6 +385,12 @@ struct Sim<'a> {
     heap: BinaryHeap<Entry>,
     units: Vec<UnitState>,
     used_units: Vec<usize>,
+    /// The units of each pool (the schedule's unit first, then its replicas).
+    pools: Vec<Vec<usize>>,
+    /// Per fragment, its pool (`None` for delays).
+    pool_of: Vec<Option<usize>>,
+    /// Per fragment, the plan's unit-seconds per generated token (decodes).
+    token_seconds: Vec<f64>,
     /// Per device, the unit holding it now.
     owner: Vec<Option<usize>>,
     /// Per unit, the used units sharing a device with it (itself included).
@@ -309,11 +417,9 @@ impl<'a> Sim<'a> {
         specs: Vec<setup::FragSpec>,
         capacity: Vec<f64>,
         options: &SimOptions,
+        used: Vec<usize>,
     ) -> Sim<'a> {
         let nu = p.units.len();
-        let mut used: Vec<usize> = specs.iter().map(|s| s.unit).collect();
-        used.sort_unstable();
-        used.dedup();
         let units = (0..nu)
             .map(|u| UnitState {
                 jobs: VecDeque::new(),
@@ -321,14 +427,21 @@ impl<'a> Sim<'a> {
                 running: Vec::new(),
                 joining: BTreeMap::new(),
                 busy: None,
+                busy_until: 0.0,
+                queued_work: 0.0,
+                inbound: 0,
+                inbound_work: 0.0,
                 pager: kv::Pager::new(capacity[u]),
                 rr: 0,
                 record: UnitRecord {
                     name: p.units[u].name.clone(),
+                    index: u,
                     devices: p.units[u].devices.clone(),
                     busy: 0.0,
                     steps: 0,
                     step_sequences: 0,
+                    job_busy: 0.0,
+                    decode_work: 0.0,
                     preemptions: 0,
                     kv_capacity: capacity[u],
                     kv_peak: 0.0,
@@ -361,6 +474,9 @@ impl<'a> Sim<'a> {
             heap: BinaryHeap::new(),
             units,
             used_units: used,
+            pools: Vec::new(),
+            pool_of: Vec::new(),
+            token_seconds: Vec::new(),
             owner: vec![None; p.target.devices.len()],
             neighbours,
             links: BTreeMap::new(),
@@ -411,7 +527,7 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn finish(self) -> SimResult {
+    fn finish(self, replicas: ReplicaPlan) -> SimResult {
         let mut records = self.records;
         records.sort_by_key(|&(i, _)| i);
         let requests: Vec<RequestRecord> = records.into_iter().map(|(_, r)| r).collect();
@@ -435,6 +551,7 @@ impl<'a> Sim<'a> {
             span,
             kv_transfers: self.kv_transfers,
             kv_transfer_bytes: self.kv_transfer_bytes,
+            replicas,
         }
     }
 }

@@ -90,6 +90,35 @@ pub struct UnitReport {
     pub kv_peak: f64,
 }
 
+/// One pool (a unit of the schedule and its replicas) under load.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoolReport {
+    /// The schedule's unit.
+    pub unit: String,
+    /// What it serves (`prefill of big`, `decode of big`).
+    pub serves: Vec<String>,
+    /// How many units run it (the schedule's and its replicas).
+    pub replicas: usize,
+    /// Their names, the schedule's first.
+    pub units: Vec<String>,
+    /// Utilisation per replica the plan expects at its rate.
+    pub planned_utilisation: f64,
+    /// Utilisation per replica measured: (seconds running jobs + generated tokens ×
+    /// the plan's seconds per token at the largest batch) / (span × replicas).
+    pub utilisation: f64,
+}
+
+/// The replicas run and what they were chosen for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicaReport {
+    /// Requests per second the replicas were planned for.
+    pub rate: f64,
+    /// The utilisation target they were chosen for; `None`: one unit per pool.
+    pub max_utilisation: Option<f64>,
+    /// Per pool, in the order of the schedule's units.
+    pub pools: Vec<PoolReport>,
+}
+
 /// The SLA and its verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SlaReport {
@@ -136,7 +165,9 @@ pub struct SimReport {
     pub devices: Vec<DeviceReport>,
     /// Per unit the plan uses.
     pub units: Vec<UnitReport>,
-    /// Summed price of the devices the plan uses, USD per hour.
+    /// The replicas of each unit of the plan.
+    pub replicas: ReplicaReport,
+    /// Summed price of the devices the plan and its replicas use, USD per hour.
     pub fleet_usd_per_hour: f64,
     /// `fleet_usd_per_hour / tokens per hour × 1e6`; `None` without tokens.
     pub usd_per_million_tokens: Option<f64>,
@@ -201,6 +232,26 @@ impl SimReport {
             })
             .collect();
         let fleet_usd_per_hour: f64 = used_devices.iter().map(|&d| target.devices[d].price_per_hour).sum();
+        let plan = &result.replicas;
+        let replicas = ReplicaReport {
+            rate: plan.rate,
+            max_utilisation: plan.max_utilisation,
+            pools: plan
+                .pools
+                .iter()
+                .map(|pool| {
+                    let work: f64 = result.units.iter().filter(|u| pool.units.contains(&u.index)).map(|u| u.job_busy + u.decode_work).sum();
+                    PoolReport {
+                        unit: pool.names[0].clone(),
+                        serves: pool.serves.clone(),
+                        replicas: pool.units.len(),
+                        units: pool.names.clone(),
+                        planned_utilisation: pool.utilisation_at(plan.rate),
+                        utilisation: per_second(work) / pool.units.len() as f64,
+                    }
+                })
+                .collect(),
+        };
         let tokens_per_second = per_second(tokens);
         SimReport {
             target: target.name.clone(),
@@ -227,6 +278,7 @@ impl SimReport {
                     kv_peak: u.kv_peak,
                 })
                 .collect(),
+            replicas,
             fleet_usd_per_hour,
             usd_per_million_tokens: (tokens_per_second > 0.0).then(|| fleet_usd_per_hour / (tokens_per_second * 3600.0) * 1e6),
             kv_transfers: result.kv_transfers,
@@ -324,6 +376,21 @@ pub fn to_table(r: &SimReport) -> String {
     }
     if r.kv_transfers > 0 {
         let _ = writeln!(out, "KV transfers: {} ({:.3} GB)", r.kv_transfers, r.kv_transfer_bytes / 1e9);
+    }
+    if let Some(target) = r.replicas.max_utilisation {
+        let _ = writeln!(out, "replicas for {:.3} req/s (utilisation target {target} per replica):", r.replicas.rate);
+        for pool in &r.replicas.pools {
+            let _ = write!(
+                out,
+                "  {} x{} ({}): planned {:.3}, measured {:.3} per replica",
+                pool.unit,
+                pool.replicas,
+                pool.serves.join(", "),
+                pool.planned_utilisation,
+                pool.utilisation
+            );
+            let _ = writeln!(out, "{}", if pool.replicas > 1 { format!("; on {}", pool.units.join(", ")) } else { String::new() });
+        }
     }
     let cost = r.usd_per_million_tokens.map_or_else(|| "- (no tokens generated)".to_string(), format_usd);
     let _ = writeln!(out, "fleet: {}/h; cost per million generated tokens: {cost}", format_usd(r.fleet_usd_per_hour));

@@ -44,7 +44,8 @@ impl Sim<'_> {
             reps,
             done_reps: vec![0; n],
             pending: pending.clone(),
-            ready_at: vec![self.now; n],
+            done_at: vec![self.now; n],
+            unit_of: self.specs.iter().map(|s| s.unit).collect(),
             completed: vec![false; n],
             remaining: n,
             finish: self.now,
@@ -60,7 +61,7 @@ impl Sim<'_> {
         }
         for (f, &count) in pending.iter().enumerate() {
             if count == 0 {
-                self.push(self.now, Ev::Ready(r, f));
+                self.release(r, f);
             }
         }
     }
@@ -103,7 +104,40 @@ impl Sim<'_> {
         (on_path, scale, arms)
     }
 
-    /// A fragment has its inputs: skip it (off the path, or no repetition), or start it.
+    /// Every producer of `f` is done: send it to a replica of its pool (routing) and
+    /// make it ready once the last producer's data has crossed the link to that unit.
+    fn release(&mut self, r: usize, f: usize) {
+        let req = self.reqs[r].as_ref().expect("a live request");
+        let runs = req.on_path[f] && req.reps[f] > 0;
+        let unit = match self.specs[f].role {
+            Role::Job | Role::Prefill { .. } if runs => {
+                let u = self.route_job(f);
+                self.units[u].inbound_work += self.specs[f].seconds;
+                Some(u)
+            }
+            Role::Decode { prefill: None } if runs => Some(self.route_seq(f, None)),
+            _ => None,
+        };
+        if let Some(u) = unit {
+            self.units[u].inbound += 1;
+        }
+        let req = self.reqs[r].as_mut().expect("a live request");
+        if let Some(u) = unit {
+            req.unit_of[f] = u;
+        }
+        let to = req.unit_of[f];
+        let mut t = req.arrival;
+        for &(q, bytes) in &self.specs[f].preds {
+            let ran = req.on_path[q] && req.reps[q] > 0;
+            let paired = matches!(self.specs[q].role, Role::Prefill { decode: Some(d) } if d == f);
+            let comm = if ran && !paired && req.on_path[f] { self.p.comm(req.unit_of[q], to, bytes) } else { 0.0 };
+            t = t.max(req.done_at[q] + comm);
+        }
+        self.push(t, Ev::Ready(r, f));
+    }
+
+    /// A fragment has its inputs: skip it (off the path, or no repetition), or start it
+    /// on the unit [`Self::release`] sent it to.
     pub(super) fn ready(&mut self, r: usize, f: usize) {
         let req = self.reqs[r].as_ref().expect("a live request");
         let runs = req.on_path[f] && req.reps[f] > 0;
@@ -111,28 +145,42 @@ impl Sim<'_> {
             self.complete(r, f);
             return;
         }
-        let reps = req.reps[f];
+        let (reps, unit) = (req.reps[f], req.unit_of[f]);
         let spec = &self.specs[f];
         match spec.role {
             Role::Delay => {
                 let t = self.now + reps as f64 * spec.seconds;
                 self.push(t, Ev::DelayDone(r, f));
             }
-            Role::Job | Role::Prefill { .. } => self.enqueue_job(spec.unit, Job::Frag(r, f)),
+            Role::Job | Role::Prefill { .. } => {
+                let seconds = spec.seconds;
+                self.arrived_inbound(unit, seconds);
+                self.enqueue_job(unit, Job::Frag(r, f));
+            }
             // The pair's prefill drives it.
             Role::Decode { prefill: Some(_) } => {}
-            Role::Decode { prefill: None } => self.new_seq(r, f, None),
+            Role::Decode { prefill: None } => {
+                self.arrived_inbound(unit, 0.0);
+                self.new_seq(r, f, None, unit);
+            }
         }
     }
 
-    /// A new decode sequence for one execution of `f`; `src` is the unit holding its
-    /// prompt's KV cache (its prefill's), if any.
-    pub(super) fn new_seq(&mut self, r: usize, f: usize, src: Option<usize>) {
+    /// Work routed to `u` has arrived there.
+    fn arrived_inbound(&mut self, u: usize, seconds: f64) {
+        let unit = &mut self.units[u];
+        unit.inbound = unit.inbound.saturating_sub(1);
+        unit.inbound_work = if unit.inbound == 0 { 0.0 } else { (unit.inbound_work - seconds).max(0.0) };
+    }
+
+    /// A new decode sequence for one execution of `f` on `unit`; `src` is the unit
+    /// holding its prompt's KV cache (its prefill's), if any.
+    pub(super) fn new_seq(&mut self, r: usize, f: usize, src: Option<usize>, unit: usize) {
         let spec = &self.specs[f];
         let seq = Seq {
             req: r,
             frag: f,
-            unit: spec.unit,
+            unit,
             model: spec.model.unwrap_or(usize::MAX),
             kv: spec.kv_per_token,
             ctx: spec.prompt,
@@ -158,7 +206,9 @@ impl Sim<'_> {
         match spec.role {
             Role::Prefill { decode: Some(d) } => {
                 req.first_token.get_or_insert(self.now);
-                self.new_seq(r, d, Some(u));
+                let v = self.route_seq(d, Some(u));
+                self.reqs[r].as_mut().expect("a live request").unit_of[d] = v;
+                self.new_seq(r, d, Some(u), v);
                 if last {
                     self.complete(r, f);
                 }
@@ -192,8 +242,17 @@ impl Sim<'_> {
         req.done_reps[f] += 1;
         let last = req.done_reps[f] >= req.reps[f];
         match self.specs[f].role {
-            Role::Decode { prefill: Some(p) } if !last => self.enqueue_job(self.specs[p].unit, Job::Frag(r, p)),
-            _ if !last => self.new_seq(r, f, None),
+            // The call again: its prefill goes to a replica by the routing rule.
+            Role::Decode { prefill: Some(p) } if !last => {
+                let u = self.route_job(p);
+                self.reqs[r].as_mut().expect("a live request").unit_of[p] = u;
+                self.enqueue_job(u, Job::Frag(r, p));
+            }
+            _ if !last => {
+                let u = self.route_seq(f, None);
+                self.reqs[r].as_mut().expect("a live request").unit_of[f] = u;
+                self.new_seq(r, f, None, u);
+            }
             _ => self.complete(r, f),
         }
     }
@@ -204,24 +263,19 @@ impl Sim<'_> {
         if std::mem::replace(&mut req.completed[f], true) {
             return;
         }
-        let ran = req.on_path[f] && req.reps[f] > 0;
-        let now = self.now;
-        let spec = &self.specs[f];
+        req.done_at[f] = self.now;
         let mut ready = Vec::new();
-        for &(s, bytes) in &spec.succs {
-            let paired = matches!(spec.role, Role::Prefill { decode: Some(d) } if d == s);
-            let comm = if ran && !paired && req.on_path[s] { self.p.comm(spec.unit, self.specs[s].unit, bytes) } else { 0.0 };
-            req.ready_at[s] = req.ready_at[s].max(now + comm);
+        for &(s, _) in &self.specs[f].succs {
             req.pending[s] -= 1;
             if req.pending[s] == 0 {
-                ready.push((req.ready_at[s], s));
+                ready.push(s);
             }
         }
-        req.finish = req.finish.max(now);
+        req.finish = req.finish.max(self.now);
         req.remaining -= 1;
         let finished = req.remaining == 0;
-        for (t, s) in ready {
-            self.push(t, Ev::Ready(r, s));
+        for s in ready {
+            self.release(r, s);
         }
         if finished {
             self.finish_request(r);

@@ -5,9 +5,9 @@
 //! which decode (a generate call: the pair runs as one call, repeated together in loops),
 //! and each unit's KV budget (its memory minus the weights resident on it).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cost::{Problem, fragment_time_at};
+use crate::cost::{Problem, allreduce_time, fragment_time_at};
 use crate::graph::{Fragment, FragmentKind, Workload};
 use crate::schedule::Schedule;
 use crate::simulate::SimError;
@@ -177,36 +177,41 @@ fn pair_generate_calls(w: &Workload, specs: &mut [FragSpec]) {
     }
 }
 
-/// Bytes of KV cache each unit can hand out: for each of its devices, the device's memory
-/// minus its share of the weights of every model placed on a unit containing it, divided
-/// among the used units that contain the device.
-pub(crate) fn kv_capacities(w: &Workload, specs: &[FragSpec], p: &Problem) -> Vec<f64> {
-    let nu = p.units.len();
-    let used: BTreeSet<usize> = specs.iter().map(|s| s.unit).collect();
-    let mut models_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nu];
+/// The models whose fragments the schedule placed on each unit it uses (delay-only units
+/// with an empty set): the units that take a share of their devices' memory.
+pub(crate) fn models_on_units(specs: &[FragSpec]) -> BTreeMap<usize, BTreeSet<usize>> {
+    let mut on: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for s in specs {
+        let models = on.entry(s.unit).or_default();
         if let Some(m) = s.model {
-            models_on[s.unit].insert(m);
+            models.insert(m);
         }
     }
+    on
+}
+
+/// Bytes of KV cache each unit can hand out: for each of its devices, the device's memory
+/// minus its share of the weights of every model placed on a unit containing it, divided
+/// among the used units that contain the device (a model's share at the unit's
+/// precision: a group member holds `1/k` of it, an int8 unit the int8 bytes). `models_on`
+/// maps each used unit (the schedule's and any replicas) to the models resident on it;
+/// other units get 0.
+pub(crate) fn kv_capacities(models_on: &BTreeMap<usize, BTreeSet<usize>>, p: &Problem) -> Vec<f64> {
+    let nu = p.units.len();
     let nd = p.target.devices.len();
-    let mut free = vec![0.0; nd];
+    let mut free: Vec<f64> = p.target.devices.iter().map(|d| d.mem_bytes).collect();
     let mut share = vec![0usize; nd];
-    for (d, device) in p.target.devices.iter().enumerate() {
-        free[d] = device.mem_bytes;
-    }
-    for &u in &used {
-        let k = p.units[u].devices.len() as f64;
+    for (&u, models) in models_on {
         for &d in &p.units[u].devices {
             share[d] += 1;
-            for &m in &models_on[u] {
-                free[d] -= w.models[m].weight_bytes / k;
+            for &m in models {
+                free[d] -= p.weight_share(m, u);
             }
         }
     }
     (0..nu)
         .map(|u| {
-            if !used.contains(&u) {
+            if !models_on.contains_key(&u) {
                 return 0.0;
             }
             p.units[u].devices.iter().map(|&d| free[d].max(0.0) / share[d].max(1) as f64).sum()
@@ -214,23 +219,57 @@ pub(crate) fn kv_capacities(w: &Workload, specs: &[FragSpec], p: &Problem) -> Ve
         .collect()
 }
 
+/// KV bytes one execution of a prefill or decode holds at its largest (a decode: its
+/// prompt and every token it generates, in whole blocks); `None` for other fragments.
+pub(crate) fn context_bytes(s: &FragSpec) -> Option<f64> {
+    let tokens = match s.role {
+        Role::Decode { .. } => s.prompt + s.tokens,
+        Role::Prefill { .. } => s.tokens,
+        _ => return None,
+    };
+    Some(block_bytes(tokens, s.kv_per_token))
+}
+
+/// `max(flops / peak, bytes / bandwidth) + launch + all-reduce of `tokens` tokens in one
+/// forward pass` for fragment `f`'s dtype and model on unit `u`: the cost model's roofline
+/// with a batch dimension, for decode steps and KV recomputation (and the replica
+/// choice's load, which must agree with what the engine runs).
+pub(crate) fn roofline(w: &Workload, p: &Problem, u: usize, f: usize, flops: f64, bytes: f64, tokens: f64) -> f64 {
+    let devices = &p.units[u].devices;
+    let d = &p.target.devices[devices[0]];
+    let k = devices.len() as f64;
+    let fragment = &w.fragments[f];
+    let peak = k * d.peak_flops.for_dtype(fragment.profile.dtype) * d.efficiency.compute_eff;
+    let bw = k * d.mem_bandwidth * d.efficiency.memory_eff;
+    let mut t = (flops / peak).max(bytes / bw) + d.launch_overhead_s;
+    if let (Some(m), true) = (fragment.model, devices.len() > 1) {
+        let link = p.target.link(devices[0], devices[1]);
+        t += allreduce_time(&w.models[m], FragmentKind::Prefill, tokens, devices.len(), link);
+    }
+    t
+}
+
 /// Refuses a plan in which one request's KV cache cannot fit its unit even when empty
-/// (the simulation would wait for memory forever).
-pub(crate) fn check_kv_fits(w: &Workload, specs: &[FragSpec], capacity: &[f64], p: &Problem) -> Result<(), SimError> {
+/// (the simulation would wait for memory forever). `units_of(f)` lists the units
+/// fragment `f` may run on (its unit and its replicas).
+pub(crate) fn check_kv_fits(
+    w: &Workload,
+    specs: &[FragSpec],
+    capacity: &[f64],
+    p: &Problem,
+    units_of: &dyn Fn(usize) -> Vec<usize>,
+) -> Result<(), SimError> {
     for (f, s) in specs.iter().enumerate() {
-        let tokens = match s.role {
-            Role::Decode { .. } => s.prompt + s.tokens,
-            Role::Prefill { .. } => s.tokens,
-            _ => continue,
-        };
-        let need = block_bytes(tokens, s.kv_per_token);
-        if need > capacity[s.unit] {
-            return Err(SimError::KvDoesNotFit {
-                fragment: w.fragments[f].name.clone(),
-                unit: p.units[s.unit].name.clone(),
-                need,
-                capacity: capacity[s.unit],
-            });
+        let Some(need) = context_bytes(s) else { continue };
+        for u in units_of(f) {
+            if need > capacity[u] {
+                return Err(SimError::KvDoesNotFit {
+                    fragment: w.fragments[f].name.clone(),
+                    unit: p.units[u].name.clone(),
+                    need,
+                    capacity: capacity[u],
+                });
+            }
         }
     }
     Ok(())
