@@ -10,9 +10,13 @@
 //! |---|---|---|---|
 //! | `int8_g32` | `q: i8 [N, K/32, 32]`, `scale: f32 [N, K/32]` | `q·scale` | Q8_0 (`scale = d`) |
 //! | `int8_g16` | `q: i8 [N, K/16, 16]`, `scale: f32 [N, K/16]` | `q·scale` | Q6_K (`q − 32`, `scale = d·sc`) |
-//! | `int4_g32` | `q: u8 [N, K/32, 16]`, `scale, min: f32 [N, K/32]` | `q·scale + min` | Q4_0 (`d`, `−8d`), Q4_1 (`d`, `m`), Q4_K (`d·sc`, `−dmin·m`) |
+//! | `int4s_g32` | `q: u8 [N, K/32, 16]`, `scale: f32 [N, K/32]` | `(q − 8)·scale` | Q4_0 (`d`) |
+//! | `int4_g32` | `q: u8 [N, K/32, 16]`, `scale, min: f32 [N, K/32]` | `q·scale + min` | Q4_1 (`d`, `m`), Q4_K (`d·sc`, `−dmin·m`) |
 //!
-//! In `int4_g32`, byte `j` of a group holds element `j` in its low nibble and element
+//! Q4_0 has no min of its own (its offset is 8 for every block), so its form carries none:
+//! 20 bytes per 32 weights instead of 24 (ggml's block is 18), and the int8-activation
+//! kernel folds the offset into its integer sums.
+//! In `int4_g32` and `int4s_g32`, byte `j` of a group holds element `j` in its low nibble and element
 //! `j + 16` in its high nibble (ggml's Q4_0/Q4_1 order; Q4_K's nibbles are reordered).
 //! Products of an f16 scale and a small integer are exact in f32, so `q·scale + min` rounds
 //! once where ggml's formula rounds once: the values are identical.
@@ -29,6 +33,9 @@ pub enum Scheme {
     },
     /// Unsigned 4-bit values, two per byte, an f32 scale and min per 32 elements along K.
     Int4,
+    /// Unsigned 4-bit values, two per byte, offset by 8 (`q − 8` in −8..7), an f32 scale per
+    /// 32 elements along K and no min.
+    Int4Sym,
 }
 
 impl Scheme {
@@ -37,16 +44,19 @@ impl Scheme {
         Some(match ty {
             GgmlType::Q8_0 => Scheme::Int8 { group: 32 },
             GgmlType::Q6K => Scheme::Int8 { group: 16 },
-            GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q4K => Scheme::Int4,
+            GgmlType::Q4_0 => Scheme::Int4Sym,
+            GgmlType::Q4_1 | GgmlType::Q4K => Scheme::Int4,
             _ => return None,
         })
     }
 
-    /// The name the tensor level writes (`tgraph.quant`): `int8_g32`, `int8_g16`, `int4_g32`.
+    /// The name the tensor level writes (`tgraph.quant`): `int8_g32`, `int8_g16`, `int4_g32`,
+    /// `int4s_g32`.
     pub fn name(self) -> String {
         match self {
             Scheme::Int8 { group } => format!("int8_g{group}"),
             Scheme::Int4 => "int4_g32".into(),
+            Scheme::Int4Sym => "int4s_g32".into(),
         }
     }
 
@@ -56,6 +66,7 @@ impl Scheme {
             "int8_g32" => Some(Scheme::Int8 { group: 32 }),
             "int8_g16" => Some(Scheme::Int8 { group: 16 }),
             "int4_g32" => Some(Scheme::Int4),
+            "int4s_g32" => Some(Scheme::Int4Sym),
             _ => None,
         }
     }
@@ -64,8 +75,13 @@ impl Scheme {
     pub fn group(self) -> usize {
         match self {
             Scheme::Int8 { group } => group,
-            Scheme::Int4 => 32,
+            Scheme::Int4 | Scheme::Int4Sym => 32,
         }
+    }
+
+    /// Whether the values are 4-bit, two per byte.
+    pub fn is_int4(self) -> bool {
+        matches!(self, Scheme::Int4 | Scheme::Int4Sym)
     }
 
     /// The kernel arguments of a `[rows, cols]` weight under this scheme: (suffix, dtype as
@@ -76,6 +92,7 @@ impl Scheme {
         match self {
             Scheme::Int8 { .. } => vec![(QUANTS, "I8", vec![rows, groups, g]), (SCALES, "F32", vec![rows, groups])],
             Scheme::Int4 => vec![(QUANTS, "U8", vec![rows, groups, 16]), (SCALES, "F32", vec![rows, groups]), (MINS, "F32", vec![rows, groups])],
+            Scheme::Int4Sym => vec![(QUANTS, "U8", vec![rows, groups, 16]), (SCALES, "F32", vec![rows, groups])],
         }
     }
 }
@@ -92,7 +109,7 @@ pub const MINS: &str = "#min";
 pub struct Planar {
     /// The form.
     pub scheme: Scheme,
-    /// The values: one byte each (`Int8`) or two per byte (`Int4`).
+    /// The values: one byte each (`Int8`) or two per byte (`Int4`, `Int4Sym`).
     pub quants: Vec<u8>,
     /// One scale per group.
     pub scales: Vec<f32>,
@@ -106,11 +123,15 @@ impl Planar {
         let g = self.scheme.group();
         match self.scheme {
             Scheme::Int8 { .. } => f32::from(self.quants[i] as i8) * self.scales[i / g],
-            Scheme::Int4 => {
+            Scheme::Int4 | Scheme::Int4Sym => {
                 let (group, j) = (i / 32, i % 32);
                 let byte = self.quants[group * 16 + j % 16];
                 let q = if j < 16 { byte & 0xf } else { byte >> 4 };
-                f32::from(q) * self.scales[group] + self.mins[group]
+                if self.scheme == Scheme::Int4Sym {
+                    (f32::from(q) - 8.0) * self.scales[group]
+                } else {
+                    f32::from(q) * self.scales[group] + self.mins[group]
+                }
             }
         }
     }
@@ -119,10 +140,7 @@ impl Planar {
     /// elements per row).
     pub fn permute_rows(&self, cols: usize, from: &[usize]) -> Planar {
         let groups = cols / self.scheme.group();
-        let qrow = match self.scheme {
-            Scheme::Int8 { .. } => cols,
-            Scheme::Int4 => cols / 2,
-        };
+        let qrow = if self.scheme.is_int4() { cols / 2 } else { cols };
         let pick = |data: &[f32], per: usize| from.iter().flat_map(|&r| data[r * per..(r + 1) * per].iter().copied()).collect();
         Planar {
             scheme: self.scheme,
@@ -155,7 +173,7 @@ pub fn repack(ty: GgmlType, bytes: &[u8], elements: usize) -> Result<Planar, Str
     let groups = elements / scheme.group();
     let mut p = Planar {
         scheme,
-        quants: Vec::with_capacity(if scheme == Scheme::Int4 { elements / 2 } else { elements }),
+        quants: Vec::with_capacity(if scheme.is_int4() { elements / 2 } else { elements }),
         scales: Vec::with_capacity(groups),
         mins: Vec::with_capacity(if scheme == Scheme::Int4 { groups } else { 0 }),
     };
@@ -167,13 +185,17 @@ pub fn repack(ty: GgmlType, bytes: &[u8], elements: usize) -> Result<Planar, Str
                 p.quants.extend_from_slice(&b[2..34]);
             }
         }
-        GgmlType::Q4_0 | GgmlType::Q4_1 => {
+        GgmlType::Q4_0 => {
             for b in blocks {
-                let d = f16_at(b, 0);
-                let (min, qs) = if ty == GgmlType::Q4_0 { (-8.0 * d, &b[2..18]) } else { (f16_at(b, 2), &b[4..20]) };
-                p.scales.push(d);
-                p.mins.push(min);
-                p.quants.extend_from_slice(qs);
+                p.scales.push(f16_at(b, 0));
+                p.quants.extend_from_slice(&b[2..18]);
+            }
+        }
+        GgmlType::Q4_1 => {
+            for b in blocks {
+                p.scales.push(f16_at(b, 0));
+                p.mins.push(f16_at(b, 2));
+                p.quants.extend_from_slice(&b[4..20]);
             }
         }
         GgmlType::Q4K => {
@@ -253,7 +275,8 @@ mod tests {
         for (ty, bytes, n) in cases {
             let want = dequantize(ty, &bytes, n).unwrap();
             let planar = repack(ty, &bytes, n).unwrap();
-            assert_eq!(planar.quants.len(), if planar.scheme == Scheme::Int4 { n / 2 } else { n });
+            assert_eq!(planar.quants.len(), if planar.scheme.is_int4() { n / 2 } else { n });
+            assert_eq!(planar.mins.len(), if planar.scheme == Scheme::Int4 { n / 32 } else { 0 });
             for (i, w) in want.iter().enumerate() {
                 assert_eq!(planar.value(i).to_bits(), w.to_bits(), "{}[{i}]: {} vs {w}", ty.name(), planar.value(i));
             }
@@ -273,10 +296,12 @@ mod tests {
 
     #[test]
     fn names_and_arrays() {
-        for s in [Scheme::Int8 { group: 32 }, Scheme::Int8 { group: 16 }, Scheme::Int4] {
+        for s in [Scheme::Int8 { group: 32 }, Scheme::Int8 { group: 16 }, Scheme::Int4, Scheme::Int4Sym] {
             assert_eq!(Scheme::parse(&s.name()), Some(s));
         }
         assert_eq!(Scheme::Int4.arrays(4, 64)[0], ("#q", "U8", vec![4, 2, 16]));
+        assert_eq!(Scheme::Int4Sym.arrays(4, 64).len(), 2);
+        assert_eq!(Scheme::of(GgmlType::Q4_0), Some(Scheme::Int4Sym));
         assert_eq!(Scheme::Int8 { group: 16 }.arrays(4, 64)[1], ("#scale", "F32", vec![4, 4]));
         assert!(repack(GgmlType::F32, &[0; 4], 1).unwrap_err().contains("no quantised kernel"));
     }

@@ -168,7 +168,7 @@ pub struct WeightSpec {
     /// The shape, row-major.
     pub shape: Vec<u64>,
     /// The weight-only quantised kernel form the kernels read it in (`int8_g32`,
-    /// `int8_g16`, `int4_g32`; crate::gguf::quant), `stored` being its ggml type (`Q4_1`):
+    /// `int8_g16`, `int4_g32`, `int4s_g32`; crate::gguf::quant), `stored` being its ggml type (`Q4_1`):
     /// the kernels take its arrays `name#q`, `name#scale` (and `name#min`), repacked at
     /// load. Empty: not quantised.
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -23,13 +23,17 @@
 //!    32-bit accumulator (each lane sums 4 bytes): `dl` the lane's block scale `d`;
 //!    int8 `neg` = −128·(Σ of the lane's 4 xq) (W's signed bytes enter the unsigned operand
 //!    as `q + 128`, `q xor 0x80`, and the excess is taken out by starting the lane there);
-//!    int4 `ms` = `d·Σxq/4` of the lane's block (the min's share of each of its 4 lanes).
+//!    int4 `sb` = `d·Σxq` of each block (what the block's min multiplies), or for int4
+//!    without mins (`int4s_g32`, `q − 8`) `neg` = −8·(Σ of the 8 xq the lane meets), the
+//!    lane start that takes the offset out of the integer sum, as int8's −128.
 //! 2. `scf.forall` over tiles of W's rows (the same split as every linear layer), blocks of
 //!    [`RJ`] rows sharing each vector of x, the K loop in vectors of VB bytes (64, or 32 when
 //!    K's blocks do not fill 64), per row: the byte dot product into the lane start (int4:
 //!    low nibbles with `xlo`, high with `xhi`), `sitofp`, times the scales expanded to the
-//!    lanes and `dl`, added to an f32 accumulator (int4: plus the mins times `ms`); the
-//!    lanes are summed once per output.
+//!    lanes and `dl`, added to an f32 accumulator; the lanes are summed once per output
+//!    (int4: plus Σ_b min[j, b]·sb[b], one short f32 dot product per row after its K loop:
+//!    per vector of weights, a min fma with the min expanded to the lanes cost as much as
+//!    the scale's, three to four of fourteen instructions).
 //!
 //! The byte dot product is a call of a private helper, `@agentc_dot_u8i8_<bits>` (lane l
 //! of the i32 result: `acc[l] + Σ_{k<4} zext(a[4l+k])·sext(b[4l+k])`), written here with
@@ -133,7 +137,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     };
     let (values, scales, mins) = match w {
         Weights::Int8 { values, scales, .. } => (flat(e, values), (*scales).clone(), None),
-        Weights::Int4 { values, scales, mins } => (flat(e, values), (*scales).clone(), Some((*mins).clone())),
+        Weights::Int4 { values, scales, mins } => (flat(e, values), (*scales).clone(), mins.cloned()),
         Weights::F32(_) => return None,
     };
     let (crj, csteps, ctj) = (e.index(RJ as i64), e.index(steps), e.index(tj));
@@ -173,9 +177,15 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
         v
     };
     let dl = read(e, &xs.dl, &lane, &pad, &vf);
-    let (xa, xb, start, ms) = match &xs.kind {
-        XKind::Int8 { xq, neg } => (read(e, xq, &byte, &z8, &vbt), None, read(e, neg, &lane, &zi, &vi), None),
-        XKind::Int4 { xlo, xhi, ms } => (read(e, xlo, &byte, &z8, &vbt), Some(read(e, xhi, &byte, &z8, &vbt)), zero_i.clone(), Some(read(e, ms, &lane, &pad, &vf))),
+    let (xa, xb, start) = match &xs.kind {
+        XKind::Int8 { xq, neg } => (read(e, xq, &byte, &z8, &vbt), None, read(e, neg, &lane, &zi, &vi)),
+        XKind::Int4 { xlo, xhi, neg, .. } => {
+            let start = match neg {
+                Some(neg) => read(e, neg, &lane, &zi, &vi),
+                None => zero_i.clone(),
+            };
+            (read(e, xlo, &byte, &z8, &vbt), Some(read(e, xhi, &byte, &z8, &vbt)), start)
+        }
     };
     let helper = helper_name(vb);
     let mut next = Vec::new();
@@ -209,25 +219,45 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
         let sc = per_lane(e, &scales);
         let sd = e.fresh("qsd");
         e.line(&format!("      {sd} = arith.mulf {sc}, {dl} : {vf}"));
-        let mut acc = e.fresh("qn");
+        let acc = e.fresh("qn");
         e.line(&format!("      {acc} = vector.fma {f}, {sd}, {} : {vf}", accs[q]));
-        if let (Some(mins), Some(ms)) = (&mins, &ms) {
-            let mn = per_lane(e, mins);
-            let a2 = e.fresh("qn");
-            e.line(&format!("      {a2} = vector.fma {mn}, {ms}, {acc} : {vf}"));
-            acc = a2;
-        }
         next.push(acc);
     }
     e.line(&format!("      scf.yield {} : {types}", next.join(", ")));
     e.line("    }");
-    let outs: Vec<String> = (0..RJ)
+    let mut outs: Vec<String> = (0..RJ)
         .map(|q| {
             let v = e.fresh("qr");
             e.line(&format!("    {v} = vector.reduction <add>, {sums}#{q} fastmath<reassoc> : {vf} into f32"));
             v
         })
         .collect();
+    // int4: the mins' share, Σ_b min[j, b]·sb[b], a short f32 dot product per row over
+    // its K/32 groups (a vector of 16 at a time; the last one masked).
+    if let (Some(mins), XKind::Int4 { sb: Some(sb), .. }) = (&mins, &xs.kind) {
+        let groups = k / 32;
+        let vm = "vector<16xf32>";
+        for (q, j) in js.iter().enumerate() {
+            let mut acc = String::new();
+            for t in 0..(groups + 15) / 16 {
+                let (at, whole) = (e.index(16 * t), 16 * (t + 1) <= groups);
+                let (mv, sv) = (e.fresh("qmv"), e.fresh("qsb"));
+                e.line(&format!("    {mv} = vector.transfer_read {}[{j}, {at}], {pad} {{in_bounds = [{whole}]}} : {}, {vm}", mins.0, mins.1.tensor()));
+                e.line(&format!("    {sv} = vector.transfer_read {}[{at}], {pad} {{in_bounds = [{whole}]}} : {}, {vm}", sb.0, sb.1.tensor()));
+                let next_acc = e.fresh("qma");
+                if acc.is_empty() {
+                    e.line(&format!("    {next_acc} = arith.mulf {mv}, {sv} : {vm}"));
+                } else {
+                    e.line(&format!("    {next_acc} = vector.fma {mv}, {sv}, {acc} : {vm}"));
+                }
+                acc = next_acc;
+            }
+            let (share, total) = (e.fresh("qms"), e.fresh("qrt"));
+            e.line(&format!("    {share} = vector.reduction <add>, {acc} fastmath<reassoc> : {vm} into f32"));
+            e.line(&format!("    {total} = arith.addf {}, {share} : f32", outs[q]));
+            outs[q] = total;
+        }
+    }
     let row = e.fresh("qrow");
     e.line(&format!("    {row} = vector.from_elements {} : vector<{RJ}xf32>", outs.join(", ")));
     let written = e.fresh("qwr");
@@ -236,6 +266,29 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line("  }");
     super::threads::close_row_tiles(e, &tiled, &blocks);
     Some(tiled.result)
+}
+
+/// The lane starts of one block of `g` rounded values `q32` (i32): lane l gets `factor` ·
+/// Σ_{o in offsets} q32[4l + o], the values of x that lane's byte products meet.
+fn lane_starts(e: &mut Emitter, q32: &str, g: i64, lanes: i64, offsets: &[i64], factor: i64) -> String {
+    let vli = format!("vector<{lanes}xi32>");
+    let mut sum = String::new();
+    for (i, o) in offsets.iter().enumerate() {
+        let picks = (0..lanes).map(|l| (4 * l + o).to_string()).collect::<Vec<_>>().join(", ");
+        let p = e.fresh("xp");
+        e.line(&format!("  {p} = vector.shuffle {q32}, {q32} [{picks}] : vector<{g}xi32>, vector<{g}xi32>"));
+        sum = if i == 0 {
+            p
+        } else {
+            let s = e.fresh("xs");
+            e.line(&format!("  {s} = arith.addi {sum}, {p} : {vli}"));
+            s
+        };
+    }
+    let (c, r) = (e.fresh("xm"), e.fresh("xneg"));
+    e.line(&format!("  {c} = arith.constant dense<{factor}> : {vli}"));
+    e.line(&format!("  {r} = arith.muli {sum}, {c} : {vli}"));
+    r
 }
 
 /// x's blocks as the K loop reads them.
@@ -248,15 +301,17 @@ struct XBlocks {
 enum XKind {
     /// `xq` [K] in order; `neg` [K/4]: −128 · (Σ of each lane's 4 xq).
     Int8 { xq: (String, Tt), neg: (String, Tt) },
-    /// `xlo`, `xhi` [K/2]: the first and second half of every block of 32; `ms` [K/8]:
-    /// `d·Σxq/4` of the lane's block.
-    Int4 { xlo: (String, Tt), xhi: (String, Tt), ms: (String, Tt) },
+    /// `xlo`, `xhi` [K/2]: the first and second half of every block of 32; with mins,
+    /// `sb` [K/32]: `d·Σxq` of each block (what the block's min is multiplied by); without
+    /// (`int4s_g32`: `q − 8`), `neg` [K/8]: −8 · (Σ of the 8 xq each lane meets).
+    Int4 { xlo: (String, Tt), xhi: (String, Tt), sb: Option<(String, Tt)>, neg: Option<(String, Tt)> },
 }
 
 /// Rounds x's row 0 (K elements) per block of `g` elements: `d = max|x|/127` (0 for a block of
 /// zeros), `xq` = x·127/max|x| rounded to the nearest integer (ties to even), as i8, and the lane arrays of [`XBlocks`].
 fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64), lanes_per_block: i64, (c0, one, pad): (&str, &str, &str)) -> XBlocks {
     let blocks = k / g;
+    let symmetric = matches!(w, Weights::Int4 { mins: None, .. });
     let (cblocks, cg) = (e.index(blocks), e.index(g));
     let vg = format!("vector<{g}xf32>");
     let (c127, cz) = (e.float("127.0", "f32"), e.float("0.0", "f32"));
@@ -281,10 +336,11 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64)
         }
         Weights::Int4 { .. } | Weights::F32(_) => {
             let half = i8t(k / 2);
-            let ms = f32t(lanes_total);
             carried.push((empty(e, &half), half.clone()));
             carried.push((empty(e, &half), half));
-            carried.push((empty(e, &ms), ms));
+            // With mins, each block's d·Σxq; without, each lane's −8·Σxq.
+            let extra = if symmetric { i32t(lanes_total) } else { f32t(blocks) };
+            carried.push((empty(e, &extra), extra));
         }
     }
     let (b, res) = (e.fresh("xb"), e.fresh("xblk"));
@@ -334,25 +390,8 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64)
         Weights::Int8 { .. } => {
             yields.push(write(e, &q, &format!("vector<{g}xi8>"), &args[1], &carried[1].1, &at));
             // Each lane's 4 values summed, times −128.
-            let vli = format!("vector<{lanes_per_block}xi32>");
-            let mut sum = String::new();
-            for kk in 0..4 {
-                let picks = (0..lanes_per_block).map(|l| (4 * l + kk).to_string()).collect::<Vec<_>>().join(", ");
-                let p = e.fresh("xp");
-                e.line(&format!("  {p} = vector.shuffle {q32}, {q32} [{picks}] : vector<{g}xi32>, vector<{g}xi32>"));
-                sum = if kk == 0 {
-                    p
-                } else {
-                    let s = e.fresh("xs");
-                    e.line(&format!("  {s} = arith.addi {sum}, {p} : {vli}"));
-                    s
-                };
-            }
-            let m128 = e.fresh("xm128");
-            e.line(&format!("  {m128} = arith.constant dense<-128> : {vli}"));
-            let neg = e.fresh("xneg");
-            e.line(&format!("  {neg} = arith.muli {sum}, {m128} : {vli}"));
-            yields.push(write(e, &neg, &vli, &args[2], &carried[2].1, &lane_at));
+            let neg = lane_starts(e, &q32, g, lanes_per_block, &[0, 1, 2, 3], -128);
+            yields.push(write(e, &neg, &format!("vector<{lanes_per_block}xi32>"), &args[2], &carried[2].1, &lane_at));
         }
         Weights::Int4 { .. } | Weights::F32(_) => {
             let half_at = e.fresh("xha");
@@ -362,15 +401,20 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64)
                 e.line(&format!("  {part} = vector.extract_strided_slice {q} {{offsets = [{h}], sizes = [16], strides = [1]}} : vector<{g}xi8> to vector<16xi8>"));
                 yields.push(write(e, &part, "vector<16xi8>", &args[arg], &carried[arg].1, &half_at));
             }
-            let total = e.fresh("xsum");
-            e.line(&format!("  {total} = vector.reduction <add>, {q32} : vector<{g}xi32> into i32"));
-            let (tf, quarter, ds, msv) = (e.fresh("xsf"), e.float("0.25", "f32"), e.fresh("xds"), e.fresh("xms"));
-            e.line(&format!("  {tf} = arith.sitofp {total} : i32 to f32"));
-            let dq = e.fresh("xdq");
-            e.line(&format!("  {dq} = arith.mulf {d}, {quarter} : f32"));
-            e.line(&format!("  {ds} = arith.mulf {dq}, {tf} : f32"));
-            e.line(&format!("  {msv} = vector.broadcast {ds} : f32 to {vl}"));
-            yields.push(write(e, &msv, &vl, &args[3], &carried[3].1, &lane_at));
+            if symmetric {
+                // Lane l of the block meets xq[4l..4l+4] (low nibbles) and xq[16+4l..]
+                // (high ones): its start is −8 times their sum.
+                let neg = lane_starts(e, &q32, g, lanes_per_block, &[0, 1, 2, 3, 16, 17, 18, 19], -8);
+                yields.push(write(e, &neg, &format!("vector<{lanes_per_block}xi32>"), &args[3], &carried[3].1, &lane_at));
+            } else {
+                let total = e.fresh("xsum");
+                e.line(&format!("  {total} = vector.reduction <add>, {q32} : vector<{g}xi32> into i32"));
+                let (tf, ds, sb) = (e.fresh("xsf"), e.fresh("xds"), e.fresh("xsb"));
+                e.line(&format!("  {tf} = arith.sitofp {total} : i32 to f32"));
+                e.line(&format!("  {ds} = arith.mulf {d}, {tf} : f32"));
+                e.line(&format!("  {sb} = tensor.insert {ds} into {}[{b}] : {}", args[3], carried[3].1.tensor()));
+                yields.push(sb);
+            }
         }
     }
     e.line(&format!("  scf.yield {} : {types}", yields.join(", ")));
@@ -378,7 +422,8 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64)
     let out = |i: usize| (format!("{res}#{i}"), carried[i].1.clone());
     let kind = match w {
         Weights::Int8 { .. } => XKind::Int8 { xq: out(1), neg: out(2) },
-        Weights::Int4 { .. } | Weights::F32(_) => XKind::Int4 { xlo: out(1), xhi: out(2), ms: out(3) },
+        Weights::Int4 { .. } | Weights::F32(_) if symmetric => XKind::Int4 { xlo: out(1), xhi: out(2), sb: None, neg: Some(out(3)) },
+        Weights::Int4 { .. } | Weights::F32(_) => XKind::Int4 { xlo: out(1), xhi: out(2), sb: Some(out(3)), neg: None },
     };
     XBlocks { dl: out(0), kind }
 }

@@ -53,8 +53,9 @@ pub(super) enum Weights<'a> {
     /// int8 values `[N, K/G, G]` and f32 scales `[N, K/G]`: element `q·scale`.
     Int8 { values: &'a (String, Tt), scales: &'a (String, Tt), group: i64 },
     /// int4 bytes `[N, K/32, 16]` (element i of a group is the low nibble of byte i, element
-    /// 16 + i its high nibble), f32 scales and mins `[N, K/32]`: element `q·scale + min`.
-    Int4 { values: &'a (String, Tt), scales: &'a (String, Tt), mins: &'a (String, Tt) },
+    /// 16 + i its high nibble), f32 scales and mins `[N, K/32]`: element `q·scale + min`;
+    /// without mins (`int4s_g32`, Q4_0) `(q − 8)·scale`.
+    Int4 { values: &'a (String, Tt), scales: &'a (String, Tt), mins: Option<&'a (String, Tt)> },
 }
 
 impl Weights<'_> {
@@ -269,7 +270,17 @@ fn block_row<'a>(e: &mut Emitter, w: &Weights<'a>, j: &str, kv: &str, vec: &str)
         Weights::Int4 { values, scales, mins } => {
             let g = group(e);
             let scale = broadcast(e, scales, j, &g, vec);
-            let min = broadcast(e, mins, j, &g, vec);
+            let min = match mins {
+                Some(mins) => broadcast(e, mins, j, &g, vec),
+                None => {
+                    // −8·scale: exact in f32 (an f16 scale times 8), so `q·scale + min` is
+                    // `(q − 8)·scale` rounded once, as ggml's Q4_0.
+                    let (eight, m) = (e.fresh("gm8"), e.fresh("gmin"));
+                    e.line(&format!("          {eight} = arith.constant dense<-8.0> : {vec}"));
+                    e.line(&format!("          {m} = arith.mulf {scale}, {eight} : {vec}"));
+                    m
+                }
+            };
             BlockRow::Int4 { values, j: j.to_string(), group: g, scale, min }
         }
     }

@@ -107,17 +107,27 @@ pub(super) fn transpose(e: &mut Emitter, op: Op) -> bool {
 }
 
 /// The f32 value of quantised element `q` (an i8 block argument) with `scale` (and `min`):
-/// int8 `q·scale`, int4 `q·scale + min` with `q` already the 0..15 nibble.
+/// int8 `q·scale`; int4 with `q` already the 0..15 nibble: `q·scale + min`, or without a
+/// min (`int4s_g32`) `(q − 8)·scale`.
 fn value(e: &mut Emitter, scheme: Scheme, q: &str, scale: &str, min: Option<&str>) -> String {
     match scheme {
         Scheme::Int8 { .. } => {
             let f = e.let_(&format!("arith.sitofp {q} : i8 to f32"));
             e.let_(&format!("arith.mulf {f}, {scale} : f32"))
         }
-        Scheme::Int4 => {
+        Scheme::Int4 | Scheme::Int4Sym => {
             let f = e.let_(&format!("arith.uitofp {q} : i8 to f32"));
-            let p = e.let_(&format!("arith.mulf {f}, {scale} : f32"));
-            e.let_(&format!("arith.addf {p}, {} : f32", min.unwrap_or_default()))
+            match min {
+                Some(min) => {
+                    let p = e.let_(&format!("arith.mulf {f}, {scale} : f32"));
+                    e.let_(&format!("arith.addf {p}, {min} : f32"))
+                }
+                None => {
+                    let eight = e.let_("arith.constant 8.0 : f32");
+                    let c = e.let_(&format!("arith.subf {f}, {eight} : f32"));
+                    e.let_(&format!("arith.mulf {c}, {scale} : f32"))
+                }
+            }
         }
     }
 }
@@ -150,7 +160,7 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
     let x = e.cast_to(&a.0, &a.1, &xd);
     let weights = match q.scheme {
         Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
-        Scheme::Int4 => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: &q.args[2] },
+        Scheme::Int4 | Scheme::Int4Sym => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: q.args.get(2) },
     };
     if q.int8_activations && a.1.shape[0] == 1 {
         let mut helpers = std::mem::take(&mut e.helpers);
@@ -196,7 +206,7 @@ fn matmul_dynamic(e: &mut Emitter, x: (String, Tt), q: &QWeight, out: &Tt) -> St
                 e.let_(&format!("arith.addf {}, {p} fastmath<reassoc> : f32", v[3]))
             })
         }
-        Scheme::Int4 => {
+        Scheme::Int4 | Scheme::Int4Sym => {
             // x's groups as [M, K/32, 2, 16]: the low nibbles multiply half 0, the high half 1.
             let halves = Tt { shape: vec![-1, groups, 2, 16], elem: "f32".into() };
             let xh = e.fresh("xh");
@@ -217,22 +227,25 @@ fn matmul_dynamic(e: &mut Emitter, x: (String, Tt), q: &QWeight, out: &Tt) -> St
                 ));
                 parts.push(s);
             }
-            let mins = q.args[2].clone();
-            let ins = [
+            let mut ins = vec![
                 (parts[0].clone(), half.clone(), x_map.clone()),
                 (parts[1].clone(), half, x_map),
                 (values.0, values.1, w_map),
                 (scales.0, scales.1, s_map.clone()),
-                (mins.0, mins.1, s_map),
             ];
+            if let Some(mins) = q.args.get(2) {
+                ins.push((mins.0.clone(), mins.1.clone(), s_map));
+            }
+            let scheme = q.scheme;
             e.linalg(&ins, &zero, out, &iters, out_map, super::threads::over_weight_rows(out.shape[1], 0, 4), &|e, v| {
+                let min = (v.len() == 6).then(|| v[4].clone());
                 let lo = nibble(e, &v[2], false);
                 let hi = nibble(e, &v[2], true);
-                let wlo = value(e, Scheme::Int4, &lo, &v[3], Some(&v[4]));
-                let whi = value(e, Scheme::Int4, &hi, &v[3], Some(&v[4]));
+                let wlo = value(e, scheme, &lo, &v[3], min.as_deref());
+                let whi = value(e, scheme, &hi, &v[3], min.as_deref());
                 let plo = e.let_(&format!("arith.mulf {}, {wlo} : f32", v[0]));
                 let phi = e.let_(&format!("arith.mulf {}, {whi} : f32", v[1]));
-                let a = e.let_(&format!("arith.addf {}, {plo} fastmath<reassoc> : f32", v[5]));
+                let a = e.let_(&format!("arith.addf {}, {plo} fastmath<reassoc> : f32", v[v.len() - 1]));
                 e.let_(&format!("arith.addf {a}, {phi} fastmath<reassoc> : f32"))
             })
         }
@@ -265,7 +278,7 @@ pub(super) fn embedding(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsup
                 let v = e.let_(&format!("tensor.extract {}[{row}, {group}, {j}] : {}", args[0].0, args[0].1.tensor()));
                 value(e, scheme, &v, &scale, None)
             }
-            Scheme::Int4 => {
+            Scheme::Int4 | Scheme::Int4Sym => {
                 // Element j of a group: byte j % 16, the high nibble when j >= 16.
                 let sixteen = e.let_("arith.constant 16 : index");
                 let at = e.let_(&format!("arith.remui {j}, {sixteen} : index"));
@@ -277,8 +290,8 @@ pub(super) fn embedding(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsup
                 let shifted = e.let_(&format!("arith.shrui {byte}, {shift} : i8"));
                 let mask = e.let_("arith.constant 15 : i8");
                 let nib = e.let_(&format!("arith.andi {shifted}, {mask} : i8"));
-                let min = e.let_(&format!("tensor.extract {}[{row}, {group}] : {}", args[2].0, args[2].1.tensor()));
-                value(e, scheme, &nib, &scale, Some(&min))
+                let min = args.get(2).map(|m| e.let_(&format!("tensor.extract {}[{row}, {group}] : {}", m.0, m.1.tensor())));
+                value(e, scheme, &nib, &scale, min.as_deref())
             }
         }
     });
@@ -299,14 +312,17 @@ fn materialise(e: &mut Emitter, q: &QWeight, ty: &Tt) -> String {
             });
             (t, "[[0], [1, 2]]", r)
         }
-        Scheme::Int4 => {
+        Scheme::Int4 | Scheme::Int4Sym => {
             let t = Tt { shape: vec![q.rows, groups, 2, 16], elem: "f32".into() };
             let init = e.empty(&t, &[]);
-            let ins = [
+            let mut ins = vec![
                 (q.args[0].0.clone(), q.args[0].1.clone(), "affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>".to_string()),
                 (q.args[1].0.clone(), q.args[1].1.clone(), s_map(4)),
-                (q.args[2].0.clone(), q.args[2].1.clone(), s_map(4)),
             ];
+            if let Some(mins) = q.args.get(2) {
+                ins.push((mins.0.clone(), mins.1.clone(), s_map(4)));
+            }
+            let scheme = q.scheme;
             let r = e.linalg(&ins, &init, &t, &["parallel"; 4], &identity_map(4), Tiling::Loops(vec![]), &|e, v| {
                 let half = e.let_("linalg.index 2 : index");
                 let h = e.let_(&format!("arith.index_cast {half} : index to i8"));
@@ -315,7 +331,8 @@ fn materialise(e: &mut Emitter, q: &QWeight, ty: &Tt) -> String {
                 let shifted = e.let_(&format!("arith.shrui {}, {shift} : i8", v[0]));
                 let mask = e.let_("arith.constant 15 : i8");
                 let nib = e.let_(&format!("arith.andi {shifted}, {mask} : i8"));
-                value(e, Scheme::Int4, &nib, &v[1], Some(&v[2]))
+                let min = (v.len() == 4).then(|| v[2].clone());
+                value(e, scheme, &nib, &v[1], min.as_deref())
             });
             (t, "[[0], [1, 2, 3]]", r)
         }
