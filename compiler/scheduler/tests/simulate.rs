@@ -1,13 +1,14 @@
 //! The simulator against closed-form results: M/D/1 waiting time, Little's law, decode
 //! throughput at saturation from the batched roofline, preemption when KV runs out, the KV
-//! transfer of a disaggregated call, per-path SLA verdicts, and replicas chosen for a rate
-//! (loads from the roofline, utilisation under the target, join-the-shortest-queue below
-//! M/D/1, the fleet's price). Each test computes what the formula says from the target's
-//! numbers and asserts the simulation agrees.
+//! transfer of a disaggregated call, calls sharing an unbatched unit, per-path SLA
+//! verdicts, and replicas chosen for a rate (loads from the roofline, utilisation under
+//! the target, join-the-shortest-queue below M/D/1, the fleet's price). Each test
+//! computes what the formula says from the target's numbers and asserts the simulation
+//! agrees.
 
 use agentc_scheduler::simulate::kv::block_bytes;
 use agentc_scheduler::simulate::replicas::choose;
-use agentc_scheduler::simulate::{SimError, SimOptions, SimReport, SimResult, Rng, poisson, simulate};
+use agentc_scheduler::simulate::{Batching, SimError, SimOptions, SimReport, SimResult, Rng, poisson, simulate};
 use agentc_scheduler::{Branch, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Options, Pin, Profile, SlaBasis, Target, Workload, schedule};
 
 const GPU_PEAK: f64 = 100e12;
@@ -108,7 +109,7 @@ fn decode(w: f64, flops: f64, prompt: f64, n: f64, kv: f64) -> Profile {
 
 fn run(w: &Workload, t: &Target, arrivals: Vec<f64>, max_batch: usize, sla: Option<f64>) -> (SimResult, agentc_scheduler::Schedule) {
     let s = schedule(w, t, &Options { sla_seconds: sla, ..Options::default() }).unwrap();
-    let r = simulate(w, &s, t, &SimOptions { arrivals, seed: 1, max_batch, replicas: None }).unwrap();
+    let r = simulate(w, &s, t, &SimOptions { arrivals, seed: 1, max_batch, replicas: None, batching: Batching::Continuous }).unwrap();
     (r, s)
 }
 
@@ -211,20 +212,26 @@ fn kv_exhaustion_preempts_and_recovers() {
     assert_eq!(unit.kv_peak, 32.0 * 768.0 * kv);
 }
 
+/// One generate call: a prefill of `prompt` tokens (8 GFLOP each) on gpu_0 and a decode
+/// of `n` tokens on `decode_unit`.
+fn generate_call(w_bytes: f64, kv: f64, prompt: f64, n: f64, flops: f64, decode_unit: &str) -> Workload {
+    Workload {
+        fragments: vec![
+            fragment("prefill", FragmentKind::Prefill, prefill(8e9 * prompt, prompt, kv), "gpu_0"),
+            fragment("decode", FragmentKind::Decode, decode(w_bytes, flops, prompt, n, kv), decode_unit),
+        ],
+        edges: vec![Edge { from: 0, to: 1, bytes: kv * prompt }],
+        models: vec![model(w_bytes)],
+        ..Workload::default()
+    }
+}
+
 /// Prefill on one GPU, decode on the other: one request takes the prefill, the KV move
 /// over the link (bytes / bandwidth + latency) and N decode steps at batch 1.
 #[test]
 fn disaggregated_call_moves_its_kv_over_the_link() {
     let (w_bytes, kv, prompt, n, flops) = (4e9, 131072.0, 1000.0, 50.0, 8e9);
-    let w = Workload {
-        fragments: vec![
-            fragment("prefill", FragmentKind::Prefill, prefill(8e9 * prompt, prompt, kv), "gpu_0"),
-            fragment("decode", FragmentKind::Decode, decode(w_bytes, flops, prompt, n, kv), "gpu_1"),
-        ],
-        edges: vec![Edge { from: 0, to: 1, bytes: kv * prompt }],
-        models: vec![model(w_bytes)],
-        ..Workload::default()
-    };
+    let w = generate_call(w_bytes, kv, prompt, n, flops, "gpu_1");
     let t = target(80e9);
     let (r, _) = run(&w, &t, vec![0.0], 8, None);
     assert_eq!(r.kv_transfers, 1);
@@ -238,6 +245,41 @@ fn disaggregated_call_moves_its_kv_over_the_link() {
     assert!((q.latency() - (prefill_s + move_s + steps)).abs() < 1e-9, "{} vs {}", q.latency(), prefill_s + move_s + steps);
     assert!((q.ttft.unwrap() - prefill_s).abs() < 1e-12);
     assert!((q.tpot.unwrap() - (move_s + steps) / n).abs() < 1e-12);
+}
+
+/// Without batching (agentc's CPU runtime: each call at batch 1, all at once, sharing the
+/// unit), N calls arriving together each take N times one call alone, prefill and decode
+/// alike: TTFT = N·prefill and latency = N·(prefill + Σ batch-1 steps), every one of them.
+/// Continuous batching finishes the same burst sooner (a step reads the weights once).
+#[test]
+fn without_batching_concurrent_calls_share_the_unit() {
+    let (w_bytes, kv, prompt, n, flops) = (4e9, 131072.0, 100.0, 40.0, 8e9);
+    let w = generate_call(w_bytes, kv, prompt, n, flops, "gpu_0");
+    let t = target(80e9);
+    let bw = GPU_BW * MEMORY_EFF;
+    let peak = GPU_PEAK * COMPUTE_EFF;
+    let prefill_s = (8e9 * prompt / peak).max((1e6 + kv * prompt) / bw) + LAUNCH;
+    let steps: f64 = (0..n as usize).map(|i| (flops / peak).max((w_bytes + kv * (prompt + i as f64 + 1.0)) / bw) + LAUNCH).sum();
+    let alone = prefill_s + steps;
+    let s = schedule(&w, &t, &Options::default()).unwrap();
+    let sim = |calls: usize, batching| simulate(&w, &s, &t, &SimOptions { arrivals: vec![0.0; calls], seed: 1, max_batch: 256, replicas: None, batching }).unwrap();
+    for calls in 1..=4 {
+        let r = sim(calls, Batching::Off);
+        let c = calls as f64;
+        for q in &r.requests {
+            assert!((q.latency() - c * alone).abs() < 1e-9, "{calls} calls: {} vs {}", q.latency(), c * alone);
+            assert!((q.ttft.unwrap() - c * prefill_s).abs() < 1e-9, "{calls} calls: TTFT {} vs {}", q.ttft.unwrap(), c * prefill_s);
+            assert_eq!(q.tokens, n);
+        }
+        let unit = r.units.iter().find(|u| u.name == "gpu_0").unwrap();
+        assert_eq!(unit.steps, (calls * n as usize) as u64);
+        assert_eq!(unit.step_sequences, unit.steps);
+        if calls > 1 {
+            let batched = sim(calls, Batching::Continuous);
+            let last = batched.requests.iter().map(|q| q.latency()).fold(0.0, f64::max);
+            assert!(last < c * alone, "{calls} calls batched: {last} vs {}", c * alone);
+        }
+    }
 }
 
 /// A rare slow path: the p99 of all requests is the fast path's, the worst path's p99
@@ -260,7 +302,7 @@ fn sla_is_judged_on_the_worst_paths_p99() {
     let t = target(80e9);
     let arrivals: Vec<f64> = (0..20_000).map(|i| i as f64 * 10.0).collect();
     let s = schedule(&w, &t, &Options::default()).unwrap();
-    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 3, max_batch: 8, replicas: None }).unwrap();
+    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 3, max_batch: 8, replicas: None, batching: Batching::Continuous }).unwrap();
     let fast = 1e12 / (GPU_PEAK * COMPUTE_EFF) + LAUNCH;
     let slow = 50e12 / (GPU_PEAK * COMPUTE_EFF) + LAUNCH;
     let sla = (fast + slow) / 2.0;
@@ -295,7 +337,7 @@ fn simulation_is_deterministic_for_a_seed() {
     let s = schedule(&w, &t, &Options::default()).unwrap();
     let go = |seed| {
         let arrivals = poisson(20.0, 50.0, &mut Rng::new(seed));
-        simulate(&w, &s, &t, &SimOptions { arrivals, seed, max_batch: 8, replicas: None }).unwrap()
+        simulate(&w, &s, &t, &SimOptions { arrivals, seed, max_batch: 8, replicas: None, batching: Batching::Continuous }).unwrap()
     };
     assert_eq!(go(5), go(5));
     assert_ne!(go(5), go(6));
@@ -372,7 +414,7 @@ fn replicas_for_a_rate_keep_every_pool_under_the_target() {
     assert_eq!(dp.units.len(), ((rate * decode_s / target_utilisation).ceil()) as usize);
     let arrivals = poisson(rate, 20_000.0 / rate, &mut Rng::new(9));
     let count = arrivals.len();
-    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 2, max_batch, replicas: Some(plan.clone()) }).unwrap();
+    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 2, max_batch, replicas: Some(plan.clone()), batching: Batching::Continuous }).unwrap();
     assert_eq!(r.requests.len(), count);
     assert!(r.requests.iter().all(|q| q.tokens == n));
     assert_eq!(r.kv_transfers, count as u64);
@@ -434,7 +476,7 @@ fn least_work_routing_over_k_replicas_waits_less_than_m_d_1() {
     let plan = choose(&w, &s, &t, rate, 256, Some(0.75)).unwrap();
     assert_eq!(plan.pools[0].units.len(), k);
     let arrivals = poisson(rate, 300_000.0 * service, &mut Rng::new(42));
-    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 1, max_batch: 256, replicas: Some(plan) }).unwrap();
+    let r = simulate(&w, &s, &t, &SimOptions { arrivals, seed: 1, max_batch: 256, replicas: Some(plan), batching: Batching::Continuous }).unwrap();
     let n = r.requests.len() as f64;
     let wait = r.requests.iter().map(|q| q.latency()).sum::<f64>() / n - service;
     let md1 = rho * service / (2.0 * (1.0 - rho));

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use agentc_scheduler::simulate::{self, Rng, SimOptions, SimReport, svg};
+use agentc_scheduler::simulate::{self, Batching, Rng, SimOptions, SimReport, svg};
 use agentc_scheduler::{Schedule, Target, Workload, report};
 use clap::Args;
 
@@ -38,6 +38,11 @@ pub struct SimulateArgs {
     /// The most sequences of one model decoded together on one unit.
     #[arg(long = "max-batch", default_value_t = simulate::DEFAULT_MAX_BATCH)]
     max_batch: usize,
+    /// `continuous`: a unit batches the decode steps of its running sequences (vLLM);
+    /// `none`: it runs each call at batch 1, all at once, sharing the unit, as agentc's
+    /// CPU runtime runs concurrent model calls.
+    #[arg(long, value_enum, default_value = "continuous")]
+    batching: BatchingArg,
     /// Print the report as JSON (with --sweep: a list, one per rate).
     #[arg(long)]
     json: bool,
@@ -54,6 +59,13 @@ pub struct SimulateArgs {
     /// With `--replicas auto`: the highest planned utilisation of each replica, in (0, 1].
     #[arg(long = "max-utilisation")]
     max_utilisation: Option<String>,
+}
+
+/// The values of `--batching`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BatchingArg {
+    Continuous,
+    None,
 }
 
 /// Reads `--replicas` and `--max-utilisation`: the utilisation target replicas are
@@ -208,8 +220,13 @@ fn simulate_one(
         ExitCode::from(1)
     };
     let max_utilisation = replica_target(args)?;
-    let plan = simulate::replicas::choose(workload, schedule, target, rate, args.max_batch, max_utilisation).map_err(fail)?;
-    let options = SimOptions { arrivals, seed: args.seed, max_batch: args.max_batch, replicas: Some(plan) };
+    let batching = match args.batching {
+        BatchingArg::Continuous => Batching::Continuous,
+        BatchingArg::None => Batching::Off,
+    };
+    let mut options = SimOptions { arrivals, seed: args.seed, max_batch: args.max_batch, replicas: None, batching };
+    let plan = simulate::replicas::choose(workload, schedule, target, rate, options.effective_batch(), max_utilisation).map_err(fail)?;
+    options.replicas = Some(plan);
     let result = simulate::simulate(workload, schedule, target, &options).map_err(fail)?;
     Ok(SimReport::new(&result, workload, target, window, schedule.sla_seconds, schedule.sla_basis))
 }

@@ -14,9 +14,13 @@
 //! `max((W + Σ kv·(c_i + 1)) / (k·bw·memory_eff), B·F / (k·peak·compute_eff))`, plus the
 //! launch overhead and the all-reduce of B tokens, with W the weight bytes one step reads
 //! and F one sequence's flops per token; a prefill takes its fragment time at batch 1.
+//!
+//! Without batching ([`Batching::Off`], agentc's CPU runtime) a unit runs rounds instead:
+//! every job that can start and one batch-1 step of every running sequence, all at once
+//! and sharing the unit, so a round takes the sum of their times.
 
 use crate::simulate::setup::{self, Role};
-use crate::simulate::{Ev, Iter, Job, Sim};
+use crate::simulate::{Batching, Ev, Iter, Job, Sim};
 
 impl Sim<'_> {
     pub(super) fn enqueue_job(&mut self, u: usize, job: Job) {
@@ -113,10 +117,14 @@ impl Sim<'_> {
                 return;
             }
             self.admit(u);
-            if self.start_job(u) {
+            let started = if self.batching == Batching::Off {
+                self.start_round(u)
+            } else if self.start_job(u) {
                 return;
-            }
-            match self.start_step(u) {
+            } else {
+                self.start_step(u)
+            };
+            match started {
                 Some(true) => return,
                 Some(false) => continue, // everyone was preempted: admit again
                 None => return,
@@ -141,11 +149,8 @@ impl Sim<'_> {
     /// prefill's KV blocks are not free.
     fn start_job(&mut self, u: usize) -> bool {
         let Some(&job) = self.units[u].jobs.front() else { return false };
-        if let Job::Frag(_, f) = job {
-            let spec = &self.specs[f];
-            if matches!(spec.role, Role::Prefill { .. }) && !self.units[u].pager.grow(0.0, spec.tokens, spec.kv_per_token) {
-                return false;
-            }
+        if !self.blocks_for(u, job) {
+            return false;
         }
         let seconds = self.job_seconds(u, job);
         self.units[u].jobs.pop_front();
@@ -169,11 +174,26 @@ impl Sim<'_> {
         self.units[u].rr = model + 1;
         let mut batch: Vec<usize> =
             self.units[u].running.iter().copied().filter(|&s| self.seqs[s].as_ref().is_some_and(|q| q.model == model)).collect();
+        self.take_next_blocks(u, &mut batch);
+        if batch.is_empty() {
+            return Some(false);
+        }
+        let seconds = self.step_seconds(u, &batch);
+        self.units[u].record.steps += 1;
+        self.units[u].record.step_sequences += batch.len() as u64;
+        self.units[u].record.decode_work += self.decode_work(&batch);
+        self.occupy(u, Iter::Step(batch), seconds);
+        Some(true)
+    }
+
+    /// Each sequence of `batch` takes the block for its next token; when none is free the
+    /// most recently admitted is preempted (and leaves `batch`). Whether any was.
+    fn take_next_blocks(&mut self, u: usize, batch: &mut Vec<usize>) -> bool {
+        let mut preempted = false;
         let mut k = 0;
         while k < batch.len() {
-            let s = batch[k];
             let (ctx, kv) = {
-                let q = self.seqs[s].as_ref().expect("a live sequence");
+                let q = self.seqs[batch[k]].as_ref().expect("a live sequence");
                 (q.ctx, q.kv)
             };
             if self.units[u].pager.grow(ctx, ctx + 1.0, kv) {
@@ -182,16 +202,53 @@ impl Sim<'_> {
             }
             let victim = batch.pop().expect("a non-empty batch");
             self.preempt(u, victim);
+            preempted = true;
         }
-        if batch.is_empty() {
-            return Some(false);
+        preempted
+    }
+
+    /// The plan's unit-seconds of one token of each sequence of `batch`.
+    fn decode_work(&self, batch: &[usize]) -> f64 {
+        batch.iter().map(|&s| self.seqs[s].as_ref().map_or(0.0, |q| self.token_seconds.get(q.frag).copied().unwrap_or(0.0))).sum()
+    }
+
+    /// Whether `job` can start: a prefill needs the blocks of its prompt (taken here).
+    fn blocks_for(&mut self, u: usize, job: Job) -> bool {
+        let Job::Frag(_, f) = job else { return true };
+        let spec = &self.specs[f];
+        !matches!(spec.role, Role::Prefill { .. }) || self.units[u].pager.grow(0.0, spec.tokens, spec.kv_per_token)
+    }
+
+    /// Without batching: starts a round of every queued job that can start (in order,
+    /// until a prefill's KV blocks are not free) and one batch-1 step of every running
+    /// sequence, all sharing the unit, so the round takes the sum of their times. `None`
+    /// when nothing runs, `Some(false)` when every sequence was preempted and no job runs.
+    fn start_round(&mut self, u: usize) -> Option<bool> {
+        let mut jobs = Vec::new();
+        let mut job_seconds = 0.0;
+        while let Some(&job) = self.units[u].jobs.front() {
+            if !self.blocks_for(u, job) {
+                break;
+            }
+            job_seconds += self.job_seconds(u, job);
+            self.units[u].jobs.pop_front();
+            jobs.push(job);
         }
-        let seconds = self.step_seconds(u, &batch);
-        self.units[u].record.steps += 1;
-        self.units[u].record.step_sequences += batch.len() as u64;
-        let work: f64 = batch.iter().map(|&s| self.seqs[s].as_ref().map_or(0.0, |q| self.token_seconds.get(q.frag).copied().unwrap_or(0.0))).sum();
-        self.units[u].record.decode_work += work;
-        self.occupy(u, Iter::Step(batch), seconds);
+        let unit = &mut self.units[u];
+        unit.queued_work = if unit.jobs.is_empty() { 0.0 } else { (unit.queued_work - job_seconds).max(0.0) };
+        unit.record.job_busy += job_seconds;
+        let mut batch = self.units[u].running.clone();
+        let preempted = self.take_next_blocks(u, &mut batch);
+        if jobs.is_empty() && batch.is_empty() {
+            return if preempted { Some(false) } else { None };
+        }
+        let step_seconds: f64 = batch.iter().map(|&s| self.step_seconds(u, &[s])).sum();
+        let work = self.decode_work(&batch);
+        let record = &mut self.units[u].record;
+        record.steps += batch.len() as u64;
+        record.step_sequences += batch.len() as u64;
+        record.decode_work += work;
+        self.occupy(u, Iter::Round(jobs, batch), job_seconds + step_seconds);
         Some(true)
     }
 
@@ -234,29 +291,44 @@ impl Sim<'_> {
             }
         }
         match iter {
-            Iter::Job(Job::Frag(r, f)) => self.job_done(u, r, f),
-            Iter::Job(Job::Recompute(s)) => {
+            Iter::Job(job) => self.finish_job(u, job),
+            Iter::Step(batch) => self.finish_step(u, batch),
+            Iter::Round(jobs, batch) => {
+                for job in jobs {
+                    self.finish_job(u, job);
+                }
+                self.finish_step(u, batch);
+            }
+        }
+        for v in self.neighbours[u].clone() {
+            self.try_start_unit(v);
+        }
+    }
+
+    fn finish_job(&mut self, u: usize, job: Job) {
+        match job {
+            Job::Frag(r, f) => self.job_done(u, r, f),
+            Job::Recompute(s) => {
                 let model = self.seqs[s].as_ref().expect("a live sequence").model;
                 self.seqs[s].as_mut().expect("a live sequence").recompute = false;
                 self.leave_joining(u, model);
                 self.units[u].running.push(s);
             }
-            Iter::Step(batch) => {
-                for s in batch {
-                    let q = self.seqs[s].as_mut().expect("a live sequence");
-                    q.ctx += 1.0;
-                    q.generated += 1.0;
-                    if q.generated >= q.target {
-                        let (ctx, kv) = (q.ctx, q.kv);
-                        self.units[u].pager.free(ctx, kv);
-                        self.units[u].running.retain(|&x| x != s);
-                        self.seq_done(s);
-                    }
-                }
-            }
         }
-        for v in self.neighbours[u].clone() {
-            self.try_start_unit(v);
+    }
+
+    /// Each sequence of `batch` has its next token.
+    fn finish_step(&mut self, u: usize, batch: Vec<usize>) {
+        for s in batch {
+            let q = self.seqs[s].as_mut().expect("a live sequence");
+            q.ctx += 1.0;
+            q.generated += 1.0;
+            if q.generated >= q.target {
+                let (ctx, kv) = (q.ctx, q.kv);
+                self.units[u].pager.free(ctx, kv);
+                self.units[u].running.retain(|&x| x != s);
+                self.seq_done(s);
+            }
         }
     }
 

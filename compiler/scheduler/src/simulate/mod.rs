@@ -52,6 +52,32 @@ pub struct SimOptions {
     /// The replicas of the schedule's units ([`replicas::choose`] for this workload,
     /// schedule and target); `None`: one unit each, as the schedule placed them.
     pub replicas: Option<ReplicaPlan>,
+    /// How a unit runs concurrent calls: batched, or each on its own and sharing it.
+    pub batching: Batching,
+}
+
+/// How a unit runs the calls it holds at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Batching {
+    /// Iteration-level batching, as Orca and vLLM: one decode step of every running
+    /// sequence of a model reads the weights once; prefills go first, one at a time.
+    #[default]
+    Continuous,
+    /// No batching, as agentc's CPU runtime runs concurrent model calls (each on its own
+    /// thread, every kernel at batch 1, sharing the cores): each round runs every waiting
+    /// job and one batch-1 step of every running sequence together, sharing the unit, so
+    /// the round takes the sum of their times (processor sharing, one step a quantum).
+    Off,
+}
+
+impl SimOptions {
+    /// The most sequences one decode step serves: `max_batch`, or 1 without batching.
+    pub fn effective_batch(&self) -> usize {
+        match self.batching {
+            Batching::Continuous => self.max_batch.max(1),
+            Batching::Off => 1,
+        }
+    }
 }
 
 /// Why a simulation cannot run.
@@ -211,7 +237,7 @@ pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, optio
             let arrivals = &options.arrivals;
             let window = arrivals.last().copied().unwrap_or(0.0) - arrivals.first().copied().unwrap_or(0.0);
             let rate = if window > 0.0 { arrivals.len() as f64 / window } else { 0.0 };
-            replicas::plan(workload, &p, &specs, rate, options.max_batch.max(1), None)?
+            replicas::plan(workload, &p, &specs, rate, options.effective_batch(), None)?
         }
     };
     let pool_of = plan.pool_of(specs.len());
@@ -350,6 +376,8 @@ enum Job {
 enum Iter {
     Job(Job),
     Step(Vec<usize>),
+    /// Without batching: jobs and sequences (one step each) sharing the unit.
+    Round(Vec<Job>, Vec<usize>),
 }
 
 /// A unit's engine state.
@@ -378,6 +406,7 @@ struct Sim<'a> {
     p: &'a Problem<'a>,
     specs: Vec<setup::FragSpec>,
     max_batch: usize,
+    batching: Batching,
     arrivals: Vec<f64>,
     rng: Rng,
     now: f64,
@@ -467,6 +496,7 @@ impl<'a> Sim<'a> {
             p,
             specs,
             max_batch: options.max_batch.max(1),
+            batching: options.batching,
             arrivals: options.arrivals.clone(),
             rng: Rng::new(options.seed ^ 0x005e_ed0f_b4a2_c4e5),
             now: 0.0,
