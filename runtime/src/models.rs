@@ -152,6 +152,16 @@ impl Model {
             // A GGUF's config is made from its metadata by crate::gguf, not read from a file.
             model_folder::check_numerics(&config, &config_path, &declared.architecture).map_err(fail)?;
         }
+        // The tokenizer before the weights: building it (a GGUF's vocabulary and merges as
+        // JSON) allocates and frees tens of MB, which then happens below the weights' peak,
+        // not on top of it.
+        let tokenizer = match &gguf {
+            Some(g) => g.tokenizer().map_err(|e| fail(e.0))?,
+            None => {
+                let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
+                Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos)
+            }
+        };
         // A GGUF model computes from its quantised blocks unless it was declared `dtype:
         // "f32"`: its plan then records quantised weights, repacked here (crate::gguf::quant).
         let quantized = declared.weights.iter().any(|w| !w.quant.is_empty());
@@ -168,13 +178,6 @@ impl Model {
         for spec in declared.weights.iter().filter(|w| !w.stored.is_empty() && w.quant.is_empty()) {
             converted.insert(spec.name.clone(), weights.to_f32(&spec.name).map_err(|e| fail(e.0))?);
         }
-        let tokenizer = match &gguf {
-            Some(g) => g.tokenizer().map_err(|e| fail(e.0))?,
-            None => {
-                let eos = crate::tokenizer::eos_token_ids(dir).map_err(|e| fail(e.0))?;
-                Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos)
-            }
-        };
         let end_of_turn = match &declared.chat {
             Some(chat) => {
                 match &gguf {

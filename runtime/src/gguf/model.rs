@@ -65,6 +65,7 @@ impl GgufModel {
         let mut parts = Vec::new();
         let f32_bytes = |data: Vec<f32>| data.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
         for t in llama::hf_tensors(&self.file) {
+            let entry = t.entry;
             match llama::hf_planar(&self.file, &t, &self.config).map_err(|e| WeightsError(e.0))? {
                 Some(planar) => {
                     let arrays = planar.scheme.arrays(t.shape[0], t.shape[1]);
@@ -79,6 +80,8 @@ impl GgufModel {
                     parts.push((t.name, "F32".to_string(), t.shape, f32_bytes(data)));
                 }
             }
+            // The file's pages are not needed beside the repacked copy.
+            self.file.release(entry);
         }
         Weights::from_parts(self.file.path(), parts)
     }
@@ -112,6 +115,9 @@ impl GgufModel {
             total,
             tensors.into_iter().map(|t| {
                 let data = llama::hf_f32(&self.file, &t, &self.config).map_err(|e| e.0)?;
+                // The file's pages are not needed beside the f32 copy (peak RSS: the f32
+                // weights, not the weights plus the file).
+                self.file.release(t.entry);
                 Ok((t.name, t.shape, data))
             }),
         )

@@ -282,6 +282,19 @@ impl GgufFile {
         &self.map[tensor.bytes.clone()]
     }
 
+    /// Drops `tensor`'s pages from this process's memory once a loader has made what it
+    /// needs of them (dequantised or repacked copies): without it, every page of the file
+    /// stays resident beside the copies until the file is closed, and the peak RSS of a
+    /// model loaded as f32 is the f32 weights plus the whole file. The bytes stay readable:
+    /// a later read faults them in again from the file.
+    pub fn release(&self, tensor: &TensorEntry) {
+        let range = tensor.bytes.clone();
+        // SAFETY: the mapping is read-only and backed by the file: MADV_DONTNEED only drops
+        // its resident pages, and any later access reads the same bytes from the file again.
+        // No reference into the range is held across the call by the loaders that call it.
+        let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len()) };
+    }
+
     /// The elements of `tensor` as f32 (dequantised; row-major in [`TensorEntry::shape`]).
     pub fn dequantize(&self, tensor: &TensorEntry) -> Result<Vec<f32>, GgufError> {
         super::dequant::dequantize(tensor.ggml_type, self.bytes(tensor), tensor.elements() as usize)
