@@ -495,7 +495,11 @@ impl FunctionEmitter<'_> {
             }
             "scf.if" => ("if".into(), true),
             "scf.execute_region" if op.has_attribute(wf::TRY_ATTR) && op.region_blocks(0).len() == 2 => ("try".into(), true),
-            "scf.while" => ("loop".into(), put("max_iterations", int(wf::MAX_ITERATIONS_ATTR)) || true),
+            "scf.while" => {
+                // `max_iterations` when the loop records one; a loop without is still a loop.
+                put("max_iterations", int(wf::MAX_ITERATIONS_ATTR));
+                ("loop".into(), true)
+            }
             "scf.for" if op.has_attribute(wf::PARALLEL_ATTR) => {
                 // `@max_parallel(N)`: absent unless the source gave it.
                 let max_parallel = wf::int_attr(&view, wf::MAX_PARALLEL_ATTR);

@@ -162,7 +162,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let (s, sums) = (e.fresh("qs"), e.fresh("qacc"));
     let accs: Vec<String> = (0..RJ).map(|_| e.fresh("qa")).collect();
     let inits = accs.iter().map(|a| format!("{a} = {zero}")).collect::<Vec<_>>().join(", ");
-    let types = vec![vf.as_str(); RJ].join(", ");
+    let types = [vf.as_str(); RJ].join(", ");
     e.line(&format!("    {sums}:{RJ} = scf.for {s} = {c0} to {csteps} step {c1} iter_args({inits}) -> ({types}) {{"));
     // This vector's bytes of x and its lanes, shared by the RJ rows.
     let byte = e.fresh("qb");
