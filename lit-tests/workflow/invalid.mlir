@@ -100,6 +100,21 @@ func.func @tgraph_on_a_scalar(%a: f32) -> tensor<f32> {
 
 // -----
 
+// expected-error @+1 {{model `m` has `workflow.activations = "int4"`; expected "int8"}}
+"workflow.model"() {architecture = "X", dtype = "", hidden_size = 8 : i64, kind = "decoder", path = "m.gguf", sym_name = "m", workflow.activations = "int4"} : () -> ()
+
+// -----
+
+// expected-error @+1 {{model `m` has `workflow.activations = 8 : i64`; expected "int8"}}
+"workflow.model"() {architecture = "X", dtype = "", hidden_size = 8 : i64, kind = "decoder", path = "m.gguf", sym_name = "m", workflow.activations = 8 : i64} : () -> ()
+
+// -----
+
+// expected-error @+1 {{model `e` is an encoder; `workflow.activations` is for a decoder's quantised weights}}
+"workflow.model"() {architecture = "X", dtype = "", hidden_size = 8 : i64, kind = "encoder", path = "e.gguf", sym_name = "e", workflow.activations = "int8"} : () -> ()
+
+// -----
+
 // Models are symbols: MLIR's symbol table rejects a second `m` before our verifier runs.
 "workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "a", sym_name = "m"} : () -> ()
 // expected-error @+1 {{redefinition of symbol named 'm'}}

@@ -30,6 +30,18 @@ pub fn verify(module: Op) -> usize {
             if !matches!(kind.as_str(), "decoder" | "encoder" | "unknown") {
                 report(op, format!("model `{symbol}` has kind `{kind}`; expected \"decoder\", \"encoder\" or \"unknown\""));
             }
+            // `workflow.activations` (discardable, dialects/workflow/README.md): only "int8",
+            // on a decoder; another value would be ignored by the tensor level, not refused.
+            if let Some(attr) = op.attribute(wf::ACTIVATIONS) {
+                match wf::string_attr(&op.view(), wf::ACTIVATIONS) {
+                    Some(value) if value == "int8" => {
+                        if kind == "encoder" {
+                            report(op, format!("model `{symbol}` is an encoder; `{}` is for a decoder's quantised weights", wf::ACTIVATIONS));
+                        }
+                    }
+                    _ => report(op, format!("model `{symbol}` has `{} = {attr}`; expected \"int8\"", wf::ACTIVATIONS)),
+                }
+            }
             let hidden_size = wf::int_attr(&op.view(), "hidden_size").unwrap_or(0);
             if models.insert(symbol.clone(), ModelInfo { kind, hidden_size }).is_some() {
                 report(op, format!("duplicate model `{symbol}`"));
