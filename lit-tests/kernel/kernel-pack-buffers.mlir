@@ -69,3 +69,22 @@ func.func @escape(%x: memref<4xf32>) -> memref<4xf32> {
   memref.copy %t, %r : memref<4xf32> to memref<4xf32>
   return %r : memref<4xf32>
 }
+
+// -----
+
+// An alloc asking for 128-byte alignment stays an alloc (views are 64-byte aligned); the
+// other two are packed.
+// CHECK-LABEL: func.func @wide(
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<128xi8>
+// CHECK: memref.alloc() {alignment = 128 : i64} : memref<16xf32>
+// CHECK-COUNT-2: memref.view
+func.func @wide(%x: memref<16xf32>, %out: memref<16xf32>) {
+  %a = memref.alloc() {alignment = 128 : i64} : memref<16xf32>
+  %b = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+  %c = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+  memref.copy %x, %a : memref<16xf32> to memref<16xf32>
+  memref.copy %a, %b : memref<16xf32> to memref<16xf32>
+  memref.copy %b, %c : memref<16xf32> to memref<16xf32>
+  memref.copy %c, %out : memref<16xf32> to memref<16xf32>
+  return
+}

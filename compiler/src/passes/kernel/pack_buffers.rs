@@ -17,7 +17,8 @@
 //! a 64-byte-aligned offset. An intermediate lives from its `alloc` to the last op of the
 //! entry block that uses it or anything derived from it (a use nested in a loop counts as
 //! its loop); two that do not live at once may share bytes (first fit, in program order).
-//! Allocations that are returned, or whose address is taken as an integer, are left alone;
+//! Allocations that are returned, whose address is taken as an integer, or that ask for an
+//! alignment above 64 bytes are left alone;
 //! so are dynamic shapes and allocations inside loops and parallel bodies (each iteration
 //! needs its own). A function with fewer than two such allocations is unchanged.
 
@@ -152,6 +153,10 @@ pub fn pack_buffers(module: Op, _: &PassContext) -> Result<(), PassFailed> {
         let mut items = Vec::new();
         for (start, &op) in ops.iter().enumerate() {
             if op.name() != "memref.alloc" || op.operand_count() != 0 || op.result_count() != 1 {
+                continue;
+            }
+            // The views sit at multiples of 64 bytes: an alloc asking for more stays one.
+            if op.attribute("alignment").and_then(|a| a.to_string().split(':').next()?.trim().parse::<u64>().ok()).is_some_and(|a| a > ALIGN) {
                 continue;
             }
             let Some(bytes) = static_bytes(op.result(0).ty().to_raw()) else { continue };
