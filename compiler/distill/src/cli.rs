@@ -11,6 +11,7 @@ use agentc_frontend::{CheckMode, CheckOptions, check_bytes, parse};
 use clap::Parser;
 
 use crate::checkpoint::Checkpoint;
+use crate::forward::{Model, greedy};
 use crate::gguf_writer;
 use crate::recovery::RecoveryOptions;
 use crate::search::{Tried, parse_budget, search, table};
@@ -47,6 +48,13 @@ pub struct DistillArgs {
     /// distill --speed` measures).
     #[arg(long)]
     write_plans: bool,
+    /// Judge the students as they will run: with their decode steps' activations rounded
+    /// to int8 (`gguf(..., activations: "int8")`, docs/language.md §4.1). The budget
+    /// figures then come from a forward that rounds as those kernels do, the rewritten
+    /// program declares the student with `activations: "int8"`, and `--speed` measures it
+    /// so. The teacher keeps its exact kernels.
+    #[arg(long, value_parser = ["int8"])]
+    activations: Option<String>,
     /// The output folder (created).
     #[arg(short = 'o', long = "output", required_unless_present = "speed_of")]
     output: Option<PathBuf>,
@@ -66,7 +74,7 @@ pub struct DistillArgs {
     /// Only measure the speeds of an earlier run's output folder (its report.json and
     /// students; `plans/` when it was written with `--write-plans`) and add them to its
     /// report: the search and the speed measurement need not share a quiet machine.
-    #[arg(long, value_name = "OUTDIR", conflicts_with_all = ["file", "model", "calib", "budget", "output", "speed"])]
+    #[arg(long, value_name = "OUTDIR", conflicts_with_all = ["file", "model", "calib", "budget", "output", "speed", "activations"])]
     speed_of: Option<PathBuf>,
     /// The target the prediction plans on: a preset (`host`) or a TOML file (e.g. the
     /// output of `agentc calibrate --target host`).
@@ -80,7 +88,8 @@ pub struct DistillArgs {
     speed_threads: Option<u32>,
     /// Measure the quantised students with their decode steps' activations rounded to int8
     /// (`gguf(..., activations: "int8")`, integer dot products; docs/language.md §4.1)
-    /// instead of the exact kernels. The teacher keeps its own kernels.
+    /// instead of the exact kernels. The teacher keeps its own kernels. Default: the
+    /// search's `--activations` (recorded in the report).
     #[arg(long, requires = "measure", value_parser = ["int8"])]
     speed_activations: Option<String>,
 }
@@ -143,7 +152,7 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         gguf_writer::write(&dir.join(format!("{}.gguf", tried.plan)), &md, &student.gguf)
     };
     let recovery = args.recover.then(|| RecoveryOptions { steps: args.recover_steps as usize, ..RecoveryOptions::default() });
-    let searched = search(&teacher, &prompts, &budget, args.tokens as usize, args.all_plans, recovery.as_ref(), &mut write_plan);
+    let searched = search(&teacher, &prompts, &budget, args.tokens as usize, args.all_plans, args.activations.is_some(), recovery.as_ref(), &mut write_plan);
     let discard = |partial: &Option<PathBuf>| {
         if let Some(dir) = partial {
             let _ = std::fs::remove_dir_all(dir);
@@ -157,11 +166,14 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         }
     };
     print!("{}", table(&outcome, args.tokens as usize));
+    if args.activations.is_some() {
+        println!("(students measured with int8 activations, as `activations: \"int8\"` runs them)");
+    }
     let Some((index, student)) = &outcome.chosen else {
         discard(&partial);
         return fail(&format!("no plan meets the budget `{}` ({} plans tried; nothing written)", budget_spec, outcome.tried.len()), 1);
     };
-    let rewritten = match rewrite(&source, &module.models, &model_name) {
+    let rewritten = match rewrite(&source, &module.models, model_name, args.activations.as_deref()) {
         Ok(r) => r,
         Err(e) => {
             discard(&partial);
@@ -179,6 +191,7 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         "plans": outcome.tried,
         "plans_written": partial.is_some(),
         "chosen": outcome.tried[*index].plan,
+        "activations": args.activations.as_deref().unwrap_or("f32"),
         // What `--speed` / `--speed-of` measure: the teacher as the program declares it,
         // with the first held-out prompt.
         "teacher_source": source_of(&model.resolved_path, model.dtype.map(|d| d.name())).ok(),
@@ -245,18 +258,50 @@ fn add_speeds(args: &DistillArgs, output: &Path, report: &mut serde_json::Value)
         }
     }
     let tokens = report["tokens"].as_u64().unwrap_or(u64::from(args.tokens)) as usize;
-    let (speeds, text) = measure_speeds(args, tokens, &teacher_source, &students, &prompt)?;
+    let activations = match (&args.speed_activations, report["activations"].as_str()) {
+        (Some(a), _) => Some(a.clone()),
+        (None, Some("int8")) => Some("int8".to_string()),
+        _ => None,
+    };
+    let teacher_path = PathBuf::from(report["teacher"].as_str().ok_or("the report has no `teacher`")?);
+    let (speeds, text) = measure_speeds(args, activations.as_deref(), tokens, &teacher_path, &teacher_source, &students, &prompt)?;
     report["speed"] = speeds;
     print!("{text}");
     let path = output.join("report.json");
     std::fs::write(&path, serde_json::to_string_pretty(report).expect("JSON") + "\n").map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Whether the executable's greedy text for `prompt` (`printed`) is the distiller's own
+/// forward's (the model file at `path`, with int8 activations when `int8`): `tokens`
+/// greedy tokens, cut at the first end-of-sequence token as the runtime stops there, then
+/// decoded. A check that the forward the budget figures come from computes what the
+/// executable runs; a mismatch is reported (`text_equals_forward: false`), not an error,
+/// since two close logits may order differently under another summation order.
+fn same_text(path: &Path, int8: bool, prompt: &str, tokens: usize, printed: &str) -> Result<bool, String> {
+    let checkpoint = Checkpoint::load(path)?;
+    let mut model = Model::new(&checkpoint.shape, &checkpoint.tensors)?;
+    if int8 {
+        model = model.with_int8_activations(crate::quant::GROUP);
+    }
+    let ids = checkpoint.tokenizer.encode(prompt).map_err(|e| e.0)?;
+    let mut out = greedy(&model, &ids, tokens)?;
+    if let Some(end) = out.iter().position(|t| checkpoint.tokenizer.eos_ids().contains(t)) {
+        out.truncate(end);
+    }
+    let text = checkpoint.tokenizer.decode(&out).map_err(|e| e.0)?;
+    if text != printed {
+        eprintln!("distill: {}: the executable printed {printed:?}, the forward gives {text:?}", path.display());
+    }
+    Ok(text == printed)
+}
+
 /// The teacher's and the students' decode speeds (one measurement per `kernel_key`) as the
 /// report's `speed` object, and the table printed.
 fn measure_speeds(
     args: &DistillArgs,
+    activations: Option<&str>,
     tokens: usize,
+    teacher_path: &Path,
     teacher_source: &str,
     students: &[(String, String, PathBuf)],
     prompt: &str,
@@ -273,7 +318,8 @@ fn measure_speeds(
     let result = (|| {
         eprintln!("distill: measuring the teacher's decode speed");
         let teacher = speed::measure(&options, "teacher", teacher_source, prompt)?;
-        let mut by_key: std::collections::BTreeMap<&str, Speed> = Default::default();
+        let teacher_same = same_text(teacher_path, false, prompt, tokens, &teacher.text)?;
+        let mut by_key: std::collections::BTreeMap<&str, (Speed, bool)> = Default::default();
         let mut plans = serde_json::Map::new();
         let mut text = format!(
             "{:<20} {:>22} {:>10} {:>10} {:>8} {:>10}\n",
@@ -295,16 +341,19 @@ fn measure_speeds(
             if !by_key.contains_key(key.as_str()) {
                 eprintln!("distill: measuring the decode speed of `{plan}`");
                 let mut source = source_of(path, None)?;
-                if let Some(activations) = &args.speed_activations
+                if let Some(activations) = activations
                     && source.starts_with("gguf(")
                 {
                     source = format!("{}, activations: \"{activations}\")", source.trim_end_matches(')'));
                 }
-                by_key.insert(key, speed::measure(&options, &format!("plan{i}"), &source, prompt)?);
+                let measured = speed::measure(&options, &format!("plan{i}"), &source, prompt)?;
+                let same = same_text(path, activations.is_some(), prompt, tokens, &measured.text)?;
+                by_key.insert(key, (measured, same));
             }
-            let s = &by_key[key.as_str()];
+            let (s, same) = &by_key[key.as_str()];
             text += &row(plan, key, s, &teacher);
             let mut entry = serde_json::to_value(s).expect("JSON");
+            entry["text_equals_forward"] = serde_json::json!(same);
             entry["speedup_vs_teacher"] = serde_json::json!(s.measured_decode_tokens_per_s / teacher.measured_decode_tokens_per_s);
             plans.insert(plan.clone(), entry);
         }
@@ -313,16 +362,17 @@ fn measure_speeds(
             options.target,
             options.reps,
             options.tokens,
-            if args.speed_activations.is_some() { "; students with int8 activations" } else { "" }
+            if activations.is_some() { "; students with int8 activations" } else { "" }
         );
         let json = serde_json::json!({
             "target": options.target,
             "reps": options.reps,
             "tokens": options.tokens,
             "threads": options.threads,
-            "student_activations": args.speed_activations.as_deref().unwrap_or("f32"),
+            "student_activations": activations.unwrap_or("f32"),
             "prompt": prompt,
             "teacher": teacher,
+            "teacher_text_equals_forward": teacher_same,
             "plans": plans,
         });
         Ok((json, text))
@@ -332,9 +382,9 @@ fn measure_speeds(
 }
 
 /// The program with `model NAME` reading `student.gguf` (computed from its quantized blocks
-/// by the int8/int4 kernels) and every other model's path made absolute, so the rewritten
-/// file works from OUTDIR.
-fn rewrite(source: &str, models: &[agentc_frontend::hir::Model], name: &str) -> Result<String, String> {
+/// by the int8/int4 kernels, with `activations` when given) and every other model's path
+/// made absolute, so the rewritten file works from OUTDIR.
+fn rewrite(source: &str, models: &[agentc_frontend::hir::Model], name: &str, activations: Option<&str>) -> Result<String, String> {
     let program = parse(source).map_err(|_| "the program does not parse".to_string())?;
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for item in &program.items {
@@ -342,7 +392,10 @@ fn rewrite(source: &str, models: &[agentc_frontend::hir::Model], name: &str) -> 
         let span = decl.source.span;
         let (start, end) = (span.start as usize, span.end as usize);
         if decl.name.name == name {
-            edits.push((start, end, "gguf(\"student.gguf\")".into()));
+            edits.push((start, end, match activations {
+                Some(a) => format!("gguf(\"student.gguf\", activations: \"{a}\")"),
+                None => "gguf(\"student.gguf\")".into(),
+            }));
         } else if let Some(m) = models.iter().find(|m| m.name == decl.name.name) {
             let text = &source[start..end];
             let quoted = format!("\"{}\"", m.path);

@@ -71,6 +71,9 @@ pub struct Model {
     /// (`candle_nn::ops::softmax_last_dim` is one kernel without a backward), and the linear
     /// layers as [`FrozenLinear`].
     differentiable: bool,
+    /// Set by [`Model::with_int8_activations`]: the block size (32) the inputs of the
+    /// quantised linear layers are rounded in, as the executable's kernels round them.
+    int8_activations: Option<usize>,
 }
 
 /// The keys and values of every layer so far: `(kv_heads, positions, head_dim)` each.
@@ -178,7 +181,7 @@ impl Model {
         }
         let cos = Tensor::from_vec(cos, (shape.max_positions, half), &dev).map_err(err)?;
         let sin = Tensor::from_vec(sin, (shape.max_positions, half), &dev).map_err(err)?;
-        Ok(Model { shape: shape.clone(), embed, layers, norm: get("model.norm.weight", &[h])?, lm_head, cos, sin, differentiable: false })
+        Ok(Model { shape: shape.clone(), embed, layers, norm: get("model.norm.weight", &[h])?, lm_head, cos, sin, differentiable: false, int8_activations: None })
     }
 
     /// Builds the model as [`Model::new`] does, with the RMSNorm weights named in `norms`
@@ -212,6 +215,26 @@ impl Model {
         Ok(model)
     }
 
+    /// The model as an executable declared `gguf(..., activations: "int8")` computes it
+    /// (docs/language.md §4.1): in each decode step (one token after a non-empty cache)
+    /// the input row of every linear layer, and in every forward the lm_head's input rows,
+    /// are rounded to int8 per block of `group` elements, `x ≈ d·xq` with `d = max|x|/127`
+    /// and `xq = round_ties_even(x·(127/max|x|))` (a block of zeros stays zero); the layers
+    /// then see the rounded row. The kernels sum the integer products exactly and scale
+    /// once, so this is the same dot product up to the order of the f32 sums. A prefill
+    /// (an empty cache) keeps its exact GEMMs but for the lm_head. Only for a student whose
+    /// linear layers are all quantised in blocks of `group` (agentc-distill's students:
+    /// 32).
+    pub fn with_int8_activations(mut self, group: usize) -> Model {
+        self.int8_activations = Some(group);
+        self
+    }
+
+    /// Whether [`Model::with_int8_activations`] made it.
+    pub fn rounds_activations(&self) -> bool {
+        self.int8_activations.is_some()
+    }
+
     /// The model's shape.
     pub fn shape(&self) -> &Shape {
         &self.shape
@@ -231,8 +254,17 @@ impl Model {
     }
 
     /// `x · w` (`w` transposed, `(in, out)`): a plain matmul, or [`FrozenLinear`] when
-    /// differentiable.
-    fn linear(&self, x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
+    /// differentiable; `x` rounded per block of `round` elements first, when given
+    /// ([`round_int8_blocks`]).
+    fn linear(&self, x: &Tensor, w: &Tensor, round: Option<usize>) -> candle_core::Result<Tensor> {
+        let rounded;
+        let x = match round {
+            Some(group) => {
+                rounded = round_int8_blocks(x, group)?;
+                &rounded
+            }
+            None => x,
+        };
         if self.differentiable {
             x.contiguous()?.apply_op1(FrozenLinear(w.clone()))
         } else {
@@ -256,12 +288,14 @@ impl Model {
         let sin = self.sin.narrow(0, start, t)?;
         let mask = causal_mask(t, start)?;
         let groups = s.heads / s.kv_heads;
+        // A decode step (one token after a cache) rounds every linear layer's input.
+        let step = self.int8_activations.filter(|_| t == 1 && start > 0);
         for (l, layer) in self.layers.iter().enumerate() {
             let a = rms_norm(&x, &layer.attn_norm, s.eps)?;
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 0, &a)?;
             }
-            let (mut q, mut k, mut v) = (self.linear(&a, &layer.q)?, self.linear(&a, &layer.k)?, self.linear(&a, &layer.v)?);
+            let (mut q, mut k, mut v) = (self.linear(&a, &layer.q, step)?, self.linear(&a, &layer.k, step)?, self.linear(&a, &layer.v, step)?);
             if let Some((qb, kb, vb)) = &layer.biases {
                 q = q.broadcast_add(qb)?;
                 k = k.broadcast_add(kb)?;
@@ -295,19 +329,39 @@ impl Model {
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 1, &attn)?;
             }
-            x = (x + self.linear(&attn, &layer.o)?)?;
+            x = (x + self.linear(&attn, &layer.o, step)?)?;
             let m = rms_norm(&x, &layer.ffn_norm, s.eps)?;
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 2, &m)?;
             }
-            let act = (candle_nn::ops::silu(&self.linear(&m, &layer.gate)?)? * self.linear(&m, &layer.up)?)?;
+            let act = (candle_nn::ops::silu(&self.linear(&m, &layer.gate, step)?)? * self.linear(&m, &layer.up, step)?)?;
             if let Some(obs) = observer.as_deref_mut() {
                 obs.observe(l, 3, &act)?;
             }
-            x = (x + self.linear(&act, &layer.down)?)?;
+            x = (x + self.linear(&act, &layer.down, step)?)?;
         }
-        self.linear(&rms_norm(&x, &self.norm, s.eps)?, &self.lm_head)
+        self.linear(&rms_norm(&x, &self.norm, s.eps)?, &self.lm_head, self.int8_activations)
     }
+}
+
+/// Each row of `x` `(t, K)` rounded to int8 per block of `group` elements and scaled back:
+/// `d·xq` with `d = max|x|/127`, `xq = round_ties_even(x·(127/max|x|))`, f32 operations in
+/// the order the int8-activation kernel does them (dot_i8.rs); 0 for a block of zeros.
+pub fn round_int8_blocks(x: &Tensor, group: usize) -> candle_core::Result<Tensor> {
+    let (t, k) = x.dims2()?;
+    if group == 0 || k % group != 0 {
+        candle_core::bail!("int8 activations: a row of {k} is not whole blocks of {group}");
+    }
+    let mut data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+    for block in data.chunks_mut(group) {
+        let amax = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
+        for v in block.iter_mut() {
+            *v = d * (*v * inv).round_ties_even();
+        }
+    }
+    Tensor::from_vec(data, (t, k), x.device())
 }
 
 /// `(t, start + t)`: 0 where query `i` (at position `start + i`) may see key `j`, -inf after.
@@ -360,4 +414,27 @@ pub fn argmax(row: &[f32]) -> u32 {
         }
     }
     best as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks rounded on their own: `d = max|x|/127`, values `d·round_ties_even(x·127/max)`,
+    /// a zero block stays zero, and a whole block of equal magnitudes comes back exactly.
+    #[test]
+    fn int8_rounding_per_block() {
+        let mut row = vec![0.0f32; 8];
+        row[..4].copy_from_slice(&[1.27, -0.635, 0.0049, 0.0051]);
+        let x = Tensor::from_vec(row, (1, 8), &Device::Cpu).unwrap();
+        let got = round_int8_blocks(&x, 4).unwrap().to_vec2::<f32>().unwrap();
+        let d = 1.27f32 / 127.0;
+        let inv = 127.0f32 / 1.27;
+        let want: Vec<f32> = [1.27f32, -0.635, 0.0049, 0.0051].iter().map(|v| d * (v * inv).round_ties_even()).collect();
+        assert_eq!(&got[0][..4], &want[..]);
+        // In steps of d: -0.635 is about -63.5 and goes to -64, 0.0049 to 0, 0.0051 to 1.
+        assert_eq!([want[1] / d, want[2] / d, want[3] / d].map(f32::round), [-64.0, 0.0, 1.0]);
+        assert_eq!(&got[0][4..], &[0.0; 4]);
+        assert!(round_int8_blocks(&x, 3).is_err());
+    }
 }

@@ -4,7 +4,9 @@
 //!   prompts whose continuations are identical, and the mean position of the first
 //!   divergence (`n` when identical);
 //! - mean KL(teacher ‖ student) of the next-token distributions at every position of
-//!   prompt + the teacher's continuation (both models fed the same tokens);
+//!   prompt + the teacher's continuation (both models fed the same tokens; a student with
+//!   int8 activations as its executable runs: the prompt as a prefill, the continuation as
+//!   decode steps);
 //! - perplexity of each model on the prompts' own text (next-token, teacher-forced).
 
 use serde::Serialize;
@@ -41,6 +43,25 @@ pub fn kl(logp: &[f64], logq: &[f64]) -> f64 {
 /// Logits at every position of `tokens`.
 fn all_logits(model: &Model, tokens: &[u32]) -> Result<Vec<Vec<f32>>, String> {
     model.forward(tokens, &mut Cache::default(), None)
+}
+
+/// Logits at every position of `prompt` + `continuation` as an executable computes them:
+/// the prompt in one forward (its prefill), then the continuation one token at a time (its
+/// decode steps). For a model without int8 activations that is one forward over all (the
+/// same function; one forward is faster); with them, only the decode steps round every
+/// linear layer's input ([`Model::with_int8_activations`]).
+fn logits_as_run(model: &Model, prompt: &[u32], continuation: &[u32]) -> Result<Vec<Vec<f32>>, String> {
+    if !model.rounds_activations() {
+        let mut seq = prompt.to_vec();
+        seq.extend(continuation);
+        return all_logits(model, &seq);
+    }
+    let mut cache = Cache::default();
+    let mut rows = model.forward(prompt, &mut cache, None)?;
+    for &token in continuation {
+        rows.extend(model.forward(&[token], &mut cache, None)?);
+    }
+    Ok(rows)
 }
 
 /// Perplexity of `model` on `prompts` (token ids): exp of the mean negative log-likelihood
@@ -91,9 +112,7 @@ impl Reference {
             let first = t.iter().zip(&s).position(|(a, b)| a != b).unwrap_or(self.n);
             divergence += first;
             same += usize::from(first == self.n);
-            let mut seq = p.clone();
-            seq.extend(t);
-            for (a, b) in lt.iter().zip(&all_logits(student, &seq)?) {
+            for (a, b) in lt.iter().zip(&logits_as_run(student, p, t)?) {
                 kl_sum += kl(a, &log_softmax(b));
                 kl_count += 1;
             }

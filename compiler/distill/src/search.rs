@@ -220,12 +220,16 @@ fn kernel_key(plan: &Plan, layers: usize) -> String {
 
 /// Runs the search over `prompts` (at least two: the last quarter, at least one, is held
 /// out), with `tokens`-token continuations. `each` sees every plan's student once measured.
+/// With `int8_activations` every student is measured as it runs with `activations:
+/// "int8"` ([`Model::with_int8_activations`]); the teacher keeps its exact kernels.
+#[allow(clippy::too_many_arguments)]
 pub fn search(
     teacher: &Checkpoint,
     prompts: &[String],
     budget: &Budget,
     tokens: usize,
     all: bool,
+    int8_activations: bool,
     recovery: Option<&RecoveryOptions>,
     each: &mut dyn FnMut(&Tried, &Student) -> Result<(), String>,
 ) -> Result<Outcome, String> {
@@ -257,7 +261,11 @@ pub fn search(
             }
             None => None,
         };
-        let figures = reference.measure(&Model::new(&student.shape, &student.tensors)?)?;
+        let mut measured = Model::new(&student.shape, &student.tensors)?;
+        if int8_activations {
+            measured = measured.with_int8_activations(crate::quant::GROUP);
+        }
+        let figures = reference.measure(&measured)?;
         let meets = budget.met(&figures);
         eprintln!(
             "distill: plan `{}`: {} bytes, agreement {:.3}, divergence {:.2}, kl {:.5}, ppl {:.3}{}",

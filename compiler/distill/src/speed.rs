@@ -41,6 +41,9 @@ pub struct Speed {
     pub measured_decode_tokens_per_s: f64,
     /// predicted / measured.
     pub predicted_over_measured: f64,
+    /// What the executable printed for the prompt (its first run; one trailing newline
+    /// removed): greedy text, compared with the distiller's own forward by the caller.
+    pub text: String,
 }
 
 /// `agentc` beside the running executable.
@@ -90,6 +93,7 @@ pub fn measure(options: &SpeedOptions, tag: &str, source: &str, prompt: &str) ->
     let exe = options.work.join(tag);
     run(Command::new(&options.agentc).arg("build").arg(&program).arg("-o").arg(&exe))?;
     let mut steps = Vec::new();
+    let mut text = None;
     for _ in 0..options.reps.max(1) {
         let trace = options.work.join(format!("{tag}-trace.json"));
         let mut cmd = Command::new(&exe);
@@ -97,12 +101,16 @@ pub fn measure(options: &SpeedOptions, tag: &str, source: &str, prompt: &str) ->
         if let Some(n) = options.threads {
             cmd.arg("--threads").arg(n.to_string());
         }
-        run(cmd.arg("--").arg(prompt))?;
+        let out = run(cmd.arg("--").arg(prompt))?;
+        text.get_or_insert_with(|| {
+            let printed = String::from_utf8_lossy(&out).into_owned();
+            printed.strip_suffix('\n').map_or(printed.clone(), str::to_string)
+        });
         steps.push(median(decode_steps(&trace)?));
     }
     let step = median(steps);
     let measured = 1.0 / step;
-    Ok(Speed { predicted_decode_tokens_per_s: predicted, measured_decode_tokens_per_s: measured, predicted_over_measured: predicted / measured })
+    Ok(Speed { predicted_decode_tokens_per_s: predicted, measured_decode_tokens_per_s: measured, predicted_over_measured: predicted / measured, text: text.unwrap_or_default() })
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
