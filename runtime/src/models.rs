@@ -342,6 +342,11 @@ impl Prefilled {
         self.prompt_ids.len()
     }
 
+    /// The prompt's token ids, as the model was fed them.
+    pub fn prompt_ids(&self) -> &[u32] {
+        &self.prompt_ids
+    }
+
     /// When the compiled prefill kernel started and ended.
     pub fn kernel_span(&self) -> (Instant, Instant) {
         self.kernel_span

@@ -14,6 +14,7 @@ use crate::checkpoint::Checkpoint;
 use crate::forward::{Model, greedy};
 use crate::gguf_writer;
 use crate::recovery::RecoveryOptions;
+use crate::runs::prompts_of_runs;
 use crate::search::{Tried, parse_budget, search, table};
 use crate::speed::{self, Speed, SpeedOptions, agentc_beside, source_of};
 use crate::student::{Student, metadata};
@@ -32,8 +33,14 @@ pub struct DistillArgs {
     model: Option<String>,
     /// A text file of prompts, one per line (blank lines skipped); the last quarter (at
     /// least one) is held out for measuring, the rest calibrates.
-    #[arg(long, required_unless_present = "speed_of")]
+    #[arg(long, required_unless_present_any = ["speed_of", "example_args"], conflicts_with = "example_args")]
     calib: Option<PathBuf>,
+    /// Instead of `--calib`: example arguments of the program, one run each (repeat the
+    /// option; each value split into `main`'s arguments as a shell splits words). The
+    /// program is built and run once per value, and the prompts it feeds the model (read
+    /// from the run's trace) are the calibration and held-out prompts, in the order made.
+    #[arg(long = "args", value_name = "ARGS")]
+    example_args: Vec<String>,
     /// What the student must keep, e.g. `agreement>=0.95,kl<=0.05` (figures: agreement,
     /// divergence, kl, ppl_ratio).
     #[arg(long, required_unless_present = "speed_of")]
@@ -74,7 +81,7 @@ pub struct DistillArgs {
     /// Only measure the speeds of an earlier run's output folder (its report.json and
     /// students; `plans/` when it was written with `--write-plans`) and add them to its
     /// report: the search and the speed measurement need not share a quiet machine.
-    #[arg(long, value_name = "OUTDIR", conflicts_with_all = ["file", "model", "calib", "budget", "output", "speed", "activations"])]
+    #[arg(long, value_name = "OUTDIR", conflicts_with_all = ["file", "model", "calib", "example_args", "budget", "output", "speed", "activations"])]
     speed_of: Option<PathBuf>,
     /// The target the prediction plans on: a preset (`host`) or a TOML file (e.g. the
     /// output of `agentc calibrate --target host`).
@@ -104,10 +111,8 @@ pub fn run(args: &DistillArgs) -> ExitCode {
     if let Some(dir) = &args.speed_of {
         return speed_of(args, dir);
     }
-    let (Some(file), Some(model_name), Some(calib), Some(budget_spec), Some(output)) =
-        (&args.file, &args.model, &args.calib, &args.budget, &args.output)
-    else {
-        return fail("FILE, --model, --calib, --budget and -o are required", 2);
+    let (Some(file), Some(model_name), Some(budget_spec), Some(output)) = (&args.file, &args.model, &args.budget, &args.output) else {
+        return fail("FILE, --model, --calib or --args, --budget and -o are required", 2);
     };
     let budget = match parse_budget(budget_spec) {
         Ok(b) => b,
@@ -128,16 +133,38 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         let names: Vec<&str> = module.models.iter().map(|m| m.name.as_str()).collect();
         return fail(&format!("{}: no model `{}` is declared (models: {})", file.display(), model_name, if names.is_empty() { "none".into() } else { names.join(", ") }), 1);
     };
-    let prompts: Vec<String> = match std::fs::read_to_string(&calib) {
-        Ok(text) => text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
-        Err(e) => return fail(&format!("{}: {e}", calib.display()), 1),
+    // Where the prompts come from, for messages: the file, or the program's runs.
+    let origin = match &args.calib {
+        Some(calib) => calib.display().to_string(),
+        None => format!("{} (the prompts of its runs)", file.display()),
     };
-    if prompts.is_empty() {
-        return fail(&format!("{}: no prompts (one per line)", calib.display()), 1);
+    let lines: Vec<String> = match &args.calib {
+        Some(calib) => match std::fs::read_to_string(calib) {
+            Ok(text) => text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+            Err(e) => return fail(&format!("{}: {e}", calib.display()), 1),
+        },
+        None => Vec::new(),
+    };
+    if args.calib.is_some() && lines.is_empty() {
+        return fail(&format!("{origin}: no prompts (one per line)"), 1);
     }
     let teacher = match Checkpoint::load(&model.resolved_path) {
         Ok(t) => t,
         Err(e) => return fail(&format!("model `{}`: {e}", model.name), 1),
+    };
+    let prompts: Vec<Vec<u32>> = if args.calib.is_some() {
+        match lines.iter().map(|p| teacher.tokenizer.encode(p).map_err(|e| e.0)).collect() {
+            Ok(ids) => ids,
+            Err(e) => return fail(&format!("{origin}: {e}"), 1),
+        }
+    } else {
+        let work = std::env::temp_dir().join(format!("agentc-distill-runs-{}", std::process::id()));
+        let found = agentc_beside().and_then(|agentc| prompts_of_runs(&agentc, file, model_name, &args.example_args, &work));
+        let _ = std::fs::remove_dir_all(&work);
+        match found {
+            Ok(p) => p,
+            Err(e) => return fail(&format!("--args: {e}"), 1),
+        }
     };
     // Plan students go to a folder beside OUTDIR while the search runs; it becomes
     // OUTDIR/plans when the search succeeds and is removed otherwise.
@@ -162,7 +189,7 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             discard(&partial);
-            return fail(&format!("{}: {e}", calib.display()), 1);
+            return fail(&format!("{origin}: {e}"), 1);
         }
     };
     print!("{}", table(&outcome, args.tokens as usize));
@@ -180,6 +207,12 @@ pub fn run(args: &DistillArgs) -> ExitCode {
             return fail(&e, 1);
         }
     };
+    // The first held-out prompt: its line of the file, or (prompts of runs) its text.
+    let first_held = prompts.len() - outcome.split.1;
+    let speed_prompt = match lines.get(first_held) {
+        Some(line) => line.clone(),
+        None => teacher.tokenizer.decode(&prompts[first_held]).unwrap_or_default(),
+    };
     let report = serde_json::json!({
         "teacher": model.resolved_path.display().to_string(),
         "budget": budget_spec,
@@ -195,7 +228,8 @@ pub fn run(args: &DistillArgs) -> ExitCode {
         // What `--speed` / `--speed-of` measure: the teacher as the program declares it,
         // with the first held-out prompt.
         "teacher_source": source_of(&model.resolved_path, model.dtype.map(|d| d.name())).ok(),
-        "speed_prompt": prompts[prompts.len() - outcome.split.1],
+        "speed_prompt": speed_prompt,
+        "example_args": args.example_args,
     });
     let stem = file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
     let written = std::fs::create_dir_all(&output)

@@ -6,6 +6,7 @@
 //! - [`hessian`], [`quant`], [`gptq`]: calibration statistics, RTN and GPTQ.
 //! - [`student`], [`gguf_writer`]: a plan applied and written as GGUF.
 //! - [`recovery`]: the student's norms fine-tuned on the teacher's logits (KL, candle autodiff).
+//! - [`runs`]: calibration prompts from runs of the program itself (`--args`).
 //! - [`measure`], [`search`]: the budget figures and the plan search; [`speed`]: predicted
 //!   and measured decode speed through `agentc`; [`cli`]: the command.
 #![deny(missing_docs)]
@@ -20,5 +21,6 @@ pub mod gguf_writer;
 pub mod student;
 pub mod measure;
 pub mod recovery;
+pub mod runs;
 pub mod search;
 pub mod speed;

@@ -218,14 +218,14 @@ fn kernel_key(plan: &Plan, layers: usize) -> String {
     key
 }
 
-/// Runs the search over `prompts` (at least two: the last quarter, at least one, is held
-/// out), with `tokens`-token continuations. `each` sees every plan's student once measured.
+/// Runs the search over `prompts` (token ids; at least two: the last quarter, at least
+/// one, is held out), with `tokens`-token continuations. `each` sees every plan's student once measured.
 /// With `int8_activations` every student is measured as it runs with `activations:
 /// "int8"` ([`Model::with_int8_activations`]); the teacher keeps its exact kernels.
 #[allow(clippy::too_many_arguments)]
 pub fn search(
     teacher: &Checkpoint,
-    prompts: &[String],
+    prompts: &[Vec<u32>],
     budget: &Budget,
     tokens: usize,
     all: bool,
@@ -234,11 +234,10 @@ pub fn search(
     each: &mut dyn FnMut(&Tried, &Student) -> Result<(), String>,
 ) -> Result<Outcome, String> {
     if prompts.len() < 2 {
-        return Err("the calibration file needs at least two prompts (one is held out)".into());
+        return Err("the calibration needs at least two prompts (one is held out)".into());
     }
     let held = (prompts.len() / 4).max(1);
-    let ids = prompts.iter().map(|p| teacher.tokenizer.encode(p).map_err(|e| e.0)).collect::<Result<Vec<_>, _>>()?;
-    let (calib, heldout) = ids.split_at(ids.len() - held);
+    let (calib, heldout) = prompts.split_at(prompts.len() - held);
     let model = Model::new(&teacher.shape, &teacher.tensors)?;
     let mut h = Hessians::new(teacher.shape.layers);
     eprintln!("distill: calibration statistics over {} prompts", calib.len());

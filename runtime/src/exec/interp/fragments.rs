@@ -185,11 +185,14 @@ impl Interpreter<'_> {
                 let prefilled = model.prefill(&text(0)?, !chat, &call, on).map_err(|m| error(op, m))?;
                 if let Some(trace) = self.trace {
                     // The kernel alone, with the prompt's length: what `agentc calibrate` and
-                    // tools/bench_models.py read prefill throughput from.
+                    // tools/bench_models.py read prefill throughput from; and the prompt's
+                    // token ids: what `agentc distill --args` calibrates on.
                     let device = op.placement.as_ref().map(|p| p.device.as_str()).unwrap_or("none");
                     let (start, end) = prefilled.kernel_span();
                     let tokens = prefilled.prompt_tokens().to_string();
-                    trace.slice(trace.track(device), &format!("prefill kernel {}", model.name), "prefill_kernel", start, end, &[("tokens", tokens)]);
+                    let ids = prefilled.prompt_ids().iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+                    let args = [("tokens", tokens), ("model", model.name.clone()), ("prompt_ids", ids)];
+                    trace.slice(trace.track(device), &format!("prefill kernel {}", model.name), "prefill_kernel", start, end, &args);
                 }
                 Ok(vec![Value::Kv(KvValue(Arc::new(Mutex::new(Some(prefilled)))))])
             }
