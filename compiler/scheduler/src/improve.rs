@@ -184,11 +184,21 @@ pub fn improve_judged(
         for &f in &frags {
             fixed[f] = Some(u);
         }
-        evals += 1;
-        if let Ok(t) = list_schedule_in(p, Mode::Partial(&fixed), &order)
-            && keep(t, &mut best, &mut best_score)
-        {
-            accepted += 1;
+        // The same move with the models already on `u`'s devices gathered onto those
+        // devices too: two models that fit one group only side by side (a 70B int8 pair
+        // next to an 8B pair on two 48 GB cards, where an 8B copy per card leaves the 70B
+        // no room) are reached by no move of one model.
+        let gathered = gather_onto(p, &best, u, &fixed);
+        for fixed in std::iter::once(fixed).chain(gathered) {
+            if evals >= MAX_EVALS / 2 {
+                break;
+            }
+            evals += 1;
+            if let Ok(t) = list_schedule_in(p, Mode::Partial(&fixed), &order)
+                && keep(t, &mut best, &mut best_score)
+            {
+                accepted += 1;
+            }
         }
     }
     let mut groups: BTreeMap<(Option<usize>, FragmentKind), Vec<usize>> = BTreeMap::new();
@@ -369,6 +379,39 @@ fn model_moves(p: &Problem, t: &Timing, classes: usize) -> Vec<(Vec<usize>, usiz
         }
     }
     out
+}
+
+/// `fixed` (a model move onto unit `u`) extended by every other model that `t` runs, in
+/// part, on a device of `u`: all its fragments fixed to the unit on exactly `u`'s devices
+/// that runs them all (per model the shortest in total, ties: lowest index). `None` when no
+/// model is gathered.
+fn gather_onto(p: &Problem, t: &Timing, u: usize, fixed: &[Option<usize>]) -> Option<Vec<Option<usize>>> {
+    let devices = &p.units[u].devices;
+    let shares = |v: usize| p.units[v].devices.iter().any(|d| devices.contains(d));
+    let same_devices = |v: usize| {
+        let ds = &p.units[v].devices;
+        ds.len() == devices.len() && ds.iter().all(|d| devices.contains(d))
+    };
+    let mut out = fixed.to_vec();
+    let mut gathered = false;
+    for m in 0..p.workload.models.len() {
+        let frags: Vec<usize> =
+            (0..p.len()).filter(|&f| p.workload.fragments[f].model == Some(m) && fixed[f].is_none()).collect();
+        if frags.is_empty() || !frags.iter().any(|&f| shares(t.unit[f])) {
+            continue;
+        }
+        let total = |v: usize| frags.iter().map(|&f| p.duration(f, v)).sum::<f64>();
+        let target = (0..p.units.len())
+            .filter(|&v| same_devices(v) && frags.iter().all(|&f| p.duration(f, v).is_finite()))
+            .min_by(|&a, &b| total(a).total_cmp(&total(b)).then(a.cmp(&b)));
+        if let Some(v) = target {
+            for &f in &frags {
+                out[f] = Some(v);
+            }
+            gathered = true;
+        }
+    }
+    gathered.then_some(out)
 }
 
 /// The moves of one pass, in a fixed order: group moves first, then single moves of the

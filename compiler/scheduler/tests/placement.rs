@@ -104,3 +104,22 @@ fn two_big_decodes_that_contend_for_one_group_are_reordered() {
     assert!(h.makespan <= 1.01 * optimum, "heuristic {} vs optimum {optimum}", h.makespan);
     assert!(h.makespan >= optimum * (1.0 - 1e-9), "heuristic {} below the optimum {optimum}", h.makespan);
 }
+
+#[test]
+fn models_that_only_fit_together_are_moved_together() {
+    // `mixed_models(7151)` on the memory-bound fleet (two 48 GB L40S and a host), cost
+    // objective: one 70B call and three 8B calls. Greedily the 8B model gets a replica on
+    // each L40S, so the 70B int8 pair no longer fits and the 70B call runs on the host
+    // CPU (2.32× the optimum's cost). The optimum runs every call on the L40S pair (8B in
+    // bf16, 70B in int8: 43 GB per card), which no move of one model reaches: moving the
+    // 70B onto the pair must gather the 8B onto the same two cards.
+    let w = mixed_models(7151, 0.5);
+    let t = preset("gpu+cpu").unwrap();
+    let p = Problem::new(&w, &t).unwrap();
+    let o = Options { objective: Objective::Cost, solver: Solver::Heuristic, ..Default::default() };
+    let h = schedule(&w, &t, &o).unwrap();
+    let exact = milp::solve(&p, Objective::Cost, None, None, 60.0).unwrap();
+    let optimum = exact.timing.cost;
+    eprintln!("heuristic ${:.4e}, MILP ${optimum:.4e} (proved {})", h.total_cost, exact.proved_optimal);
+    assert!(h.total_cost <= 1.02 * optimum, "heuristic {} vs optimum {optimum}", h.total_cost);
+}
