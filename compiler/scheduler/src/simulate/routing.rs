@@ -2,14 +2,16 @@
 //! the replica with the **least outstanding work**: the seconds of the jobs queued there
 //! or on their way, plus what is left of the iteration it is running (ties, as among idle
 //! replicas: fewer sequences, then the least busy so far, then the pool's order, so idle
-//! replicas share the work evenly). For identical deterministic jobs this is
+//! replicas share the work evenly; in a fleet's pool of several kinds the work is counted
+//! in the job's own seconds on each replica, so busy time, not jobs, is balanced). For identical deterministic jobs this is
 //! join-the-shortest-queue by work, which makes k replicas one M/D/k queue: a job never
 //! waits behind another while some replica is idle, so the mean wait is below M/D/1's at
 //! the same per-replica load (random routing would give M/D/1 exactly).
 //!
 //! A decode sequence stays on the replica that ran its prefill when the prefill's pool is
 //! its own (the KV cache is there); otherwise (disaggregated, or no prefill) it goes to
-//! the replica with the **fewest sequences** (waiting, joining or running; ties: least
+//! the replica with the **fewest sequences** (waiting, joining or running; in a fleet's pool
+//! of several kinds, (sequences + 1) × the unit's seconds per token; ties: least
 //! outstanding work, then the least busy so far, then the pool's order), and its KV cache moves there from the
 //! prefill's replica.
 
@@ -31,9 +33,20 @@ impl Sim<'_> {
         unit.waiting.len() + unit.running.len() + unit.joining.values().sum::<usize>() + unit.inbound
     }
 
-    /// The replica of `f`'s pool a job of `f` goes to (least outstanding work).
+    /// The replica of `f`'s pool a job of `f` goes to (least outstanding work; in a pool
+    /// of several kinds, the least outstanding work in units of the job's own seconds
+    /// there, so idle units tie and the least busy so far wins: each unit's utilisation
+    /// stays near the pool's, as the fleet was planned).
     pub(super) fn route_job(&self, f: usize) -> usize {
-        self.pick(f, |a, b| self.outstanding(a).total_cmp(&self.outstanding(b)).then(self.sequences(a).cmp(&self.sequences(b))))
+        self.pick(f, |a, b| {
+            let (own_a, own_b) = (self.seconds_on(f, a), self.seconds_on(f, b));
+            let first = if own_a == own_b || own_a <= 0.0 || own_b <= 0.0 {
+                self.outstanding(a).total_cmp(&self.outstanding(b))
+            } else {
+                (self.outstanding(a) / own_a).total_cmp(&(self.outstanding(b) / own_b))
+            };
+            first.then(self.sequences(a).cmp(&self.sequences(b)))
+        })
     }
 
     /// The replica of decode `f`'s pool a new sequence goes to; `src` is the unit holding
@@ -44,7 +57,16 @@ impl Sim<'_> {
         {
             return a;
         }
-        self.pick(f, |a, b| self.sequences(a).cmp(&self.sequences(b)).then(self.outstanding(a).total_cmp(&self.outstanding(b))))
+        self.pick(f, |a, b| {
+            let (ta, tb) = (self.token_seconds_at(f, a), self.token_seconds_at(f, b));
+            // In a pool of several kinds, sequences weighted by the unit's seconds per token.
+            let first = if ta == tb || ta <= 0.0 || tb <= 0.0 {
+                self.sequences(a).cmp(&self.sequences(b))
+            } else {
+                ((self.sequences(a) + 1) as f64 * ta).total_cmp(&((self.sequences(b) + 1) as f64 * tb))
+            };
+            first.then(self.outstanding(a).total_cmp(&self.outstanding(b)))
+        })
     }
 
     /// The first replica of `f`'s pool in `order`, ties to the least busy so far, then to
