@@ -290,6 +290,7 @@ pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, optio
     sim.token_seconds = plan.token_seconds.clone();
     sim.token_seconds_on = plan.token_seconds_on.iter().map(|&(f, u, t)| ((f, u), t)).collect();
     sim.figures = figures;
+    sim.request_seconds = plan.pools.iter().flat_map(|q| q.units.iter().copied().zip(q.unit_seconds.iter().copied())).collect();
     sim.run();
     Ok(sim.finish(plan))
 }
@@ -467,6 +468,8 @@ struct Sim<'a> {
     token_seconds: Vec<f64>,
     /// Per (decode, unit) of another kind than its schedule unit, the same.
     token_seconds_on: BTreeMap<(usize, usize), f64>,
+    /// Per unit of a pool, the plan's unit-seconds one request asks of it.
+    request_seconds: BTreeMap<usize, f64>,
     /// Per (fragment, unit) other than the schedule's, its figures there.
     figures: BTreeMap<(usize, usize), setup::UnitFigures>,
     /// Per device, the unit holding it now.
@@ -557,6 +560,7 @@ impl<'a> Sim<'a> {
             pool_of: Vec::new(),
             token_seconds: Vec::new(),
             token_seconds_on: BTreeMap::new(),
+            request_seconds: BTreeMap::new(),
             figures: BTreeMap::new(),
             owner: vec![None; p.target.devices.len()],
             neighbours,

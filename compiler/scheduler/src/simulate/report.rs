@@ -394,7 +394,8 @@ pub fn to_table(r: &SimReport) -> String {
                 pool.planned_utilisation,
                 pool.utilisation
             );
-            let _ = writeln!(out, "{}", if pool.replicas > 1 { format!("; on {}", pool.units.join(", ")) } else { String::new() });
+            let elsewhere = pool.replicas > 1 || pool.units.first() != Some(&pool.unit);
+            let _ = writeln!(out, "{}", if elsewhere { format!("; on {}", pool.units.join(", ")) } else { String::new() });
         }
     }
     if let Some(fleet) = &r.fleet {

@@ -2,8 +2,8 @@
 //! the replica with the **least outstanding work**: the seconds of the jobs queued there
 //! or on their way, plus what is left of the iteration it is running (ties, as among idle
 //! replicas: fewer sequences, then the least busy so far, then the pool's order, so idle
-//! replicas share the work evenly; in a fleet's pool of several kinds the work is counted
-//! in the job's own seconds on each replica, so busy time, not jobs, is balanced). For identical deterministic jobs this is
+//! replicas share the work evenly; in a fleet's pool of several kinds the fewest requests
+//! there, jobs and decode sequences, ties again to the least busy). For identical deterministic jobs this is
 //! join-the-shortest-queue by work, which makes k replicas one M/D/k queue: a job never
 //! waits behind another while some replica is idle, so the mean wait is below M/D/1's at
 //! the same per-replica load (random routing would give M/D/1 exactly).
@@ -27,23 +27,34 @@ impl Sim<'_> {
         unit.queued_work + unit.inbound_work + running
     }
 
+    /// Requests at unit `u`: jobs queued or running, decode sequences, and work on its way.
+    fn in_system(&self, u: usize) -> usize {
+        let unit = &self.units[u];
+        let running = usize::from(matches!(unit.busy, Some(crate::simulate::Iter::Job(_))));
+        unit.jobs.len() + running + self.sequences(u)
+    }
+
     /// Decode sequences on unit `u` or on their way to it.
     fn sequences(&self, u: usize) -> usize {
         let unit = &self.units[u];
         unit.waiting.len() + unit.running.len() + unit.joining.values().sum::<usize>() + unit.inbound
     }
 
-    /// The replica of `f`'s pool a job of `f` goes to (least outstanding work; in a pool
-    /// of several kinds, the least outstanding work in units of the job's own seconds
-    /// there, so idle units tie and the least busy so far wins: each unit's utilisation
-    /// stays near the pool's, as the fleet was planned).
+    /// The replica of `f`'s pool a job of `f` goes to: the least outstanding work; in a
+    /// pool whose units differ in seconds per request (a fleet's mix of kinds), the fewest
+    /// requests there (jobs queued, running or on their way, and decode sequences), ties
+    /// to the least busy so far, which keeps each unit near the pool's planned
+    /// utilisation. Outstanding work alone would load the fast units (they finish first)
+    /// and miss the decodes that follow a prefill onto its replica; the shortest expected
+    /// delay, `(requests + 1) × seconds`, loads them too (seen: 0.68 and 0.93 for a
+    /// planned 0.73 in `tests/fleet.rs`).
     pub(super) fn route_job(&self, f: usize) -> usize {
         self.pick(f, |a, b| {
-            let (own_a, own_b) = (self.seconds_on(f, a), self.seconds_on(f, b));
-            let first = if own_a == own_b || own_a <= 0.0 || own_b <= 0.0 {
+            let (sa, sb) = (self.request_seconds.get(&a).copied().unwrap_or(0.0), self.request_seconds.get(&b).copied().unwrap_or(0.0));
+            let first = if sa == sb || sa <= 0.0 || sb <= 0.0 {
                 self.outstanding(a).total_cmp(&self.outstanding(b))
             } else {
-                (self.outstanding(a) / own_a).total_cmp(&(self.outstanding(b) / own_b))
+                self.in_system(a).cmp(&self.in_system(b))
             };
             first.then(self.sequences(a).cmp(&self.sequences(b)))
         })
