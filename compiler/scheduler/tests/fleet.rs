@@ -86,7 +86,7 @@ fn the_cheaper_kind_per_request_carried_is_chosen() {
     assert!(1.0 * slow < 3.0 * fast);
     // 2.5 slow units' worth: three slow GPUs ($3) beat any fleet with a fast one ($4+).
     let rate = 2.5 * U / slow;
-    let choice = choose(&w, &s, &t, rate, 256, U).unwrap();
+    let choice = choose(&w, &s, &t, rate, 256, U, false).unwrap();
     let pool = &choice.pools[0];
     let slow_kind = pool.kinds.iter().find(|k| k.units[0].starts_with("slow")).unwrap();
     assert!((slow_kind.seconds_per_request - slow).abs() < 1e-12 * slow, "{} vs {slow}", slow_kind.seconds_per_request);
@@ -107,7 +107,7 @@ fn a_device_limit_forces_a_mix_and_the_mix_is_simulated_under_the_target() {
     // 5.5 slow units' worth and only four slow GPUs: four slow + one fast ($7) is the
     // cheapest; three slow + one fast carries only about 5.
     let rate = 5.5 * U / slow;
-    let choice = choose(&w, &s, &t, rate, 256, U).unwrap();
+    let choice = choose(&w, &s, &t, rate, 256, U, false).unwrap();
     let exact = choice.exact.as_ref().expect("an exact fleet");
     assert_eq!(units_of(&exact.units[0], "slow"), 4);
     assert_eq!(units_of(&exact.units[0], "fast"), 1);
@@ -150,7 +150,7 @@ fn an_sla_rules_the_slow_kind_out() {
     let sla = 0.5 * (slow + fast);
     let s = schedule(&w, &t, &Options { sla_seconds: Some(sla), ..Options::default() }).unwrap();
     let rate = 2.5 * U / slow;
-    let choice = choose(&w, &s, &t, rate, 256, U).unwrap();
+    let choice = choose(&w, &s, &t, rate, 256, U, false).unwrap();
     let kinds = &choice.pools[0].kinds;
     let slow_kind = kinds.iter().find(|k| k.units[0].starts_with("slow")).unwrap();
     let fast_kind = kinds.iter().find(|k| k.units[0].starts_with("fast")).unwrap();
@@ -169,10 +169,10 @@ fn a_rate_no_fleet_carries_names_the_rate_it_can() {
     let s = schedule(&w, &t, &Options::default()).unwrap();
     let (slow, fast) = (seconds(PEAK), seconds(2.0 * PEAK));
     let most = 4.0 * U / slow + 4.0 * U / fast;
-    match choose(&w, &s, &t, 1.5 * most, 256, U) {
+    match choose(&w, &s, &t, 1.5 * most, 256, U, false) {
         Err(SimError::FleetInfeasible { max_rate, .. }) => assert!((max_rate - most).abs() < 1e-9 * most, "{max_rate} vs {most}"),
         other => panic!("expected FleetInfeasible, got {other:?}"),
     }
-    assert!(choose(&w, &s, &t, 0.99 * most, 256, U).is_ok());
-    assert!(matches!(choose(&w, &s, &t, 1.0, 256, 0.0), Err(SimError::Plan(_))));
+    assert!(choose(&w, &s, &t, 0.99 * most, 256, U, false).is_ok());
+    assert!(matches!(choose(&w, &s, &t, 1.0, 256, 0.0, false), Err(SimError::Plan(_))));
 }

@@ -63,6 +63,11 @@ pub struct SimulateArgs {
     /// With `--replicas auto` or `fleet`: the highest planned utilisation of each unit, in (0, 1].
     #[arg(long = "max-utilisation")]
     max_utilisation: Option<String>,
+    /// With `--replicas fleet`: offer every model at every quantized format the compiler
+    /// generates (int8, int4), not only as far as it needs to fit (weight-only
+    /// quantization changes the model's numerics: asked for by name).
+    #[arg(long)]
+    quantize: bool,
 }
 
 /// The values of `--batching`.
@@ -142,7 +147,9 @@ fn check_usage(args: &SimulateArgs) -> Result<Vec<f64>, ExitCode> {
     if args.max_batch == 0 {
         return usage("`--max-batch 0`: at least one sequence must fit a step");
     }
-    replica_target(args)?;
+    if args.quantize && !matches!(replica_target(args)?, Replicas::Fleet(_)) {
+        return usage("`--quantize` widens the offer of `--replicas fleet`: give that too");
+    }
     let rates = if let Some(rate) = &args.rate {
         vec![parse_rate("--rate", rate)?]
     } else if let Some(list) = &args.sweep {
@@ -257,7 +264,7 @@ fn simulate_one(
             None
         }
         Replicas::Fleet(t) => {
-            let choice = simulate::fleet::choose(workload, schedule, target, rate, batch, t).map_err(fail)?;
+            let choice = simulate::fleet::choose(workload, schedule, target, rate, batch, t, args.quantize).map_err(fail)?;
             options.replicas = Some(choice.plan.clone());
             Some(choice)
         }

@@ -122,7 +122,9 @@ struct Load {
 /// Chooses the cheapest fleet for `rate` requests per second of `w` as `schedule` groups
 /// its fragments, each unit at most `max_utilisation`; kinds slower than the schedule's
 /// SLA for one request are ruled out. Errors: no fleet of the target carries the rate
-/// ([`SimError::FleetInfeasible`], naming the highest rate one carries).
+/// ([`SimError::FleetInfeasible`], naming the highest rate one carries). With
+/// `every_precision` every model is also offered at every quantized format
+/// ([`Problem::offering_every_precision`]), not only as far as it needs to fit.
 pub fn choose(
     w: &Workload,
     schedule: &Schedule,
@@ -130,14 +132,17 @@ pub fn choose(
     rate: f64,
     max_batch: usize,
     max_utilisation: f64,
+    every_precision: bool,
 ) -> Result<FleetChoice, SimError> {
     if !(max_utilisation > 0.0 && max_utilisation <= 1.0) {
         return Err(SimError::Plan(format!("a utilisation target must be in (0, 1], got {max_utilisation}")));
     }
-    let p = Problem::new(w, target).map_err(SimError::Schedule)?;
+    let p = if every_precision { Problem::offering_every_precision(w, target) } else { Problem::new(w, target) }
+        .map_err(SimError::Schedule)?;
     let specs = setup::fragment_specs(w, schedule, &p)?;
     let mut plan = replicas::plan(w, &p, &specs, rate, max_batch, None)?;
     plan.max_utilisation = Some(max_utilisation);
+    plan.every_precision = every_precision;
     let assign: Vec<usize> = specs.iter().map(|s| s.unit).collect();
     let paths = Paths::new(w);
     let sla = schedule.sla_seconds;

@@ -245,7 +245,12 @@ pub struct SimResult {
 
 /// Simulates `options.arrivals` requests of `workload` placed by `schedule` on `target`.
 pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, options: &SimOptions) -> Result<SimResult, SimError> {
-    let p = Problem::new(workload, target).map_err(SimError::Schedule)?;
+    let p = if options.replicas.as_ref().is_some_and(|r| r.every_precision) {
+        Problem::offering_every_precision(workload, target)
+    } else {
+        Problem::new(workload, target)
+    }
+    .map_err(SimError::Schedule)?;
     let specs = setup::fragment_specs(workload, schedule, &p)?;
     let plan = match &options.replicas {
         Some(plan) => {

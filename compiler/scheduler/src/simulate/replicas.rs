@@ -95,6 +95,9 @@ pub struct ReplicaPlan {
     /// `(fragment, unit, seconds)`: a decode's unit-seconds per token on a unit of
     /// another kind than its schedule unit (a fleet's); `token_seconds` elsewhere.
     pub token_seconds_on: Vec<(usize, usize, f64)>,
+    /// Whether its unit indices are those of [`Problem::offering_every_precision`] (a
+    /// fleet offered every quantized format) rather than [`Problem::new`].
+    pub every_precision: bool,
 }
 
 impl ReplicaPlan {
@@ -158,7 +161,7 @@ pub(crate) fn plan(
             .sum();
         pool.unit_seconds = vec![pool.seconds_per_request];
     }
-    let mut plan = ReplicaPlan { rate, max_utilisation, pools, token_seconds, token_seconds_on: Vec::new() };
+    let mut plan = ReplicaPlan { rate, max_utilisation, pools, token_seconds, token_seconds_on: Vec::new(), every_precision: false };
     if let Some(target) = max_utilisation {
         grow(p, specs, &models_on, &mut plan, target)?;
     }
