@@ -5,7 +5,9 @@
 //! `U / S` requests per second at utilisation target `U`: the slow GPU is cheaper per
 //! request carried. Checks that the cheaper kind per capacity is chosen, that the device
 //! count forces a mix, that an SLA rules the slow kind out, that the simulated fleet stays
-//! under the target, and that a rate no fleet carries is refused with the rate it can.
+//! under the target, that a rate no fleet carries is refused with the rate it can, and
+//! that `--quantize` offers int8 and int4 kinds (a memory-bound decode is cheaper on them)
+//! whose fleet the simulator runs.
 
 use agentc_scheduler::simulate::fleet::choose;
 use agentc_scheduler::simulate::{Batching, Rng, SimError, SimOptions, SimReport, poisson, simulate};
@@ -175,4 +177,65 @@ fn a_rate_no_fleet_carries_names_the_rate_it_can() {
     }
     assert!(choose(&w, &s, &t, 0.99 * most, 256, U, false).is_ok());
     assert!(matches!(choose(&w, &s, &t, 1.0, 256, 0.0, false), Err(SimError::Plan(_))));
+}
+
+/// A memory-bound decode of an f32 model (8 GB of weights) any GPU may run.
+fn decode_workload() -> Workload {
+    let (w, kv, prompt, n) = (8e9, 65536.0, 200.0, 64.0);
+    let kv_reads = kv * (n * prompt + n * (n + 1.0) / 2.0);
+    let profile = Profile {
+        flops: 1e8 * n,
+        bytes_read: n * w + kv_reads,
+        bytes_written: kv * n,
+        working_bytes: kv * (prompt + n),
+        tokens: n,
+        dtype: Dtype::F32,
+        ..Profile::default()
+    };
+    Workload {
+        fragments: vec![Fragment {
+            name: "decode".into(),
+            kind: FragmentKind::Decode,
+            profile,
+            model: Some(0),
+            pin: Some(Pin::Kind("gpu".into())),
+            weight: 1.0,
+            objective: None,
+        }],
+        models: vec![ModelNeeds { name: "m".into(), weight_bytes: w, ..ModelNeeds::default() }],
+        ..Workload::default()
+    }
+}
+
+#[test]
+fn quantized_kinds_are_offered_when_asked_and_their_fleet_simulates() {
+    let (w, t) = (decode_workload(), two_kinds());
+    let s = schedule(&w, &t, &Options::default()).unwrap();
+    // Ask what one slow GPU carries at int4: the weights read per step shrink to
+    // 0.5625 / 4 of f32's, so that is more than one carries natively.
+    let probe = choose(&w, &s, &t, 1.0, 256, U, true).unwrap();
+    let kinds = &probe.pools[0].kinds;
+    let load = |name: &str| kinds.iter().find(|k| k.kind == name).map(|k| k.seconds_per_request).unwrap();
+    let slow = kinds[0].kind.clone();
+    let (native_s, int8_s, int4_s) = (load(&slow), load(&format!("{slow} int8")), load(&format!("{slow} int4")));
+    assert!(int4_s < int8_s && int8_s < native_s, "{kinds:?}");
+    let rate = 0.99 * U / int4_s;
+    assert!(rate > U / native_s);
+    let native = choose(&w, &s, &t, rate, 256, U, false).unwrap();
+    assert!(native.pools[0].kinds.iter().all(|k| !k.kind.contains("int")), "{:?}", native.pools[0].kinds);
+    let quantized = choose(&w, &s, &t, rate, 256, U, true).unwrap();
+    // One slow GPU at int4 ($1) where the native fleet needs more than one slow GPU's
+    // capacity (two or more, or a fast one).
+    let (a, b) = (native.exact.as_ref().unwrap().usd_per_hour, quantized.exact.as_ref().unwrap().usd_per_hour);
+    assert!(a >= 2.0 && b == 1.0, "native {a}, quantized {b}");
+    assert_eq!(quantized.exact.as_ref().unwrap().counts[0], [(format!("{slow} int4"), 1)]);
+    assert!(quantized.plan.every_precision);
+    // The simulator indexes the plan's units as the fleet did.
+    let arrivals = poisson(rate, 2.0, &mut Rng::new(5));
+    let count = arrivals.len();
+    let options = SimOptions { arrivals, seed: 1, max_batch: 256, replicas: Some(quantized.plan.clone()), batching: Batching::Continuous };
+    let r = simulate(&w, &s, &t, &options).unwrap();
+    assert_eq!(r.requests.len(), count);
+    let used: Vec<usize> = r.units.iter().map(|u| u.index).collect();
+    assert!(quantized.plan.pools[0].units.iter().all(|u| used.contains(u)));
 }
