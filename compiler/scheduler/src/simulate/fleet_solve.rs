@@ -167,9 +167,9 @@ fn columns(fp: &FleetProblem, vars: &mut ProblemVariables) -> (Vec<Column>, Vec<
     if let Some(groups) = kind_groups(fp) {
         let cols: Vec<Column> = groups
             .into_iter()
-            .map(|(pool, entry, size, members)| {
-                let var = vars.add(variable().integer().min(0.0).max(members.len() as f64));
-                Column { pool, var, members, entry, size }
+            .map(|g| {
+                let var = vars.add(variable().integer().min(0.0).max(g.members.len() as f64));
+                Column { pool: g.pool, var, members: g.members, entry: g.entry, size: g.size }
             })
             .collect();
         let mut limits = Vec::new();
@@ -199,9 +199,21 @@ fn columns(fp: &FleetProblem, vars: &mut ProblemVariables) -> (Vec<Column>, Vec<
     (cols, limits)
 }
 
-/// The per-kind groups `(pool, entry, size, candidates in chunk order)` when the
-/// per-entry form is exact (see [`columns`]); `None` otherwise.
-fn kind_groups(fp: &FleetProblem) -> Option<Vec<(usize, usize, usize, Vec<usize>)>> {
+/// A pool's candidates of one kind in one entry: every aligned group of `size` devices.
+struct KindGroup {
+    pool: usize,
+    entry: usize,
+    size: usize,
+    /// `(price, capacity)` bits: candidates that differ in either are not one kind.
+    figures: (u64, u64),
+    /// `(chunk position, candidate)`, then candidates in chunk order.
+    chunks: Vec<(usize, usize)>,
+    members: Vec<usize>,
+}
+
+/// The per-kind groups when the per-entry form is exact (see [`columns`]); `None`
+/// otherwise.
+fn kind_groups(fp: &FleetProblem) -> Option<Vec<KindGroup>> {
     let mut entry_of = vec![usize::MAX; fp.devices];
     for (e, devices) in fp.entries.iter().enumerate() {
         for &d in devices {
@@ -211,7 +223,7 @@ fn kind_groups(fp: &FleetProblem) -> Option<Vec<(usize, usize, usize, Vec<usize>
             entry_of[d] = e;
         }
     }
-    let mut groups: Vec<(usize, usize, usize, u64, u64, Vec<(usize, usize)>)> = Vec::new();
+    let mut groups: Vec<KindGroup> = Vec::new();
     for (i, cs) in fp.pools.iter().enumerate() {
         for (c, cand) in cs.iter().enumerate() {
             let k = cand.devices.len();
@@ -221,25 +233,26 @@ fn kind_groups(fp: &FleetProblem) -> Option<Vec<(usize, usize, usize, Vec<usize>
             if !k.is_power_of_two() || start % k != 0 || entry.get(start..start + k)? != cand.devices.as_slice() {
                 return None;
             }
-            let key = (i, e, k, cand.price.to_bits(), cand.capacity.to_bits());
-            match groups.iter_mut().find(|g| (g.0, g.1, g.2, g.3, g.4) == key) {
-                Some(g) => g.5.push((start / k, c)),
-                None => groups.push((i, e, k, key.3, key.4, vec![(start / k, c)])),
+            let figures = (cand.price.to_bits(), cand.capacity.to_bits());
+            match groups.iter_mut().find(|g| (g.pool, g.entry, g.size, g.figures) == (i, e, k, figures)) {
+                Some(g) => g.chunks.push((start / k, c)),
+                None => groups.push(KindGroup { pool: i, entry: e, size: k, figures, chunks: vec![(start / k, c)], members: Vec::new() }),
             }
         }
     }
-    let mut out = Vec::new();
-    for (pool, e, k, _, _, mut chunks) in groups {
-        chunks.sort_unstable();
-        let every = fp.entries[e].len() / k;
-        if chunks.len() != every || chunks.iter().enumerate().any(|(j, &(at, _))| at != j) {
+    let mut out: Vec<KindGroup> = Vec::new();
+    for mut g in groups {
+        g.chunks.sort_unstable();
+        let every = fp.entries[g.entry].len() / g.size;
+        if g.chunks.len() != every || g.chunks.iter().enumerate().any(|(j, &(at, _))| at != j) {
             return None;
         }
         // Two groups of one pool, entry and size would compete for the same chunks.
-        if out.iter().any(|&(q, f, s, _): &(usize, usize, usize, Vec<usize>)| (q, f, s) == (pool, e, k)) {
+        if out.iter().any(|o| (o.pool, o.entry, o.size) == (g.pool, g.entry, g.size)) {
             return None;
         }
-        out.push((pool, e, k, chunks.into_iter().map(|(_, c)| c).collect()));
+        g.members = g.chunks.iter().map(|&(_, c)| c).collect();
+        out.push(g);
     }
     Some(out)
 }
