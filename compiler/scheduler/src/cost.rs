@@ -209,6 +209,18 @@ impl<'a> Problem<'a> {
     /// Validates the workload, forms tensor-parallel groups, checks pins and memory, and
     /// precomputes costs and the priority order.
     pub fn new(workload: &'a Workload, target: &'a Target) -> Result<Problem<'a>, ScheduleError> {
+        Problem::build(workload, target, false)
+    }
+
+    /// [`Problem::new`] with units at every quantized precision for every model that has
+    /// a smaller one than its dtype (int8 and int4, single devices and groups alike), not
+    /// only as far as a model needs to fit: the offer of `agentc simulate --replicas fleet
+    /// --quantize` (docs/simulation.md), which asks for quantized weights by name.
+    pub fn offering_every_precision(workload: &'a Workload, target: &'a Target) -> Result<Problem<'a>, ScheduleError> {
+        Problem::build(workload, target, true)
+    }
+
+    fn build(workload: &'a Workload, target: &'a Target, every_precision: bool) -> Result<Problem<'a>, ScheduleError> {
         let n = workload.fragments.len();
         for (i, e) in workload.edges.iter().enumerate() {
             if e.from >= n || e.to >= n || e.from == e.to || e.bytes.is_nan() || e.bytes < 0.0 {
@@ -238,7 +250,7 @@ impl<'a> Problem<'a> {
             }
         }
         let model_dtype = model_dtypes(workload);
-        let units = form_units(workload, target, &model_dtype)?;
+        let units = form_units(workload, target, &model_dtype, every_precision)?;
         let nu = units.len();
         let mut link = vec![
             Network {
@@ -658,6 +670,7 @@ fn form_units(
     workload: &Workload,
     target: &Target,
     model_dtype: &[Dtype],
+    every_precision: bool,
 ) -> Result<Vec<Unit>, ScheduleError> {
     let specific: BTreeSet<&str> = target
         .links
@@ -742,7 +755,9 @@ fn form_units(
             .iter()
             .any(|(_, members)| target.devices[members[0]].kind == DeviceKind::Cpu && holds(members, Precision::Native) == 1);
         let mut precisions = vec![Precision::Native];
-        if !accelerator_holds_native && (has_accelerator || !cpu_holds_native) {
+        if every_precision {
+            precisions.extend(Precision::QUANTIZED.into_iter().filter(|p| p.weight_scale(model_dtype[m]) < 1.0));
+        } else if !accelerator_holds_native && (has_accelerator || !cpu_holds_native) {
             let offered: Vec<Precision> = Precision::QUANTIZED
                 .into_iter()
                 .filter(|p| p.weight_scale(model_dtype[m]) < 1.0)

@@ -3,7 +3,9 @@
 //! arrivals at `--rate` for `--duration`, or a `--trace-file`; a table or `--json`; with
 //! `--sweep R1,R2,...` one simulation per rate and, with `--svg`, the latency-vs-rate plot.
 //! `--replicas auto` gives each unit of the plan the replicas the rate needs (per rate of
-//! a sweep; docs/simulation.md, "Replicas for a rate").
+//! a sweep; docs/simulation.md, "Replicas for a rate"); `--replicas fleet` chooses per
+//! pool the kinds of unit and their counts for the lowest price (exactly and by a
+//! heuristic, with the gap; "A fleet for a rate").
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,12 +55,19 @@ pub struct SimulateArgs {
     #[arg(long)]
     svg: Option<PathBuf>,
     /// `1`: each unit of the plan serves alone (the schedule as placed); `auto`: add
-    /// replicas until every unit's utilisation at the rate is at most --max-utilisation.
+    /// replicas until every unit's utilisation at the rate is at most --max-utilisation;
+    /// `fleet`: choose each pool's kinds of unit (device, TP degree, precision) and their
+    /// counts for the lowest $/h that carries the rate at --max-utilisation.
     #[arg(long, default_value = "1")]
     replicas: String,
-    /// With `--replicas auto`: the highest planned utilisation of each replica, in (0, 1].
+    /// With `--replicas auto` or `fleet`: the highest planned utilisation of each unit, in (0, 1].
     #[arg(long = "max-utilisation")]
     max_utilisation: Option<String>,
+    /// With `--replicas fleet`: offer every model at every quantized format the compiler
+    /// generates (int8, int4), not only as far as it needs to fit (weight-only
+    /// quantization changes the model's numerics: asked for by name).
+    #[arg(long)]
+    quantize: bool,
 }
 
 /// The values of `--batching`.
@@ -68,22 +77,39 @@ enum BatchingArg {
     None,
 }
 
-/// Reads `--replicas` and `--max-utilisation`: the utilisation target replicas are
-/// chosen for, `None` for one unit per pool; a usage error otherwise.
-fn replica_target(args: &SimulateArgs) -> Result<Option<f64>, ExitCode> {
-    let usage = |message: String| {
+/// What `--replicas` asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Replicas {
+    /// One unit per pool, as placed.
+    One,
+    /// Replicas of each pool's kind up to this utilisation (`auto`).
+    Auto(f64),
+    /// The cheapest fleet of any kinds at this utilisation (`fleet`).
+    Fleet(f64),
+}
+
+/// Reads `--replicas` and `--max-utilisation`; a usage error when they are not a mode
+/// and a utilisation in (0, 1].
+fn replica_target(args: &SimulateArgs) -> Result<Replicas, ExitCode> {
+    fn usage<T>(message: String) -> Result<T, ExitCode> {
         eprintln!("error: {message}");
         Err(ExitCode::from(2))
-    };
-    match (args.replicas.trim(), &args.max_utilisation) {
-        ("1", None) => Ok(None),
-        ("1", Some(_)) => usage("`--max-utilisation` is the target of `--replicas auto`: give that too".to_string()),
-        ("auto", None) => Ok(Some(simulate::DEFAULT_MAX_UTILISATION)),
-        ("auto", Some(text)) => match text.trim().parse::<f64>() {
-            Ok(t) if t > 0.0 && t <= 1.0 => Ok(Some(t)),
+    }
+    let target = |text: &Option<String>| match text {
+        None => Ok(simulate::DEFAULT_MAX_UTILISATION),
+        Some(text) => match text.trim().parse::<f64>() {
+            Ok(t) if t > 0.0 && t <= 1.0 => Ok(t),
             _ => usage(format!("`--max-utilisation {text}`: a utilisation target is a number in (0, 1], e.g. 0.8")),
         },
-        (other, _) => usage(format!("`--replicas {other}`: give `1` (one unit per phase, as placed) or `auto` (replicas for the rate)")),
+    };
+    match (args.replicas.trim(), &args.max_utilisation) {
+        ("1", None) => Ok(Replicas::One),
+        ("1", Some(_)) => usage("`--max-utilisation` is the target of `--replicas auto` or `--replicas fleet`: give one of them too".to_string()),
+        ("auto", text) => target(text).map(Replicas::Auto),
+        ("fleet", text) => target(text).map(Replicas::Fleet),
+        (other, _) => usage(format!(
+            "`--replicas {other}`: give `1` (one unit per phase, as placed), `auto` (replicas for the rate) or `fleet` (the cheapest fleet for the rate)"
+        )),
     }
 }
 
@@ -121,7 +147,9 @@ fn check_usage(args: &SimulateArgs) -> Result<Vec<f64>, ExitCode> {
     if args.max_batch == 0 {
         return usage("`--max-batch 0`: at least one sequence must fit a step");
     }
-    replica_target(args)?;
+    if args.quantize && !matches!(replica_target(args)?, Replicas::Fleet(_)) {
+        return usage("`--quantize` widens the offer of `--replicas fleet`: give that too");
+    }
     let rates = if let Some(rate) = &args.rate {
         vec![parse_rate("--rate", rate)?]
     } else if let Some(list) = &args.sweep {
@@ -195,7 +223,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         if args.json {
             simulate::report::sweep_to_json(&reports) + "\n"
         } else {
-            sweep_table(&reports, args.replicas.trim() == "auto")
+            sweep_table(&reports, args.replicas.trim() != "1")
         }
     } else if args.json {
         simulate::to_json(&reports[0].1) + "\n"
@@ -219,16 +247,32 @@ fn simulate_one(
         eprintln!("error: cannot simulate on target `{}`: {error}", target.name);
         ExitCode::from(1)
     };
-    let max_utilisation = replica_target(args)?;
+    let mode = replica_target(args)?;
     let batching = match args.batching {
         BatchingArg::Continuous => Batching::Continuous,
         BatchingArg::None => Batching::Off,
     };
     let mut options = SimOptions { arrivals, seed: args.seed, max_batch: args.max_batch, replicas: None, batching };
-    let plan = simulate::replicas::choose(workload, schedule, target, rate, options.effective_batch(), max_utilisation).map_err(fail)?;
-    options.replicas = Some(plan);
+    let batch = options.effective_batch();
+    let fleet = match mode {
+        Replicas::One => {
+            options.replicas = Some(simulate::replicas::choose(workload, schedule, target, rate, batch, None).map_err(fail)?);
+            None
+        }
+        Replicas::Auto(t) => {
+            options.replicas = Some(simulate::replicas::choose(workload, schedule, target, rate, batch, Some(t)).map_err(fail)?);
+            None
+        }
+        Replicas::Fleet(t) => {
+            let choice = simulate::fleet::choose(workload, schedule, target, rate, batch, t, args.quantize).map_err(fail)?;
+            options.replicas = Some(choice.plan.clone());
+            Some(choice)
+        }
+    };
     let result = simulate::simulate(workload, schedule, target, &options).map_err(fail)?;
-    Ok(SimReport::new(&result, workload, target, window, schedule.sla_seconds, schedule.sla_basis))
+    let mut report = SimReport::new(&result, workload, target, window, schedule.sla_seconds, schedule.sla_basis);
+    report.fleet = fleet;
+    Ok(report)
 }
 
 /// Reads a trace file; errors name the file and line.

@@ -33,7 +33,7 @@ impl Sim<'_> {
     /// Seconds job `job` holds unit `u`.
     fn job_seconds(&self, u: usize, job: Job) -> f64 {
         match job {
-            Job::Frag(_, f) => self.specs[f].seconds,
+            Job::Frag(_, f) => self.seconds_on(f, u),
             Job::Recompute(s) => {
                 let q = self.seqs[s].as_ref().expect("a live sequence");
                 self.recompute_seconds(u, q.frag, q.ctx)
@@ -181,7 +181,7 @@ impl Sim<'_> {
         let seconds = self.step_seconds(u, &batch);
         self.units[u].record.steps += 1;
         self.units[u].record.step_sequences += batch.len() as u64;
-        self.units[u].record.decode_work += self.decode_work(&batch);
+        self.units[u].record.decode_work += self.decode_work(u, &batch);
         self.occupy(u, Iter::Step(batch), seconds);
         Some(true)
     }
@@ -208,8 +208,8 @@ impl Sim<'_> {
     }
 
     /// The plan's unit-seconds of one token of each sequence of `batch`.
-    fn decode_work(&self, batch: &[usize]) -> f64 {
-        batch.iter().map(|&s| self.seqs[s].as_ref().map_or(0.0, |q| self.token_seconds.get(q.frag).copied().unwrap_or(0.0))).sum()
+    fn decode_work(&self, u: usize, batch: &[usize]) -> f64 {
+        batch.iter().map(|&s| self.seqs[s].as_ref().map_or(0.0, |q| self.token_seconds_at(q.frag, u))).sum()
     }
 
     /// Whether `job` can start: a prefill needs the blocks of its prompt (taken here).
@@ -243,7 +243,7 @@ impl Sim<'_> {
             return if preempted { Some(false) } else { None };
         }
         let step_seconds: f64 = batch.iter().map(|&s| self.step_seconds(u, &[s])).sum();
-        let work = self.decode_work(&batch);
+        let work = self.decode_work(u, &batch);
         let record = &mut self.units[u].record;
         record.steps += batch.len() as u64;
         record.step_sequences += batch.len() as u64;
@@ -268,14 +268,14 @@ impl Sim<'_> {
         let spec = &self.specs[first.frag];
         let kv_bytes: f64 = batch.iter().map(|&s| self.seqs[s].as_ref().map_or(0.0, |q| q.kv * (q.ctx + 1.0))).sum();
         let b = batch.len() as f64;
-        self.roofline(u, first.frag, b * spec.flops_per_token, spec.weight_bytes_per_step + kv_bytes, b)
+        self.roofline(u, first.frag, b * spec.flops_per_token, self.weight_bytes_on(first.frag, u) + kv_bytes, b)
     }
 
     /// Seconds to rebuild `ctx` tokens of KV cache of decode `f` on `u` (a prefill of
     /// the whole context, from the decode's per-token figures).
     fn recompute_seconds(&self, u: usize, f: usize, ctx: f64) -> f64 {
         let spec = &self.specs[f];
-        self.roofline(u, f, ctx * spec.flops_per_token, spec.weight_bytes_per_step + ctx * spec.kv_per_token, ctx)
+        self.roofline(u, f, ctx * spec.flops_per_token, self.weight_bytes_on(f, u) + ctx * spec.kv_per_token, ctx)
     }
 
     fn roofline(&self, u: usize, f: usize, flops: f64, bytes: f64, tokens: f64) -> f64 {

@@ -5,13 +5,16 @@
 //! counts ([`requests`]); every unit is an iteration-level batching engine with a paged
 //! KV cache, admission and preemption by recompute ([`engine`], [`kv`]); a prefill and
 //! a decode on different units move the KV cache over the modelled link. Each unit of the
-//! schedule may have replicas chosen for the rate ([`replicas`]); a fragment then goes to
-//! one of them by the rule of [`routing`]. The result is
+//! schedule may have replicas chosen for the rate ([`replicas`]), or each pool a fleet of
+//! units of several kinds chosen for the rate and price ([`fleet`]); a fragment then goes
+//! to one of them by the rule of [`routing`]. The result is
 //! summarised by [`report`] (table, JSON) and a rate sweep is drawn by [`svg`].
 //! Deterministic: the same inputs and seed give the same numbers.
 
 pub mod arrivals;
 mod engine;
+pub mod fleet;
+pub mod fleet_solve;
 pub mod kv;
 pub mod report;
 pub mod replicas;
@@ -116,6 +119,18 @@ pub enum SimError {
         /// The highest rate the chosen replicas carry at the target.
         max_rate: f64,
     },
+    /// No fleet of the target's units carries the rate at the utilisation target (and
+    /// the SLA): [`fleet::choose`].
+    FleetInfeasible {
+        /// Requests per second asked for.
+        rate: f64,
+        /// The utilisation target.
+        max_utilisation: f64,
+        /// The highest rate some fleet of the target carries at the target.
+        max_rate: f64,
+        /// What limits it (the pool that runs out of units, or has none).
+        reason: String,
+    },
 }
 
 impl fmt::Display for SimError {
@@ -134,6 +149,10 @@ impl fmt::Display for SimError {
                 f,
                 "the fleet cannot carry {rate} requests/s: the pool of `{unit}` ({serves}) would run at {utilisation:.3} of each of its {replicas} unit{} (every free unit of its kind), above the utilisation target {max_utilisation}; these replicas carry at most {max_rate:.3} requests/s",
                 if *replicas == 1 { "" } else { "s" }
+            ),
+            SimError::FleetInfeasible { rate, max_utilisation, max_rate, reason } => write!(
+                f,
+                "no fleet of this target carries {rate} requests/s at utilisation {max_utilisation}: {reason}; the most it carries is {max_rate:.3} requests/s"
             ),
         }
     }
@@ -226,7 +245,12 @@ pub struct SimResult {
 
 /// Simulates `options.arrivals` requests of `workload` placed by `schedule` on `target`.
 pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, options: &SimOptions) -> Result<SimResult, SimError> {
-    let p = Problem::new(workload, target).map_err(SimError::Schedule)?;
+    let p = if options.replicas.as_ref().is_some_and(|r| r.every_precision) {
+        Problem::offering_every_precision(workload, target)
+    } else {
+        Problem::new(workload, target)
+    }
+    .map_err(SimError::Schedule)?;
     let specs = setup::fragment_specs(workload, schedule, &p)?;
     let plan = match &options.replicas {
         Some(plan) => {
@@ -241,11 +265,24 @@ pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, optio
         }
     };
     let pool_of = plan.pool_of(specs.len());
-    let mut models_on = setup::models_on_units(&specs);
+    // The units in use: the delays' (they take no memory) and every pool's, each holding
+    // the models of its pool.
+    let mut models_on: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for s in specs.iter().filter(|s| s.role == setup::Role::Delay) {
+        models_on.entry(s.unit).or_default();
+    }
     for pool in &plan.pools {
-        let models = models_on.get(&pool.units[0]).cloned().unwrap_or_default();
-        for &u in &pool.units[1..] {
-            models_on.insert(u, models.clone());
+        let models: BTreeSet<usize> = pool.fragments.iter().filter_map(|&f| specs[f].model).collect();
+        for &u in &pool.units {
+            models_on.entry(u).or_default().extend(models.iter().copied());
+        }
+    }
+    let mut figures = BTreeMap::new();
+    for pool in &plan.pools {
+        for &u in pool.units.iter().filter(|&&u| u != pool.placed) {
+            for &f in &pool.fragments {
+                figures.insert((f, u), setup::unit_figures(workload, &p, f, u));
+            }
         }
     }
     let capacity = setup::kv_capacities(&models_on, &p);
@@ -256,6 +293,9 @@ pub fn simulate(workload: &Workload, schedule: &Schedule, target: &Target, optio
     sim.pools = plan.pools.iter().map(|q| q.units.clone()).collect();
     sim.pool_of = pool_of;
     sim.token_seconds = plan.token_seconds.clone();
+    sim.token_seconds_on = plan.token_seconds_on.iter().map(|&(f, u, t)| ((f, u), t)).collect();
+    sim.figures = figures;
+    sim.request_seconds = plan.pools.iter().flat_map(|q| q.units.iter().copied().zip(q.unit_seconds.iter().copied())).collect();
     sim.run();
     Ok(sim.finish(plan))
 }
@@ -269,19 +309,30 @@ fn check_plan(plan: &ReplicaPlan, specs: &[setup::FragSpec], p: &Problem) -> Res
     }
     let mut devices = std::collections::BTreeSet::new();
     for pool in &plan.pools {
-        if pool.units.is_empty() || pool.units.iter().any(|&u| u >= p.units.len()) {
+        if pool.units.is_empty() || pool.placed >= p.units.len() || pool.units.iter().any(|&u| u >= p.units.len()) {
             return bad("a pool names no unit, or a unit the target does not have".to_string());
         }
+        if pool.unit_seconds.len() != pool.units.len() {
+            return bad(format!("the pool of `{}` has {} loads for {} units", p.units[pool.placed].name, pool.unit_seconds.len(), pool.units.len()));
+        }
         for &f in &pool.fragments {
-            if f >= specs.len() || specs[f].unit != pool.units[0] || specs[f].role == setup::Role::Delay {
-                return bad(format!("fragment {f} is not placed on `{}`", p.units[pool.units[0]].name));
+            if f >= specs.len() || specs[f].unit != pool.placed || specs[f].role == setup::Role::Delay {
+                return bad(format!("fragment {f} is not placed on `{}`", p.units[pool.placed].name));
+            }
+            if let Some(&u) = pool.units.iter().find(|&&u| !p.feasible[f].contains(&u)) {
+                return bad(format!("fragment {f} cannot run on `{}`", p.units[u].name));
             }
         }
-        for &u in &pool.units[1..] {
+        // The schedule's own units may share devices (as placed for one request); every
+        // other unit has devices of its own.
+        for &u in pool.units.iter().filter(|&&u| u != pool.placed) {
             if !p.units[u].devices.iter().all(|&d| devices.insert(d)) {
                 return bad(format!("replica `{}` shares a device with another replica", p.units[u].name));
             }
         }
+    }
+    if plan.token_seconds_on.iter().any(|&(f, u, _)| f >= specs.len() || u >= p.units.len()) {
+        return bad("a decode's seconds per token name a fragment or unit that does not exist".to_string());
     }
     Ok(())
 }
@@ -420,6 +471,12 @@ struct Sim<'a> {
     pool_of: Vec<Option<usize>>,
     /// Per fragment, the plan's unit-seconds per generated token (decodes).
     token_seconds: Vec<f64>,
+    /// Per (decode, unit) of another kind than its schedule unit, the same.
+    token_seconds_on: BTreeMap<(usize, usize), f64>,
+    /// Per unit of a pool, the plan's unit-seconds one request asks of it.
+    request_seconds: BTreeMap<usize, f64>,
+    /// Per (fragment, unit) other than the schedule's, its figures there.
+    figures: BTreeMap<(usize, usize), setup::UnitFigures>,
     /// Per device, the unit holding it now.
     owner: Vec<Option<usize>>,
     /// Per unit, the used units sharing a device with it (itself included).
@@ -507,6 +564,9 @@ impl<'a> Sim<'a> {
             pools: Vec::new(),
             pool_of: Vec::new(),
             token_seconds: Vec::new(),
+            token_seconds_on: BTreeMap::new(),
+            request_seconds: BTreeMap::new(),
+            figures: BTreeMap::new(),
             owner: vec![None; p.target.devices.len()],
             neighbours,
             links: BTreeMap::new(),
@@ -521,6 +581,21 @@ impl<'a> Sim<'a> {
             kv_transfers: 0,
             kv_transfer_bytes: 0.0,
         }
+    }
+
+    /// Seconds of one execution of fragment `f` at batch 1 on unit `u`.
+    fn seconds_on(&self, f: usize, u: usize) -> f64 {
+        self.figures.get(&(f, u)).map_or(self.specs[f].seconds, |x| x.seconds)
+    }
+
+    /// Weight bytes one decode step of `f` reads on unit `u` (its precision).
+    fn weight_bytes_on(&self, f: usize, u: usize) -> f64 {
+        self.figures.get(&(f, u)).map_or(self.specs[f].weight_bytes_per_step, |x| x.weight_bytes_per_step)
+    }
+
+    /// The plan's unit-seconds per generated token of decode `f` on unit `u`.
+    fn token_seconds_at(&self, f: usize, u: usize) -> f64 {
+        self.token_seconds_on.get(&(f, u)).copied().unwrap_or_else(|| self.token_seconds.get(f).copied().unwrap_or(0.0))
     }
 
     fn push(&mut self, t: f64, ev: Ev) {

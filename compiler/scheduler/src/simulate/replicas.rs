@@ -55,14 +55,27 @@ pub struct Pool {
     pub serves: Vec<String>,
     /// The fragments placed on it that hold a unit (jobs, prefills, decodes).
     pub fragments: Vec<usize>,
-    /// Unit-seconds of work one request asks of the pool.
+    /// Unit-seconds of work one request asks of the pool on the schedule's unit.
     pub seconds_per_request: f64,
+    /// The schedule's unit (index into the problem's units) the pool's fragments were
+    /// placed on; a fleet ([`crate::simulate::fleet`]) may run them elsewhere only.
+    pub placed: usize,
+    /// The schedule unit's name.
+    pub placed_name: String,
+    /// Per unit of `units`, the unit-seconds one request asks of it (each equals
+    /// `seconds_per_request` when every unit is of the schedule's kind).
+    pub unit_seconds: Vec<f64>,
 }
 
 impl Pool {
-    /// The planned utilisation of each replica at `rate` requests per second.
+    /// The planned utilisation of each replica at `rate` requests per second, the rate
+    /// split across the units in proportion to their speed (`rate / Σ 1/seconds`).
     pub fn utilisation_at(&self, rate: f64) -> f64 {
-        rate * self.seconds_per_request / self.units.len() as f64
+        if self.unit_seconds.iter().all(|&s| s == self.seconds_per_request) {
+            return rate * self.seconds_per_request / self.units.len() as f64;
+        }
+        let capacity: f64 = self.unit_seconds.iter().map(|&s| if s > 0.0 { 1.0 / s } else { f64::INFINITY }).sum();
+        if capacity > 0.0 { rate / capacity } else { f64::INFINITY }
     }
 }
 
@@ -79,6 +92,12 @@ pub struct ReplicaPlan {
     /// Per fragment, unit-seconds one generated token takes at the largest batch its unit
     /// holds (decodes; 0 for other fragments).
     pub token_seconds: Vec<f64>,
+    /// `(fragment, unit, seconds)`: a decode's unit-seconds per token on a unit of
+    /// another kind than its schedule unit (a fleet's); `token_seconds` elsewhere.
+    pub token_seconds_on: Vec<(usize, usize, f64)>,
+    /// Whether its unit indices are those of [`Problem::offering_every_precision`] (a
+    /// fleet offered every quantized format) rather than [`Problem::new`].
+    pub every_precision: bool,
 }
 
 impl ReplicaPlan {
@@ -131,20 +150,41 @@ pub(crate) fn plan(
     }
     let models_on = setup::models_on_units(specs);
     let capacity = setup::kv_capacities(&models_on, p);
-    let token_seconds: Vec<f64> = (0..specs.len()).map(|f| token_seconds(w, p, specs, &capacity, f, max_batch)).collect();
+    let token_seconds: Vec<f64> =
+        (0..specs.len()).map(|f| token_seconds(w, p, specs, capacity[specs[f].unit], f, specs[f].unit, max_batch)).collect();
+    let mut pools = schedule_pools(w, p, specs);
+    for pool in &mut pools {
+        pool.seconds_per_request = pool
+            .fragments
+            .iter()
+            .map(|&f| w.fragments[f].weight * execution_seconds(&specs[f], specs[f].seconds, token_seconds[f]))
+            .sum();
+        pool.unit_seconds = vec![pool.seconds_per_request];
+    }
+    let mut plan = ReplicaPlan { rate, max_utilisation, pools, token_seconds, token_seconds_on: Vec::new(), every_precision: false };
+    if let Some(target) = max_utilisation {
+        grow(p, specs, &models_on, &mut plan, target)?;
+    }
+    Ok(plan)
+}
+
+/// The pools of a schedule: one per unit it placed work on that holds a unit (jobs,
+/// prefills, decodes), by unit index, with what they serve; no loads yet.
+pub(crate) fn schedule_pools(w: &Workload, p: &Problem, specs: &[FragSpec]) -> Vec<Pool> {
     let mut pools: BTreeMap<usize, Pool> = BTreeMap::new();
     for (f, s) in specs.iter().enumerate() {
-        let seconds = match s.role {
-            Role::Delay => continue,
-            Role::Decode { .. } => decode_tokens(s) * token_seconds[f],
-            Role::Job | Role::Prefill { .. } => s.seconds,
-        };
+        if s.role == Role::Delay {
+            continue;
+        }
         let pool = pools.entry(s.unit).or_insert_with(|| Pool {
             units: vec![s.unit],
             names: vec![p.units[s.unit].name.clone()],
             serves: Vec::new(),
             fragments: Vec::new(),
             seconds_per_request: 0.0,
+            placed: s.unit,
+            placed_name: p.units[s.unit].name.clone(),
+            unit_seconds: Vec::new(),
         });
         let fragment = &w.fragments[f];
         let kind = fragment_kind_name(fragment.kind);
@@ -153,13 +193,18 @@ pub(crate) fn plan(
             pool.serves.push(label);
         }
         pool.fragments.push(f);
-        pool.seconds_per_request += fragment.weight * seconds;
     }
-    let mut plan = ReplicaPlan { rate, max_utilisation, pools: pools.into_values().collect(), token_seconds };
-    if let Some(target) = max_utilisation {
-        grow(p, specs, &models_on, &mut plan, target)?;
+    pools.into_values().collect()
+}
+
+/// Unit-seconds one execution of a fragment asks of a unit: a decode's tokens at
+/// `token_seconds` each, another job's `seconds`; 0 for a delay.
+pub(crate) fn execution_seconds(s: &FragSpec, seconds: f64, token_seconds: f64) -> f64 {
+    match s.role {
+        Role::Delay => 0.0,
+        Role::Decode { .. } => decode_tokens(s) * token_seconds,
+        Role::Job | Role::Prefill { .. } => seconds,
     }
-    Ok(plan)
 }
 
 /// Tokens one execution of a decode generates (as the engine counts them).
@@ -167,17 +212,19 @@ fn decode_tokens(s: &FragSpec) -> f64 {
     s.tokens.round().max(1.0)
 }
 
-/// Unit-seconds per generated token of decode `f` on its unit at the largest batch the
-/// unit's KV budget holds: `step(B) / B` with `B = min(max_batch, ⌊budget / full
-/// context⌋)` (at least 1), every sequence at the generation's mean context.
-fn token_seconds(w: &Workload, p: &Problem, specs: &[FragSpec], capacity: &[f64], f: usize, max_batch: usize) -> f64 {
+/// Unit-seconds per generated token of decode `f` on unit `u` (its schedule unit, or a
+/// unit a fleet may run its pool on) with `capacity` bytes of KV cache, at the largest
+/// batch that holds: `step(B) / B` with `B = min(max_batch, ⌊budget / full context⌋)` (at
+/// least 1), every sequence at the generation's mean context; the models decoding in the
+/// pool split the budget evenly.
+pub(crate) fn token_seconds(w: &Workload, p: &Problem, specs: &[FragSpec], capacity: f64, f: usize, u: usize, max_batch: usize) -> f64 {
     let s = &specs[f];
     if !matches!(s.role, Role::Decode { .. }) {
         return 0.0;
     }
     let models: BTreeSet<Option<usize>> =
         specs.iter().filter(|q| q.unit == s.unit && matches!(q.role, Role::Decode { .. })).map(|q| q.model).collect();
-    let budget = capacity[s.unit] / models.len().max(1) as f64;
+    let budget = capacity / models.len().max(1) as f64;
     let context = setup::context_bytes(s).unwrap_or(0.0);
     let fit = if context > 0.0 { (budget / context).floor() } else { f64::INFINITY };
     let b = (max_batch as f64).min(fit).max(1.0);
@@ -185,7 +232,8 @@ fn token_seconds(w: &Workload, p: &Problem, specs: &[FragSpec], capacity: &[f64]
     // A step reads kv·(c + 1) per sequence; over the generation c + 1 runs from
     // prompt + 1 to prompt + n: its mean is prompt + (n + 1) / 2.
     let mean_context = s.prompt + (n + 1.0) / 2.0;
-    let step = setup::roofline(w, p, s.unit, f, b * s.flops_per_token, s.weight_bytes_per_step + b * s.kv_per_token * mean_context, b);
+    let weight_bytes = if u == s.unit { s.weight_bytes_per_step } else { setup::unit_figures(w, p, f, u).weight_bytes_per_step };
+    let step = setup::roofline(w, p, u, f, b * s.flops_per_token, weight_bytes + b * s.kv_per_token * mean_context, b);
     step / b
 }
 
@@ -217,6 +265,7 @@ fn grow(
                 let pool = &mut plan.pools[i];
                 pool.units.push(v);
                 pool.names.push(p.units[v].name.clone());
+                pool.unit_seconds.push(pool.seconds_per_request);
             }
             None => stuck[i] = true,
         }
@@ -259,23 +308,31 @@ fn can_replicate(
     taken: &BTreeSet<usize>,
 ) -> bool {
     let (first, unit) = (&p.units[pool.units[0]], &p.units[v]);
-    if unit.precision != first.precision
-        || unit.devices.len() != first.devices.len()
-        || unit.devices.iter().any(|d| taken.contains(d))
-        || unit.devices.iter().any(|&d| !same_device(&p.target.devices[d], &p.target.devices[first.devices[0]]))
-        || pool.fragments.iter().any(|&f| !p.feasible[f].contains(&v))
-    {
-        return false;
+    unit.precision == first.precision
+        && unit.devices.len() == first.devices.len()
+        && !unit.devices.iter().any(|d| taken.contains(d))
+        && unit.devices.iter().all(|&d| same_device(&p.target.devices[d], &p.target.devices[first.devices[0]]))
+        && can_serve(p, specs, &pool.fragments, models, v).is_some()
+}
+
+/// Whether unit `v` alone can serve the fragments `fragments` of a pool holding `models`:
+/// every fragment may run there (kind, pin, memory) and its memory holds the models'
+/// weights (at the unit's precision) plus one request's largest KV cache. `Some(KV
+/// budget)`: the bytes left for KV cache when it holds nothing else.
+pub(crate) fn can_serve(p: &Problem, specs: &[FragSpec], fragments: &[usize], models: &BTreeSet<usize>, v: usize) -> Option<f64> {
+    let unit = &p.units[v];
+    if fragments.iter().any(|&f| !p.feasible[f].contains(&v)) {
+        return None;
     }
     let weights: f64 = models.iter().map(|&m| p.weight_share(m, v)).sum();
     let free: f64 = unit.devices.iter().map(|&d| (p.target.devices[d].mem_bytes - weights).max(0.0)).sum();
-    let context = pool.fragments.iter().filter_map(|&f| setup::context_bytes(&specs[f])).fold(0.0, f64::max);
-    unit.devices.iter().all(|&d| weights <= p.target.devices[d].mem_bytes) && context <= free
+    let context = fragments.iter().filter_map(|&f| setup::context_bytes(&specs[f])).fold(0.0, f64::max);
+    (unit.devices.iter().all(|&d| weights <= p.target.devices[d].mem_bytes) && context <= free).then_some(free)
 }
 
 /// Whether two devices are the same product with the same figures (their names, entries
 /// and nodes aside).
-fn same_device(a: &Device, b: &Device) -> bool {
+pub(crate) fn same_device(a: &Device, b: &Device) -> bool {
     let anonymous = |d: &Device| Device { name: String::new(), group: String::new(), node: String::new(), ..d.clone() };
     anonymous(a) == anonymous(b)
 }

@@ -167,6 +167,10 @@ pub struct SimReport {
     pub units: Vec<UnitReport>,
     /// The replicas of each unit of the plan.
     pub replicas: ReplicaReport,
+    /// With `--replicas fleet`: the kinds each pool could run on and the fleets chosen
+    /// ([`crate::simulate::fleet::choose`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<crate::simulate::fleet::FleetChoice>,
     /// Summed price of the devices the plan and its replicas use, USD per hour.
     pub fleet_usd_per_hour: f64,
     /// `fleet_usd_per_hour / tokens per hour × 1e6`; `None` without tokens.
@@ -242,7 +246,7 @@ impl SimReport {
                 .map(|pool| {
                     let work: f64 = result.units.iter().filter(|u| pool.units.contains(&u.index)).map(|u| u.job_busy + u.decode_work).sum();
                     PoolReport {
-                        unit: pool.names[0].clone(),
+                        unit: pool.placed_name.clone(),
                         serves: pool.serves.clone(),
                         replicas: pool.units.len(),
                         units: pool.names.clone(),
@@ -279,6 +283,7 @@ impl SimReport {
                 })
                 .collect(),
             replicas,
+            fleet: None,
             fleet_usd_per_hour,
             usd_per_million_tokens: (tokens_per_second > 0.0).then(|| fleet_usd_per_hour / (tokens_per_second * 3600.0) * 1e6),
             kv_transfers: result.kv_transfers,
@@ -389,8 +394,12 @@ pub fn to_table(r: &SimReport) -> String {
                 pool.planned_utilisation,
                 pool.utilisation
             );
-            let _ = writeln!(out, "{}", if pool.replicas > 1 { format!("; on {}", pool.units.join(", ")) } else { String::new() });
+            let elsewhere = pool.replicas > 1 || pool.units.first() != Some(&pool.unit);
+            let _ = writeln!(out, "{}", if elsewhere { format!("; on {}", pool.units.join(", ")) } else { String::new() });
         }
+    }
+    if let Some(fleet) = &r.fleet {
+        out.push_str(&fleet.to_table());
     }
     let cost = r.usd_per_million_tokens.map_or_else(|| "- (no tokens generated)".to_string(), format_usd);
     let _ = writeln!(out, "fleet: {}/h; cost per million generated tokens: {cost}", format_usd(r.fleet_usd_per_hour));

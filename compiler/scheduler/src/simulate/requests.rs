@@ -112,7 +112,7 @@ impl Sim<'_> {
         let unit = match self.specs[f].role {
             Role::Job | Role::Prefill { .. } if runs => {
                 let u = self.route_job(f);
-                self.units[u].inbound_work += self.specs[f].seconds;
+                self.units[u].inbound_work += self.seconds_on(f, u);
                 Some(u)
             }
             Role::Decode { prefill: None } if runs => Some(self.route_seq(f, None)),
@@ -153,7 +153,7 @@ impl Sim<'_> {
                 self.push(t, Ev::DelayDone(r, f));
             }
             Role::Job | Role::Prefill { .. } => {
-                let seconds = spec.seconds;
+                let seconds = self.seconds_on(f, unit);
                 self.arrived_inbound(unit, seconds);
                 self.enqueue_job(unit, Job::Frag(r, f));
             }

@@ -67,11 +67,6 @@ pub(crate) fn fragment_specs(w: &Workload, schedule: &Schedule, p: &Problem) -> 
             .iter()
             .position(|u| u.name == placement.device && u.precision == placement.precision)
             .ok_or_else(|| SimError::Plan(format!("fragment `{}` is placed on `{}` ({}), which is not a unit of the target", fragment.name, placement.device, placement.precision.as_str())))?;
-        let one = Fragment { weight: 1.0, ..fragment.clone() };
-        let model = fragment.model.map(|m| &w.models[m]);
-        // The unit's precision shrinks the weight reads as the scheduler's own timing does.
-        let scale = fragment.model.map_or(1.0, |m| p.units[unit].precision.weight_scale(p.model_dtype[m]));
-        let seconds = fragment_time_at(&one, model, p.target, &p.units[unit].devices, p.units[unit].precision);
         let pr = &fragment.profile;
         let role = match fragment.kind {
             FragmentKind::Tool | FragmentKind::Host => Role::Delay,
@@ -85,14 +80,12 @@ pub(crate) fn fragment_specs(w: &Workload, schedule: &Schedule, p: &Problem) -> 
         } else {
             0.0
         };
-        let (mut prompt, mut flops_per_token, mut weight_bytes_per_step) = (0.0, 0.0, 0.0);
+        let (mut prompt, mut flops_per_token) = (0.0, 0.0);
         if fragment.kind == FragmentKind::Decode {
             prompt = if kv_per_token > 0.0 { (pr.working_bytes / kv_per_token - tokens).max(0.0) } else { 0.0 };
             flops_per_token = pr.flops / tokens;
-            // decode bytes read = N · weights + KV/token · Σ_{s=1..N} (prompt + s)
-            let kv_reads = kv_per_token * (tokens * prompt + tokens * (tokens + 1.0) / 2.0);
-            weight_bytes_per_step = scale * ((pr.bytes_read - kv_reads) / tokens).max(0.0);
         }
+        let UnitFigures { seconds, weight_bytes_per_step } = unit_figures(w, p, f, unit);
         specs.push(FragSpec {
             role,
             unit,
@@ -117,6 +110,39 @@ pub(crate) fn fragment_specs(w: &Workload, schedule: &Schedule, p: &Problem) -> 
         s.succs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     }
     Ok(specs)
+}
+
+/// What one execution of a fragment costs on one unit: its batch-1 seconds and, for a
+/// decode, the weight bytes one step reads at the unit's precision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct UnitFigures {
+    /// Seconds of one execution at batch 1 (the cost model's `fragment_time_at`).
+    pub seconds: f64,
+    /// Decode: weight bytes one step reads (once for the whole batch); 0 otherwise.
+    pub weight_bytes_per_step: f64,
+}
+
+/// [`UnitFigures`] of fragment `f` on unit `u` (any unit of the problem, not only the
+/// one the schedule chose: a fleet may run a pool's fragments on other kinds).
+pub(crate) fn unit_figures(w: &Workload, p: &Problem, f: usize, u: usize) -> UnitFigures {
+    let fragment = &w.fragments[f];
+    let one = Fragment { weight: 1.0, ..fragment.clone() };
+    let model = fragment.model.map(|m| &w.models[m]);
+    let unit = &p.units[u];
+    let seconds = fragment_time_at(&one, model, p.target, &unit.devices, unit.precision);
+    let pr = &fragment.profile;
+    let mut weight_bytes_per_step = 0.0;
+    if fragment.kind == FragmentKind::Decode {
+        // The unit's precision shrinks the weight reads as the scheduler's own timing does.
+        let scale = fragment.model.map_or(1.0, |m| unit.precision.weight_scale(p.model_dtype[m]));
+        let tokens = pr.tokens.max(1.0);
+        let kv_per_token = if pr.tokens > 0.0 { pr.bytes_written / pr.tokens } else { 0.0 };
+        let prompt = if kv_per_token > 0.0 { (pr.working_bytes / kv_per_token - tokens).max(0.0) } else { 0.0 };
+        // decode bytes read = N · weights + KV/token · Σ_{s=1..N} (prompt + s)
+        let kv_reads = kv_per_token * (tokens * prompt + tokens * (tokens + 1.0) / 2.0);
+        weight_bytes_per_step = scale * ((pr.bytes_read - kv_reads) / tokens).max(0.0);
+    }
+    UnitFigures { seconds, weight_bytes_per_step }
 }
 
 /// Pairs each decode with the prefill of the same model that feeds it, when they sit in
