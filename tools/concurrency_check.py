@@ -12,12 +12,18 @@ together). It calibrates the host target once per model (`agentc calibrate --tar
 --model M`, the prompt's length in words and T new tokens) and simulates the one-call
 program `llm.generate("<the prompt>", max_tokens: T)` on that target with N arrivals at
 time 0 (`--trace-file`), without batching (`--batching none`: what the runtime does) and,
-for comparison, with continuous batching (the default). Prints every command it runs and
-a table: medians over the runs of the N calls' mean and max latency, the simulated mean
-and max, their ratios and whether both are within 15 %.
+for comparison, with continuous batching (the default). Without batching it simulates
+twice: on the calibrated target, whose cpu has `cores` and the measured
+`busy_cores_per_call` (calls share the cores), and on the same file without
+`busy_cores_per_call` (each round the sum of its calls' times, the model before them).
+Prints every command it runs and a table: medians over the runs of the N calls' mean and
+max latency, the simulated mean and max, their ratios and whether both are within 15 %,
+and the sum-of-times ratios.
 
 Standalone, python3's standard library only. Run from the repository root after
-`cargo build --release -p agentc -p agentc-runtime`:
+`cargo build --release -p agentc -p agentc-runtime`, with the SmolLM2 GGUF in
+examples/models/smollm2/ (git ignores it: a fresh worktree must be given a copy). The
+host's load moves every figure, the busy cores too (docs/simulation.md):
 
     python3 tools/concurrency_check.py --lock /tmp/agentc-bench.lock
 """
@@ -138,6 +144,12 @@ def main():
         target = os.path.join(args.work, f"host-{name}.toml")
         run([agentc, "calibrate", "--target", "host", "--model", path, "--prompt-words", str(len(PROMPT.split())),
              "--new-tokens", str(args.max_tokens), "--reps", str(args.calibrate_reps), "-o", target], args.lock)
+        with open(target) as f:
+            lines = f.read().splitlines(keepends=True)
+        busy = [l.strip() for l in lines if l.startswith("busy_cores_per_call")]
+        print(f"{name}: {busy[0] if busy else 'no busy_cores_per_call measured'}", flush=True)
+        summed = os.path.join(args.work, f"host-{name}-sum.toml")
+        write(summed, "".join(l for l in lines if not l.startswith("busy_cores_per_call")))
         for n in ns:
             means, maxes, walls, tokens, peaks = [], [], [], set(), set()
             for rep in range(args.reps):
@@ -155,25 +167,25 @@ def main():
             arrivals = os.path.join(args.work, f"arrivals-{n}.csv")
             write(arrivals, "0\n" * n)
             sim = {}
-            for batching in ("none", "continuous"):
-                out, _ = run([agentc, "simulate", one, "--target", target, "--trace-file", arrivals, "--batching", batching, "--json"], args.lock)
+            for key, on, batching in (("none", target, "none"), ("sum", summed, "none"), ("continuous", target, "continuous")):
+                out, _ = run([agentc, "simulate", one, "--target", on, "--trace-file", arrivals, "--batching", batching, "--json"], None)
                 lat = json.loads(out)["latency"]
-                sim[batching] = (lat["mean"], lat["p99"])  # p99 of at most 100 requests: the max
+                sim[key] = (lat["mean"], lat["p99"])  # p99 of at most 100 requests: the max
             rows.append((name, n, statistics.median(means), statistics.median(maxes), sim, statistics.median(walls),
                          sorted(tokens), sorted(peaks)))
     print()
     print(f"median of {args.reps} runs; latency of a call = end of its decode - start of the first prefill; "
           f"--threads {threads}; {args.max_tokens} tokens per call")
     print("| model | N | at once | tokens | measured mean | measured max | simulated mean | simulated max | ratio mean | ratio max "
-          f"| within {args.tolerance:.0%} | batched (vLLM-style) max | process wall |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          f"| within {args.tolerance:.0%} | sum of times: ratio mean | ratio max | batched (vLLM-style) max | process wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, n, mean, mx, sim, wall, tokens, peaks in rows:
         s_mean, s_max = sim["none"]
         r_mean, r_max = s_mean / mean, s_max / mx
         ok = all(abs(r - 1) <= args.tolerance for r in (r_mean, r_max))
         print(f"| {name} | {n} | {'/'.join(map(str, peaks))} | {'/'.join(map(str, tokens))} | {mean * 1e3:.1f} ms | {mx * 1e3:.1f} ms "
               f"| {s_mean * 1e3:.1f} ms | {s_max * 1e3:.1f} ms | {r_mean:.3f} | {r_max:.3f} | {'yes' if ok else 'no'} "
-              f"| {sim['continuous'][1] * 1e3:.1f} ms | {wall:.2f} s |")
+              f"| {sim['sum'][0] / mean:.3f} | {sim['sum'][1] / mx:.3f} | {sim['continuous'][1] * 1e3:.1f} ms | {wall:.2f} s |")
 
 
 if __name__ == "__main__":

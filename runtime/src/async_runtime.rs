@@ -24,7 +24,7 @@
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
@@ -161,6 +161,17 @@ fn group_ready(g: &Group) -> bool {
 /// for far longer by default).
 const SPIN: Duration = Duration::from_micros(300);
 
+/// Nanoseconds every thread has spent polling for work ([`SPIN`]) since the process began.
+static SPUN_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// Seconds every thread has spent polling for work, idle but on a core, since the process
+/// began (the sum over threads). A trace's fragment slices give its growth over the slice
+/// (`spin_s`) so that `agentc calibrate` can take it out of the process's CPU time: cores
+/// that only poll would run another call's loops (docs/runtime.md, "Trace").
+pub fn spun_seconds() -> f64 {
+    SPUN_NANOS.load(Ordering::Relaxed) as f64 * 1e-9
+}
+
 /// The threads asked for by [`set_threads`] (0: the machine's cores).
 static REQUESTED_THREADS: AtomicUsize = AtomicUsize::new(0);
 
@@ -269,6 +280,7 @@ fn run_until(ex: &Executor, ready: impl Fn() -> bool) {
                 std::hint::spin_loop();
             }
         }
+        SPUN_NANOS.fetch_add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
         if busy {
             continue;
         }

@@ -25,6 +25,35 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
+/// CPU seconds the whole process (every thread) has used: `clock_gettime(2)` with
+/// `CLOCK_PROCESS_CPUTIME_ID` (nanoseconds, unlike `/proc/self/stat`'s 10 ms ticks); `None`
+/// where it is not built (other than 64-bit Linux) or fails. A trace's fragment slices give
+/// its growth over the slice (`cpu_s`).
+pub fn process_cpu_seconds() -> Option<f64> {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        unsafe extern "C" {
+            fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+        }
+        const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+        let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid timespec (two 64-bit fields on 64-bit Linux) to write.
+        if unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0 {
+            return Some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9);
+        }
+        None
+    }
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    {
+        None
+    }
+}
+
 /// A trace being recorded; shareable between threads.
 #[derive(Debug)]
 pub struct Trace {
@@ -242,6 +271,25 @@ impl Drop for Span<'_> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// The process's CPU clock advances while this thread computes (within seconds even on
+    /// a loaded machine) and never goes back.
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    #[test]
+    fn process_cpu_time_advances_with_busy_work() {
+        let before = process_cpu_seconds().expect("clock_gettime works on Linux");
+        let started = Instant::now();
+        let (mut x, mut last) = (0u64, before);
+        while last - before < 0.02 && started.elapsed() < Duration::from_secs(20) {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            let now = process_cpu_seconds().unwrap();
+            assert!(now >= last, "the CPU clock went back: {last} then {now}");
+            last = now;
+        }
+        assert!(last - before >= 0.02, "{} s of CPU in 20 s of computing", last - before);
+    }
 
     #[test]
     fn slices_tracks_and_metadata() {

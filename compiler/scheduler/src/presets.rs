@@ -264,6 +264,9 @@ memory_eff = 0.7
 # assumed: what `agentc calibrate` measured for agentc's quantized decode kernels on a
 # 2-vCPU AVX-512 Xeon (SmolLM2, 2026-12-06): 7.3e9 int8 and 7.6e9 int4 weights/s per logical CPU
 dequant_weights_per_s = {{ int8 = {q8:e}, int4 = {q4:e} }}
+# std::thread::available_parallelism (the runtime's default threads); how many of them one
+# model call keeps busy is what `agentc calibrate` measures (busy_cores_per_call)
+cores = {cores}
 "#;
 
 /// The built-in targets: (name, one-line description).

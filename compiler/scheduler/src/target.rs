@@ -118,6 +118,18 @@ pub struct DequantRates {
     pub int4: Option<f64>,
 }
 
+/// How many cores one model call keeps busy on average on a CPU device, when it runs alone
+/// at batch 1 (its CPU time over its wall time, measured by `agentc calibrate`), per phase.
+/// Concurrent calls without batching share the device's [`Device::cores`] by it
+/// (docs/simulation.md, "The runtime under concurrent requests").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BusyCores {
+    /// During a prefill, in (0, cores].
+    pub prefill: f64,
+    /// During a decode, in (0, cores].
+    pub decode: f64,
+}
+
 /// One device (one GPU, one CPU socket set, one accelerator card).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Device {
@@ -145,6 +157,12 @@ pub struct Device {
     pub efficiency: Efficiency,
     /// How fast its quantized kernels dequantise (`dequant_weights_per_s`).
     pub dequant: DequantRates,
+    /// The cores of a CPU device (`cores`); `None` when the target does not say.
+    pub cores: Option<u32>,
+    /// Cores one model call keeps busy (`busy_cores_per_call`, CPU devices with `cores`
+    /// only); `None`: unknown, and concurrent calls without batching take the sum of their
+    /// times.
+    pub busy_cores_per_call: Option<BusyCores>,
     /// The fragment kinds it can run, sorted.
     pub can_run: Vec<FragmentKind>,
 }
@@ -362,6 +380,13 @@ struct RawDequant {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawBusy {
+    prefill: f64,
+    decode: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDevice {
     name: String,
     kind: String,
@@ -377,6 +402,8 @@ struct RawDevice {
     compute_eff: Option<f64>,
     memory_eff: Option<f64>,
     dequant_weights_per_s: Option<RawDequant>,
+    cores: Option<i64>,
+    busy_cores_per_call: Option<RawBusy>,
     can_run: Option<Vec<String>>,
 }
 
@@ -559,6 +586,38 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
                 int4: r.int4.map(|v| positive(v, "dequant_weights_per_s.int4")).transpose()?,
             },
         };
+        let cores = match d.cores {
+            None => None,
+            Some(_) if kind != DeviceKind::Cpu => {
+                return Err(invalid(line, field("cores"), format!("only cpu devices take `cores` (this one is {})", kind.as_str())));
+            }
+            Some(c) if (1..=65536).contains(&c) => Some(c as u32),
+            Some(c) => return Err(invalid(line, field("cores"), format!("must be a whole number between 1 and 65536, got {c}"))),
+        };
+        let busy_cores_per_call = match (&d.busy_cores_per_call, cores) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    line,
+                    field("busy_cores_per_call"),
+                    "needs the device's `cores` (only cpu devices take it), which it is a share of".into(),
+                ));
+            }
+            (Some(b), Some(c)) => {
+                let share = |v: f64, phase: &str| -> Result<f64, TargetError> {
+                    if v > 0.0 && v <= f64::from(c) {
+                        Ok(v)
+                    } else {
+                        Err(invalid(
+                            line,
+                            field(&format!("busy_cores_per_call.{phase}")),
+                            format!("must be in (0, cores] = (0, {c}], got {v}"),
+                        ))
+                    }
+                };
+                Some(BusyCores { prefill: share(b.prefill, "prefill")?, decode: share(b.decode, "decode")? })
+            }
+        };
         let mut can_run = match &d.can_run {
             Some(list) => {
                 let mut kinds = Vec::new();
@@ -637,6 +696,8 @@ fn build(raw: RawTarget, text: &str, source: &str) -> Result<Target, TargetError
                 launch_overhead_s: launch,
                 efficiency,
                 dequant,
+                cores,
+                busy_cores_per_call,
                 can_run: can_run.clone(),
             });
         }
@@ -765,6 +826,29 @@ latency = 5e-6
         assert!(err.contains("dequant_weights_per_s.int4") && err.contains("positive"), "{err}");
         let unknown = SMALL.replacen("price_per_hour = 1.0", "price_per_hour = 1.0\ndequant_weights_per_s = { int2 = 1e9 }", 1);
         assert!(Target::from_toml_str(&unknown, "small.toml").is_err());
+    }
+
+    #[test]
+    fn busy_cores_parse_and_are_checked() {
+        let t = Target::from_toml_str(SMALL, "small.toml").unwrap();
+        assert_eq!((t.devices[0].cores, t.devices[0].busy_cores_per_call), (None, None));
+        let with = |extra: &str| SMALL.replacen("price_per_hour = 1.0", &format!("price_per_hour = 1.0\n{extra}"), 1);
+        let t = Target::from_toml_str(&with("cores = 2\nbusy_cores_per_call = { prefill = 1.5, decode = 2 }"), "s").unwrap();
+        assert_eq!(t.devices[0].cores, Some(2));
+        assert_eq!(t.devices[0].busy_cores_per_call, Some(BusyCores { prefill: 1.5, decode: 2.0 }));
+        let err = |extra: &str| Target::from_toml_str(&with(extra), "s.toml").unwrap_err().to_string();
+        assert_eq!(
+            err("cores = 2\nbusy_cores_per_call = { prefill = 1.5, decode = 2.5 }"),
+            "s.toml:3: `device[0].busy_cores_per_call.decode`: must be in (0, cores] = (0, 2], got 2.5"
+        );
+        assert!(err("cores = 2\nbusy_cores_per_call = { prefill = 0, decode = 1 }").contains("busy_cores_per_call.prefill"));
+        assert!(err("cores = 2\nbusy_cores_per_call = { prefill = nan, decode = 1 }").contains("got NaN"));
+        assert!(err("busy_cores_per_call = { prefill = 1, decode = 1 }").contains("needs the device's `cores`"));
+        assert!(err("cores = 0").contains("between 1 and 65536, got 0"));
+        assert!(err("cores = 2\nbusy_cores_per_call = { prefill = 1 }").contains("decode"));
+        let gpu = SMALL.replacen("price_per_hour = 3.0", "price_per_hour = 3.0\ncores = 4", 1);
+        let e = Target::from_toml_str(&gpu, "s.toml").unwrap_err().to_string();
+        assert!(e.contains("`device[1].cores`: only cpu devices take `cores` (this one is gpu)"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use agentc_scheduler::simulate::kv::block_bytes;
 use agentc_scheduler::simulate::replicas::choose;
-use agentc_scheduler::simulate::{Batching, SimError, SimOptions, SimReport, SimResult, Rng, poisson, simulate};
+use agentc_scheduler::simulate::{Batching, SimError, SimOptions, SimReport, SimResult, Rng, poisson, shared_round_seconds, simulate};
 use agentc_scheduler::{Branch, Dtype, Edge, Fragment, FragmentKind, ModelNeeds, Options, Pin, Profile, SlaBasis, Target, Workload, schedule};
 
 const GPU_PEAK: f64 = 100e12;
@@ -278,6 +278,67 @@ fn without_batching_concurrent_calls_share_the_unit() {
             let batched = sim(calls, Batching::Continuous);
             let last = batched.requests.iter().map(|q| q.latency()).fold(0.0, f64::max);
             assert!(last < c * alone, "{calls} calls batched: {last} vs {}", c * alone);
+        }
+    }
+}
+
+/// Processor sharing of C cores in closed form: on 2 cores two items of 1 busy core take
+/// the longer one's time, of 2 busy cores the sum; three items of 1 core share 2 cores at
+/// 2/3 speed until the shortest ends, then run alone.
+#[test]
+fn a_round_shares_the_cores_in_closed_form() {
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    assert!(close(shared_round_seconds(&[(1.0, 1.0), (1.0, 1.0)], 2.0), 1.0));
+    assert!(close(shared_round_seconds(&[(1.0, 1.0), (3.0, 1.0)], 2.0), 3.0));
+    assert!(close(shared_round_seconds(&[(1.0, 2.0), (1.0, 2.0)], 2.0), 2.0));
+    assert!(close(shared_round_seconds(&[(1.0, 2.0), (3.0, 2.0), (0.5, 2.0)], 2.0), 4.5), "u = C: the sum");
+    // Three of 1 core on 2: all at 2/3 speed until the 1 s item ends (1.5 s), then two
+    // fit: 1 s more of the 2 s items.
+    assert!(close(shared_round_seconds(&[(1.0, 1.0), (2.0, 1.0), (2.0, 1.0)], 2.0), 2.5));
+    // Mixed: 1.5 + 1 cores on 2 run at 2/(2.5) = 0.8 until the 1 s item ends at 1.25 s.
+    assert!(close(shared_round_seconds(&[(1.0, 1.5), (2.0, 1.0)], 2.0), 1.25 + 1.0));
+    assert_eq!(shared_round_seconds(&[], 2.0), 0.0);
+    assert_eq!(shared_round_seconds(&[(0.0, 1.0)], 2.0), 0.0);
+}
+
+/// A generate call on a CPU of 2 cores whose target says how many cores a call keeps busy
+/// (prefill p, decode d): k calls arriving together each take TTFT = prefill ·
+/// max(1, k·p/2) and the decode's steps at max(1, k·d/2) of their time alone; with
+/// `cores` but no `busy_cores_per_call`, or busy cores of 2, the sum of k calls (today's
+/// rounds).
+#[test]
+fn without_batching_calls_share_a_cpus_cores() {
+    let (w_bytes, kv, prompt, n, flops) = (2e9, 65536.0, 64.0, 16.0, 4e9);
+    let mut w = generate_call(w_bytes, kv, prompt, n, flops, "cpu");
+    w.fragments[0].pin = Some(Pin::Named("cpu".into()));
+    let cpu_target = |extra: &str| {
+        let text = format!("name = \"cpu-only\"\n{CPU}cores = 2\n{extra}\n");
+        Target::from_toml_str(&text, "cpu-only").unwrap()
+    };
+    let sim = |t: &Target, calls: usize| {
+        let s = schedule(&w, t, &Options::default()).unwrap();
+        simulate(&w, &s, t, &SimOptions { arrivals: vec![0.0; calls], seed: 1, max_batch: 256, replicas: None, batching: Batching::Off }).unwrap()
+    };
+    let plain = cpu_target("");
+    let alone = sim(&plain, 1);
+    let (prefill_s, total) = (alone.requests[0].ttft.unwrap(), alone.requests[0].latency());
+    let decode_s = total - prefill_s;
+    assert!(prefill_s > 0.0 && decode_s > 0.0);
+    for (p, d) in [(1.0, 1.0), (1.5, 1.0), (0.5, 1.8), (2.0, 2.0)] {
+        let t = cpu_target(&format!("busy_cores_per_call = {{ prefill = {p}, decode = {d} }}"));
+        for calls in 1..=4 {
+            let k = calls as f64;
+            let ttft = prefill_s * (k * p / 2.0).max(1.0);
+            let latency = ttft + decode_s * (k * d / 2.0).max(1.0);
+            for q in &sim(&t, calls).requests {
+                assert!((q.ttft.unwrap() - ttft).abs() < 1e-9, "p {p}, d {d}, {calls} calls: TTFT {} vs {ttft}", q.ttft.unwrap());
+                assert!((q.latency() - latency).abs() < 1e-9, "p {p}, d {d}, {calls} calls: {} vs {latency}", q.latency());
+            }
+        }
+    }
+    for calls in 1..=4 {
+        for q in &sim(&plain, calls).requests {
+            assert!((q.latency() - calls as f64 * total).abs() < 1e-9, "no busy cores, {calls} calls: the sum");
         }
     }
 }

@@ -196,8 +196,14 @@ impl<'p> Interpreter<'p> {
     /// Runs one op (not a terminator), records it on the trace when it is a fragment, and
     /// returns its results.
     pub(super) fn run_traced(&self, function: &Function, op: &Op, env: &Env<'_>) -> Result<Vec<Value>, RunError> {
+        let traced = self.trace.is_some() && op.placement.is_some();
+        // The process's CPU time and its threads' polling, before and after (all threads:
+        // the call's own only when nothing else runs beside it).
+        let cpu = || traced.then(crate::trace::process_cpu_seconds).flatten().map(|c| (c, crate::async_runtime::spun_seconds()));
+        let cpu_before = cpu();
         let started = Instant::now();
         let results = self.run_op(function, op, env);
+        let cpu_after = cpu();
         if let (Some(trace), Some(placement)) = (self.trace, &op.placement) {
             let name = match op.attrs.get("callee").or_else(|| op.attrs.get("model")).and_then(|c| c.as_str()) {
                 Some(callee) => format!("{} {callee}", op.op),
@@ -209,6 +215,10 @@ impl<'p> Interpreter<'p> {
             }
             if let Some(finish) = placement.finish {
                 args.push(("planned_finish_s", format!("{finish:.6}")));
+            }
+            if let (Some((c0, s0)), Some((c1, s1))) = (cpu_before, cpu_after) {
+                args.push(("cpu_s", format!("{:.6}", c1 - c0)));
+                args.push(("spin_s", format!("{:.6}", s1 - s0)));
             }
             if let Err(e) = &results {
                 args.push(("error", e.message.clone()));

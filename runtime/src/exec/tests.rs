@@ -399,6 +399,15 @@ fn fragments_are_traced_on_their_device_track() {
     assert_eq!(slices.len(), 2);
     assert!(slices.iter().all(|s| s["name"] == "tool hi" && s["args"]["planned_finish_s"] == "0.500000"));
     assert!(events.iter().any(|e| e["name"] == "thread_name" && e["args"]["name"] == "cpu"));
+    // The process's CPU time over each slice and its threads' polling, in seconds (64-bit
+    // Linux: docs/runtime.md, "Trace").
+    if cfg!(all(target_os = "linux", target_pointer_width = "64")) {
+        for s in &slices {
+            let seconds = |key: &str| s["args"][key].as_str().and_then(|v| v.parse::<f64>().ok());
+            let (cpu, spin) = (seconds("cpu_s"), seconds("spin_s"));
+            assert!(cpu.is_some_and(|c| c >= 0.0) && spin.is_some_and(|p| p >= 0.0), "{s}");
+        }
+    }
     // The schedule, once per planned fragment, on the device's planned track.
     let planned: Vec<&Json> = events.iter().filter(|e| e["cat"] == "planned").collect();
     assert_eq!(planned.len(), 1);

@@ -20,6 +20,12 @@
 //! dequantising int8 or int4 weights (`dequant_weights_per_s`, docs/cost-model.md
 //! "Quantized weights"). The fit is checked by loading the written TOML as a target and
 //! re-timing every fragment with the scheduler's own cost function.
+//!
+//! It also measures how many cores one call keeps busy (`busy_cores_per_call`, per phase):
+//! each traced fragment slice carries the process's CPU time over it and the part its
+//! threads spent polling for work (`cpu_s`, `spin_s`, docs/runtime.md "Trace"), so the
+//! prefill's or decode's busy cores are `(cpu_s − spin_s) / dur`, the median over the runs;
+//! the written value is the largest float model's (every model's is in the header).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -93,6 +99,16 @@ struct Findings {
     /// Per model and prompt length: the decode fragment's time outside its step kernels,
     /// per step (sampling, detokenising, the loop), median over the runs.
     step_overheads: Vec<f64>,
+    /// Float models: (weight bytes, the cores a prefill and a decode kept busy), when the
+    /// traces carried the CPU times.
+    busy_cores: Vec<(f64, Busy)>,
+}
+
+/// The cores one call kept busy, per phase (median over the runs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Busy {
+    prefill: f64,
+    decode: f64,
 }
 
 /// What one traced run reports (seconds).
@@ -104,6 +120,9 @@ struct Run {
     decode: f64,
     steps: Vec<f64>,
     tool: f64,
+    /// The cores the prefill and the decode kept busy: (CPU − polling) / wall of their
+    /// slices; `None` when the trace lacks `cpu_s`/`spin_s`.
+    busy: Option<Busy>,
 }
 
 /// Runs `agentc calibrate`.
@@ -150,7 +169,8 @@ pub fn run(args: &CalibrateArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let dequant = dequant_rates(&found);
-    let toml = calibrated_toml(&host, &fit, dequant, &found.notes);
+    let busy = found.busy_cores.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, b)| b);
+    let toml = calibrated_toml(&host, &fit, dequant, busy, &found.notes);
     let target = match Target::from_toml_str(&toml, "the calibrated target") {
         Ok(target) => target,
         Err(error) => {
@@ -269,6 +289,7 @@ fn measure_model(
     let mut step_medians = Vec::new();
     let mut kernel_rates = Vec::new();
     let mut model_needs = None;
+    let mut busy_runs: Vec<Busy> = Vec::new();
     for &words in prompt_words {
         let samples = &mut found.samples;
         let text = prompt(words);
@@ -284,6 +305,7 @@ fn measure_model(
             eprintln!("calibrate: `{name}`, {words} words, run {}/{}", rep + 1, args.reps);
             runs.push(traced_run(&exe, work, &text)?);
         }
+        busy_runs.extend(runs.iter().filter_map(|r| r.busy));
         let med = |f: &dyn Fn(&Run) -> f64| median(runs.iter().map(f).collect());
         let run = &runs[0];
         let prefill = med(&|r| r.prefill);
@@ -322,6 +344,19 @@ fn measure_model(
     let needs = model_needs.unwrap_or_default();
     let step = median(step_medians);
     let notes = &mut found.notes;
+    let busy = (!busy_runs.is_empty()).then(|| Busy {
+        prefill: median(busy_runs.iter().map(|b| b.prefill).collect()),
+        decode: median(busy_runs.iter().map(|b| b.decode).collect()),
+    });
+    match busy {
+        Some(b) => notes.push(format!(
+            "{name}: one call kept {:.3} cores busy in its prefill, {:.3} in its decode ((CPU - polling) / wall, median of {} runs)",
+            b.prefill,
+            b.decode,
+            busy_runs.len()
+        )),
+        None => notes.push(format!("{name}: the traces carry no CPU times (cpu_s): busy cores not measured")),
+    }
     if needs.int8_weights + needs.int4_weights > 0.0 {
         let (int8, int4) = (needs.int8_weights, needs.int4_weights);
         found.quantized_steps.push((int8, int4, step));
@@ -335,6 +370,9 @@ fn measure_model(
         return Ok(());
     }
     found.float_steps.push((needs.weight_bytes, step));
+    if let Some(b) = busy {
+        found.busy_cores.push((needs.weight_bytes, b));
+    }
     notes.push(format!(
         "{name}: decode step kernel {:.3} ms = {:.2} GB/s of weights (gemv bandwidth)",
         step * 1e3,
@@ -373,6 +411,9 @@ fn traced_run(exe: &Path, work: &Path, prompt: &str) -> Result<Run, String> {
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the trace is not JSON: {e}"))?;
     let events = json.get("traceEvents").and_then(|e| e.as_array()).ok_or("the trace has no traceEvents")?;
     let mut run = Run::default();
+    // (CPU − polling, wall) seconds of the prefill and the decode slices.
+    let mut cpu: [Option<(f64, f64)>; 2] = [None, None];
+    let arg = |event: &serde_json::Value, key: &str| event.get("args").and_then(|a| a.get(key)).and_then(|v| v.as_str()).and_then(|v| v.parse::<f64>().ok());
     for event in events {
         if event.get("ph").and_then(|p| p.as_str()) != Some("X") {
             continue;
@@ -380,9 +421,16 @@ fn traced_run(exe: &Path, work: &Path, prompt: &str) -> Result<Run, String> {
         let name = event.get("name").and_then(|n| n.as_str()).unwrap_or("");
         let cat = event.get("cat").and_then(|c| c.as_str()).unwrap_or("");
         let seconds = event.get("dur").and_then(|d| d.as_f64()).unwrap_or(0.0) / 1e6;
+        let busy = || arg(event, "cpu_s").zip(arg(event, "spin_s")).map(|(c, s)| ((c - s).max(0.0), seconds));
         match cat {
-            "fragment" if name.starts_with("prefill ") => run.prefill = seconds,
-            "fragment" if name.starts_with("decode ") => run.decode = seconds,
+            "fragment" if name.starts_with("prefill ") => {
+                run.prefill = seconds;
+                cpu[0] = busy();
+            }
+            "fragment" if name.starts_with("decode ") => {
+                run.decode = seconds;
+                cpu[1] = busy();
+            }
             "fragment" if name.ends_with(" nop") => run.tool = seconds,
             "prefill_kernel" => {
                 run.prefill_kernel = seconds;
@@ -394,6 +442,9 @@ fn traced_run(exe: &Path, work: &Path, prompt: &str) -> Result<Run, String> {
     }
     if run.prefill == 0.0 || run.decode == 0.0 || run.steps.is_empty() || run.prompt_tokens == 0 {
         return Err("the trace lacks the prefill, decode or decode-step slices".to_string());
+    }
+    if let [Some((pc, pw)), Some((dc, dw))] = cpu {
+        run.busy = Some(Busy { prefill: pc / pw, decode: dc / dw });
     }
     Ok(run)
 }
@@ -561,8 +612,9 @@ struct Measured {
 /// The host preset with the cpu device's rates, efficiencies, launch overhead and
 /// dequantisation rates replaced by the measured ones (the nominal peak is kept when the
 /// fit is below it, so the efficiencies say how much of it agentc's kernels reach; a
-/// dequantisation rate not measured keeps the preset's).
-fn calibrated_toml(host: &Target, fit: &Fit, dequant: Measured, notes: &[String]) -> String {
+/// dequantisation rate not measured keeps the preset's), its cores, and the cores one call
+/// keeps busy when measured (within (0, cores]).
+fn calibrated_toml(host: &Target, fit: &Fit, dequant: Measured, busy: Option<Busy>, notes: &[String]) -> String {
     let cpu = host.devices.iter().find(|d| d.kind == DeviceKind::Cpu).expect("the host preset has a cpu");
     let peak = cpu.peak_flops.for_dtype(agentc_scheduler::Dtype::F32).max(fit.flops);
     let bandwidth = cpu.mem_bandwidth.max(fit.bandwidth);
@@ -598,6 +650,15 @@ fn calibrated_toml(host: &Target, fit: &Fit, dequant: Measured, notes: &[String]
     }
     if !entries.is_empty() {
         out.push_str(&format!("dequant_weights_per_s = {{ {} }}\n", entries.join(", ")));
+    }
+    if let Some(cores) = cpu.cores {
+        out.push_str("# std::thread::available_parallelism (the runtime's default threads)\n");
+        out.push_str(&format!("cores = {cores}\n"));
+        if let Some(b) = busy {
+            let share = |x: f64| sig(x.clamp(1e-3, f64::from(cores)));
+            out.push_str("# measured: (CPU - polling) / wall of one call's fragments alone, the largest float model's (median)\n");
+            out.push_str(&format!("busy_cores_per_call = {{ prefill = {}, decode = {} }}\n", share(b.prefill), share(b.decode)));
+        }
     }
     out
 }

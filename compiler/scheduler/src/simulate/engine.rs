@@ -17,10 +17,14 @@
 //!
 //! Without batching ([`Batching::Off`], agentc's CPU runtime) a unit runs rounds instead:
 //! every job that can start and one batch-1 step of every running sequence, all at once
-//! and sharing the unit, so a round takes the sum of their times.
+//! and sharing the unit, so a round takes the sum of their times; or, on a CPU device whose
+//! target gives its cores C and the cores u one call keeps busy alone (per phase), the
+//! time of processor sharing of the C cores, each call at `min(1, C / Σu)` of its speed
+//! alone ([`crate::simulate::shared_round_seconds`]).
 
 use crate::simulate::setup::{self, Role};
-use crate::simulate::{Batching, Ev, Iter, Job, Sim};
+use crate::simulate::{Batching, Ev, Iter, Job, Sim, shared_round_seconds};
+use crate::target::{BusyCores, DeviceKind};
 
 impl Sim<'_> {
     pub(super) fn enqueue_job(&mut self, u: usize, job: Job) {
@@ -219,18 +223,48 @@ impl Sim<'_> {
         !matches!(spec.role, Role::Prefill { .. }) || self.units[u].pager.grow(0.0, spec.tokens, spec.kv_per_token)
     }
 
+    /// The cores of unit `u` and the cores one call keeps busy in each phase, when `u` is
+    /// one CPU device whose target gives both; `None` otherwise (a round then takes the
+    /// sum of its items' times).
+    fn core_sharing(&self, u: usize) -> Option<(f64, BusyCores)> {
+        let [d] = self.p.units[u].devices[..] else { return None };
+        let device = &self.p.target.devices[d];
+        if device.kind != DeviceKind::Cpu {
+            return None;
+        }
+        Some((f64::from(device.cores?), device.busy_cores_per_call?))
+    }
+
+    /// The cores `job` keeps busy on a unit of `cores` cores: a prefill's or a KV
+    /// recomputation's (a prefill of the context) as measured, any other job all of them.
+    fn job_busy_cores(&self, job: Job, cores: f64, busy: BusyCores) -> f64 {
+        match job {
+            Job::Frag(_, f) if matches!(self.specs[f].role, Role::Prefill { .. }) => busy.prefill,
+            Job::Recompute(_) => busy.prefill,
+            Job::Frag(..) => cores,
+        }
+    }
+
     /// Without batching: starts a round of every queued job that can start (in order,
     /// until a prefill's KV blocks are not free) and one batch-1 step of every running
-    /// sequence, all sharing the unit, so the round takes the sum of their times. `None`
+    /// sequence, all sharing the unit, so the round takes the sum of their times, or their
+    /// processor sharing of the unit's cores when it has [`Self::core_sharing`]. `None`
     /// when nothing runs, `Some(false)` when every sequence was preempted and no job runs.
     fn start_round(&mut self, u: usize) -> Option<bool> {
+        let sharing = self.core_sharing(u);
         let mut jobs = Vec::new();
         let mut job_seconds = 0.0;
+        // (seconds alone, busy cores) of every item of the round.
+        let mut items = Vec::new();
         while let Some(&job) = self.units[u].jobs.front() {
             if !self.blocks_for(u, job) {
                 break;
             }
-            job_seconds += self.job_seconds(u, job);
+            let seconds = self.job_seconds(u, job);
+            job_seconds += seconds;
+            if let Some((cores, busy)) = sharing {
+                items.push((seconds, self.job_busy_cores(job, cores, busy)));
+            }
             self.units[u].jobs.pop_front();
             jobs.push(job);
         }
@@ -242,13 +276,20 @@ impl Sim<'_> {
         if jobs.is_empty() && batch.is_empty() {
             return if preempted { Some(false) } else { None };
         }
-        let step_seconds: f64 = batch.iter().map(|&s| self.step_seconds(u, &[s])).sum();
+        let steps: Vec<f64> = batch.iter().map(|&s| self.step_seconds(u, &[s])).collect();
+        let seconds = match sharing {
+            Some((cores, busy)) => {
+                items.extend(steps.iter().map(|&t| (t, busy.decode)));
+                shared_round_seconds(&items, cores)
+            }
+            None => job_seconds + steps.iter().sum::<f64>(),
+        };
         let work = self.decode_work(u, &batch);
         let record = &mut self.units[u].record;
         record.steps += batch.len() as u64;
         record.step_sequences += batch.len() as u64;
         record.decode_work += work;
-        self.occupy(u, Iter::Round(jobs, batch), job_seconds + step_seconds);
+        self.occupy(u, Iter::Round(jobs, batch), seconds);
         Some(true)
     }
 

@@ -69,8 +69,31 @@ pub enum Batching {
     /// No batching, as agentc's CPU runtime runs concurrent model calls (each on its own
     /// thread, every kernel at batch 1, sharing the cores): each round runs every waiting
     /// job and one batch-1 step of every running sequence together, sharing the unit, so
-    /// the round takes the sum of their times (processor sharing, one step a quantum).
+    /// the round takes the sum of their times (processor sharing, one step a quantum); on
+    /// a CPU device whose target gives its `cores` and `busy_cores_per_call`, the round
+    /// shares the cores instead ([`shared_round_seconds`]).
     Off,
+}
+
+/// Seconds a round of `items` takes on a unit of `cores` cores when they run together:
+/// each item is `(seconds alone, cores it keeps busy alone)`. Processor sharing of the
+/// cores: while items with busy cores summing to U run, each progresses at
+/// `min(1, cores / U)` of its speed alone, so they all advance alike and the shortest
+/// ends first; the round ends with the last. With every item's busy cores at `cores` this
+/// is the sum of their times; with k items of u busy cores and `k·u ≤ cores`, the longest.
+/// Items with no time take none; an empty round takes 0.
+pub fn shared_round_seconds(items: &[(f64, f64)], cores: f64) -> f64 {
+    let mut items: Vec<(f64, f64)> = items.iter().copied().filter(|&(t, _)| t > 0.0).collect();
+    items.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut busy: f64 = items.iter().map(|&(_, u)| u).sum();
+    let (mut elapsed, mut progress) = (0.0, 0.0);
+    for &(t, u) in &items {
+        let speed = if busy > cores { cores / busy } else { 1.0 };
+        elapsed += (t - progress) / speed;
+        progress = t;
+        busy -= u;
+    }
+    elapsed
 }
 
 impl SimOptions {
@@ -198,7 +221,8 @@ pub struct UnitRecord {
     pub steps: u64,
     /// Sequences decoded over all steps (mean batch = this / steps).
     pub step_sequences: u64,
-    /// Seconds it ran jobs (prefills, encodes, compute, KV recomputation).
+    /// Seconds it ran jobs (prefills, encodes, compute, KV recomputation), each job's time
+    /// alone (also when jobs of a round share the cores).
     pub job_busy: f64,
     /// Its decode load: generated tokens × the plan's unit-seconds per token at the
     /// largest batch ([`ReplicaPlan::token_seconds`]).
