@@ -157,6 +157,59 @@ func.func private @linear_dynamic_w(%x: tensor<?x32xf32>, %w: tensor<?x32xf32>) 
   return %y : tensor<?x?xf32>
 }
 
+// A GGUF model's quantised weights in the forms with f16 scales and mins (`int4_g32h` from
+// Q4_1, `int8_g32h` from Q8_0, `int4s_g32h` from Q4_0): their arrays are f16 arguments,
+// and every reader widens a scale or min to f32 as it reads it (`arith.extf`, exact),
+// before the dequantisation of the f32 forms: the register-tiled GEMM (`w`, many rows
+// then one), the embedding gather (`e`), a use that dequantises the whole weight (`m`,
+// an untransposed matmul operand), and the generic of a shape the GEMM does not fit (`o`,
+// 3 rows).
+// CHECK-LABEL: func.func @quantized_f16(
+// CHECK-SAME: %arg3: tensor<8x2x16xi8>, %arg4: tensor<8x2xf16>, %arg5: tensor<8x2xf16>, %arg6: tensor<16x2x32xi8>, %arg7: tensor<16x2xf16>, %arg8: tensor<64x1x16xi8>, %arg9: tensor<64x1xf16>, %arg10: tensor<3x2x32xi8>, %arg11: tensor<3x2xf16>,
+// CHECK-SAME: kernel.weights = ["w#q", "w#scale", "w#min", "e#q", "e#scale", "m#q", "m#scale", "o#q", "o#scale"]
+// CHECK: %[[S:.*]] = tensor.extract %arg4[%{{.*}}, %{{.*}}] : tensor<8x2xf16>
+// CHECK-NEXT: %[[SF:.*]] = arith.extf %[[S]] : f16 to f32
+// CHECK-NEXT: %[[SB:.*]] = vector.broadcast %[[SF]] : f32 to vector<16xf32>
+// CHECK-NEXT: %[[M:.*]] = tensor.extract %arg5[%{{.*}}, %{{.*}}] : tensor<8x2xf16>
+// CHECK-NEXT: %[[MF:.*]] = arith.extf %[[M]] : f16 to f32
+// CHECK-NEXT: %[[MB:.*]] = vector.broadcast %[[MF]] : f32 to vector<16xf32>
+// CHECK: %[[Q:.*]] = arith.uitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[Q]], %[[SB]] : vector<16xf32>
+// CHECK-NEXT: arith.addf %[[P]], %[[MB]] : vector<16xf32>
+// CHECK: tensor.extract %arg4[%{{.*}}, %{{.*}}] : tensor<8x2xf16>
+// CHECK-NEXT: arith.extf %{{.*}} : f16 to f32
+// CHECK: %[[ES:.*]] = tensor.extract %arg7[%{{.*}}, %{{.*}}] : tensor<16x2xf16>
+// CHECK-NEXT: %[[ESF:.*]] = arith.extf %[[ES]] : f16 to f32
+// CHECK-NEXT: %[[EQ:.*]] = tensor.extract %arg6[%{{.*}}, %{{.*}}, %{{.*}}] : tensor<16x2x32xi8>
+// CHECK-NEXT: %[[EV:.*]] = arith.sitofp %[[EQ]] : i8 to f32
+// CHECK-NEXT: arith.mulf %[[EV]], %[[ESF]] : f32
+// CHECK: linalg.generic {{.*}} ins(%arg8, %arg9 : tensor<64x1x16xi8>, tensor<64x1xf16>)
+// CHECK-NEXT: ^bb0(%{{.*}}: i8, %[[MS:.*]]: f16, %{{.*}}: f32):
+// CHECK-NEXT: %[[MSF:.*]] = arith.extf %[[MS]] : f16 to f32
+// CHECK: %[[C:.*]] = arith.subf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: arith.mulf %[[C]], %[[MSF]] : f32
+// CHECK: linalg.matmul
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %arg10, %arg11 : tensor<?x2x32xf32>, tensor<3x2x32xi8>, tensor<3x2xf16>)
+// CHECK-NEXT: ^bb0(%{{.*}}: f32, %[[OQ:.*]]: i8, %[[OS:.*]]: f16, %{{.*}}: f32):
+// CHECK-NEXT: %[[OSF:.*]] = arith.extf %[[OS]] : f16 to f32
+// CHECK-NEXT: %[[OV:.*]] = arith.sitofp %[[OQ]] : i8 to f32
+// CHECK-NEXT: arith.mulf %[[OV]], %[[OSF]] : f32
+"workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m.gguf", sym_name = "qm"} : () -> ()
+func.func @quantized_f16(%x: tensor<?x64xf32>, %r: tensor<1x64xf32>, %ids: tensor<?xi64>) -> (tensor<?x8xf32>, tensor<1x8xf32>, tensor<?x64xf32>, tensor<1x32xf32>, tensor<1x3xf32>) attributes {tgraph.entry = "prefill"} {
+  %w = "tgraph.weight"() {model = @qm, name = "w", tgraph.quant = "int4_g32h", tgraph.stored = "Q4_1"} : () -> tensor<8x64xf32>
+  %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<8x64xf32>) -> tensor<64x8xf32>
+  %a = "tgraph.matmul"(%x, %wt) : (tensor<?x64xf32>, tensor<64x8xf32>) -> tensor<?x8xf32>
+  %b = "tgraph.matmul"(%r, %wt) : (tensor<1x64xf32>, tensor<64x8xf32>) -> tensor<1x8xf32>
+  %e = "tgraph.weight"() {model = @qm, name = "e", tgraph.quant = "int8_g32h", tgraph.stored = "Q8_0"} : () -> tensor<16x64xf32>
+  %g = "tgraph.embedding"(%e, %ids) : (tensor<16x64xf32>, tensor<?xi64>) -> tensor<?x64xf32>
+  %m = "tgraph.weight"() {model = @qm, name = "m", tgraph.quant = "int4s_g32h", tgraph.stored = "Q4_0"} : () -> tensor<64x32xf32>
+  %c = "tgraph.matmul"(%r, %m) : (tensor<1x64xf32>, tensor<64x32xf32>) -> tensor<1x32xf32>
+  %o = "tgraph.weight"() {model = @qm, name = "o", tgraph.quant = "int8_g32h", tgraph.stored = "Q8_0"} : () -> tensor<3x64xf32>
+  %ot = "tgraph.transpose"(%o) {permutation = array<i64: 1, 0>} : (tensor<3x64xf32>) -> tensor<64x3xf32>
+  %d = "tgraph.matmul"(%r, %ot) : (tensor<1x64xf32>, tensor<64x3xf32>) -> tensor<1x3xf32>
+  return %a, %b, %g, %c, %d : tensor<?x8xf32>, tensor<1x8xf32>, tensor<?x64xf32>, tensor<1x32xf32>, tensor<1x3xf32>
+}
+
 // The transform script tiles each tagged op inside its function: the matmul with a K cache
 // tile then a 4x64x1 register tile, then vectorises and lowers contractions.
 // CHECK: module attributes {transform.with_named_sequence}

@@ -128,7 +128,7 @@ impl ModelSpec {
             // The kernel form the runtime repacks the tensor's blocks into.
             match agentc_runtime::gguf::dequant::GgmlType::from_name(&tensor.dtype).and_then(Scheme::of) {
                 Some(Scheme::Int8 { .. }) => int8 += n,
-                Some(Scheme::Int4 | Scheme::Int4Sym) => int4 += n,
+                Some(Scheme::Int4 { .. } | Scheme::Int4Sym { .. }) => int4 += n,
                 None => {}
             }
         }

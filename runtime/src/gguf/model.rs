@@ -58,7 +58,8 @@ impl GgufModel {
 
     /// The weights as the quantised kernels read them (the default of `gguf(...)`): each
     /// matrix of a type with a kernel form ([`super::quant::Scheme`]) as its planar arrays,
-    /// named `W#q`, `W#scale` (and `W#min`), beside an entry `W` of its ggml type that holds
+    /// named `W#q`, `W#scale` (and `W#min`; f16 where the file stores them so, the bits
+    /// copied), beside an entry `W` of its ggml type that holds
     /// no bytes (what the executable checks); every other tensor dequantised to F32. Q/K
     /// rows in HF order. Resident memory is about the quantised size.
     pub fn load_quantized(&self) -> Result<Weights, WeightsError> {
@@ -69,7 +70,7 @@ impl GgufModel {
             match llama::hf_planar(&self.file, &t, &self.config).map_err(|e| WeightsError(e.0))? {
                 Some(planar) => {
                     let arrays = planar.scheme.arrays(t.shape[0], t.shape[1]);
-                    let mut data = vec![planar.quants, f32_bytes(planar.scales), f32_bytes(planar.mins)].into_iter();
+                    let mut data = vec![planar.quants, planar.scales.to_le_bytes(), planar.mins.to_le_bytes()].into_iter();
                     parts.push((t.name.clone(), t.entry.ggml_type.name().to_string(), t.shape.clone(), Vec::new()));
                     for (suffix, dtype, shape) in arrays {
                         parts.push((format!("{}{suffix}", t.name), dtype.to_string(), shape, data.next().unwrap_or_default()));

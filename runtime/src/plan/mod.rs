@@ -167,15 +167,18 @@ pub struct WeightSpec {
     pub stored: String,
     /// The shape, row-major.
     pub shape: Vec<u64>,
-    /// The weight-only quantised kernel form the kernels read it in (`int8_g32`,
-    /// `int8_g16`, `int4_g32`, `int4s_g32`; crate::gguf::quant), `stored` being its ggml type (`Q4_1`):
-    /// the kernels take its arrays `name#q`, `name#scale` (and `name#min`), repacked at
-    /// load. Empty: not quantised.
+    /// The weight-only quantised kernel form the kernels read it in (`int8_g32h` from Q8_0,
+    /// `int8_g16` from Q6_K, `int4s_g32h` from Q4_0, `int4_g32h` from Q4_1, `int4_g32` from
+    /// Q4_K; a trailing `h`: f16 scales and mins; crate::gguf::quant::Scheme), `stored` being
+    /// its ggml type (`Q4_1`): the kernels take its arrays `name#q`, `name#scale` (and
+    /// `name#min`), repacked at load. Empty: not quantised.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub quant: String,
     /// The bytes a quantised weight is stored in (its ggml blocks): 8 × this / elements
-    /// is its real bits per weight (Q8_0 8.5, Q4_1 5.0, Q4_K 4.5, Q6_K 6.5625), what the
-    /// cost model charges for reading it. 0 (absent): not quantised.
+    /// is its bits per weight in the file (Q8_0 8.5, Q4_1 5.0, Q4_K 4.5, Q6_K 6.5625). The
+    /// cost model charges the bytes of the planar arrays the kernels read
+    /// (crate::gguf::quant::Scheme::bytes), the same for Q8_0, Q4_0 and Q4_1, more for Q4_K
+    /// (6.0) and Q6_K (10.0). 0 (absent): not quantised.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub stored_bytes: u64,
 }

@@ -24,12 +24,13 @@
 //!    int8 `neg` = −128·(Σ of the lane's 4 xq) (W's signed bytes enter the unsigned operand
 //!    as `q + 128`, `q xor 0x80`, and the excess is taken out by starting the lane there);
 //!    int4 `sb` = `d·Σxq` of each block (what the block's min multiplies), or for int4
-//!    without mins (`int4s_g32`, `q − 8`) `neg` = −8·(Σ of the 8 xq the lane meets), the
+//!    without mins (`int4s_g32h`, `q − 8`) `neg` = −8·(Σ of the 8 xq the lane meets), the
 //!    lane start that takes the offset out of the integer sum, as int8's −128.
 //! 2. `scf.forall` over tiles of W's rows (the same split as every linear layer), blocks of
 //!    [`RJ`] rows sharing each vector of x, the K loop in vectors of VB bytes (64, or 32 when
 //!    K's blocks do not fill 64), per row: the byte dot product into the lane start (int4:
-//!    low nibbles with `xlo`, high with `xhi`), `sitofp`, times the scales expanded to the
+//!    low nibbles with `xlo`, high with `xhi`), `sitofp`, times the scales (f16 ones widened
+//!    to f32 first, `arith.extf`: one `vcvtph2ps`) expanded to the
 //!    lanes and `dl`, added to an f32 accumulator; the lanes are summed once per output
 //!    (int4: plus Σ_b min[j, b]·sb[b], one short f32 dot product per row after its K loop:
 //!    per vector of weights, a min fma with the min expanded to the lanes cost as much as
@@ -154,6 +155,9 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line(&format!("{flip} = arith.constant dense<-128> : {vbt}"));
     let expand = (0..lanes).map(|l| (l / lanes_per_block).to_string()).collect::<Vec<_>>().join(", ");
     let bpv = format!("vector<{blocks_per_vector}xf32>");
+    // Pads for reading the scales and mins: f32, and f16 when they are f16.
+    let half = [Some(&scales), mins.as_ref()].into_iter().flatten().any(|t| t.1.elem == "f16");
+    let pads = (pad.clone(), if half { e.float("0.0", "f16") } else { pad.clone() });
 
     let tiled = super::threads::open_row_tiles(e, tiles, tj, &init, &ot, &m);
     let (jj, oj, blocks) = (e.fresh("jj"), e.fresh("oj"), e.fresh("blocks"));
@@ -210,8 +214,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
         let f = e.fresh("qf");
         e.line(&format!("      {f} = arith.sitofp {isum} : {vi} to {vf}"));
         let per_lane = |e: &mut Emitter, t: &(String, Tt)| {
-            let v = e.fresh("qsv");
-            e.line(&format!("      {v} = vector.transfer_read {}[{j}, {block}], {pad} {{in_bounds = [true]}} : {}, {bpv}", t.0, t.1.tensor()));
+            let v = read_f32(e, t, &format!("{j}, {block}"), true, blocks_per_vector, &pads);
             let x = e.fresh("qx");
             e.line(&format!("      {x} = vector.shuffle {v}, {v} [{expand}] : {bpv}, {bpv}"));
             x
@@ -241,8 +244,8 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
             let mut acc = String::new();
             for t in 0..(groups + 15) / 16 {
                 let (at, whole) = (e.index(16 * t), 16 * (t + 1) <= groups);
-                let (mv, sv) = (e.fresh("qmv"), e.fresh("qsb"));
-                e.line(&format!("    {mv} = vector.transfer_read {}[{j}, {at}], {pad} {{in_bounds = [{whole}]}} : {}, {vm}", mins.0, mins.1.tensor()));
+                let mv = read_f32(e, mins, &format!("{j}, {at}"), whole, 16, &pads);
+                let sv = e.fresh("qsb");
                 e.line(&format!("    {sv} = vector.transfer_read {}[{at}], {pad} {{in_bounds = [{whole}]}} : {}, {vm}", sb.0, sb.1.tensor()));
                 let next_acc = e.fresh("qma");
                 if acc.is_empty() {
@@ -266,6 +269,23 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line("  }");
     super::threads::close_row_tiles(e, &tiled, &blocks);
     Some(tiled.result)
+}
+
+/// `n` consecutive scales or mins of `t` (f32 or f16) from `indices`, as a
+/// `vector<n x f32>`: an f16 vector widened (`arith.extf`, exact). `pads`: an f32 and an f16
+/// zero.
+fn read_f32(e: &mut Emitter, t: &(String, Tt), indices: &str, in_bounds: bool, n: i64, pads: &(String, String)) -> String {
+    let v = e.fresh("qsv");
+    let wide = format!("vector<{n}xf32>");
+    if t.1.elem == "f32" {
+        e.line(&format!("      {v} = vector.transfer_read {}[{indices}], {} {{in_bounds = [{in_bounds}]}} : {}, {wide}", t.0, pads.0, t.1.tensor()));
+        return v;
+    }
+    let narrow = format!("vector<{n}x{}>", t.1.elem);
+    let h = e.fresh("qsh");
+    e.line(&format!("      {h} = vector.transfer_read {}[{indices}], {} {{in_bounds = [{in_bounds}]}} : {}, {narrow}", t.0, pads.1, t.1.tensor()));
+    e.line(&format!("      {v} = arith.extf {h} : {narrow} to {wide}"));
+    v
 }
 
 /// The lane starts of one block of `g` rounded values `q32` (i32): lane l gets `factor` ·

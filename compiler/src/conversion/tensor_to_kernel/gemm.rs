@@ -20,7 +20,8 @@
 //! - blocks of `RJ` rows of W, then groups of rows of x (the rows left one at a time);
 //! - the K loop in vectors of [`VL`] floats (`vector.fma` into the accumulators). For a
 //!   quantised W the loop runs over its groups (32 or 16 elements), each step reading the
-//!   group's scale (and min) once per row of W and dequantising each vector of W in
+//!   group's scale (and min) once per row of W (an f16 one widened to f32, `arith.extf`)
+//!   and dequantising each vector of W in
 //!   registers (int8: `sitofp`, times the scale; int4: the low or high nibbles of 16 bytes,
 //!   `uitofp`, times the scale plus the min), exactly the values of `quantized::value`.
 //!   The dequantisation is paid once per row of x in the register tile, so the int8/int4
@@ -50,11 +51,11 @@ const IC: i64 = 64;
 pub(super) enum Weights<'a> {
     /// f32 `[N, K]`.
     F32(&'a (String, Tt)),
-    /// int8 values `[N, K/G, G]` and f32 scales `[N, K/G]`: element `q·scale`.
+    /// int8 values `[N, K/G, G]` and f32 or f16 scales `[N, K/G]`: element `q·scale`.
     Int8 { values: &'a (String, Tt), scales: &'a (String, Tt), group: i64 },
     /// int4 bytes `[N, K/32, 16]` (element i of a group is the low nibble of byte i, element
-    /// 16 + i its high nibble), f32 scales and mins `[N, K/32]`: element `q·scale + min`;
-    /// without mins (`int4s_g32`, Q4_0) `(q − 8)·scale`.
+    /// 16 + i its high nibble), f32 or f16 scales and mins `[N, K/32]`: element
+    /// `q·scale + min`; without mins (`int4s_g32h`, Q4_0) `(q − 8)·scale`.
     Int4 { values: &'a (String, Tt), scales: &'a (String, Tt), mins: Option<&'a (String, Tt)> },
 }
 
@@ -273,7 +274,7 @@ fn block_row<'a>(e: &mut Emitter, w: &Weights<'a>, j: &str, kv: &str, vec: &str)
             let min = match mins {
                 Some(mins) => broadcast(e, mins, j, &g, vec),
                 None => {
-                    // −8·scale: exact in f32 (an f16 scale times 8), so `q·scale + min` is
+                    // −8·scale: exact in f32 (an f16 value times 8), so `q·scale + min` is
                     // `(q − 8)·scale` rounded once, as ggml's Q4_0.
                     let (eight, m) = (e.fresh("gm8"), e.fresh("gmin"));
                     e.line(&format!("          {eight} = arith.constant dense<-8.0> : {vec}"));
@@ -286,10 +287,15 @@ fn block_row<'a>(e: &mut Emitter, w: &Weights<'a>, j: &str, kv: &str, vec: &str)
     }
 }
 
-/// `array[row, group]` (a scale or min) broadcast to a vector.
+/// `array[row, group]` (a scale or min, f32 or f16) as f32, broadcast to a vector.
 fn broadcast(e: &mut Emitter, array: &(String, Tt), row: &str, group: &str, vec: &str) -> String {
-    let s = e.fresh("gp");
+    let mut s = e.fresh("gp");
     e.line(&format!("          {s} = tensor.extract {}[{row}, {group}] : {}", array.0, array.1.tensor()));
+    if array.1.elem != "f32" {
+        let wide = e.fresh("gpw");
+        e.line(&format!("          {wide} = arith.extf {s} : {} to f32", array.1.elem));
+        s = wide;
+    }
     let b = e.fresh("gb");
     e.line(&format!("          {b} = vector.broadcast {s} : f32 to {vec}"));
     b

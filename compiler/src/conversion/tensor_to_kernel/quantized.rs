@@ -1,7 +1,9 @@
-//! Weight-only quantised kernels: a `tgraph.weight {tgraph.quant = "int8_g32" | "int8_g16" |
-//! "int4_g32"}` (a GGUF matrix computed from its blocks) is bound as the planar arrays the
-//! runtime repacks at load (agentc_runtime::gguf::quant: values, scales, mins), and the ops
-//! that read it dequantise in registers:
+//! Weight-only quantised kernels: a `tgraph.weight {tgraph.quant = "int8_g32h" | "int8_g16" |
+//! "int4s_g32h" | "int4_g32h" | "int4_g32" | …}` (a GGUF matrix computed from its blocks) is
+//! bound as the planar arrays the runtime repacks at load (agentc_runtime::gguf::quant:
+//! values, scales, mins; the scales and mins f16 in a form whose name ends in `h`, f32
+//! otherwise), and the ops that read it dequantise in registers (an f16 scale or min
+//! widened to f32 first, `arith.extf`, exact):
 //!
 //! - `x · Wᵀ` (a linear layer, [`matmul`], in a prefill or a decode step): the
 //!   register-tiled GEMM of `gemm.rs`, which dequantises each vector of W in its tile.
@@ -20,7 +22,7 @@
 
 use std::collections::HashMap;
 
-use agentc_runtime::gguf::quant::Scheme;
+use agentc_runtime::gguf::quant::{ScaleType, Scheme};
 
 use super::emitter::*;
 use super::transform::Tiling;
@@ -84,7 +86,11 @@ pub(super) fn weight(e: &mut Emitter, op: Op, name: &str, scheme_name: &str) -> 
     };
     let mut args = Vec::new();
     for (suffix, dtype, shape) in scheme.arrays(rows as usize, cols as usize) {
-        let elem = if dtype == "F32" { "f32" } else { "i8" };
+        let elem = match dtype {
+            "F32" => "f32",
+            "F16" => "f16",
+            _ => "i8",
+        };
         let t = Tt { shape: shape.iter().map(|&d| d as i64).collect(), elem: elem.into() };
         let arg = argument(e, format!("{name}{suffix}"), t.clone());
         args.push((arg, t));
@@ -106,16 +112,26 @@ pub(super) fn transpose(e: &mut Emitter, op: Op) -> bool {
     true
 }
 
-/// The f32 value of quantised element `q` (an i8 block argument) with `scale` (and `min`):
-/// int8 `q·scale`; int4 with `q` already the 0..15 nibble: `q·scale + min`, or without a
-/// min (`int4s_g32`) `(q − 8)·scale`.
+/// `v`, a scalar of the scheme's scale type read with `tensor.extract`, as f32: itself, or
+/// an f16 widened (exact). (A linalg body needs no such step: [`Emitter::linalg`] widens its
+/// 16-bit inputs as it reads them.)
+fn widen(e: &mut Emitter, scheme: Scheme, v: &str) -> String {
+    match scheme.scale_type() {
+        ScaleType::F32 => v.to_string(),
+        ScaleType::F16 => e.let_(&format!("arith.extf {v} : f16 to f32")),
+    }
+}
+
+/// The f32 value of quantised element `q` (an i8 block argument) with f32 `scale` (and
+/// `min`; f16 ones already widened): int8 `q·scale`; int4 with `q` already the 0..15
+/// nibble: `q·scale + min`, or without a min (`int4s_g32h`) `(q − 8)·scale`.
 fn value(e: &mut Emitter, scheme: Scheme, q: &str, scale: &str, min: Option<&str>) -> String {
     match scheme {
         Scheme::Int8 { .. } => {
             let f = e.let_(&format!("arith.sitofp {q} : i8 to f32"));
             e.let_(&format!("arith.mulf {f}, {scale} : f32"))
         }
-        Scheme::Int4 | Scheme::Int4Sym => {
+        Scheme::Int4 { .. } | Scheme::Int4Sym { .. } => {
             let f = e.let_(&format!("arith.uitofp {q} : i8 to f32"));
             match min {
                 Some(min) => {
@@ -159,8 +175,8 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
     let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
     let x = e.cast_to(&a.0, &a.1, &xd);
     let weights = match q.scheme {
-        Scheme::Int8 { group } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
-        Scheme::Int4 | Scheme::Int4Sym => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: q.args.get(2) },
+        Scheme::Int8 { group, .. } => super::gemm::Weights::Int8 { values: &q.args[0], scales: &q.args[1], group: group as i64 },
+        Scheme::Int4 { .. } | Scheme::Int4Sym { .. } => super::gemm::Weights::Int4 { values: &q.args[0], scales: &q.args[1], mins: q.args.get(2) },
     };
     if q.int8_activations && a.1.shape[0] == 1 {
         let mut helpers = std::mem::take(&mut e.helpers);
@@ -197,16 +213,17 @@ fn matmul_dynamic(e: &mut Emitter, x: (String, Tt), q: &QWeight, out: &Tt) -> St
     let out_map = "affine_map<(d0, d1, d2, d3) -> (d1, d0)>";
     let iters = ["parallel", "parallel", "reduction", "reduction"];
     let (values, scales) = (q.args[0].clone(), q.args[1].clone());
+    let scheme = q.scheme;
     match q.scheme {
         Scheme::Int8 { .. } => {
             let ins = [(xr, xs, x_map), (values.0, values.1, w_map), (scales.0, scales.1, s_map)];
             e.linalg(&ins, &zero, out, &iters, out_map, super::threads::over_weight_rows(out.shape[1], 0, 4), &|e, v| {
-                let w = value(e, Scheme::Int8 { group: 0 }, &v[1], &v[2], None);
+                let w = value(e, scheme, &v[1], &v[2], None);
                 let p = e.let_(&format!("arith.mulf {}, {w} : f32", v[0]));
                 e.let_(&format!("arith.addf {}, {p} fastmath<reassoc> : f32", v[3]))
             })
         }
-        Scheme::Int4 | Scheme::Int4Sym => {
+        Scheme::Int4 { .. } | Scheme::Int4Sym { .. } => {
             // x's groups as [M, K/32, 2, 16]: the low nibbles multiply half 0, the high half 1.
             let halves = Tt { shape: vec![-1, groups, 2, 16], elem: "f32".into() };
             let xh = e.fresh("xh");
@@ -236,7 +253,6 @@ fn matmul_dynamic(e: &mut Emitter, x: (String, Tt), q: &QWeight, out: &Tt) -> St
             if let Some(mins) = q.args.get(2) {
                 ins.push((mins.0.clone(), mins.1.clone(), s_map));
             }
-            let scheme = q.scheme;
             e.linalg(&ins, &zero, out, &iters, out_map, super::threads::over_weight_rows(out.shape[1], 0, 4), &|e, v| {
                 let min = (v.len() == 6).then(|| v[4].clone());
                 let lo = nibble(e, &v[2], false);
@@ -273,12 +289,13 @@ pub(super) fn embedding(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsup
         let group = e.let_(&format!("arith.divui {col}, {gsize} : index"));
         let j = e.let_(&format!("arith.remui {col}, {gsize} : index"));
         let scale = e.let_(&format!("tensor.extract {}[{row}, {group}] : {}", args[1].0, args[1].1.tensor()));
+        let scale = widen(e, scheme, &scale);
         match scheme {
             Scheme::Int8 { .. } => {
                 let v = e.let_(&format!("tensor.extract {}[{row}, {group}, {j}] : {}", args[0].0, args[0].1.tensor()));
                 value(e, scheme, &v, &scale, None)
             }
-            Scheme::Int4 | Scheme::Int4Sym => {
+            Scheme::Int4 { .. } | Scheme::Int4Sym { .. } => {
                 // Element j of a group: byte j % 16, the high nibble when j >= 16.
                 let sixteen = e.let_("arith.constant 16 : index");
                 let at = e.let_(&format!("arith.remui {j}, {sixteen} : index"));
@@ -290,7 +307,10 @@ pub(super) fn embedding(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsup
                 let shifted = e.let_(&format!("arith.shrui {byte}, {shift} : i8"));
                 let mask = e.let_("arith.constant 15 : i8");
                 let nib = e.let_(&format!("arith.andi {shifted}, {mask} : i8"));
-                let min = args.get(2).map(|m| e.let_(&format!("tensor.extract {}[{row}, {group}] : {}", m.0, m.1.tensor())));
+                let min = args.get(2).map(|m| {
+                    let v = e.let_(&format!("tensor.extract {}[{row}, {group}] : {}", m.0, m.1.tensor()));
+                    widen(e, scheme, &v)
+                });
                 value(e, scheme, &nib, &scale, min.as_deref())
             }
         }
@@ -307,12 +327,11 @@ fn materialise(e: &mut Emitter, q: &QWeight, ty: &Tt) -> String {
             let t = Tt { shape: vec![q.rows, groups, g], elem: "f32".into() };
             let init = e.empty(&t, &[]);
             let ins = [(q.args[0].0.clone(), q.args[0].1.clone(), identity_map(3)), (q.args[1].0.clone(), q.args[1].1.clone(), s_map(3))];
-            let r = e.linalg(&ins, &init, &t, &["parallel"; 3], &identity_map(3), Tiling::Loops(vec![]), &|e, v| {
-                value(e, Scheme::Int8 { group: 0 }, &v[0], &v[1], None)
-            });
+            let scheme = q.scheme;
+            let r = e.linalg(&ins, &init, &t, &["parallel"; 3], &identity_map(3), Tiling::Loops(vec![]), &|e, v| value(e, scheme, &v[0], &v[1], None));
             (t, "[[0], [1, 2]]", r)
         }
-        Scheme::Int4 | Scheme::Int4Sym => {
+        Scheme::Int4 { .. } | Scheme::Int4Sym { .. } => {
             let t = Tt { shape: vec![q.rows, groups, 2, 16], elem: "f32".into() };
             let init = e.empty(&t, &[]);
             let mut ins = vec![
