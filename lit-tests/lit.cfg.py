@@ -48,3 +48,14 @@ config.substitutions.append(("%runtime-libs", os.path.join(bin_dir, "libagentc_r
 # FileCheck, not, count and split-file come from LLVM.
 config.environment["PATH"] = os.pathsep.join([llvm_bin, config.environment.get("PATH", os.environ.get("PATH", ""))])
 config.environment["NO_COLOR"] = "1"
+
+# The host CPU's x86 features that tests running generated code need (`REQUIRES: x86-avx2`,
+# `%if x86-avx512bw %{ ... %}`): read from /proc/cpuinfo, absent elsewhere.
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+except OSError:
+    flags = []
+for flag in ("avx2", "avx512bw"):
+    if flag in flags:
+        config.available_features.add("x86-" + flag)

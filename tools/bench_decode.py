@@ -3,12 +3,15 @@
 activations (`gguf(..., activations: "int8")`) and llama.cpp, in one run, interleaved.
 
     python3 tools/bench_decode.py FILE.gguf... [--threads 2] [--reps 5] [--new-tokens 64]
+        [--baseline-agentc OTHER/agentc --baseline-label NAME]
 
 For every GGUF: agentc builds two executables (`llm.generate(PROMPT, max_tokens: N)`), whose
 decode steps are read from `--trace` (the median `decode_step` slice of a run); llama.cpp
 (llama-cpp-python in `--llama-python`) loads the same file with `--threads` threads and
 evaluates the same prompt, then N - 1 single tokens (greedy), timing each `eval`. The
-systems take turns, rep by rep, so a slow minute of the machine hits them alike. Printed:
+systems take turns, rep by rep, so a slow minute of the machine hits them alike. With
+`--baseline-agentc`, a second agentc's int8-activation executables take their turn too (an
+A/B of a kernel change in one run). Printed:
 the median over reps of each run's median step, tokens/s, the ratio to llama.cpp, and the
 GGUF's bytes per step as a share of the gemv bandwidth limit (BANDWIDTH). docs/runtime-benchmark.md
 "Quantized decode vs llama.cpp" has a result and the command.
@@ -74,6 +77,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("gguf", nargs="*", help="GGUF files (quantized: Q8_0, Q4_0, Q4_1, ...)")
     ap.add_argument("--agentc", default=os.path.join(ROOT, "target", "debug", "agentc"))
+    ap.add_argument("--baseline-agentc", help="another agentc (e.g. a copy of an earlier build, with its "
+                    "libagentc_runtime.a beside it) whose int8-activation executables run in the same reps")
+    ap.add_argument("--baseline-label", default="baseline", help="the baseline's name in the table")
     ap.add_argument("--llama-python", default="/tmp/llamacpp-venv/bin/python", help="a python with llama-cpp-python")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
@@ -91,6 +97,9 @@ def main() -> int:
     if not os.access(args.agentc, os.X_OK):
         print(f"error: {args.agentc} is not an executable (cargo build -p agentc -p agentc-runtime)", file=sys.stderr)
         return 2
+    if args.baseline_agentc and not os.access(args.baseline_agentc, os.X_OK):
+        print(f"error: {args.baseline_agentc} is not an executable (--baseline-agentc)", file=sys.stderr)
+        return 2
     if not os.access(args.llama_python, os.X_OK):
         print(f"error: {args.llama_python} not found (a python with llama-cpp-python: --llama-python)", file=sys.stderr)
         return 2
@@ -102,9 +111,13 @@ def main() -> int:
         builds = {}
         for n, path in enumerate(args.gguf):
             path = os.path.abspath(path)
-            for label, expr in [("agentc exact", f'gguf("{path}")'), ("agentc int8 activations", f'gguf("{path}", activations: "int8")')]:
+            int8 = f'gguf("{path}", activations: "int8")'
+            variants = [("agentc exact", args.agentc, f'gguf("{path}")'), ("agentc int8 activations", args.agentc, int8)]
+            if args.baseline_agentc:
+                variants.append((f"agentc int8 activations ({args.baseline_label})", args.baseline_agentc, int8))
+            for label, agentc, expr in variants:
                 print(f"{os.path.basename(path)}: building {label}", file=sys.stderr)
-                exe, why = agentc_build(args.agentc, expr, work, f"m{n}_{len(builds.get(path, {}))}", args.new_tokens)
+                exe, why = agentc_build(agentc, expr, work, f"m{n}_{len(builds.get(path, {}))}", args.new_tokens)
                 if not exe:
                     print(f"error: {path}: {label}: {why}", file=sys.stderr)
                     return 1

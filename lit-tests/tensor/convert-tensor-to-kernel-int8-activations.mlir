@@ -15,7 +15,9 @@
 // mins' share, a masked 16-wide dot product of its 6 mins with the blocks' `d·Σxq`. int8 (K = 128:
 // 64-byte vectors, 2 blocks × 8 lanes): the bytes flipped to `q + 128` (`xori -128`) and
 // the lanes started at −128·Σxq. The helpers are defined once each, with their generic
-// body; on an AVX512-VNNI CPU they become vpdpbusd (ymm for 256 bits, zmm for 512).
+// body: `u4i8` where the unsigned bytes are nibbles (int4), `u8i8` for any byte (int8); on
+// an AVX512-VNNI CPU they become vpdpbusd (ymm for 256 bits, zmm for 512), on an AVX2 one
+// vpmaddubsw (kernel-x86-avx2-dot).
 // Scales and mins stored f16 (the forms ending in `h`: Q4_1, Q8_0, Q4_0) are f16 arguments,
 // read as f16 vectors and widened (`arith.extf`, vcvtph2ps) before they are expanded to the
 // lanes; the f32 ones (Q6_K's `int8_g16`, Q4_K's `int4_g32`) are read as they are.
@@ -31,8 +33,8 @@
 // CHECK: scf.forall
 // CHECK: %[[LO:.*]] = arith.andi %{{.*}}, %{{.*}} : vector<32xi8>
 // CHECK: %[[HI:.*]] = arith.shrui %{{.*}}, %{{.*}} : vector<32xi8>
-// CHECK: %[[P:.*]] = func.call @agentc_dot_u8i8_256(%{{.*}}, %[[LO]], %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
-// CHECK: %[[S:.*]] = func.call @agentc_dot_u8i8_256(%[[P]], %[[HI]], %{{.*}})
+// CHECK: %[[P:.*]] = func.call @agentc_dot_u4i8_256(%{{.*}}, %[[LO]], %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// CHECK: %[[S:.*]] = func.call @agentc_dot_u4i8_256(%[[P]], %[[HI]], %{{.*}})
 // CHECK: arith.sitofp %[[S]] : vector<8xi32> to vector<8xf32>
 // CHECK: %[[SH:.*]] = vector.transfer_read %arg4[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x6xf16>, vector<2xf16>
 // CHECK: %[[SW:.*]] = arith.extf %[[SH]] : vector<2xf16> to vector<2xf32>
@@ -63,7 +65,7 @@
 // CHECK: arith.muli %{{.*}}, %[[M8]] : vector<4xi32>
 // CHECK: scf.forall
 // CHECK: %[[START:.*]] = vector.transfer_read %{{.*}} : tensor<24xi32>, vector<8xi32>
-// CHECK: func.call @agentc_dot_u8i8_256(%[[START]], %{{.*}}, %{{.*}})
+// CHECK: func.call @agentc_dot_u4i8_256(%[[START]], %{{.*}}, %{{.*}})
 // CHECK: vector.transfer_read %arg11[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x6xf16>, vector<2xf16>
 // CHECK-NEXT: arith.extf %{{.*}} : vector<2xf16> to vector<2xf32>
 // CHECK-COUNT-4: vector.fma
@@ -79,11 +81,11 @@
 // CHECK: vector.transfer_read %arg14[%{{.*}}, %{{.*}}], %{{.*}} : tensor<8x6xf32>, vector<16xf32>
 // CHECK-NOT: arith.extf
 // CHECK: bufferization.materialize_in_destination
-// CHECK: func.func private @agentc_dot_u8i8_256(%{{.*}}: vector<8xi32>, %{{.*}}: vector<32xi8>, %{{.*}}: vector<32xi8>) -> vector<8xi32> attributes {kernel.dot_u8i8}
+// CHECK: func.func private @agentc_dot_u4i8_256(%{{.*}}: vector<8xi32>, %{{.*}}: vector<32xi8>, %{{.*}}: vector<32xi8>) -> vector<8xi32> attributes {kernel.dot_u8i8}
 // CHECK: arith.extui {{.*}} : vector<8xi8> to vector<8xi32>
 // CHECK: arith.extsi {{.*}} : vector<8xi8> to vector<8xi32>
 // CHECK: func.func private @agentc_dot_u8i8_512(
-// CHECK-NOT: func.func private @agentc_dot_u8i8
+// CHECK-NOT: func.func private @agentc_dot_
 
 // A form the runtime does not write is an error at the weight.
 // UNKNOWN: error: cannot lower to kernels: unknown quantised form `int4_g32f`

@@ -33,7 +33,7 @@ pub struct PassContext {
     /// worst path).
     pub sla_basis: agentc_scheduler::SlaBasis,
     /// The x86-64 CPU the kernels are compiled for (`--cpu`); `None`: the host CPU.
-    /// `kernel-x86-vnni` asks it for AVX512-VNNI.
+    /// `kernel-x86-vnni` asks it for AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2.
     pub cpu: Option<String>,
 }
 
@@ -179,6 +179,13 @@ pub static REGISTRY: &[PassInfo] = &[
                   kernels (kernel.dot_u8i8) get one vpdpbusd as their body when the CPU \
                   (--cpu, else the host) has AVX512-VNNI; the same sums, faster",
         run: kernel::x86_vnni::x86_vnni,
+    },
+    PassInfo {
+        name: "kernel-x86-avx2-dot",
+        summary: "cpu kernels: the byte dot-product helpers kernel-x86-vnni left generic get \
+                  vpmaddubsw + vpmaddwd as their body when the CPU (--cpu, else the host) \
+                  has AVX2 (unsigned bytes split into exact nibble halves); the same sums, faster",
+        run: kernel::x86_avx2_dot::x86_avx2_dot,
     },
 ];
 

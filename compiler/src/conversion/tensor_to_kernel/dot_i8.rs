@@ -37,9 +37,11 @@
 //!    the scale's, three to four of fourteen instructions).
 //!
 //! The byte dot product is a call of a private helper, `@agentc_dot_u8i8_<bits>` (lane l
-//! of the i32 result: `acc[l] + Σ_{k<4} zext(a[4l+k])·sext(b[4l+k])`), written here with
-//! target-independent vector ops; the CPU pipeline's `kernel-x86-vnni` gives it the
-//! `vpdpbusd` body on a CPU that has the instruction (passes/kernel/x86_vnni.rs).
+//! of the i32 result: `acc[l] + Σ_{k<4} zext(a[4l+k])·sext(b[4l+k])`; `@agentc_dot_u4i8_<bits>`
+//! for int4, whose unsigned bytes are nibbles), written here with target-independent vector
+//! ops; the CPU pipeline's `kernel-x86-vnni` gives it the `vpdpbusd` body on a CPU that has
+//! the instruction (passes/kernel/x86_vnni.rs), `kernel-x86-avx2-dot` a `vpmaddubsw` body
+//! on one with AVX2 (passes/kernel/x86_avx2_dot.rs).
 
 use std::collections::BTreeSet;
 
@@ -60,18 +62,31 @@ fn blocks(w: &Weights) -> Option<(i64, i64)> {
     }
 }
 
-/// The name of the byte dot-product helper for vectors of `vb` bytes.
-pub(super) fn helper_name(vb: i64) -> String {
-    format!("agentc_dot_u8i8_{}", vb * 8)
+/// A byte dot-product helper a kernel calls: its vector width in bytes, and whether its
+/// unsigned operand holds nibbles only (< 16: the int4 kernels' halves of each byte). The
+/// body is the same; a target may lower the nibble form more cheaply
+/// (passes/kernel/x86_avx2_dot.rs: no saturation to avoid).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct DotHelper {
+    /// Bytes per vector operand (64 or 32).
+    pub(super) bytes: i64,
+    /// The unsigned operand's bytes are below 16.
+    pub(super) nibbles: bool,
+}
+
+/// The name of the byte dot-product helper: `agentc_dot_u8i8_<bits>`, or
+/// `agentc_dot_u4i8_<bits>` for nibbles.
+pub(super) fn helper_name(h: DotHelper) -> String {
+    format!("agentc_dot_{}i8_{}", if h.nibbles { "u4" } else { "u8" }, h.bytes * 8)
 }
 
 /// The helper's definition with its target-independent body (see the module comment):
 /// four strided byte picks, widened (a zero-, b sign-extended), multiplied and added.
-pub(super) fn helper_definition(vb: i64) -> String {
-    let lanes = vb / 4;
+pub(super) fn helper_definition(h: DotHelper) -> String {
+    let (vb, lanes) = (h.bytes, h.bytes / 4);
     let mut text = format!(
         "  func.func private @{}(%acc: vector<{lanes}xi32>, %a: vector<{vb}xi8>, %b: vector<{vb}xi8>) -> vector<{lanes}xi32> attributes {{kernel.dot_u8i8}} {{\n",
-        helper_name(vb)
+        helper_name(h)
     );
     let mut sum = "%acc".to_string();
     for k in 0..4 {
@@ -90,8 +105,8 @@ pub(super) fn helper_definition(vb: i64) -> String {
 
 /// `x · Wᵀ` for one row of x (`x` cast to `[?, K]`) with int8 activations, or `None` when
 /// the shapes do not fit (the caller then keeps the exact kernel). `helpers` collects the
-/// helper widths used.
-pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: i64, out: &Tt, helpers: &mut BTreeSet<i64>) -> Option<String> {
+/// helpers used.
+pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: i64, out: &Tt, helpers: &mut BTreeSet<DotHelper>) -> Option<String> {
     if x.1.elem != "f32" || out.elem != "f32" || x.1.rank() != 2 || x.1.shape[1] != k || out.shape[1] != n {
         return None;
     }
@@ -107,7 +122,8 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let steps = row_bytes / vb;
     let blocks_per_vector = vb / block_bytes;
     let lanes_per_block = lanes / blocks_per_vector;
-    helpers.insert(vb);
+    let dot = DotHelper { bytes: vb, nibbles: matches!(w, Weights::Int4 { .. }) };
+    helpers.insert(dot);
 
     let (c0, c1) = (e.index(0), e.index(1));
     let pad = e.float("0.0", "f32");
@@ -191,7 +207,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
             (read(e, xlo, &byte, &z8, &vbt), Some(read(e, xhi, &byte, &z8, &vbt)), start)
         }
     };
-    let helper = helper_name(vb);
+    let helper = helper_name(dot);
     let mut next = Vec::new();
     for (q, j) in js.iter().enumerate() {
         let wb = e.fresh("qw");

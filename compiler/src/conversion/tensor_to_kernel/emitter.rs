@@ -81,9 +81,9 @@ pub(super) struct Emitter {
     /// The quantised weights (and transposes of them) read in their planar arrays
     /// (`quantized.rs`).
     pub(super) quantized: super::quantized::Quantized,
-    /// The widths (bytes) of the byte dot-product helpers the kernel calls (`dot_i8.rs`),
+    /// The byte dot-product helpers the kernel calls (`dot_i8.rs`),
     /// defined once in the module.
-    pub(super) helpers: std::collections::BTreeSet<i64>,
+    pub(super) helpers: std::collections::BTreeSet<super::dot_i8::DotHelper>,
     /// RoPE's cos and sin tables made so far in this function, by positions value and
     /// frequencies (`attention.rs`): every head and layer of a step shares them.
     pub(super) rope_tables: HashMap<String, (String, String)>,

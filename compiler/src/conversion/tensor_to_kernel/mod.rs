@@ -66,8 +66,8 @@ use crate::passes::{PassContext, PassFailed};
 struct Kernel {
     text: String,
     tilings: Vec<(usize, Tiling)>,
-    /// The byte dot-product helpers it calls (`dot_i8.rs`), by width in bytes.
-    helpers: std::collections::BTreeSet<i64>,
+    /// The byte dot-product helpers it calls (`dot_i8.rs`).
+    helpers: std::collections::BTreeSet<dot_i8::DotHelper>,
 }
 
 /// Converts one tensor fn into its kernel.
@@ -157,9 +157,9 @@ fn kernel_module_text(module: Op) -> Result<String, Unsupported> {
     for (_, k) in &kernels {
         text.push_str(&k.text);
     }
-    let helpers: std::collections::BTreeSet<i64> = kernels.iter().flat_map(|(_, k)| k.helpers.iter().copied()).collect();
-    for vb in helpers {
-        text.push_str(&dot_i8::helper_definition(vb));
+    let helpers: std::collections::BTreeSet<dot_i8::DotHelper> = kernels.iter().flat_map(|(_, k)| k.helpers.iter().copied()).collect();
+    for helper in helpers {
+        text.push_str(&dot_i8::helper_definition(helper));
     }
     if !kernels.is_empty() {
         text.push_str(&transform_script(&kernels));
