@@ -3,7 +3,7 @@
 activations (`gguf(..., activations: "int8")`) and llama.cpp, in one run, interleaved.
 
     python3 tools/bench_decode.py FILE.gguf... [--threads 2] [--reps 5] [--new-tokens 64]
-        [--baseline-agentc OTHER/agentc --baseline-label NAME]
+        [--baseline-agentc OTHER/agentc --baseline-label NAME] [--jobs 2]
 
 For every GGUF: agentc builds two executables (`llm.generate(PROMPT, max_tokens: N)`), whose
 decode steps are read from `--trace` (the median `decode_step` slice of a run); llama.cpp
@@ -17,6 +17,7 @@ GGUF's bytes per step as a share of the gemv bandwidth limit (BANDWIDTH). docs/r
 "Quantized decode vs llama.cpp" has a result and the command.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
@@ -80,6 +81,7 @@ def main() -> int:
     ap.add_argument("--baseline-agentc", help="another agentc (e.g. a copy of an earlier build, with its "
                     "libagentc_runtime.a beside it) whose int8-activation executables run in the same reps")
     ap.add_argument("--baseline-label", default="baseline", help="the baseline's name in the table")
+    ap.add_argument("--jobs", type=int, default=1, help="agentc builds at once (before any timing)")
     ap.add_argument("--llama-python", default="/tmp/llamacpp-venv/bin/python", help="a python with llama-cpp-python")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
@@ -107,21 +109,30 @@ def main() -> int:
     here = os.path.abspath(__file__)
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        # Every executable first, so the measurements run back to back.
-        builds = {}
+        # Every executable first, so the measurements run back to back; `--jobs` builds at
+        # once (a SmolLM2 build with a debug agentc takes minutes, on one core).
+        jobs = []
         for n, path in enumerate(args.gguf):
             path = os.path.abspath(path)
             int8 = f'gguf("{path}", activations: "int8")'
             variants = [("agentc exact", args.agentc, f'gguf("{path}")'), ("agentc int8 activations", args.agentc, int8)]
             if args.baseline_agentc:
                 variants.append((f"agentc int8 activations ({args.baseline_label})", args.baseline_agentc, int8))
-            for label, agentc, expr in variants:
-                print(f"{os.path.basename(path)}: building {label}", file=sys.stderr)
-                exe, why = agentc_build(agentc, expr, work, f"m{n}_{len(builds.get(path, {}))}", args.new_tokens)
-                if not exe:
-                    print(f"error: {path}: {label}: {why}", file=sys.stderr)
-                    return 1
-                builds.setdefault(path, {})[label] = exe
+            jobs += [(path, label, agentc, expr, f"m{n}_{v}") for v, (label, agentc, expr) in enumerate(variants)]
+
+        def build(job):
+            path, label, agentc, expr, name = job
+            print(f"{os.path.basename(path)}: building {label}", file=sys.stderr)
+            return agentc_build(agentc, expr, work, name, args.new_tokens)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            built = list(pool.map(build, jobs))
+        builds = {}
+        for (path, label, _, _, _), (exe, why) in zip(jobs, built):
+            if not exe:
+                print(f"error: {path}: {label}: {why}", file=sys.stderr)
+                return 1
+            builds.setdefault(path, {})[label] = exe
         for path, systems in builds.items():
             name = os.path.basename(path)
             llama = Worker([args.llama_python, here, "--llama-worker", path, "--threads", str(args.threads)])
