@@ -65,7 +65,8 @@ struct Cli {
     #[arg(long, value_parser = agentc_compiler::parse_duration)]
     sla: Option<f64>,
     /// The x86-64 CPU the kernels are for, as `agentc build --cpu` (`kernel-x86-vnni` asks
-    /// it for AVX512-VNNI; default: the host CPU), e.g. `sapphirerapids`, `x86-64-v3`.
+    /// it for AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2; default: the host CPU), e.g.
+    /// `sapphirerapids`, `x86-64-v3`.
     #[arg(long)]
     cpu: Option<String>,
     /// List agentc's passes and exit.
