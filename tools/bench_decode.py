@@ -5,7 +5,8 @@ activations (`gguf(..., activations: "int8")`) and llama.cpp, in one run, interl
     python3 tools/bench_decode.py FILE.gguf... [--threads 2] [--reps 5] [--new-tokens 64]
         [--baseline-agentc OTHER/agentc --baseline-label NAME] [--jobs 2]
 
-For every GGUF: agentc builds two executables (`llm.generate(PROMPT, max_tokens: N)`), whose
+For every GGUF: agentc builds two executables, three with a baseline
+(`llm.generate(PROMPT, max_tokens: N)`), whose
 decode steps are read from `--trace` (the median `decode_step` slice of a run); llama.cpp
 (llama-cpp-python in `--llama-python`) loads the same file with `--threads` threads and
 evaluates the same prompt, then N - 1 single tokens (greedy), timing each `eval`. The
