@@ -1,4 +1,5 @@
-// RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel | FileCheck %s
+// RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel --cpu sapphirerapids | FileCheck %s
+// RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel --cpu x86-64-v3 | FileCheck %s --check-prefix=SIGNED
 // RUN: %agentc build %s --emit=asm --cpu sapphirerapids -o %t.s
 // RUN: FileCheck %s --check-prefix=ASM < %t.s
 // RUN: sed 's/"int4_g32h"/"int4_g32f"/' %s > %t.unknown.mlir
@@ -13,11 +14,13 @@
 // both summed into one i32 lane vector from zero, then scales expanded to the lanes
 // (2 blocks × 4 lanes) times the blocks' d, one fma per vector and row (4 rows); after a row's K loop the
 // mins' share, a masked 16-wide dot product of its 6 mins with the blocks' `d·Σxq`. int8 (K = 128:
-// 64-byte vectors, 2 blocks × 8 lanes): the bytes flipped to `q + 128` (`xori -128`) and
-// the lanes started at −128·Σxq. The helpers are defined once each, with their generic
-// body: `u4i8` where the unsigned bytes are nibbles (int4), `u8i8` for any byte (int8); on
-// an AVX512-VNNI CPU they become vpdpbusd (ymm for 256 bits, zmm for 512), on an AVX2 one
-// vpmaddubsw (kernel-x86-avx2-dot).
+// 64-byte vectors, 2 blocks × 8 lanes), for a CPU with AVX512-VNNI: the bytes flipped to
+// `q + 128` (`xori -128`, vpdpbusd's unsigned operand) and the lanes started at −128·Σxq;
+// for one without (SIGNED): the bytes as they are, to a signed-by-signed helper, lanes
+// from zero. The helpers are defined once each, with their generic body: `u4i8` where the
+// unsigned bytes are nibbles (int4), `u8i8` for any byte (int8 with VNNI), `i8i8` for
+// signed bytes; on an AVX512-VNNI CPU the first two become vpdpbusd (ymm for 256 bits, zmm
+// for 512), on an AVX2 one all three vpmaddubsw (kernel-x86-avx2-dot).
 // Scales and mins stored f16 (the forms ending in `h`: Q4_1, Q8_0, Q4_0) are f16 arguments,
 // read as f16 vectors and widened (`arith.extf`, vcvtph2ps) before they are expanded to the
 // lanes; the f32 ones (Q6_K's `int8_g16`, Q4_K's `int4_g32`) are read as they are.
@@ -86,6 +89,18 @@
 // CHECK: arith.extsi {{.*}} : vector<8xi8> to vector<8xi32>
 // CHECK: func.func private @agentc_dot_u8i8_512(
 // CHECK-NOT: func.func private @agentc_dot_
+
+// SIGNED-LABEL: func.func @step(
+// SIGNED: tensor.collapse_shape %arg6 {{\[}}[0], [1, 2]] : tensor<8x4x32xi8> into tensor<8x128xi8>
+// SIGNED: %[[Z:.*]] = arith.constant dense<0> : vector<16xi32>
+// SIGNED-NOT: arith.xori
+// SIGNED: %[[W:.*]] = vector.transfer_read %collapsed{{.*}} : tensor<8x128xi8>, vector<64xi8>
+// SIGNED-NEXT: func.call @agentc_dot_i8i8_512(%[[Z]], %[[W]], %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// SIGNED: func.func private @agentc_dot_u4i8_256(
+// SIGNED: func.func private @agentc_dot_i8i8_512(
+// SIGNED: arith.extsi {{.*}} : vector<16xi8> to vector<16xi32>
+// SIGNED-NEXT: arith.extsi {{.*}} : vector<16xi8> to vector<16xi32>
+// SIGNED-NOT: func.func private @agentc_dot_
 
 // A form the runtime does not write is an error at the weight.
 // UNKNOWN: error: cannot lower to kernels: unknown quantised form `int4_g32f`

@@ -1,4 +1,8 @@
-// RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel | FileCheck %s
+// The GEMM's vectors and register tiles follow the target CPU's registers (gemm.rs
+// `VectorRegs`), so each check names its CPU: AVX-512 (32 × 16 floats) and AVX2 (16 × 8).
+// RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel --cpu skylake-avx512 | FileCheck %s
+// RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel --cpu x86-64-v3 | FileCheck %s --check-prefix=AVX2
+// RUN: not %agent-opt %s --pass-pipeline=convert-tensor-to-kernel --cpu not-a-cpu 2>&1 | FileCheck %s --check-prefix=BADCPU
 
 // The maps of @linear's generic (loops j, i, k): x[i, k], w[j, k], out[i, j].
 // CHECK-DAG: #[[XMAP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -94,6 +98,28 @@ func.func private @attend(%q: tensor<32xf32>, %k: tensor<4x32xf32>) -> tensor<1x
 // CHECK: scf.for {{.*}} step %c1{{.*}} -> (tensor<?x16xf32>)
 // CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: tensor.parallel_insert_slice
+
+// With AVX2's 16 registers of 8 floats the tile is 4 rows of w × 2 rows of x: 8
+// accumulators, 4 vectors of w and one of x (AVX-512's 4 × 4 tile of 16 floats would need
+// 32 of them for its accumulators alone).
+// AVX2-LABEL: func.func @linear(
+// AVX2: scf.for {{.*}} step %c4{{.*}} -> (tensor<?x16xf32>)
+// AVX2: scf.for {{.*}} step %c2{{.*}} -> (tensor<?x16xf32>)
+// AVX2: scf.for {{.*}} step %c8{{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-COUNT-4: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<16x32xf32>, vector<8xf32>
+// AVX2-NEXT: vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<?x32xf32>, vector<8xf32>
+// AVX2-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// AVX2-NEXT: vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<?x32xf32>, vector<8xf32>
+// AVX2-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// AVX2-NEXT: scf.yield
+// AVX2: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<8xf32> into f32
+// AVX2: vector.transfer_write {{.*}} : vector<4xf32>, tensor<?x16xf32>
+// AVX2: scf.for {{.*}} step %c1{{.*}} -> (tensor<?x16xf32>)
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-NOT: vector<16xf32>
+// AVX2: tensor.parallel_insert_slice
+
+// BADCPU: `--cpu not-a-cpu` is not an x86-64 CPU that LLVM knows
 // CHECK-NOT: linalg.transpose
 // CHECK: return
 func.func private @linear(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> tensor<?x16xf32> attributes {workflow.fn} {

@@ -33,7 +33,8 @@ pub struct PassContext {
     /// worst path).
     pub sla_basis: agentc_scheduler::SlaBasis,
     /// The x86-64 CPU the kernels are compiled for (`--cpu`); `None`: the host CPU.
-    /// `kernel-x86-vnni` asks it for AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2.
+    /// `convert-tensor-to-kernel` asks it for AVX-512 (the GEMM's vector width and
+    /// register tiles), `kernel-x86-vnni` for AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2.
     pub cpu: Option<String>,
 }
 
@@ -125,7 +126,8 @@ pub static REGISTRY: &[PassInfo] = &[
         summary: "tensor fns (tgraph) become per-workgroup kernels in linalg on tensors \
                   (func.func {kernel.grid, kernel.target}, kernel.workgroup_id, outputs in \
                   destination-passing style) plus the transform script that tiles and \
-                  vectorises them",
+                  vectorises them; the linear layers' register tiles follow the CPU's vector \
+                  registers (--cpu, else the host: AVX-512 or AVX2)",
         run: crate::conversion::tensor_to_kernel::convert_tensor_to_kernel,
     },
     PassInfo {

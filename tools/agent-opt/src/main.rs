@@ -64,8 +64,9 @@ struct Cli {
     /// A latency bound for the whole request, e.g. `3s`, `500ms`, `1m` (overrides main's @sla).
     #[arg(long, value_parser = agentc_compiler::parse_duration)]
     sla: Option<f64>,
-    /// The x86-64 CPU the kernels are for, as `agentc build --cpu` (`kernel-x86-vnni` asks
-    /// it for AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2; default: the host CPU), e.g.
+    /// The x86-64 CPU the kernels are for, as `agentc build --cpu` (`convert-tensor-to-kernel`
+    /// asks it for AVX-512 to size the linear layers' register tiles, `kernel-x86-vnni` for
+    /// AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2; default: the host CPU), e.g.
     /// `sapphirerapids`, `x86-64-v3`.
     #[arg(long)]
     cpu: Option<String>,

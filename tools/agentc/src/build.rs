@@ -95,8 +95,9 @@ pub struct CompileArgs {
     /// Print MLIR locations (`loc(...)`) with the IR.
     #[arg(long = "mlir-print-debuginfo")]
     pub debug_info: bool,
-    /// The x86-64 CPU to generate code for (`--emit=llvm|asm|obj|exe`; default: the host CPU
-    /// and its features), e.g. `x86-64-v3`, `znver4`, `skylake-avx512`.
+    /// The x86-64 CPU to generate code for (default: the host CPU and its features), e.g.
+    /// `x86-64-v3`, `znver4`, `skylake-avx512`. It shapes `--emit=kernel` too: the linear
+    /// layers' vectors and register tiles follow its vector registers (AVX-512 or AVX2).
     #[arg(long)]
     pub cpu: Option<String>,
     /// The NVIDIA architecture of the PTX (`sm_80`, `sm_90`, `sm_100`, ...; the PTX version

@@ -21,8 +21,10 @@
 //! 1. x's blocks, once per call: `xq` (int8: in order; int4: the halves each nibble of a
 //!    byte meets, `xlo` [K/2] and `xhi` [K/2]) and per-lane arrays for the lanes of the
 //!    32-bit accumulator (each lane sums 4 bytes): `dl` the lane's block scale `d`;
-//!    int8 `neg` = −128·(Σ of the lane's 4 xq) (W's signed bytes enter the unsigned operand
-//!    as `q + 128`, `q xor 0x80`, and the excess is taken out by starting the lane there);
+//!    int8 on a CPU with AVX512-VNNI `neg` = −128·(Σ of the lane's 4 xq) (W's signed bytes
+//!    enter `vpdpbusd`'s unsigned operand as `q + 128`, `q xor 0x80`, and the excess is
+//!    taken out by starting the lane there; elsewhere W's bytes go to a signed-by-signed
+//!    helper as they are and lanes start at 0);
 //!    int4 `sb` = `d·Σxq` of each block (what the block's min multiplies), or for int4
 //!    without mins (`int4s_g32h`, `q − 8`) `neg` = −8·(Σ of the 8 xq the lane meets), the
 //!    lane start that takes the offset out of the integer sum, as int8's −128.
@@ -38,7 +40,8 @@
 //!
 //! The byte dot product is a call of a private helper, `@agentc_dot_u8i8_<bits>` (lane l
 //! of the i32 result: `acc[l] + Σ_{k<4} zext(a[4l+k])·sext(b[4l+k])`; `@agentc_dot_u4i8_<bits>`
-//! for int4, whose unsigned bytes are nibbles), written here with target-independent vector
+//! for int4, whose unsigned bytes are nibbles; `@agentc_dot_i8i8_<bits>`, `sext(a)`, for
+//! int8 on a CPU without VNNI), written here with target-independent vector
 //! ops; the CPU pipeline's `kernel-x86-vnni` gives it the `vpdpbusd` body on a CPU that has
 //! the instruction (passes/kernel/x86_vnni.rs), `kernel-x86-avx2-dot` a `vpmaddubsw` body
 //! on one with AVX2 (passes/kernel/x86_avx2_dot.rs).
@@ -47,6 +50,7 @@ use std::collections::BTreeSet;
 
 use super::emitter::{Emitter, Tt};
 use super::gemm::Weights;
+use crate::passes::kernel::DotOperands;
 
 /// Rows of W per register block: each vector of x (and its lane arrays) is read once for
 /// `RJ` rows.
@@ -62,27 +66,28 @@ fn blocks(w: &Weights) -> Option<(i64, i64)> {
     }
 }
 
-/// A byte dot-product helper a kernel calls: its vector width in bytes, and whether its
-/// unsigned operand holds nibbles only (< 16: the int4 kernels' halves of each byte). The
-/// body is the same; a target may lower the nibble form more cheaply
-/// (passes/kernel/x86_avx2_dot.rs: no saturation to avoid).
+/// A byte dot-product helper a kernel calls: its vector width in bytes, and what its first
+/// operand holds (any unsigned byte, nibbles below 16, or signed bytes). The generic body
+/// differs only in how that operand is widened; a target lowers each kind its own way
+/// (passes/kernel/x86_avx2_dot.rs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct DotHelper {
     /// Bytes per vector operand (64 or 32).
     pub(super) bytes: i64,
-    /// The unsigned operand's bytes are below 16.
-    pub(super) nibbles: bool,
+    /// What the first operand's bytes are.
+    pub(super) operands: DotOperands,
 }
 
-/// The name of the byte dot-product helper: `agentc_dot_u8i8_<bits>`, or
-/// `agentc_dot_u4i8_<bits>` for nibbles.
+/// The name of the byte dot-product helper: `agentc_dot_{u8i8,u4i8,i8i8}_<bits>`.
 pub(super) fn helper_name(h: DotHelper) -> String {
-    format!("agentc_dot_{}i8_{}", if h.nibbles { "u4" } else { "u8" }, h.bytes * 8)
+    h.operands.name(h.bytes * 8)
 }
 
 /// The helper's definition with its target-independent body (see the module comment):
-/// four strided byte picks, widened (a zero-, b sign-extended), multiplied and added.
+/// four strided byte picks, widened (a zero-extended, or sign-extended when signed; b
+/// sign-extended), multiplied and added.
 pub(super) fn helper_definition(h: DotHelper) -> String {
+    let widen_a = if h.operands.signed() { "arith.extsi" } else { "arith.extui" };
     let (vb, lanes) = (h.bytes, h.bytes / 4);
     let mut text = format!(
         "  func.func private @{}(%acc: vector<{lanes}xi32>, %a: vector<{vb}xi8>, %b: vector<{vb}xi8>) -> vector<{lanes}xi32> attributes {{kernel.dot_u8i8}} {{\n",
@@ -93,7 +98,7 @@ pub(super) fn helper_definition(h: DotHelper) -> String {
         let picks = (0..lanes).map(|l| (4 * l + k).to_string()).collect::<Vec<_>>().join(", ");
         text.push_str(&format!("    %a{k} = vector.shuffle %a, %a [{picks}] : vector<{vb}xi8>, vector<{vb}xi8>\n"));
         text.push_str(&format!("    %b{k} = vector.shuffle %b, %b [{picks}] : vector<{vb}xi8>, vector<{vb}xi8>\n"));
-        text.push_str(&format!("    %u{k} = arith.extui %a{k} : vector<{lanes}xi8> to vector<{lanes}xi32>\n"));
+        text.push_str(&format!("    %u{k} = {widen_a} %a{k} : vector<{lanes}xi8> to vector<{lanes}xi32>\n"));
         text.push_str(&format!("    %s{k} = arith.extsi %b{k} : vector<{lanes}xi8> to vector<{lanes}xi32>\n"));
         text.push_str(&format!("    %p{k} = arith.muli %u{k}, %s{k} : vector<{lanes}xi32>\n"));
         text.push_str(&format!("    %t{k} = arith.addi {sum}, %p{k} : vector<{lanes}xi32>\n"));
@@ -122,7 +127,14 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let steps = row_bytes / vb;
     let blocks_per_vector = vb / block_bytes;
     let lanes_per_block = lanes / blocks_per_vector;
-    let dot = DotHelper { bytes: vb, nibbles: matches!(w, Weights::Int4 { .. }) };
+    // An int8 W enters `vpdpbusd`'s unsigned operand as `q + 128` on a CPU with VNNI; on
+    // others the signed helper takes `q` itself (target.rs `CpuTarget::vnni`).
+    let operands = match w {
+        Weights::Int4 { .. } => DotOperands::U4,
+        _ if e.cpu.vnni => DotOperands::U8,
+        _ => DotOperands::I8,
+    };
+    let dot = DotHelper { bytes: vb, operands };
     helpers.insert(dot);
 
     let (c0, c1) = (e.index(0), e.index(1));
@@ -133,7 +145,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line(&format!("{zi} = arith.constant 0 : i32"));
 
     // 1. The activations' blocks.
-    let xs = quantise_x(e, x, w, (k, g), lanes_per_block, (&c0, &c1, &pad));
+    let xs = quantise_x(e, x, w, operands, (k, g), lanes_per_block, (&c0, &c1, &pad));
 
     // 2. The rows of W.
     let rows = super::threads::TILE_ROWS;
@@ -198,7 +210,13 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     };
     let dl = read(e, &xs.dl, &lane, &pad, &vf);
     let (xa, xb, start) = match &xs.kind {
-        XKind::Int8 { xq, neg } => (read(e, xq, &byte, &z8, &vbt), None, read(e, neg, &lane, &zi, &vi)),
+        XKind::Int8 { xq, neg } => {
+            let start = match neg {
+                Some(neg) => read(e, neg, &lane, &zi, &vi),
+                None => zero_i.clone(),
+            };
+            (read(e, xq, &byte, &z8, &vbt), None, start)
+        }
         XKind::Int4 { xlo, xhi, neg, .. } => {
             let start = match neg {
                 Some(neg) => read(e, neg, &lane, &zi, &vi),
@@ -214,6 +232,9 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
         e.line(&format!("      {wb} = vector.transfer_read {}[{j}, {byte}], {z8} {{in_bounds = [true]}} : {}, {vbt}", values.0, values.1.tensor()));
         let isum = e.fresh("qi");
         match &xb {
+            None if operands.signed() => {
+                e.line(&format!("      {isum} = func.call @{helper}({start}, {wb}, {xa}) : ({vi}, {vbt}, {vbt}) -> {vi}"));
+            }
             None => {
                 let wu = e.fresh("qu");
                 e.line(&format!("      {wu} = arith.xori {wb}, {flip} : {vbt}"));
@@ -335,8 +356,9 @@ struct XBlocks {
 }
 
 enum XKind {
-    /// `xq` [K] in order; `neg` [K/4]: −128 · (Σ of each lane's 4 xq).
-    Int8 { xq: (String, Tt), neg: (String, Tt) },
+    /// `xq` [K] in order; for W as `q + 128` (VNNI's unsigned operand), `neg` [K/4]:
+    /// −128 · (Σ of each lane's 4 xq).
+    Int8 { xq: (String, Tt), neg: Option<(String, Tt)> },
     /// `xlo`, `xhi` [K/2]: the first and second half of every block of 32; with mins,
     /// `sb` [K/32]: `d·Σxq` of each block (what the block's min is multiplied by); without
     /// (`int4s_g32`: `q − 8`), `neg` [K/8]: −8 · (Σ of the 8 xq each lane meets).
@@ -345,7 +367,8 @@ enum XKind {
 
 /// Rounds x's row 0 (K elements) per block of `g` elements: `d = max|x|/127` (0 for a block of
 /// zeros), `xq` = x·127/max|x| rounded to the nearest integer (ties to even), as i8, and the lane arrays of [`XBlocks`].
-fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64), lanes_per_block: i64, (c0, one, pad): (&str, &str, &str)) -> XBlocks {
+fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, operands: DotOperands, (k, g): (i64, i64), lanes_per_block: i64, (c0, one, pad): (&str, &str, &str)) -> XBlocks {
+    let offset = operands == DotOperands::U8;
     let blocks = k / g;
     let symmetric = matches!(w, Weights::Int4 { mins: None, .. });
     let (cblocks, cg) = (e.index(blocks), e.index(g));
@@ -366,9 +389,11 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64)
     match w {
         Weights::Int8 { .. } => {
             let xq = i8t(k);
-            let neg = i32t(lanes_total);
             carried.push((empty(e, &xq), xq));
-            carried.push((empty(e, &neg), neg));
+            if offset {
+                let neg = i32t(lanes_total);
+                carried.push((empty(e, &neg), neg));
+            }
         }
         Weights::Int4 { .. } | Weights::F32(_) => {
             let half = i8t(k / 2);
@@ -425,9 +450,11 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64)
     match w {
         Weights::Int8 { .. } => {
             yields.push(write(e, &q, &format!("vector<{g}xi8>"), &args[1], &carried[1].1, &at));
-            // Each lane's 4 values summed, times −128.
-            let neg = lane_starts(e, &q32, g, lanes_per_block, &[0, 1, 2, 3], -128);
-            yields.push(write(e, &neg, &format!("vector<{lanes_per_block}xi32>"), &args[2], &carried[2].1, &lane_at));
+            if offset {
+                // Each lane's 4 values summed, times −128.
+                let neg = lane_starts(e, &q32, g, lanes_per_block, &[0, 1, 2, 3], -128);
+                yields.push(write(e, &neg, &format!("vector<{lanes_per_block}xi32>"), &args[2], &carried[2].1, &lane_at));
+            }
         }
         Weights::Int4 { .. } | Weights::F32(_) => {
             let half_at = e.fresh("xha");
@@ -457,7 +484,7 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, (k, g): (i64, i64)
     e.line("}");
     let out = |i: usize| (format!("{res}#{i}"), carried[i].1.clone());
     let kind = match w {
-        Weights::Int8 { .. } => XKind::Int8 { xq: out(1), neg: out(2) },
+        Weights::Int8 { .. } => XKind::Int8 { xq: out(1), neg: offset.then(|| out(2)) },
         Weights::Int4 { .. } | Weights::F32(_) if symmetric => XKind::Int4 { xlo: out(1), xhi: out(2), sb: None, neg: Some(out(3)) },
         Weights::Int4 { .. } | Weights::F32(_) => XKind::Int4 { xlo: out(1), xhi: out(2), sb: Some(out(3)), neg: None },
     };

@@ -87,15 +87,17 @@ pub(super) struct Emitter {
     /// RoPE's cos and sin tables made so far in this function, by positions value and
     /// frequencies (`attention.rs`): every head and layer of a step shares them.
     pub(super) rope_tables: HashMap<String, (String, String)>,
+    /// The CPU the kernels are for (its vector registers size the GEMM's tiles).
+    pub(super) cpu: super::target::CpuTarget,
 }
 
 /// Conversion error: an op or type this slice does not lower yet.
 pub(super) struct Unsupported(pub(super) Op, pub(super) String);
 
 impl Emitter {
-    /// An empty writer.
-    pub(super) fn new() -> Emitter {
-        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new(), quantized: HashMap::new(), helpers: Default::default(), rope_tables: HashMap::new() }
+    /// An empty writer for kernels that run on `cpu`.
+    pub(super) fn new(cpu: super::target::CpuTarget) -> Emitter {
+        Emitter { body: String::new(), next: 0, names: HashMap::new(), tilings: Vec::new(), next_op: 0, weights: Vec::new(), transposed: HashMap::new(), quantized: HashMap::new(), helpers: Default::default(), rope_tables: HashMap::new(), cpu }
     }
 
     /// Size `i` of `v` as an `index` value (a constant where static).

@@ -18,32 +18,30 @@
 //! - chunks of [`IC`] rows of x, so a chunk of x (at most 64 × K floats) and the thread's
 //!   tile of W both stay in L2 while the chunk is multiplied by the whole tile;
 //! - blocks of `RJ` rows of W, then groups of rows of x (the rows left one at a time);
-//! - the K loop in vectors of [`VL`] floats (`vector.fma` into the accumulators). For a
-//!   quantised W the loop runs over its groups (32 or 16 elements), each step reading the
-//!   group's scale (and min) once per row of W (an f16 one widened to f32, `arith.extf`)
-//!   and dequantising each vector of W in
-//!   registers (int8: `sitofp`, times the scale; int4: the low or high nibbles of 16 bytes,
-//!   `uitofp`, times the scale plus the min), exactly the values of `quantized::value`.
-//!   The dequantisation is paid once per row of x in the register tile, so the int8/int4
-//!   tile is 2 rows of W × 4 rows of x (f32: 4 × 4).
+//! - the K loop in vectors of one register's floats ([`VectorRegs`]: 16 with AVX-512, 8
+//!   with AVX2; a quantised W's one-row tile keeps 16; `vector.fma` into the
+//!   accumulators). For a quantised W the loop runs over its groups (32 or 16 elements),
+//!   each step reading the group's scale (and min) once per row of W (an f16 one widened
+//!   to f32, `arith.extf`) and dequantising each vector of W in registers (int8: `sitofp`,
+//!   times the scale; int4: the low or high nibbles of the group's 16 bytes, `uitofp`,
+//!   times the scale plus the min), exactly the values of `quantized::value`. The
+//!   dequantisation is paid once per row of x in the register tile, so the int8/int4 tile
+//!   is 2 rows of W × 4 rows of x (f32: 4 × 4 with AVX-512's 32 registers, 4 × 2 with
+//!   AVX2's 16).
 //!
-//! Numerics: each output is a sum over k in `VL` interleaved partial sums (lane l adds the
-//! products of k ≡ l mod VL in order of k, each product fused into its add), then the
-//! lanes are added (`vector.reduction <add>`, reassociable). The dot-product generic also
-//! sums in partial sums chosen by LLVM's vectoriser, without fusing; both stay within the
-//! numerics tests' tolerance of transformers (lit-tests/numerics) and keep its greedy text.
-//! Used only when the shapes fit the tiles exactly (K a multiple of `VL`, N of the tile's
-//! rows of W and of the thread tile); anything else keeps the generic.
+//! Numerics: each output is a sum over k in `VL` interleaved partial sums (`VL` the
+//! vector's floats; lane l adds the products of k ≡ l mod VL in order of k, each product
+//! fused into its add), then the lanes are added (`vector.reduction <add>`, reassociable).
+//! The dot-product generic also sums in partial sums chosen by LLVM's vectoriser, without
+//! fusing; both stay within the numerics tests' tolerance of transformers
+//! (lit-tests/numerics) and keep its greedy text. The sums depend on `VL`, so the target
+//! CPU's vector width can change an output's last bits (never beyond the tests'
+//! tolerance). Used only when the shapes fit the tiles exactly (K a multiple of `VL`, N of
+//! the tile's rows of W and of the thread tile); anything else keeps the generic.
 
 use super::emitter::{Emitter, Tt};
+use super::target::VectorRegs;
 
-/// Floats per vector: one 512-bit register. Codegen marks the kernels
-/// `min-legal-vector-width` 512 (`codegen::allow_wide_vectors`), so on a CPU with AVX-512
-/// these stay whole registers (LLVM's tuning for Intel server CPUs prefers 256 bits and
-/// would split them); a CPU without it runs each as two 256-bit halves, correctly but with
-/// the register tiles below spilling. For int8/int4 W, a 16-byte row of a group dequantises
-/// in one step (int4: the low nibbles are elements 0..16 of the group, the high ones 16..32).
-const VL: i64 = 16;
 /// Rows of x per cache chunk.
 const IC: i64 = 64;
 
@@ -61,30 +59,40 @@ pub(super) enum Weights<'a> {
 
 impl Weights<'_> {
     /// Elements of K per step of the K loop (one vector, or one group).
-    fn block(&self) -> i64 {
+    fn block(&self, regs: VectorRegs) -> i64 {
         match self {
-            Weights::F32(_) => VL,
+            Weights::F32(_) => regs.floats,
             Weights::Int8 { group, .. } => *group,
             Weights::Int4 { .. } => 32,
         }
     }
 
-    /// Floats per vector of the K loop.
-    fn vl(&self) -> i64 {
+    /// Floats per vector of the K loop: one register's, except that a quantised W's
+    /// one-row tile (a decode step) keeps 16 — half an int4 group, one 16-byte load of
+    /// nibbles — even where a register holds 8: its 4 accumulators are 8 of AVX2's 16
+    /// registers, and on SmolLM2's Q4_1 decode step 8-float vectors were 13 % slower.
+    fn vl(&self, one_row: bool, regs: VectorRegs) -> i64 {
+        let quantised = if one_row { regs.floats.max(16) } else { regs.floats };
         match self {
-            Weights::F32(_) => VL,
-            Weights::Int8 { group, .. } => VL.min(*group),
-            Weights::Int4 { .. } => VL,
+            Weights::F32(_) => regs.floats,
+            Weights::Int4 { .. } => quantised,
+            Weights::Int8 { group, .. } => quantised.min(*group),
         }
     }
 
-    /// The register tile: (rows of W, rows of x). The accumulators plus the loaded vectors
-    /// fit in the 32 vector registers of AVX-512 code (f32: 16 accumulators, 4 rows of W,
-    /// one of x). With one row of x (a decode step) the tile is 8 (int8/int4: 4) rows of W,
-    /// so that as many rows of W stream at once.
-    fn tile(&self, one_row: bool) -> (usize, usize) {
+    /// The register tile: (rows of W, rows of x). The `rj·ri` accumulators, the `rj`
+    /// vectors of W of a step and one of x fit the registers: with 32 (AVX-512), f32 4 × 4
+    /// (16 + 4 + 1); with 16 (AVX2), f32 4 × 2 (8 + 4 + 1). On an AVX2 EPYC, SmolLM2's
+    /// prefill of 64 tokens ran 1.55× faster with 4 × 2 than with AVX-512's tile, and 2 × 6
+    /// was 3–8 % slower than 4 × 2; on a 4-layer model of SmolLM2's shape 4 × 3 (17
+    /// registers) was 1.5× slower than 4 × 2.
+    /// int8/int4 also keep a scale (and min) per row of W and pay the dequantisation once
+    /// per row of x in the tile: 2 × 4 on either. With one row of x (a decode step) the
+    /// tile is 8 (int8/int4: 4) rows of W, so that as many rows of W stream at once.
+    fn tile(&self, one_row: bool, regs: VectorRegs) -> (usize, usize) {
         match (self, one_row) {
-            (Weights::F32(_), false) => (4, 4),
+            (Weights::F32(_), false) if regs.count >= 32 => (4, 4),
+            (Weights::F32(_), false) => (4, 2),
             (Weights::F32(_), true) => (8, 1),
             (_, false) => (2, 4),
             (_, true) => (4, 1),
@@ -110,6 +118,7 @@ struct Ctx<'a> {
 /// caller then emits the dot-product generic). `n`, `k`: W's rows and columns; `one_row`:
 /// x is known to have one row (a decode step cast to a dynamic row count).
 pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: i64, out: &Tt, one_row: bool) -> Option<String> {
+    let regs = e.cpu.regs;
     if let Weights::F32(w) = w
         && (w.1.elem != "f32" || w.1.rank() != 2 || !w.1.is_static() || w.1.shape != [n, k])
     {
@@ -118,9 +127,9 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     if x.1.elem != "f32" || out.elem != "f32" || x.1.rank() != 2 || out.rank() != 2 || x.1.shape[0] >= 0 {
         return None;
     }
-    let (rj, ri) = w.tile(one_row);
-    let block = w.block();
-    let vl = w.vl();
+    let (rj, ri) = w.tile(one_row, regs);
+    let block = w.block(regs);
+    let vl = w.vl(one_row, regs);
     if x.1.shape[1] != k || out.shape[1] != n || k % block != 0 || block % vl != 0 || n % rj as i64 != 0 {
         return None;
     }
@@ -189,7 +198,7 @@ fn register_tile(e: &mut Emitter, cx: &Ctx, ri: usize, bounds: (&str, &str, &str
             name
         })
         .collect();
-    // The K loop over blocks of `w.block()` elements: accumulators acc[r][q] for row is[r]
+    // The K loop over blocks of `w.block(regs)` elements: accumulators acc[r][q] for row is[r]
     // of x and row js[q] of W.
     let kv = e.fresh("gk");
     let accs: Vec<String> = (0..ri * rj).map(|_| e.fresh("ga")).collect();
@@ -200,7 +209,7 @@ fn register_tile(e: &mut Emitter, cx: &Ctx, ri: usize, bounds: (&str, &str, &str
     // Each row of W as this block reads it: the group's scale (and min) once per block.
     let rows: Vec<BlockRow> = js.iter().map(|j| block_row(e, w, j, &kv, vec)).collect();
     let mut acc: Vec<String> = accs.clone();
-    for step in 0..(w.block() / vl) {
+    for step in 0..(w.block(e.cpu.regs) / vl) {
         let off = step * vl;
         let ws: Vec<String> = rows.iter().map(|row| w_vector(e, row, &kv, off, (pad, vec, vl))).collect();
         let col = if off == 0 {
@@ -258,7 +267,7 @@ enum BlockRow<'a> {
 fn block_row<'a>(e: &mut Emitter, w: &Weights<'a>, j: &str, kv: &str, vec: &str) -> BlockRow<'a> {
     let group = |e: &mut Emitter| {
         let g = e.fresh("grp");
-        e.line(&format!("          {g} = affine.apply affine_map<(d0) -> (d0 floordiv {})>({kv})", w.block()));
+        e.line(&format!("          {g} = affine.apply affine_map<(d0) -> (d0 floordiv {})>({kv})", w.block(e.cpu.regs)));
         g
     };
     match *w {

@@ -50,6 +50,7 @@ mod matmul;
 mod model;
 mod norm;
 mod quantized;
+mod target;
 mod threads;
 mod transform;
 
@@ -70,14 +71,14 @@ struct Kernel {
     helpers: std::collections::BTreeSet<dot_i8::DotHelper>,
 }
 
-/// Converts one tensor fn into its kernel.
-fn convert_fn(func: Op) -> Result<Kernel, Unsupported> {
+/// Converts one tensor fn into its kernel for `cpu`.
+fn convert_fn(func: Op, cpu: target::CpuTarget) -> Result<Kernel, Unsupported> {
     let name = ir::symbol_name(func).unwrap_or_default();
     if let Some((m, k, n, elem)) = single_matmul(func) {
         return Ok(matmul_kernel(&name, m, k, n, &elem));
     }
     let entry = func.region_entry(0).ok_or_else(|| Unsupported(func, "a tensor fn without a body".into()))?;
-    let mut e = Emitter::new();
+    let mut e = Emitter::new(cpu);
     let mut params = Vec::new();
     for (i, arg) in entry.arguments().into_iter().enumerate() {
         let n = format!("%arg{i}");
@@ -144,13 +145,13 @@ fn is_tensor_fn(op: Op) -> bool {
     op.name() == "func.func" && (op.has_attribute("workflow.fn") || op.has_attribute("tgraph.entry"))
 }
 
-/// Builds the kernel-level module text for the tensor fns of `module`.
-fn kernel_module_text(module: Op) -> Result<String, Unsupported> {
+/// Builds the kernel-level module text for the tensor fns of `module`, for `cpu`.
+fn kernel_module_text(module: Op, cpu: target::CpuTarget) -> Result<String, Unsupported> {
     let mut kernels = Vec::new();
     for op in ir::module_ops(module) {
         if is_tensor_fn(op) {
             let name = ir::symbol_name(op).unwrap_or_default();
-            kernels.push((name, convert_fn(op)?));
+            kernels.push((name, convert_fn(op, cpu)?));
         }
     }
     let mut text = String::from("module {\n");
@@ -190,8 +191,8 @@ pub(crate) fn replace_module_body(module: Op, text: &str) -> Result<(), PassFail
 }
 
 /// The pass `convert-tensor-to-kernel`.
-pub fn convert_tensor_to_kernel(module: Op, _: &PassContext) -> Result<(), PassFailed> {
-    match kernel_module_text(module) {
+pub fn convert_tensor_to_kernel(module: Op, ctx: &PassContext) -> Result<(), PassFailed> {
+    match kernel_module_text(module, target::CpuTarget::for_cpu(ctx.cpu.as_deref())) {
         Ok(text) => replace_module_body(module, &text),
         Err(Unsupported(op, message)) => {
             op.emit_error(&format!("cannot lower to kernels: {message}"));

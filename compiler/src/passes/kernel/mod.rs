@@ -19,6 +19,45 @@ use crate::passes::PassFailed;
 /// has replaced it.
 pub(crate) const DOT_MARK: &str = "kernel.dot_u8i8";
 
+/// What the operands of a byte dot-product helper hold: the kind of its `a` bytes (its `b`
+/// bytes are the rounded activations, signed and never −128). The kind is spelled in the
+/// helper's name, here only: the conversion names its helpers with [`DotOperands::name`]
+/// and the target passes read the kind back with [`generic_dot_helpers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum DotOperands {
+    /// Any unsigned byte (`agentc_dot_u8i8_<bits>`): an int8 W as `q + 128`, the form
+    /// AVX512-VNNI's `vpdpbusd` multiplies.
+    U8,
+    /// Unsigned nibbles, below 16 (`agentc_dot_u4i8_<bits>`): the int4 kernels' halves of
+    /// each byte.
+    U4,
+    /// Signed bytes (`agentc_dot_i8i8_<bits>`): an int8 W as it is stored, on a CPU without
+    /// AVX512-VNNI.
+    I8,
+}
+
+impl DotOperands {
+    const ALL: [DotOperands; 3] = [DotOperands::U8, DotOperands::U4, DotOperands::I8];
+
+    fn prefix(self) -> &'static str {
+        match self {
+            DotOperands::U8 => "agentc_dot_u8i8_",
+            DotOperands::U4 => "agentc_dot_u4i8_",
+            DotOperands::I8 => "agentc_dot_i8i8_",
+        }
+    }
+
+    /// The helper's symbol for vectors of `bits` bits.
+    pub(crate) fn name(self, bits: i64) -> String {
+        format!("{}{bits}", self.prefix())
+    }
+
+    /// Whether `a`'s bytes are signed (the generic body sign-extends them).
+    pub(crate) fn signed(self) -> bool {
+        self == DotOperands::I8
+    }
+}
+
 /// A byte dot-product helper whose body is still the generic one.
 pub(crate) struct GenericDotHelper {
     /// The `func.func`.
@@ -27,21 +66,19 @@ pub(crate) struct GenericDotHelper {
     pub name: String,
     /// The vector width in bits (from the name).
     pub bits: u32,
-    /// Its unsigned operand holds nibbles only (`agentc_dot_u4i8_<bits>`), not any byte
-    /// (`agentc_dot_u8i8_<bits>`).
-    pub nibbles: bool,
+    /// What its operands hold (from the name).
+    pub operands: DotOperands,
 }
 
 /// The module's byte dot-product helpers that still have their generic body.
 pub(crate) fn generic_dot_helpers(module: Op) -> Vec<GenericDotHelper> {
-    const PREFIXES: [(&str, bool); 2] = [("agentc_dot_u8i8_", false), ("agentc_dot_u4i8_", true)];
     ir::module_ops(module)
         .into_iter()
         .filter(|op| op.name() == "func.func" && op.attribute(DOT_MARK).is_some_and(|a| a.to_string() == "unit"))
         .filter_map(|op| {
             let name = ir::symbol_name(op)?;
-            let (bits, nibbles) = PREFIXES.iter().find_map(|(prefix, nibbles)| Some((name.strip_prefix(prefix)?.parse::<u32>().ok()?, *nibbles)))?;
-            Some(GenericDotHelper { op, name, bits, nibbles })
+            let (bits, operands) = DotOperands::ALL.into_iter().find_map(|k| Some((name.strip_prefix(k.prefix())?.parse::<u32>().ok()?, k)))?;
+            Some(GenericDotHelper { op, name, bits, operands })
         })
         .collect()
 }

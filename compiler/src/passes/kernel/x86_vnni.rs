@@ -15,7 +15,8 @@
 //! the same bits: the choice changes speed, never output.
 //!
 //! Input: kernel-level IR after bufferisation. Output: each `func.func` carrying the unit
-//! attribute `kernel.dot_u8i8` is replaced by the same signature whose body is one
+//! attribute `kernel.dot_u8i8` and named `agentc_dot_u8i8_<bits>` or
+//! `agentc_dot_u4i8_<bits>` (not the signed `agentc_dot_i8i8_<bits>`) is replaced by the same signature whose body is one
 //! `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.<bits>"` and whose attribute is
 //! `kernel.dot_u8i8 = "vpdpbusd"` (so a second run changes nothing); on a CPU without the
 //! instruction (or without AVX512VL for the 256-bit form) nothing changes, and
@@ -28,8 +29,10 @@ use crate::passes::{PassContext, PassFailed};
 
 /// Runs the pass on a module.
 pub fn x86_vnni(module: Op, context: &PassContext) -> Result<(), PassFailed> {
-    // `vpdpbusd` takes any unsigned byte, so nibble helpers get the same body.
-    let helpers: Vec<GenericDotHelper> = generic_dot_helpers(module).into_iter().filter(|h| h.bits == 512 || h.bits == 256).collect();
+    // `vpdpbusd` takes any unsigned byte, so nibble helpers get the same body; it has no
+    // signed-by-signed form (the conversion emits those only for CPUs without it).
+    let helpers: Vec<GenericDotHelper> =
+        generic_dot_helpers(module).into_iter().filter(|h| (h.bits == 512 || h.bits == 256) && !h.operands.signed()).collect();
     if helpers.is_empty() {
         return Ok(());
     }
