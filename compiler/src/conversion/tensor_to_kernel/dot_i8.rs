@@ -445,8 +445,12 @@ fn quantise_x(e: &mut Emitter, x: &(String, Tt), w: &Weights, operands: DotOpera
     let db = e.fresh("xdb");
     e.line(&format!("  {db} = vector.broadcast {d} : f32 to {vl}"));
     let mut yields = vec![write(e, &db, &vl, &args[0], &carried[0].1, &lane_at)];
+    // The values widened to i32, for the lane starts and block sums (the signed int8 form
+    // needs neither).
     let q32 = e.fresh("xq32");
-    e.line(&format!("  {q32} = arith.extsi {q} : vector<{g}xi8> to vector<{g}xi32>"));
+    if operands != DotOperands::I8 {
+        e.line(&format!("  {q32} = arith.extsi {q} : vector<{g}xi8> to vector<{g}xi32>"));
+    }
     match w {
         Weights::Int8 { .. } => {
             yields.push(write(e, &q, &format!("vector<{g}xi8>"), &args[1], &carried[1].1, &at));

@@ -6,10 +6,10 @@
 //! of a row of x and a row of W. That reads W once, but each step of the dot product is a
 //! load of x, a load of W and one multiply-add: bound by loads and by the horizontal sum
 //! at the end of every output, about 11 GFLOP/s on SmolLM2's prompt, 6 % of the 190
-//! GFLOP/s one core can do. Here a register tile of [`RJ`] rows of W × [`RI`] rows of x
-//! keeps `RJ·RI` vector accumulators live over the whole K loop: each step loads `RJ + RI`
-//! vectors and issues `RJ·RI` fused multiply-adds, and the horizontal sums happen once per
-//! output at the end.
+//! GFLOP/s one core can do. Here a register tile of `rj` rows of W × `ri` rows of x
+//! (`Weights::tile`, sized to the target's vector registers) keeps `rj·ri` vector
+//! accumulators live over the whole K loop: each step loads `rj + ri` vectors and issues
+//! `rj·ri` fused multiply-adds, and the horizontal sums happen once per output at the end.
 //!
 //! The loop nest (written as MLIR text on tensors; one-shot bufferisation makes every
 //! `iter_args` tensor the output buffer itself):
@@ -17,7 +17,7 @@
 //!   the runtime's threads as every linear layer, `threads.rs`);
 //! - chunks of [`IC`] rows of x, so a chunk of x (at most 64 × K floats) and the thread's
 //!   tile of W both stay in L2 while the chunk is multiplied by the whole tile;
-//! - blocks of `RJ` rows of W, then groups of rows of x (the rows left one at a time);
+//! - blocks of `rj` rows of W, then groups of `ri` rows of x (the rows left one at a time);
 //! - the K loop in vectors of one register's floats ([`VectorRegs`]: 16 with AVX-512, 8
 //!   with AVX2; a quantised W's one-row tile keeps 16; `vector.fma` into the
 //!   accumulators). For a quantised W the loop runs over its groups (32 or 16 elements),
