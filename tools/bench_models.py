@@ -17,7 +17,8 @@ over 15 GB/s (1 thread) or 31 GB/s (2 threads), the measured gemv bandwidth of i
 prefill, the planner's FLOPs (docs/cost-model.md) over threads x 190 GFLOP/s.
 
 usage: python3 tools/bench_models.py [--sources smollm2-f32,smollm2-q8_0,...] [--reps 3]
-           [--agentc target/debug/agentc] [--python /work/venv/bin/python]
+           [--agentc target/debug/agentc] [--baseline-agentc OTHER/agentc --baseline-label NAME]
+           [--python /work/venv/bin/python]
            [--llama-python /tmp/llamacpp-venv/bin/python] [--json out.json]
 
 A source whose file is missing, whose agentc build fails (e.g. the quantized default path
@@ -25,8 +26,14 @@ before it exists) or whose side has no tool is printed as an `absent` row with t
 agentc's figures come from each executable's --trace (docs/runtime.md, Trace): the
 `prefill kernel MODEL` slice (its `tokens` arg), the `prefill MODEL` fragment slice and the
 `decode step MODEL` slices. The workers are this file run under the other pythons.
+
+With `--baseline-agentc`, a second agentc (e.g. a copy built at an earlier commit, with its
+libagentc_runtime.a beside it) builds the same programs, both builds run at once, and its
+executables take their turn in every rep as the system "agentc (NAME)": the ratio table's
+"agentc vs agentc (NAME)" row is an A/B of a compiler change in one run.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
@@ -236,6 +243,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sources", default=DEFAULT_SOURCES, help=f"comma-separated, of: {', '.join(SOURCES)}")
     ap.add_argument("--agentc", default=os.path.join(ROOT, "target", "debug", "agentc"))
+    ap.add_argument("--baseline-agentc", help="a second agentc whose executables run in the same reps (an A/B)")
+    ap.add_argument("--baseline-label", default="baseline", help="the baseline's name in the tables")
     ap.add_argument("--python", default="/work/venv/bin/python", help="a python with torch, transformers and gguf")
     ap.add_argument("--llama-python", default="/tmp/llamacpp-venv/bin/python", help="a python with llama-cpp-python")
     ap.add_argument("--reps", type=int, default=3)
@@ -260,6 +269,9 @@ def main() -> int:
     if not os.access(args.agentc, os.X_OK):
         print(f"error: {args.agentc} is not an executable (build it: cargo build -p agentc -p agentc-runtime)", file=sys.stderr)
         return 2
+    if args.baseline_agentc and not os.access(args.baseline_agentc, os.X_OK):
+        print(f"error: --baseline-agentc {args.baseline_agentc} is not an executable", file=sys.stderr)
+        return 2
     if not os.access(args.python, os.X_OK):
         print(f"error: {args.python} not found (a python with torch, transformers and gguf: --python)", file=sys.stderr)
         return 2
@@ -277,11 +289,20 @@ def main() -> int:
                 absent.append((name, "all", f"{os.path.relpath(path, ROOT)} not found (tools/setup.sh fetches the SmolLM2 GGUF)"))
                 continue
             systems = {}
-            exe, why = agentc_build(args.agentc, expr.format(path=path), work, name.replace("-", "_"), args.new_tokens)
-            if exe:
-                systems["agentc"] = None
-            else:
-                absent.append((name, "agentc", why))
+            # The agentc executables by system name: this agentc's, and the baseline's.
+            builders = {"agentc": (args.agentc, name.replace("-", "_"))}
+            if args.baseline_agentc:
+                builders[f"agentc ({args.baseline_label})"] = (args.baseline_agentc, name.replace("-", "_") + "_baseline")
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(builders)) as pool:
+                built = {s: pool.submit(agentc_build, a, expr.format(path=path), work, stem, args.new_tokens) for s, (a, stem) in builders.items()}
+            exes = {}
+            for s, future in built.items():
+                exe, why = future.result()
+                if exe:
+                    systems[s] = None
+                    exes[s] = exe
+                else:
+                    absent.append((name, s, why))
             torch = None
             if name.endswith(("-q4_1", "-q8_0", "-q4_0")):
                 absent.append((name, "PyTorch", "transformers dequantises GGUF to f32: the smollm2-f32 row"))
@@ -320,8 +341,8 @@ def main() -> int:
                     for t in threads:
                         for s, w in list(systems.items()):
                             try:
-                                if s == "agentc":
-                                    r = agentc_run(exe, p["text"], t, work)
+                                if s in exes:
+                                    r = agentc_run(exes[s], p["text"], t, work)
                                 elif s.startswith("llama.cpp"):
                                     r = w.ask({"threads": t, "ids": p["ids"], "new_tokens": args.new_tokens})
                                 else:
@@ -340,8 +361,8 @@ def main() -> int:
             for s in systems:
                 for t in threads:
                     runs = {n: [r for r in meas[s][n] if r["threads"] == t] for n in prompts}
-                    if s == "agentc":
-                        rss = max(rss_of(exe, prompts[min(prompts)]["text"], t) for _ in range(1))
+                    if s in exes:
+                        rss = max(rss_of(exes[s], prompts[min(prompts)]["text"], t) for _ in range(1))
                     else:
                         rss = max(r["rss_mb"] for n in prompts for r in runs[n])
                     first = min(prompts)
