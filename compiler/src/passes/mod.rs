@@ -34,7 +34,8 @@ pub struct PassContext {
     pub sla_basis: agentc_scheduler::SlaBasis,
     /// The x86-64 CPU the kernels are compiled for (`--cpu`); `None`: the host CPU.
     /// `convert-tensor-to-kernel` asks it for AVX-512 (the GEMM's vector width and
-    /// register tiles), `kernel-x86-vnni` for AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2.
+    /// register tiles) and AVX512-VNNI (the int8 kernels' byte form), `kernel-x86-vnni`
+    /// for AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2.
     pub cpu: Option<String>,
 }
 

@@ -65,8 +65,9 @@ struct Cli {
     #[arg(long, value_parser = agentc_compiler::parse_duration)]
     sla: Option<f64>,
     /// The x86-64 CPU the kernels are for, as `agentc build --cpu` (`convert-tensor-to-kernel`
-    /// asks it for AVX-512 to size the linear layers' register tiles, `kernel-x86-vnni` for
-    /// AVX512-VNNI, `kernel-x86-avx2-dot` for AVX2; default: the host CPU), e.g.
+    /// asks it for AVX-512 to size the linear layers' register tiles and for AVX512-VNNI to
+    /// choose how int8 weights meet int8 activations, `kernel-x86-vnni` for AVX512-VNNI,
+    /// `kernel-x86-avx2-dot` for AVX2; default: the host CPU), e.g.
     /// `sapphirerapids`, `x86-64-v3`.
     #[arg(long)]
     cpu: Option<String>,

@@ -97,7 +97,8 @@ pub struct CompileArgs {
     pub debug_info: bool,
     /// The x86-64 CPU to generate code for (default: the host CPU and its features), e.g.
     /// `x86-64-v3`, `znver4`, `skylake-avx512`. It shapes `--emit=kernel` too: the linear
-    /// layers' vectors and register tiles follow its vector registers (AVX-512 or AVX2).
+    /// layers' vectors and register tiles follow its vector registers (AVX-512 or AVX2),
+    /// and without AVX512-VNNI int8 weights meet int8 activations as signed bytes.
     #[arg(long)]
     pub cpu: Option<String>,
     /// The NVIDIA architecture of the PTX (`sm_80`, `sm_90`, `sm_100`, ...; the PTX version
