@@ -180,7 +180,9 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let (mask, four, flip) = (e.fresh("lo4"), e.fresh("four"), e.fresh("flip"));
     e.line(&format!("{mask} = arith.constant dense<15> : {vbt}"));
     e.line(&format!("{four} = arith.constant dense<4> : {vbt}"));
-    e.line(&format!("{flip} = arith.constant dense<-128> : {vbt}"));
+    if operands == DotOperands::U8 {
+        e.line(&format!("{flip} = arith.constant dense<-128> : {vbt}"));
+    }
     let expand = (0..lanes).map(|l| (l / lanes_per_block).to_string()).collect::<Vec<_>>().join(", ");
     let bpv = format!("vector<{blocks_per_vector}xf32>");
     // Pads for reading the scales and mins: f32, and f16 when they are f16.
@@ -209,21 +211,14 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
         v
     };
     let dl = read(e, &xs.dl, &lane, &pad, &vf);
+    // Each lane starts at its offset correction, or at zero where the form has none.
+    let start = |e: &mut Emitter, neg: &Option<(String, Tt)>| match neg {
+        Some(neg) => read(e, neg, &lane, &zi, &vi),
+        None => zero_i.clone(),
+    };
     let (xa, xb, start) = match &xs.kind {
-        XKind::Int8 { xq, neg } => {
-            let start = match neg {
-                Some(neg) => read(e, neg, &lane, &zi, &vi),
-                None => zero_i.clone(),
-            };
-            (read(e, xq, &byte, &z8, &vbt), None, start)
-        }
-        XKind::Int4 { xlo, xhi, neg, .. } => {
-            let start = match neg {
-                Some(neg) => read(e, neg, &lane, &zi, &vi),
-                None => zero_i.clone(),
-            };
-            (read(e, xlo, &byte, &z8, &vbt), Some(read(e, xhi, &byte, &z8, &vbt)), start)
-        }
+        XKind::Int8 { xq, neg } => (read(e, xq, &byte, &z8, &vbt), None, start(e, neg)),
+        XKind::Int4 { xlo, xhi, neg, .. } => (read(e, xlo, &byte, &z8, &vbt), Some(read(e, xhi, &byte, &z8, &vbt)), start(e, neg)),
     };
     let helper = helper_name(dot);
     let mut next = Vec::new();

@@ -3,7 +3,9 @@
 //! layers' GEMM (`gemm.rs`), and whether the CPU multiplies bytes with AVX512-VNNI, which
 //! decides how an int8 W meets the int8 activations (`dot_i8.rs`). Asked once per module,
 //! from the features LLVM gives the CPU (`codegen::target_check`), so the kernel dump
-//! (`--emit=kernel`) and the code generated from it always agree.
+//! (`--emit=kernel`) and the code generated from it always agree. The kernel level is
+//! shared by both routes, so a model's PTX kernels take the same shapes (they are correct
+//! for any; the x86-specific bodies come later, from the CPU-only kernel passes).
 
 use crate::codegen::target_check::x86_cpu_has_feature;
 
@@ -14,7 +16,7 @@ pub(super) struct CpuTarget {
     pub(super) regs: VectorRegs,
     /// It has AVX512-VNNI (`vpdpbusd`: unsigned by signed bytes). Without it the int8
     /// kernels hand W's signed bytes to a signed-by-signed helper (`agentc_dot_i8i8_<bits>`,
-    /// four AVX2 instructions per 32 bytes) instead of `q + 128` to the unsigned-by-signed
+    /// five AVX2 instructions per 32 bytes) instead of `q + 128` to the unsigned-by-signed
     /// one (`vpdpbusd`'s form, nine AVX2 instructions).
     pub(super) vnni: bool,
 }
