@@ -186,10 +186,10 @@ func.func private @linear_dynamic_w(%x: tensor<?x32xf32>, %w: tensor<?x32xf32>) 
 // A GGUF model's quantised weights in the forms with f16 scales and mins (`int4_g32h` from
 // Q4_1, `int8_g32h` from Q8_0, `int4s_g32h` from Q4_0): their arrays are f16 arguments,
 // and every reader widens a scale or min to f32 as it reads it (`arith.extf`, exact),
-// before the dequantisation of the f32 forms: the register-tiled GEMM (`w`, many rows
-// then one), the embedding gather (`e`), a use that dequantises the whole weight (`m`,
-// an untransposed matmul operand), and the generic of a shape the GEMM does not fit (`o`,
-// 3 rows).
+// before the dequantisation of the f32 forms: the register-tiled GEMM (`w`, many rows),
+// then the one-row kernel of matvec_q.rs (`w`, one row), the embedding gather (`e`), a use
+// that dequantises the whole weight (`m`, an untransposed matmul operand), and the
+// generic of a shape the GEMM does not fit (`o`, 3 rows of W by many rows of x).
 // CHECK-LABEL: func.func @quantized_f16(
 // CHECK-SAME: %arg3: tensor<8x2x16xi8>, %arg4: tensor<8x2xf16>, %arg5: tensor<8x2xf16>, %arg6: tensor<16x2x32xi8>, %arg7: tensor<16x2xf16>, %arg8: tensor<64x1x16xi8>, %arg9: tensor<64x1xf16>, %arg10: tensor<3x2x32xi8>, %arg11: tensor<3x2xf16>,
 // CHECK-SAME: kernel.weights = ["w#q", "w#scale", "w#min", "e#q", "e#scale", "m#q", "m#scale", "o#q", "o#scale"]
@@ -221,7 +221,7 @@ func.func private @linear_dynamic_w(%x: tensor<?x32xf32>, %w: tensor<?x32xf32>) 
 // CHECK-NEXT: %[[OV:.*]] = arith.sitofp %[[OQ]] : i8 to f32
 // CHECK-NEXT: arith.mulf %[[OV]], %[[OSF]] : f32
 "workflow.model"() {architecture = "LlamaForCausalLM", dtype = "", hidden_size = 64 : i64, kind = "decoder", path = "m.gguf", sym_name = "qm"} : () -> ()
-func.func @quantized_f16(%x: tensor<?x64xf32>, %r: tensor<1x64xf32>, %ids: tensor<?xi64>) -> (tensor<?x8xf32>, tensor<1x8xf32>, tensor<?x64xf32>, tensor<1x32xf32>, tensor<1x3xf32>) attributes {tgraph.entry = "prefill"} {
+func.func @quantized_f16(%x: tensor<?x64xf32>, %r: tensor<1x64xf32>, %ids: tensor<?xi64>) -> (tensor<?x8xf32>, tensor<1x8xf32>, tensor<?x64xf32>, tensor<1x32xf32>, tensor<?x3xf32>) attributes {tgraph.entry = "prefill"} {
   %w = "tgraph.weight"() {model = @qm, name = "w", tgraph.quant = "int4_g32h", tgraph.stored = "Q4_1"} : () -> tensor<8x64xf32>
   %wt = "tgraph.transpose"(%w) {permutation = array<i64: 1, 0>} : (tensor<8x64xf32>) -> tensor<64x8xf32>
   %a = "tgraph.matmul"(%x, %wt) : (tensor<?x64xf32>, tensor<64x8xf32>) -> tensor<?x8xf32>
@@ -232,8 +232,8 @@ func.func @quantized_f16(%x: tensor<?x64xf32>, %r: tensor<1x64xf32>, %ids: tenso
   %c = "tgraph.matmul"(%r, %m) : (tensor<1x64xf32>, tensor<64x32xf32>) -> tensor<1x32xf32>
   %o = "tgraph.weight"() {model = @qm, name = "o", tgraph.quant = "int8_g32h", tgraph.stored = "Q8_0"} : () -> tensor<3x64xf32>
   %ot = "tgraph.transpose"(%o) {permutation = array<i64: 1, 0>} : (tensor<3x64xf32>) -> tensor<64x3xf32>
-  %d = "tgraph.matmul"(%r, %ot) : (tensor<1x64xf32>, tensor<64x3xf32>) -> tensor<1x3xf32>
-  return %a, %b, %g, %c, %d : tensor<?x8xf32>, tensor<1x8xf32>, tensor<?x64xf32>, tensor<1x32xf32>, tensor<1x3xf32>
+  %d = "tgraph.matmul"(%x, %ot) : (tensor<?x64xf32>, tensor<64x3xf32>) -> tensor<?x3xf32>
+  return %a, %b, %g, %c, %d : tensor<?x8xf32>, tensor<1x8xf32>, tensor<?x64xf32>, tensor<1x32xf32>, tensor<?x3xf32>
 }
 
 // The transform script tiles each tagged op inside its function: the matmul with a K cache

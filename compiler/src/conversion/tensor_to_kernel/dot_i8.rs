@@ -29,7 +29,7 @@
 //!    without mins (`int4s_g32h`, `q − 8`) `neg` = −8·(Σ of the 8 xq the lane meets), the
 //!    lane start that takes the offset out of the integer sum, as int8's −128.
 //! 2. `scf.forall` over tiles of W's rows (the same split as every linear layer), blocks of
-//!    [`RJ`] rows sharing each vector of x, the K loop in vectors of VB bytes (64, or 32 when
+//!    [`RJ`] rows (one) sharing each vector of x, the K loop in vectors of VB bytes (64, or 32 when
 //!    K's blocks do not fill 64), per row: the byte dot product into the lane start (int4:
 //!    low nibbles with `xlo`, high with `xhi`), `sitofp`, times the scales (f16 ones widened
 //!    to f32 first, `arith.extf`: one `vcvtph2ps`) expanded to the
@@ -53,8 +53,13 @@ use super::gemm::Weights;
 use crate::passes::kernel::DotOperands;
 
 /// Rows of W per register block: each vector of x (and its lane arrays) is read once for
-/// `RJ` rows.
-const RJ: usize = 4;
+/// `RJ` rows. One: a thread then reads its tile of W as one sequential stream, which the
+/// hardware prefetcher follows across rows, where `RJ` rows at once are `RJ` streams of one
+/// row each (576 bytes for SmolLM2's Q8_0 at K = 576, too short for a prefetcher to
+/// train on). On SmolLM2's Q8_0 decode step with int8 activations (AVX2 EPYC, 2 threads,
+/// medians of 7 runs in turns) 1 row took 10.5 ms against 4 rows' 14.1; earlier, 8 rows
+/// were no faster than 4 and 2 slower. See `matvec_q::RJ` for the exact kernel's figures.
+const RJ: usize = 1;
 
 /// Elements per block of an int8/int4 W (the activations are rounded per block of the
 /// same size) and bytes of a row of W per block; `None` for an f32 W.
@@ -260,43 +265,15 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     }
     e.line(&format!("      scf.yield {} : {types}", next.join(", ")));
     e.line("    }");
-    let mut outs: Vec<String> = (0..RJ)
-        .map(|q| {
-            let v = e.fresh("qr");
-            e.line(&format!("    {v} = vector.reduction <add>, {sums}#{q} fastmath<reassoc> : {vf} into f32"));
-            v
-        })
-        .collect();
+    let mut outs = super::threads::lane_sums(e, &sums, RJ, &vf);
     // int4: the mins' share, Σ_b min[j, b]·sb[b], a short f32 dot product per row over
-    // its K/32 groups (a vector of 16 at a time; the last one masked).
+    // its K/32 groups.
     if let (Some(mins), XKind::Int4 { sb: Some(sb), .. }) = (&mins, &xs.kind) {
-        let groups = k / 32;
-        let vm = "vector<16xf32>";
         for (q, j) in js.iter().enumerate() {
-            let mut acc = String::new();
-            for t in 0..(groups + 15) / 16 {
-                let (at, whole) = (e.index(16 * t), 16 * (t + 1) <= groups);
-                let mv = read_f32(e, mins, &format!("{j}, {at}"), whole, 16, &pads);
-                let sv = e.fresh("qsb");
-                e.line(&format!("    {sv} = vector.transfer_read {}[{at}], {pad} {{in_bounds = [{whole}]}} : {}, {vm}", sb.0, sb.1.tensor()));
-                let next_acc = e.fresh("qma");
-                if acc.is_empty() {
-                    e.line(&format!("    {next_acc} = arith.mulf {mv}, {sv} : {vm}"));
-                } else {
-                    e.line(&format!("    {next_acc} = vector.fma {mv}, {sv}, {acc} : {vm}"));
-                }
-                acc = next_acc;
-            }
-            let (share, total) = (e.fresh("qms"), e.fresh("qrt"));
-            e.line(&format!("    {share} = vector.reduction <add>, {acc} fastmath<reassoc> : {vm} into f32"));
-            e.line(&format!("    {total} = arith.addf {}, {share} : f32", outs[q]));
-            outs[q] = total;
+            outs[q] = super::matvec_q::add_mins_share(e, mins, sb, j, k / 32, &pads, &outs[q]);
         }
     }
-    let row = e.fresh("qrow");
-    e.line(&format!("    {row} = vector.from_elements {} : vector<{RJ}xf32>", outs.join(", ")));
-    let written = e.fresh("qwr");
-    e.line(&format!("    {written} = vector.transfer_write {row}, {oj}[{c0}, {jj}] {{in_bounds = [true]}} : vector<{RJ}xf32>, {slice}"));
+    let written = super::threads::write_block(e, &outs, &oj, (&c0, &jj), &slice);
     e.line(&format!("    scf.yield {written} : {slice}"));
     e.line("  }");
     super::threads::close_row_tiles(e, &tiled, &blocks);
@@ -306,7 +283,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
 /// `n` consecutive scales or mins of `t` (f32 or f16) from `indices`, as a
 /// `vector<n x f32>`: an f16 vector widened (`arith.extf`, exact). `pads`: an f32 and an f16
 /// zero.
-fn read_f32(e: &mut Emitter, t: &(String, Tt), indices: &str, in_bounds: bool, n: i64, pads: &(String, String)) -> String {
+pub(super) fn read_f32(e: &mut Emitter, t: &(String, Tt), indices: &str, in_bounds: bool, n: i64, pads: &(String, String)) -> String {
     let v = e.fresh("qsv");
     let wide = format!("vector<{n}xf32>");
     if t.1.elem == "f32" {

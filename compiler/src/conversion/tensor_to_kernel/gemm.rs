@@ -88,7 +88,8 @@ impl Weights<'_> {
     /// registers) was 1.5× slower than 4 × 2.
     /// int8/int4 also keep a scale (and min) per row of W and pay the dequantisation once
     /// per row of x in the tile: 2 × 4 on either. With one row of x (a decode step) the
-    /// tile is 8 (int8/int4: 4) rows of W, so that as many rows of W stream at once.
+    /// tile is 8 (int8/int4: 4) rows of W, so that as many rows of W stream at once (an
+    /// int8/int4 W's one row reaches this only where `matvec_q.rs` declines the shapes).
     fn tile(&self, one_row: bool, regs: VectorRegs) -> (usize, usize) {
         match (self, one_row) {
             (Weights::F32(_), false) if regs.count >= 32 => (4, 4),
@@ -297,7 +298,7 @@ fn block_row<'a>(e: &mut Emitter, w: &Weights<'a>, j: &str, kv: &str, vec: &str)
 }
 
 /// `array[row, group]` (a scale or min, f32 or f16) as f32, broadcast to a vector.
-fn broadcast(e: &mut Emitter, array: &(String, Tt), row: &str, group: &str, vec: &str) -> String {
+pub(super) fn broadcast(e: &mut Emitter, array: &(String, Tt), row: &str, group: &str, vec: &str) -> String {
     let mut s = e.fresh("gp");
     e.line(&format!("          {s} = tensor.extract {}[{row}, {group}] : {}", array.0, array.1.tensor()));
     if array.1.elem != "f32" {

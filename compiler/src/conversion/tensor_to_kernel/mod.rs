@@ -47,6 +47,7 @@ mod dot_i8;
 mod emitter;
 mod gemm;
 mod matmul;
+mod matvec_q;
 mod model;
 mod norm;
 mod quantized;

@@ -5,9 +5,10 @@
 //! otherwise), and the ops that read it dequantise in registers (an f16 scale or min
 //! widened to f32 first, `arith.extf`, exact):
 //!
-//! - `x · Wᵀ` (a linear layer, [`matmul`], in a prefill or a decode step): the
-//!   register-tiled GEMM of `gemm.rs`, which dequantises each vector of W in its tile.
-//!   Where its tiles do not fit the shapes: one generic over (n, m, group, j) whose maps are
+//! - `x · Wᵀ` (a linear layer, [`matmul`], in a prefill or a decode step): with one row of
+//!   x, the kernel of `matvec_q.rs` (each group's integers times x, summed, then the
+//!   group's scale once); with many, the register-tiled GEMM of `gemm.rs`, which
+//!   dequantises each vector of W in its tile. Where neither fits the shapes: one generic over (n, m, group, j) whose maps are
 //!   projected permutations — x reshaped `[M, K/G, G]` (int4: its low and high half-groups
 //!   `[M, K/32, 16]` each), values `[N, K/G, G]` (int4 `[N, K/32, 16]`, two per byte),
 //!   scales and mins `[N, K/G]` — so the innermost loop walks one group of x and of the
@@ -169,8 +170,8 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
     let out = result_tensor(op)?;
     // One static row (a decode step) is cast to a dynamic row count, so that the
     // vectoriser of the transform script leaves the op alone (as the f32 linear layers).
-    // Then the register-tiled GEMM, dequantising in its tile; where its tiles do not fit,
-    // the generic, vectorised by LLVM's loop vectoriser.
+    // Then the one-row kernel (matvec_q.rs) or the register-tiled GEMM, dequantising in
+    // its tile; where neither fits, the generic, vectorised by LLVM's loop vectoriser.
     let xd = Tt { shape: vec![-1, a.1.shape[1]], elem: a.1.elem.clone() };
     let od = Tt { shape: vec![-1, out.shape[1]], elem: out.elem.clone() };
     let x = e.cast_to(&a.0, &a.1, &xd);
@@ -186,7 +187,9 @@ pub(super) fn matmul(e: &mut Emitter, op: Op) -> Result<Option<String>, Unsuppor
             return Ok(Some(e.cast_to(&r, &od, &out)));
         }
     }
-    let r = match super::gemm::linear(e, &(x.clone(), xd.clone()), &weights, q.rows, q.cols, &od, a.1.shape[0] == 1) {
+    let one_row = a.1.shape[0] == 1;
+    let matvec = if one_row { super::matvec_q::linear(e, &(x.clone(), xd.clone()), &weights, q.rows, q.cols, &od) } else { None };
+    let r = match matvec.or_else(|| super::gemm::linear(e, &(x.clone(), xd.clone()), &weights, q.rows, q.cols, &od, one_row)) {
         Some(r) => r,
         None => matmul_dynamic(e, (x, xd), &q, &od),
     };

@@ -92,3 +92,25 @@ pub(super) fn block_rows(e: &mut super::emitter::Emitter, j0: &str, jj: &str, n:
         })
         .collect()
 }
+
+/// The horizontal sums of the `count` vector accumulators `results#0 ..` (of type `vec`),
+/// one f32 output each (`vector.reduction`, reassociable).
+pub(super) fn lane_sums(e: &mut super::emitter::Emitter, results: &str, count: usize, vec: &str) -> Vec<String> {
+    (0..count)
+        .map(|q| {
+            let v = e.fresh("ls");
+            e.line(&format!("    {v} = vector.reduction <add>, {results}#{q} fastmath<reassoc> : {vec} into f32"));
+            v
+        })
+        .collect()
+}
+
+/// Writes a block's outputs `outs` (consecutive rows of W) as one vector into `tile` at
+/// `[row, jj]`; returns the updated tile.
+pub(super) fn write_block(e: &mut super::emitter::Emitter, outs: &[String], tile: &str, (row, jj): (&str, &str), slice: &str) -> String {
+    let n = outs.len();
+    let (v, written) = (e.fresh("bv"), e.fresh("bw"));
+    e.line(&format!("    {v} = vector.from_elements {} : vector<{n}xf32>", outs.join(", ")));
+    e.line(&format!("    {written} = vector.transfer_write {v}, {tile}[{row}, {jj}] {{in_bounds = [true]}} : vector<{n}xf32>, {slice}"));
+    written
+}
