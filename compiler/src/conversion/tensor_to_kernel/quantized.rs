@@ -8,9 +8,9 @@
 //! - `x · Wᵀ` (a linear layer, [`matmul`], in a prefill or a decode step): with one row of
 //!   x, the kernel of `matvec_q.rs` (each group's integers times x, summed, then the
 //!   group's scale once); with many, the register-tiled GEMM of `gemm.rs`, which
-//!   dequantises each vector of W in its tile. Where neither fits the shapes: one generic over (n, m, group, j) whose maps are
-//!   projected permutations — x reshaped `[M, K/G, G]` (int4: its low and high half-groups
-//!   `[M, K/32, 16]` each), values `[N, K/G, G]` (int4 `[N, K/32, 16]`, two per byte),
+//!   dequantises each vector of W in its tile. Where neither fits the shapes: one generic
+//!   over (n, m, group, j) whose maps are projected permutations — x reshaped
+//!   `[M, K/G, G]` (int4: its low and high half-groups `[M, K/32, 16]` each), values `[N, K/G, G]` (int4 `[N, K/32, 16]`, two per byte),
 //!   scales and mins `[N, K/G]` — so the innermost loop walks one group of x and of the
 //!   values contiguously and LLVM vectorises it (the add is `fastmath<reassoc>`, as the f32
 //!   `matmul_transposed`); each weight byte is read once per row of x.
