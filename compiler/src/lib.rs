@@ -91,13 +91,16 @@ pub fn kernel_pipeline() -> Vec<pipeline::Step> {
 /// From the kernel level to the LLVM dialect (cpu kernels): workgroup ids become
 /// arguments, the byte dot products get `vpdpbusd` where the CPU has it
 /// (`kernel-x86-vnni`), else `vpmaddubsw` where it has AVX2 (`kernel-x86-avx2-dot`), then
-/// the upstream conversions; the outlined parallel loop bodies are kept out of the async
-/// coroutines (`no_inline`).
+/// the upstream conversions, with each parallel loop cut into one part per worker
+/// thread (`kernel-coarsen-parallel-loops`) before `async-parallel-for` makes its tasks;
+/// the outlined parallel loop bodies are kept out of the async coroutines (`no_inline`).
 pub fn llvm_dialect_pipeline() -> Vec<pipeline::Step> {
     vec![
         pipeline::Step::Ours(passes::lookup("kernel-lower-workgroup-ids").expect("registered pass")),
         pipeline::Step::Ours(passes::lookup("kernel-x86-vnni").expect("registered pass")),
         pipeline::Step::Ours(passes::lookup("kernel-x86-avx2-dot").expect("registered pass")),
+        pipeline::Step::Upstream(codegen::PARALLEL_LOOPS_PIPELINE.into()),
+        pipeline::Step::Ours(passes::lookup("kernel-coarsen-parallel-loops").expect("registered pass")),
         pipeline::Step::Upstream(codegen::LLVM_DIALECT_PIPELINE.into()),
         pipeline::Step::Ours(passes::lookup("kernel-noinline-parallel-bodies").expect("registered pass")),
     ]

@@ -30,9 +30,13 @@ use melior::ir::{Identifier, Type};
 use crate::ir::{self, Op};
 use crate::passes::{PassContext, PassFailed};
 
-/// The upstream conversions from bufferised kernels to the LLVM dialect (MLIR-NOTES §1;
+/// The upstream conversions from bufferised kernels to parallel loops (`scf.parallel`),
+/// before `kernel-coarsen-parallel-loops` sizes them by the worker threads.
+pub const PARALLEL_LOOPS_PIPELINE: &str = "convert-linalg-to-loops,scf-forall-to-parallel";
+
+/// The upstream conversions from parallel loops to the LLVM dialect (MLIR-NOTES §1;
 /// lower-affine after expand-strided-metadata, which creates affine.apply).
-pub const LLVM_DIALECT_PIPELINE: &str = "convert-linalg-to-loops,scf-forall-to-parallel,\
+pub const LLVM_DIALECT_PIPELINE: &str = "\
 async-parallel-for{async-dispatch=false num-workers=-1 min-task-size=1},async-to-async-runtime,\
 async-runtime-ref-counting,async-runtime-ref-counting-opt,arith-expand,convert-async-to-llvm,\
 convert-vector-to-scf{full-unroll=true},expand-strided-metadata,lower-affine,\

@@ -170,6 +170,14 @@ pub static REGISTRY: &[PassInfo] = &[
         run: kernel::guard_argument_copies::guard_argument_copies,
     },
     PassInfo {
+        name: "kernel-coarsen-parallel-loops",
+        summary: "cpu kernels, before async-parallel-for: each one-dimensional scf.parallel \
+                  runs as min(iterations, worker threads) contiguous parts (the worker count \
+                  asked at run time), so a loop makes one task per thread instead of up to \
+                  8; every iteration computes the same values",
+        run: kernel::coarsen_parallel_loops::coarsen_parallel_loops,
+    },
+    PassInfo {
         name: "kernel-noinline-parallel-bodies",
         summary: "LLVM dialect: the outlined bodies of parallel loops (parallel_compute_fn…) \
                   get no_inline, so LLVM vectorises each as a function of its own instead of \

@@ -15,8 +15,9 @@ use super::transform::Tiling;
 
 /// Rows of W per parallel tile: 32 rows of a 576-wide f32 W are 72 KiB, enough work per
 /// tile (about 10 µs of memory traffic) to hide the dispatch, and fine enough that two or
-/// more threads balance; `async-parallel-for` groups consecutive tiles into one task per
-/// block, so a 49152-row lm_head does not make 1536 tasks.
+/// more threads balance; the CPU pipeline then runs consecutive tiles as one part per
+/// worker thread (`kernel-coarsen-parallel-loops`), so a 49152-row lm_head does not make
+/// 1536 tasks.
 pub(super) const TILE_ROWS: i64 = 32;
 
 /// The tiling of a linear layer whose iteration space has `loops` dimensions, W's `rows`

@@ -3,6 +3,7 @@
 //! (`conversion/tensor_to_kernel`: `kernel-drop-transform-scripts`, `kernel-free-buffers`)
 //! or with codegen (`kernel-lower-workgroup-ids`, `kernel-outline-gpu`).
 
+pub mod coarsen_parallel_loops;
 pub mod guard_argument_copies;
 pub mod noinline_parallel_bodies;
 pub mod pack_buffers;
