@@ -3,8 +3,8 @@
 // (`extui`/`extsi` to i32, int4 nibbles split there, `sitofp`), summed into P; the group's
 // scale multiplies P once (`acc = fma(P, s, acc)`); an int4 W's mins are one short dot
 // product per row with X, each group's sum of x (computed once per call); Q4_0's `q − 8`
-// starts each P at −8 · (the lanes' sum of x). Vectors are the target's registers: 8
-// floats with AVX2, 16 with AVX-512.
+// likewise, its scales dotted with −8·X. Vectors are the target's registers: 8 floats with
+// AVX2, 16 with AVX-512.
 // RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel --cpu x86-64-v3 | FileCheck %s --check-prefixes=CHECK,AVX2
 // RUN: %agent-opt %s --pass-pipeline=convert-tensor-to-kernel --cpu skylake-avx512 | FileCheck %s --check-prefixes=CHECK,ZMM
 
@@ -67,17 +67,23 @@
 // CHECK: tensor.extract %arg5[
 // CHECK-NOT: tensor.extract %arg5[
 // CHECK: scf.forall.in_parallel
-// Q4_0: P starts at −8 · (x's lanes summed over the group), once for all rows.
-// CHECK: %[[EIGHT:.*]] = arith.constant dense<-8.000000e+00> : vector<{{8|16}}xf32>
-// CHECK: scf.for
-// AVX2: %[[S1:.*]] = arith.addf
-// AVX2-NEXT: %[[S2:.*]] = arith.addf %[[S1]]
-// AVX2-NEXT: %[[S3:.*]] = arith.addf %[[S2]]
-// AVX2-NEXT: %[[NEG:.*]] = arith.mulf %[[S3]], %[[EIGHT]] : vector<8xf32>
-// ZMM: %[[S1:.*]] = arith.addf
-// ZMM-NEXT: %[[NEG:.*]] = arith.mulf %[[S1]], %[[EIGHT]] : vector<16xf32>
+// Q4_0: its offset taken out as a min of −8·s would be: −8·X once per call, then after
+// each row's K loop one short dot product of its scales (%arg7) with it. No −8 in the loop.
+// CHECK: %[[EIGHT:.*]] = arith.constant -8.000000e+00 : f32
+// CHECK: %[[NX:.*]] = scf.for %{{.*}} -> (tensor<2xf32>)
+// CHECK: %[[SUM:.*]] = vector.reduction <add>, %{{.*}} fastmath<reassoc> : vector<32xf32> into f32
+// CHECK-NEXT: arith.mulf %[[SUM]], %[[EIGHT]] : f32
+// CHECK: scf.forall
+// CHECK-NOT: dense<-8.0
 // CHECK: %[[Q:.*]] = arith.sitofp %{{.*}} : vector<{{8|16}}xi32> to vector<{{8|16}}xf32>
-// CHECK-NEXT: vector.fma %[[Q]], %{{.*}}, %[[NEG]]
+// CHECK-NEXT: arith.mulf %[[Q]], %{{.*}} : vector<{{8|16}}xf32>
+// CHECK: %[[ROW:.*]] = vector.reduction <add>, %{{.*}} fastmath<reassoc> : vector<{{8|16}}xf32> into f32
+// CHECK: %[[SC:.*]] = vector.transfer_read %arg7[
+// CHECK-NEXT: %[[SCF:.*]] = arith.extf %[[SC]] : vector<16xf16> to vector<16xf32>
+// CHECK-NEXT: %[[NXV:.*]] = vector.transfer_read %[[NX]][
+// CHECK-NEXT: %[[OFF:.*]] = arith.mulf %[[SCF]], %[[NXV]] : vector<16xf32>
+// CHECK-NEXT: %[[SHARE:.*]] = vector.reduction <add>, %[[OFF]]
+// CHECK-NEXT: arith.addf %[[ROW]], %[[SHARE]] : f32
 // CHECK-NOT: vector.transfer_read %arg7
 func.func @matvec(%r: tensor<1x64xf32>) -> (tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>) attributes {tgraph.entry = "decode"} {
   %w = "tgraph.weight"() {model = @qm, name = "w", tgraph.quant = "int4_g32h", tgraph.stored = "Q4_1"} : () -> tensor<8x64xf32>

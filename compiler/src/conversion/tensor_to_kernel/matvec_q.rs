@@ -27,8 +27,10 @@
 //! the group, its bytes read (`vector<VL x i8>`), widened to i32 (int4: the low nibbles,
 //! `and 15`, meet x at the vector's own offset, the high ones, `>> 4`, x 16 further on),
 //! `sitofp`, multiplied into P; then `acc = fma(s, P, acc)`. An int4 W without mins (Q4_0,
-//! `(q − 8)·s`) starts each row's P at `−8·Σ x` of the vector's lanes, computed once per
-//! group for all rows.
+//! `(q − 8)·s`) takes its offset out as a min of `−8·s` would be: one short dot product per
+//! row after its K loop, `Σ_g s_g·(−8·X_g)` (`−8·X` once per call), instead of starting
+//! every row's P of every group at `−8·Σ x` (three adds and a multiply per row and group
+//! on AVX2, once per row since `RJ` is one).
 
 use super::emitter::{Emitter, Tt};
 use super::gemm::Weights;
@@ -81,16 +83,22 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let vi = format!("vector<{vl}xi32>");
     let zero = e.fresh("mz");
     e.line(&format!("{zero} = arith.constant dense<0.0> : {vf}"));
-    let (mask, four, eight) = (e.fresh("mlo"), e.fresh("mfour"), e.fresh("m8"));
+    let (mask, four) = (e.fresh("mlo"), e.fresh("mfour"));
     if int4 {
         e.line(&format!("{mask} = arith.constant dense<15> : {vi}"));
         e.line(&format!("{four} = arith.constant dense<4> : {vi}"));
-        if mins.is_none() {
-            e.line(&format!("{eight} = arith.constant dense<-8.0> : {vf}"));
-        }
     }
-    // With mins: X, each group's sum of x.
-    let sums = mins.map(|_| group_sums(e, x, groups, g, (&c0, &c1, &pad)));
+    // With mins: X, each group's sum of x; Q4_0: −8·X, what its scales multiply (the
+    // offset of `q − 8`); the weights of that dot product: the mins, or the scales.
+    let sums = match (mins, int4) {
+        (Some(_), _) => Some(group_sums(e, x, groups, g, None, (&c0, &c1, &pad))),
+        (None, true) => {
+            let eight = e.float("-8.0", "f32");
+            Some(group_sums(e, x, groups, g, Some(&eight), (&c0, &c1, &pad)))
+        }
+        (None, false) => None,
+    };
+    let offsets = mins.unwrap_or(scales);
     let half = [Some(scales), mins].into_iter().flatten().any(|t| t.1.elem == "f16");
     let pads = (pad.clone(), if half { e.float("0.0", "f16") } else { pad.clone() });
 
@@ -120,24 +128,6 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
         e.line(&format!("      {v} = vector.transfer_read {}[{c0}, {col}], {pad} {{in_bounds = [true]}} : {}, {vf}", x.0, x.1.tensor()));
         xs.insert(off, v);
     }
-    // Q4_0: every row's P starts at −8 · (the lanes' sum of x over the group).
-    let start = if int4 && mins.is_none() {
-        let mut sum = String::new();
-        for v in xs.values() {
-            sum = if sum.is_empty() {
-                v.clone()
-            } else {
-                let s = e.fresh("mxs");
-                e.line(&format!("      {s} = arith.addf {sum}, {v} : {vf}"));
-                s
-            };
-        }
-        let s = e.fresh("mneg");
-        e.line(&format!("      {s} = arith.mulf {sum}, {eight} : {vf}"));
-        Some(s)
-    } else {
-        None
-    };
     let mut next = Vec::new();
     for (q, j) in js.iter().enumerate() {
         // The row's weights of this group as f32 integers, with the x each meets.
@@ -160,7 +150,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
         }
         // Low nibbles first, then high ones: each lane adds its products in order of k.
         terms.sort_by_key(|(off, _)| *off);
-        let mut p = start.clone().unwrap_or_default();
+        let mut p = String::new();
         for (off, qi) in &terms {
             let xv = &xs[off];
             let f = e.fresh("mf");
@@ -181,9 +171,9 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     e.line(&format!("      scf.yield {} : {types}", next.join(", ")));
     e.line("    }");
     let mut outs = super::threads::lane_sums(e, &accs, RJ, &vf);
-    if let (Some(mins), Some(sums)) = (mins, &sums) {
+    if let Some(sums) = &sums {
         for (q, j) in js.iter().enumerate() {
-            outs[q] = add_mins_share(e, mins, sums, j, groups, &pads, &outs[q]);
+            outs[q] = add_mins_share(e, offsets, sums, j, groups, &pads, &outs[q]);
         }
     }
     let written = super::threads::write_block(e, &outs, &oj, (&c0, &jj), &slice);
@@ -193,8 +183,9 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     Some(tiled.result)
 }
 
-/// `X` [groups]: the sum of x's row 0 over each group of `g` elements.
-fn group_sums(e: &mut Emitter, x: &(String, Tt), groups: i64, g: i64, (c0, c1, pad): (&str, &str, &str)) -> (String, Tt) {
+/// `X` [groups]: the sum of x's row 0 over each group of `g` elements, times the f32
+/// `factor` when one is given.
+fn group_sums(e: &mut Emitter, x: &(String, Tt), groups: i64, g: i64, factor: Option<&str>, (c0, c1, pad): (&str, &str, &str)) -> (String, Tt) {
     let t = Tt { shape: vec![groups], elem: "f32".into() };
     let (empty, b, acc, res) = (e.fresh("mse"), e.fresh("msb"), e.fresh("msa"), e.fresh("msum"));
     e.line(&format!("{empty} = tensor.empty() : {}", t.tensor()));
@@ -204,6 +195,14 @@ fn group_sums(e: &mut Emitter, x: &(String, Tt), groups: i64, g: i64, (c0, c1, p
     e.line(&format!("  {at} = affine.apply affine_map<(d0) -> (d0 * {g})>({b})"));
     e.line(&format!("  {v} = vector.transfer_read {}[{c0}, {at}], {pad} {{in_bounds = [true]}} : {}, vector<{g}xf32>", x.0, x.1.tensor()));
     e.line(&format!("  {s} = vector.reduction <add>, {v} fastmath<reassoc> : vector<{g}xf32> into f32"));
+    let s = match factor {
+        Some(f) => {
+            let scaled = e.fresh("mss");
+            e.line(&format!("  {scaled} = arith.mulf {s}, {f} : f32"));
+            scaled
+        }
+        None => s,
+    };
     e.line(&format!("  {r} = tensor.insert {s} into {acc}[{b}] : {}", t.tensor()));
     e.line(&format!("  scf.yield {r} : {}", t.tensor()));
     e.line("}");
@@ -211,8 +210,9 @@ fn group_sums(e: &mut Emitter, x: &(String, Tt), groups: i64, g: i64, (c0, c1, p
 }
 
 /// `out + Σ_b mins[j, b]·sums[b]` over the `groups` groups of a row: the share of an int4
-/// row's mins, a short f32 dot product (16 at a time, the last vector masked). `pads`: an
-/// f32 and an f16 zero. Shared with `dot_i8.rs`, whose `sums` are each block's `d·Σxq`.
+/// row's mins (or of Q4_0's offset, with its scales as `mins` and `sums` = −8·X), a short
+/// f32 dot product (16 at a time, the last vector masked). `pads`: an f32 and an f16 zero.
+/// Shared with `dot_i8.rs`, whose `sums` are each block's `d·Σxq`.
 pub(super) fn add_mins_share(e: &mut Emitter, mins: &(String, Tt), sums: &(String, Tt), j: &str, groups: i64, pads: &(String, String), out: &str) -> String {
     let vm = "vector<16xf32>";
     let mut acc = String::new();
