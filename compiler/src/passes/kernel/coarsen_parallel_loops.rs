@@ -94,6 +94,7 @@ fn append(block: ir::Blk, op: Operation) -> Op {
     Op(raw)
 }
 
+/// Builds an operation; a builder MLIR refuses fails the pass.
 fn build(builder: OperationBuilder) -> Result<Operation, PassFailed> {
     builder.build().map_err(|_| PassFailed)
 }
