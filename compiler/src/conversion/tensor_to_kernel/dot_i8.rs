@@ -153,8 +153,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     let xs = quantise_x(e, x, w, operands, (k, g), lanes_per_block, (&c0, &c1, &pad));
 
     // 2. The rows of W.
-    let rows = super::threads::TILE_ROWS;
-    let tj = if n >= 2 * rows && n % rows == 0 { rows } else { n };
+    let tj = super::threads::tile_width(n);
     if tj % RJ as i64 != 0 {
         return None;
     }

@@ -134,8 +134,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     if x.1.shape[1] != k || out.shape[1] != n || k % block != 0 || block % vl != 0 || n % rj as i64 != 0 {
         return None;
     }
-    let rows = super::threads::TILE_ROWS;
-    let tj = if n >= 2 * rows && n % rows == 0 { rows } else { n };
+    let tj = super::threads::tile_width(n);
     if tj % rj as i64 != 0 {
         return None;
     }

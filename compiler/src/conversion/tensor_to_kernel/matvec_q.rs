@@ -62,8 +62,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
     if k % g != 0 || n % RJ as i64 != 0 {
         return None;
     }
-    let rows = super::threads::TILE_ROWS;
-    let tj = if n >= 2 * rows && n % rows == 0 { rows } else { n };
+    let tj = super::threads::tile_width(n);
     if tj % RJ as i64 != 0 {
         return None;
     }
@@ -155,13 +154,7 @@ pub(super) fn linear(e: &mut Emitter, x: &(String, Tt), w: &Weights, n: i64, k: 
             let xv = &xs[off];
             let f = e.fresh("mf");
             e.line(&format!("      {f} = arith.sitofp {qi} : {vi} to {vf}"));
-            let r = e.fresh("mp");
-            if p.is_empty() {
-                e.line(&format!("      {r} = arith.mulf {f}, {xv} : {vf}"));
-            } else {
-                e.line(&format!("      {r} = vector.fma {f}, {xv}, {p} : {vf}"));
-            }
-            p = r;
+            p = mul_add(e, "mp", f.as_str(), xv, &p, &vf);
         }
         let s = super::gemm::broadcast(e, scales, j, &gi, &vf);
         let acc = e.fresh("mn");
@@ -221,16 +214,22 @@ pub(super) fn add_mins_share(e: &mut Emitter, mins: &(String, Tt), sums: &(Strin
         let mv = super::dot_i8::read_f32(e, mins, &format!("{j}, {at}"), whole, 16, pads);
         let sv = e.fresh("qsb");
         e.line(&format!("    {sv} = vector.transfer_read {}[{at}], {} {{in_bounds = [{whole}]}} : {}, {vm}", sums.0, pads.0, sums.1.tensor()));
-        let next_acc = e.fresh("qma");
-        if acc.is_empty() {
-            e.line(&format!("    {next_acc} = arith.mulf {mv}, {sv} : {vm}"));
-        } else {
-            e.line(&format!("    {next_acc} = vector.fma {mv}, {sv}, {acc} : {vm}"));
-        }
-        acc = next_acc;
+        acc = mul_add(e, "qma", &mv, &sv, &acc, vm);
     }
     let (share, total) = (e.fresh("qms"), e.fresh("qrt"));
     e.line(&format!("    {share} = vector.reduction <add>, {acc} fastmath<reassoc> : {vm} into f32"));
     e.line(&format!("    {total} = arith.addf {out}, {share} : f32"));
     total
+}
+
+/// `a·b + acc` into a fresh vector named from `prefix` (`vector.fma`), or `a·b` when `acc`
+/// is empty (the first term of a sum).
+fn mul_add(e: &mut Emitter, prefix: &str, a: &str, b: &str, acc: &str, ty: &str) -> String {
+    let r = e.fresh(prefix);
+    if acc.is_empty() {
+        e.line(&format!("      {r} = arith.mulf {a}, {b} : {ty}"));
+    } else {
+        e.line(&format!("      {r} = vector.fma {a}, {b}, {acc} : {ty}"));
+    }
+    r
 }

@@ -20,6 +20,13 @@ use super::transform::Tiling;
 /// 1536 tasks.
 pub(super) const TILE_ROWS: i64 = 32;
 
+/// The width (output columns, i.e. rows of W) of each parallel tile of a hand-written
+/// linear layer (`gemm.rs`, `dot_i8.rs`, `matvec_q.rs`) with `n` outputs: [`TILE_ROWS`], or
+/// `n` itself (one tile) when `n` is not a multiple of it or fills fewer than two tiles.
+pub(super) fn tile_width(n: i64) -> i64 {
+    if n >= 2 * TILE_ROWS && n % TILE_ROWS == 0 { TILE_ROWS } else { n }
+}
+
 /// The tiling of a linear layer whose iteration space has `loops` dimensions, W's `rows`
 /// output rows being dimension `row_dim`: `scf.forall` tiles of [`TILE_ROWS`] rows, the
 /// other dimensions whole. Layers narrower than two tiles stay on one thread (untiled).

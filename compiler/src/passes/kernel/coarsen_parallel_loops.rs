@@ -12,7 +12,8 @@
 //! the async runtime's bookkeeping, the allocator and futex wake-ups, beside 15 % of polling.
 //! A tile is small (32 rows of W, microseconds), so that oversharding bought little balance
 //! for its price. One part per worker thread: 271 tasks per step; the step's CPU time fell
-//! by a fifth, its prefill's by 7 % (figures at [`PARTS_PER_WORKER`]).
+//! by a fifth and a 60-token prefill of the same model took 7 % less (figures at
+//! [`PARTS_PER_WORKER`]); an f32 SmolLM2's prefill did not change.
 //!
 //! Input: kernel-level IR after `scf-forall-to-parallel` (the CPU pipeline runs the pass
 //! just before `async-parallel-for`). Output: every one-dimensional `scf.parallel` with
