@@ -29,29 +29,56 @@ use serde_json::{Value, json};
 /// `CLOCK_PROCESS_CPUTIME_ID` (nanoseconds, unlike `/proc/self/stat`'s 10 ms ticks); `None`
 /// where it is not built (other than 64-bit Linux) or fails. A trace's fragment slices give
 /// its growth over the slice (`cpu_s`).
+///
+/// The process clock sums what the scheduler has booked for each thread, and Linux books
+/// the time of a thread running on another core only at a scheduler tick or a context
+/// switch (`thread_group_cputime` brings only the calling thread up to date), so over a
+/// slice of a few milliseconds it was off by up to a tick per running thread: the tiny
+/// Llama's 2 ms decode read anywhere from 0.2 to 3 cores busy. Reading each live thread's
+/// own clock first (`/proc/self/task`, a thread CPU clock per id) makes the kernel book
+/// each running thread's time up to now, so the process clock read after it is current to
+/// within the microseconds the reads take; threads that ended are in it already.
 pub fn process_cpu_seconds() -> Option<f64> {
     #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
     {
-        #[repr(C)]
-        struct Timespec {
-            tv_sec: i64,
-            tv_nsec: i64,
-        }
-        unsafe extern "C" {
-            fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-        }
         const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-        let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: `ts` is a valid timespec (two 64-bit fields on 64-bit Linux) to write.
-        if unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0 {
-            return Some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9);
+        if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+            for tid in tasks.flatten().filter_map(|t| t.file_name().to_str()?.parse::<i32>().ok()) {
+                // A thread that ended since the listing is skipped (the read fails).
+                let _ = cpu_clock(thread_cpu_clock(tid));
+            }
         }
-        None
+        cpu_clock(CLOCK_PROCESS_CPUTIME_ID)
     }
     #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
     {
         None
     }
+}
+
+/// The clock id of thread `tid`'s CPU time as the scheduler counts it (Linux's
+/// `MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)`, what `pthread_getcpuclockid` returns).
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn thread_cpu_clock(tid: i32) -> i32 {
+    const CPUCLOCK_PERTHREAD: i32 = 4;
+    const CPUCLOCK_SCHED: i32 = 2;
+    (!tid << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED
+}
+
+/// Seconds on CPU clock `clock` (`clock_gettime(2)`), `None` when the call fails.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn cpu_clock(clock: i32) -> Option<f64> {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec (two 64-bit fields on 64-bit Linux) to write.
+    (unsafe { clock_gettime(clock, &mut ts) } == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
 }
 
 /// A trace being recorded; shareable between threads.
@@ -289,6 +316,70 @@ mod tests {
             last = now;
         }
         assert!(last - before >= 0.02, "{} s of CPU in 20 s of computing", last - before);
+    }
+
+    /// Over windows of 2 ms in which this thread and a second one compute, the process's
+    /// CPU clock grows by what the two threads' own clocks grow by: the other thread's time
+    /// is booked up to each read, not caught up at a later scheduler tick (before
+    /// [`process_cpu_seconds`] read each thread's clock first, such a window read anywhere
+    /// from 0.2 to 3 cores busy on 2).
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    #[test]
+    fn process_cpu_time_is_current_for_other_threads() {
+        use std::os::unix::thread::JoinHandleExt;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        unsafe extern "C" {
+            fn pthread_getcpuclockid(thread: std::os::unix::thread::RawPthread, clock: *mut i32) -> i32;
+            fn pthread_self() -> std::os::unix::thread::RawPthread;
+        }
+        let clock_of = |thread| {
+            let mut clock = 0;
+            // SAFETY: `thread` is a live thread of this process; `clock` is writable.
+            assert_eq!(unsafe { pthread_getcpuclockid(thread, &mut clock) }, 0);
+            clock
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let spinner = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            })
+        };
+        // SAFETY: no arguments; returns the calling thread's handle.
+        let clocks = [clock_of(spinner.as_pthread_t()), clock_of(unsafe { pthread_self() })];
+        let threads = || clocks.iter().map(|&c| cpu_clock(c).unwrap()).sum::<f64>();
+        std::thread::sleep(Duration::from_millis(10));
+        // The process clock, then the threads' clocks (reading them books their time, so
+        // they come second); a window whose reads were preempted (more than 50 µs apart)
+        // is not compared.
+        let read = || {
+            let at = Instant::now();
+            let (process, threads) = (process_cpu_seconds().unwrap(), threads());
+            (process, threads, at.elapsed() < Duration::from_micros(50))
+        };
+        let (mut worst, mut compared) = (0.0f64, 0);
+        for _ in 0..400 {
+            let ((c0, t0, quick0), w0) = (read(), Instant::now());
+            while w0.elapsed() < Duration::from_millis(2) {
+                std::hint::spin_loop();
+            }
+            let (c1, t1, quick1) = read();
+            if quick0 && quick1 {
+                worst = worst.max(((c1 - c0) - (t1 - t0)).abs());
+                compared += 1;
+                if compared == 40 {
+                    break;
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        spinner.join().unwrap();
+        assert!(compared > 0, "every window's clock reads were preempted");
+        assert!(worst < 1e-4, "over a 2 ms window the process clock and its threads' clocks grew {:.3} ms apart", worst * 1e3);
     }
 
     #[test]
