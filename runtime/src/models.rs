@@ -162,6 +162,7 @@ impl Model {
                 Tokenizer::from_model_dir(dir).map_err(|e| fail(e.0))?.with_eos_ids(eos)
             }
         };
+        tokenizer.warm_up();
         // A GGUF model computes from its quantised blocks unless it was declared `dtype:
         // "f32"`: its plan then records quantised weights, repacked here (crate::gguf::quant).
         let quantized = declared.weights.iter().any(|w| !w.quant.is_empty());
