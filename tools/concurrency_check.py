@@ -5,8 +5,8 @@ under concurrent requests").
 
 For each model: builds once an executable whose `main` runs `map p in args {
 llm.generate(p, max_tokens: T) }`, runs it with N copies of one prompt (`--max-parallel N`,
-so all N calls run at once, and `--threads` = the cores, as for one call alone) `--reps`
-times with `--trace`, and takes each call's latency from the trace: the end of its
+so all N calls run at once, and `--threads` = the cores, as for one call alone) once
+untimed and then `--reps` times with `--trace`, and takes each call's latency from the trace: the end of its
 `decode` slice minus the start of the first `prefill` slice (the N requests arrive
 together). It calibrates the host target once per model (`agentc calibrate --target host
 --model M`, the prompt's length in words and T new tokens) and simulates the one-call
@@ -152,6 +152,9 @@ def main():
         write(summed, "".join(l for l in lines if not l.startswith("busy_cores_per_call")))
         for n in ns:
             means, maxes, walls, tokens, peaks = [], [], [], set(), set()
+            # One untimed run first: the first run after building, calibrating or
+            # simulating was up to 2.5x slower than the next ones for a 2 ms call.
+            run([exe, "--max-parallel", str(n), "--threads", str(threads), "--"] + [PROMPT] * n, args.lock)
             for rep in range(args.reps):
                 trace = os.path.join(args.work, f"trace-{name}-{n}-{rep}.json")
                 _, wall = run([exe, "--max-parallel", str(n), "--threads", str(threads), "--trace", trace, "--"] + [PROMPT] * n, args.lock)
