@@ -159,6 +159,15 @@ impl Op {
         unsafe { mlirOperationSetOperand(self.0, index as isize, value.0) }
     }
 
+    /// Inserts the new operation `op` right before this one (in this operation's block,
+    /// which takes ownership of it) and returns its handle.
+    pub fn insert_before(self, op: melior::ir::Operation) -> Op {
+        let raw = op.into_raw();
+        // SAFETY: `self` is in a block, which takes ownership of `raw`.
+        unsafe { mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(self.0), self.0, raw) };
+        Op(raw)
+    }
+
     /// Moves this operation right before `other` (in any block).
     pub fn move_before(self, other: Op) {
         unsafe { mlirOperationMoveBefore(self.0, other.0) }
@@ -307,6 +316,15 @@ impl Blk {
             let count = mlirBlockGetNumArguments(self.0);
             (0..count).map(|i| Val(mlirBlockGetArgument(self.0, i))).collect()
         }
+    }
+
+    /// Appends the new operation `op` at the end of the block (which takes ownership of
+    /// it) and returns its handle.
+    pub fn append(self, op: melior::ir::Operation) -> Op {
+        let raw = op.into_raw();
+        // SAFETY: the block takes ownership of `raw`.
+        unsafe { mlirBlockAppendOwnedOperation(self.0, raw) };
+        Op(raw)
     }
 
     /// The block's terminator (its last operation), if it has operations.

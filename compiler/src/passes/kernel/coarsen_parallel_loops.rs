@@ -79,22 +79,6 @@ fn nested_in_parallel(op: Op) -> bool {
     false
 }
 
-/// Inserts `op` before `anchor` (in `anchor`'s block) and returns its handle.
-fn insert_before(anchor: Op, op: Operation) -> Op {
-    let raw = op.into_raw();
-    // SAFETY: `anchor` is in a block; the block takes ownership of `raw`.
-    unsafe { mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(anchor.0), anchor.0, raw) };
-    Op(raw)
-}
-
-/// Appends `op` to `block` and returns its handle.
-fn append(block: ir::Blk, op: Operation) -> Op {
-    let raw = op.into_raw();
-    // SAFETY: the block takes ownership of `raw`.
-    unsafe { mlirBlockAppendOwnedOperation(block.0, raw) };
-    Op(raw)
-}
-
 /// Builds an operation; a builder MLIR refuses fails the pass.
 fn build(builder: OperationBuilder) -> Result<Operation, PassFailed> {
     builder.build().map_err(|_| PassFailed)
@@ -130,22 +114,22 @@ pub fn coarsen_parallel_loops(module: Op, _: &PassContext) -> Result<(), PassFai
         let constant = |v: i64| arith::constant(context, IntegerAttribute::new(index, v).into(), location);
 
         // The part count, from the worker threads at run time.
-        let workers = insert_before(par, build(OperationBuilder::new("async.runtime.num_worker_threads", location).add_results(&[index]))?).result(0);
-        let per = insert_before(par, constant(PARTS_PER_WORKER)).result(0);
-        let (c0, c1) = (insert_before(par, constant(0)).result(0), insert_before(par, constant(1)).result(0));
-        let want = insert_before(par, arith::muli(workers.view(), per.view(), location)).result(0);
-        let parts = insert_before(par, arith::minsi(ub.view(), want.view(), location)).result(0);
+        let workers = par.insert_before(build(OperationBuilder::new("async.runtime.num_worker_threads", location).add_results(&[index]))?).result(0);
+        let per = par.insert_before(constant(PARTS_PER_WORKER)).result(0);
+        let (c0, c1) = (par.insert_before(constant(0)).result(0), par.insert_before(constant(1)).result(0));
+        let want = par.insert_before(arith::muli(workers.view(), per.view(), location)).result(0);
+        let parts = par.insert_before(arith::minsi(ub.view(), want.view(), location)).result(0);
 
         // The loop over parts; part p runs iterations [p·ub/parts, (p+1)·ub/parts).
         let part_region = Region::new();
         let part_block = ir::Blk(part_region.append_block(Block::new(&[(index, location)])).to_raw());
         let p = part_block.arguments()[0];
         let start_of = |at: Val| -> Val {
-            let scaled = append(part_block, arith::muli(at.view(), ub.view(), location)).result(0);
-            append(part_block, arith::divui(scaled.view(), parts.view(), location)).result(0)
+            let scaled = part_block.append(arith::muli(at.view(), ub.view(), location)).result(0);
+            part_block.append(arith::divui(scaled.view(), parts.view(), location)).result(0)
         };
         let begin = start_of(p);
-        let next = append(part_block, arith::addi(p.view(), c1.view(), location)).result(0);
+        let next = part_block.append(arith::addi(p.view(), c1.view(), location)).result(0);
         let end = start_of(next);
 
         // The old body becomes the body of an scf.for over the part's iterations: the same
@@ -157,16 +141,16 @@ pub fn coarsen_parallel_loops(module: Op, _: &PassContext) -> Result<(), PassFai
             mlirBlockDetach(body.0);
             mlirRegionAppendOwnedBlock(for_region.to_raw(), body.0);
         }
-        append(body, build(OperationBuilder::new("scf.yield", location))?);
-        append(part_block, build(OperationBuilder::new("scf.for", location).add_operands(&[begin.view(), end.view(), c1.view()]).add_regions([for_region]))?);
-        append(part_block, build(OperationBuilder::new("scf.reduce", location))?);
+        body.append(build(OperationBuilder::new("scf.yield", location))?);
+        part_block.append(build(OperationBuilder::new("scf.for", location).add_operands(&[begin.view(), end.view(), c1.view()]).add_regions([for_region]))?);
+        part_block.append(build(OperationBuilder::new("scf.reduce", location))?);
 
         let segments = Attribute::parse(context, "array<i32: 1, 1, 1, 0>").ok_or(PassFailed)?;
         let coarse = OperationBuilder::new("scf.parallel", location)
             .add_operands(&[c0.view(), parts.view(), c1.view()])
             .add_attributes(&[(Identifier::new(context, "operandSegmentSizes"), segments), (Identifier::new(context, MARK), Attribute::unit(context))])
             .add_regions([part_region]);
-        insert_before(par, build(coarse)?);
+        par.insert_before(build(coarse)?);
         par.erase();
     }
     Ok(())

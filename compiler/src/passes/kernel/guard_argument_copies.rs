@@ -67,12 +67,7 @@ pub fn guard_argument_copies(module: Op, _: &PassContext) -> Result<(), PassFail
                     .build()
                     .map_err(|_| PassFailed)
             };
-            let insert = |op: melior::ir::Operation| -> Op {
-                let raw = op.into_raw();
-                // SAFETY: `copy` is in a block; the block takes ownership of `raw`.
-                unsafe { mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(copy.0), copy.0, raw) };
-                Op(raw)
-            };
+            let insert = |op: melior::ir::Operation| -> Op { copy.insert_before(op) };
             let source_pointer = insert(pointer(source)?).result(0);
             let target_pointer = insert(pointer(target)?).result(0);
             let differ = insert(arith::cmpi(context, arith::CmpiPredicate::Ne, source_pointer.view(), target_pointer.view(), location)).result(0);

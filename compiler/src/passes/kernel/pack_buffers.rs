@@ -129,14 +129,6 @@ fn assign_offsets(items: &mut [Intermediate]) -> u64 {
     total
 }
 
-/// Inserts `op` before `before` and returns its handle.
-fn insert_before(op: melior::ir::Operation, before: Op) -> Op {
-    let raw = op.into_raw();
-    // SAFETY: `before` is in a block; the block takes ownership of `raw`.
-    unsafe { mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(before.0), before.0, raw) };
-    Op(raw)
-}
-
 /// Runs the pass on a module.
 pub fn pack_buffers(module: Op, _: &PassContext) -> Result<(), PassFailed> {
     let context_ref = module.context();
@@ -177,7 +169,7 @@ pub fn pack_buffers(module: Op, _: &PassContext) -> Result<(), PassFailed> {
             .add_attributes(&[(melior::ir::Identifier::new(context, "operandSegmentSizes"), melior::ir::Attribute::parse(context, "array<i32: 0, 0>").ok_or(PassFailed)?)])
             .build()
             .map_err(|_| PassFailed)?;
-        let arena = insert_before(arena, first).result(0);
+        let arena = first.insert_before(arena).result(0);
         for item in &items {
             let location = item.alloc.location();
             let offset_attr = melior::ir::Attribute::parse(context, &format!("{} : index", item.offset)).ok_or(PassFailed)?;
@@ -186,13 +178,13 @@ pub fn pack_buffers(module: Op, _: &PassContext) -> Result<(), PassFailed> {
                 .add_attributes(&[(melior::ir::Identifier::new(context, "value"), offset_attr)])
                 .build()
                 .map_err(|_| PassFailed)?;
-            let offset = insert_before(offset, item.alloc).result(0);
+            let offset = item.alloc.insert_before(offset).result(0);
             let view = OperationBuilder::new("memref.view", location)
                 .add_operands(&[arena.view(), offset.view()])
                 .add_results(&[item.alloc.result(0).ty()])
                 .build()
                 .map_err(|_| PassFailed)?;
-            let view = insert_before(view, item.alloc).result(0);
+            let view = item.alloc.insert_before(view).result(0);
             item.alloc.result(0).replace_all_uses_with(view);
             item.alloc.erase();
         }
