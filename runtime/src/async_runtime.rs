@@ -6,8 +6,9 @@
 //! How a parallel loop runs: `async-parallel-for` (with `async-dispatch=false`) makes the
 //! kernel create a group of N tokens and `async.execute` N − 1 blocks of the loop, then run
 //! one block itself and await the group; N is at most the worker count
-//! ([`mlirAsyncRuntimGetNumWorkerThreads`]), since `kernel-coarsen-parallel-loops` cut each
-//! loop into that many parts before (up to 8 per worker otherwise). Each `async.execute` is an LLVM coroutine that
+//! ([`mlirAsyncRuntimGetNumWorkerThreads`]) for the one-dimensional loops from 0 by 1
+//! (every tiled linear layer's), which `kernel-coarsen-parallel-loops` cut into that many
+//! parts before (up to 8 per worker otherwise, as other loops still get). Each `async.execute` is an LLVM coroutine that
 //! first calls [`mlirAsyncRuntimeExecute`] with its handle: the handle goes on one task
 //! queue, served by `workers − 1` threads started on first use (the machine's cores,
 //! [`crate::pool::default_workers`]). A thread that awaits (the kernel's caller) runs
